@@ -1,0 +1,1 @@
+//! Procedural macros of the `micrograd` crate. Use them through `micrograd`.

@@ -1,0 +1,1 @@
+//! The dynamic engine of the `micrograd` crate. Use it through `micrograd`.
