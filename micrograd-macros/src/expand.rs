@@ -63,3 +63,144 @@ fn text(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body of `rounds` x 9 ops + 1, the shape of `tests/grad_expansion.rs`.
+    fn body(rounds: usize) -> TokenStream {
+        let mut src = String::from("|x, y| { let mut a = x; let mut b = y;");
+        for _ in 0..rounds {
+            src.push_str("a = (a * 0.999 + b * 0.001).tanh(); b = b + a.sin() * 0.5 - y * 0.01;");
+        }
+        src.push_str("a * b }");
+        src.parse().expect("generated source is valid Rust tokens")
+    }
+
+    fn count_tokens(tokens: TokenStream) -> usize {
+        tokens
+            .into_iter()
+            .map(|t| match t {
+                proc_macro2::TokenTree::Group(g) => 1 + count_tokens(g.stream()),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    #[test]
+    fn expansion_grows_linearly() {
+        // Reverse mode emits one forward line per op and one adjoint line per
+        // edge, so doubling the ops should double the output; symbolic
+        // differentiation would grow much faster. Sizes are printed for
+        // BENCHMARKS.md (`cargo test -p micrograd-macros -- --nocapture`).
+        let sizes: Vec<(usize, usize, usize)> = [28, 56, 111]
+            .iter()
+            .map(|&rounds| {
+                let input = body(rounds);
+                let input_tokens = count_tokens(input.clone());
+                let output = grad(input);
+                let output_tokens = count_tokens(output.clone());
+                (rounds * 9 + 1, input_tokens, output_tokens)
+            })
+            .collect();
+        for (ops, input, output) in &sizes {
+            println!(
+                "{ops} ops: {input} input tokens -> {output} output tokens ({:.2} per input token)",
+                *output as f64 / *input as f64
+            );
+        }
+        for pair in sizes.windows(2) {
+            let ((_, in_a, out_a), (_, in_b, out_b)) = (pair[0], pair[1]);
+            let input_ratio = in_b as f64 / in_a as f64;
+            let output_ratio = out_b as f64 / out_a as f64;
+            assert!(
+                (output_ratio / input_ratio - 1.0).abs() < 0.05,
+                "input grew {input_ratio:.3}x but output grew {output_ratio:.3}x"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_input_never_panics() {
+        // Every rejected construct becomes compile_error!, never a panic.
+        for src in [
+            "",
+            "x",
+            "|| 1.0",
+            "|x| x % 2.0",
+            "|x| { let a = x; }",
+            "|x| x.powi(2.5)",
+            "|x| x.powi(99999999999)",
+            "|x| x.powi(-2147483648)",
+            "|x| 1e999 * x",
+            "|(a, b)| a",
+            "|x: f32| x",
+            "|x| { x = 1.0; x }",
+            "|x| if x { 1 } else { 2 }",
+            "|x| f(x)",
+            "|x| x.foo::<u8>()",
+            "|x| 5u8 * x",
+            "|x| \"s\"",
+            "|x| { }",
+            "|x| x.exp(1)",
+            "|x| x.powf()",
+            "|x| x.powf(1, 2)",
+            "|x| { let a; a }",
+        ] {
+            let tokens: TokenStream = src.parse().expect("valid tokens");
+            let out = grad(tokens.clone()).to_string();
+            assert!(out.contains("compile_error"), "{src} gave {out}");
+            assert!(
+                grad_code(tokens.clone())
+                    .to_string()
+                    .contains("compile_error")
+            );
+            assert!(grad_dot(tokens).to_string().contains("compile_error"));
+        }
+    }
+
+    #[test]
+    fn non_finite_folded_constants_are_named() {
+        // 1e999 parses as +inf and 0/0 folds to NaN: neither has a literal.
+        let out = grad(
+            "|x| (0.0 / 0.0) * x + (-1e308 * 10.0) * x"
+                .parse()
+                .expect("tokens"),
+        )
+        .to_string();
+        assert!(out.contains("NAN") && out.contains("NEG_INFINITY"), "{out}");
+    }
+
+    #[test]
+    fn op_table_matches_ops_md() {
+        // Same op names in the same order as the shared table.
+        let table = include_str!("../../OPS.md");
+        let names: Vec<&str> = table
+            .lines()
+            .filter(|l| l.starts_with("| ") || l.starts_with("|1") || l.starts_with("|2"))
+            .filter_map(|l| l.split('`').nth(1))
+            .filter_map(|cell| cell.split('(').next())
+            .collect();
+        let ops = [
+            crate::ir::Op::Add,
+            crate::ir::Op::Sub,
+            crate::ir::Op::Mul,
+            crate::ir::Op::Div,
+            crate::ir::Op::Neg,
+            crate::ir::Op::Exp,
+            crate::ir::Op::Ln,
+            crate::ir::Op::Sqrt,
+            crate::ir::Op::Tanh,
+            crate::ir::Op::Sin,
+            crate::ir::Op::Cos,
+            crate::ir::Op::Abs,
+            crate::ir::Op::Relu,
+            crate::ir::Op::Sigmoid,
+            crate::ir::Op::Powi(2),
+            crate::ir::Op::Powf,
+        ];
+        let ours: Vec<&str> = ops.iter().map(|op| op.name()).collect();
+        assert_eq!(names, ours);
+    }
+}

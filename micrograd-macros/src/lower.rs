@@ -194,12 +194,21 @@ impl Lowerer {
             let last = i + 1 == count;
             match stmt {
                 Stmt::Expr(expr, None) if last => result = Some(self.expr(expr)),
-                Stmt::Expr(expr, semi) => {
+                Stmt::Expr(expr, semi) if last && !is_statement_only(expr) => {
+                    // `...; a;`: the value is there, only the `;` is wrong.
+                    self.expr(expr);
+                    self.errors.push(Error::new_spanned(
+                        quote::quote!(#expr #semi),
+                        "expected a final expression: remove this `;` to make it \
+                         the value that grad! differentiates",
+                    ));
+                }
+                Stmt::Expr(expr, _) => {
                     self.statement(expr);
-                    if last {
+                    if last && !is_control_flow(expr) {
                         self.errors.push(Error::new_spanned(
-                            quote::quote!(#expr #semi),
-                            "expected a final expression without `;` after the statements: \
+                            expr,
+                            "expected a final expression after this statement: \
                              the value that grad! differentiates",
                         ));
                     }
@@ -307,15 +316,7 @@ impl Lowerer {
                 }
             }
             // Rejected with their own message by `expr`.
-            Expr::If(_)
-            | Expr::Match(_)
-            | Expr::While(_)
-            | Expr::ForLoop(_)
-            | Expr::Loop(_)
-            | Expr::Return(_)
-            | Expr::Macro(_)
-            | Expr::Break(_)
-            | Expr::Continue(_) => {
+            expr if is_control_flow(expr) => {
                 self.expr(expr);
             }
             _ => {
@@ -546,6 +547,9 @@ impl Lowerer {
             _ => return self.fail(lit, "expected a number literal"),
         };
         match parsed {
+            Some(value) if value.is_infinite() => {
+                self.fail(lit, "this literal is out of range for f64")
+            }
             Some(value) => self.literal(value, text),
             None => self.fail(lit, "this number does not parse as f64"),
         }
@@ -648,6 +652,31 @@ impl Lowerer {
                 format!("unsupported method `{name}`; supported: {SUPPORTED_METHODS}"),
             ),
         }
+    }
+}
+
+/// Constructs that `expr` rejects with a message of their own.
+fn is_control_flow(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::If(_)
+            | Expr::Match(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Loop(_)
+            | Expr::Return(_)
+            | Expr::Macro(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+    )
+}
+
+/// Statements that cannot be a final value: assignments and control flow.
+fn is_statement_only(expr: &Expr) -> bool {
+    match expr {
+        Expr::Assign(_) => true,
+        Expr::Binary(b) => is_compound_assign(&b.op),
+        other => is_control_flow(other),
     }
 }
 

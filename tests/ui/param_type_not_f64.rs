@@ -1,0 +1,6 @@
+// Checks: a parameter type other than `f64` is rejected at the type.
+use micrograd::grad;
+
+fn main() {
+    let _ = grad!(|x: f32, y| x * y);
+}

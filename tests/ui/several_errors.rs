@@ -1,0 +1,6 @@
+// Checks: several problems in one body are all reported at once.
+use micrograd::grad;
+
+fn main() {
+    let _ = grad!(|x, y| x % y + x.sinh() + x.powi(y));
+}

@@ -1,0 +1,6 @@
+// Checks: `&&` is rejected as an unsupported operator.
+use micrograd::grad;
+
+fn main() {
+    let _ = grad!(|x, y| x && y);
+}
