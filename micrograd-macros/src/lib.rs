@@ -16,7 +16,125 @@ mod rules;
 
 use proc_macro::TokenStream;
 
-/// GRAD_DOC_PLACEHOLDER
+/// Compiles a closure of `f64` arithmetic into straight-line forward and
+/// reverse-mode code: the result is a `move` closure
+/// `Fn(f64, ..) -> (f64, [f64; N])` returning the value and the gradient
+/// with respect to the N parameters, in parameter order.
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad;
+///
+/// // The neuron from the micrograd lecture: o = tanh(x1 w1 + x2 w2 + b).
+/// let neuron = grad!(|x1, x2, w1, w2, b| (x1 * w1 + x2 * w2 + b).tanh());
+/// let (o, [dx1, dx2, dw1, dw2, db]) = neuron(2.0, 0.0, -3.0, 1.0, 6.8813735870195432);
+/// // o = 1/sqrt(2), so do/dn = 1 - o^2 = 0.5 and each input gets its
+/// // partner times 0.5.
+/// assert!((o - 0.5_f64.sqrt()).abs() < 1e-12);
+/// for (got, want) in [(dx1, -1.5), (dx2, 0.5), (dw1, 1.0), (dw2, 0.0), (db, 0.5)] {
+///     assert!((got - want).abs() < 1e-12);
+/// }
+/// ```
+///
+/// # What it expands to
+///
+/// No graph and no allocation: one `let` per operation (SSA form), then
+/// the adjoints from the output back to the inputs, each edge of the
+/// expression once. For `grad!(|x, y| x * y + x.tanh())` the expansion is
+/// (as printed by [`grad_code!`]; `__mg_p*` are the parameters, `__mg_v*`
+/// the forward values, `__mg_g*` their adjoints):
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// # let code = micrograd::grad_code!(|x, y| x * y + x.tanh());
+/// # let expected = r#"
+/// move |__mg_p0: ::core::primitive::f64, __mg_p1: ::core::primitive::f64|
+///     -> (::core::primitive::f64, [::core::primitive::f64; 2]) {
+///     let __mg_v0 = __mg_p0 * __mg_p1;               // x * y
+///     let __mg_v1 = __mg_p0.tanh();                  // x.tanh()
+///     let __mg_v2 = __mg_v0 + __mg_v1;               // the output
+///     let __mg_g0 = 1.0;                             // d out / d v0
+///     let __mg_g1 = 1.0;                             // d out / d v1
+///     let mut __mg_gp0 = __mg_g1 * (1.0 - __mg_v1 * __mg_v1); // tanh' = 1 - y^2
+///     __mg_gp0 += __mg_g0 * __mg_p1;                 // x is used twice
+///     let __mg_gp1 = __mg_g0 * __mg_p0;
+///     (__mg_v2, [__mg_gp0, __mg_gp1])
+/// }
+/// # "#;
+/// # // Every generated statement above appears, in this order, in grad_code!.
+/// # let mut rest: &str = code;
+/// # for line in expected.lines().map(|l| l.split("//").next().unwrap().trim()) {
+/// #     if line.starts_with("let") || line.starts_with("__mg_gp0 +=") {
+/// #         let at = rest.find(line).unwrap_or_else(|| panic!("{line} not in {code}"));
+/// #         rest = &rest[at..];
+/// #     }
+/// # }
+/// ```
+///
+/// The output grows linearly with the input (one forward line per op, one
+/// adjoint line per edge; about 5 output tokens per input token), so there
+/// is no symbolic expression swell. Subexpressions made only of literals
+/// are folded at expansion time (`2.0 * 3.0 * x` multiplies by `6.0`), and
+/// values that depend only on constants get no adjoint. Generated names
+/// start with `__mg_` and paths are fully qualified, so they cannot clash
+/// with yours.
+///
+/// # Accepted input
+///
+/// ```text
+/// grad!( move? |p1, p2, ...| body )    at least one parameter
+/// param := name | name: f64
+/// body  := expr | { stmt* expr }
+/// stmt  := let name (: f64)? = expr;  |  let mut name = expr;
+///        | name = expr;  |  name += expr;  (also -=, *=, /=; `let mut` names only)
+/// expr  := number | name | path | ( expr ) | -expr | expr (+ | - | * | /) expr
+///        | expr.method() | expr.powi(INT) | expr.powf(expr) | { stmt* expr }
+/// method := exp | ln | sqrt | tanh | sin | cos | abs | relu | sigmoid
+/// ```
+///
+/// - Integer literals are `f64`: `2 * x` is `2.0 * x`.
+/// - A name that is not a parameter or a `let` of the body, and any path
+///   (`w`, `PI`, `core::f64::consts::PI`), is an outer constant captured by
+///   the closure: it must be an `f64` (a type error points at it) and no
+///   gradient flows into it.
+/// - `let mut c = ...; c += c + 1;` is the same as `let c = c + (c + 1);`.
+/// - `powi` takes an integer literal; `powf`'s exponent may be a constant
+///   or any differentiable expression (`x.powf(y)`).
+///
+/// Anything else (`%`, `&&`, comparisons, bit operators, other methods,
+/// `if`/`match`/loops/`return`, nested closures, macro calls, indexing,
+/// field access, function calls, assignment to a parameter or a non-`mut`
+/// name, a body without a final expression) is a compile error at the
+/// offending tokens that says what is supported; several are reported at
+/// once. The macro never panics.
+///
+/// # Conventions
+///
+/// The derivative rules are the shared table of the repository's `OPS.md`,
+/// the same as the dynamic `Value` engine's:
+/// - kinks: `relu'(0) = 0` and `abs'(0) = 0`;
+/// - `tanh` goes through `f64::tanh`; `sigmoid` uses `1 / (1 + e^-x)` for
+///   `x >= 0` and `e^x / (1 + e^x)` below, so neither tail overflows;
+/// - derivatives reuse forward results where exact: `tanh' = 1 - y^2`,
+///   `exp' = y`, `sigmoid' = y (1 - y)`, `sqrt' = 0.5 / y`;
+/// - `powf`'s exponent derivative `y ln(x)` is taken as 0 where `y == 0`;
+/// - outside an op's domain (`ln` of a negative number) the value is NaN,
+///   exactly as `f64` gives it.
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad;
+///
+/// let w = 0.5; // captured: a constant, no gradient
+/// let f = grad!(|x: f64, y: f64| {
+///     let mut c = x * y;
+///     c += c + 1;           // c = 2xy + 1
+///     (w * c).relu() + x.abs()
+/// });
+/// // At x = 0 the abs kink contributes 0; relu is active (c = 1 > 0):
+/// // d/dx = w * 2y = 2, d/dy = w * 2x = 0.
+/// assert_eq!(f(0.0, 2.0), (0.5, [2.0, 0.0]));
+/// ```
 #[proc_macro]
 pub fn grad(input: TokenStream) -> TokenStream {
     expand::grad(input.into()).into()
@@ -27,7 +145,8 @@ pub fn grad(input: TokenStream) -> TokenStream {
 /// without an expansion tool.
 ///
 /// ```
-/// use micrograd_macros::grad_code;
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad_code;
 /// let code: &str = grad_code!(|x, y| x * y);
 /// assert!(code.contains("let __mg_v0 = __mg_p0 * __mg_p1;"));
 /// ```
@@ -46,7 +165,8 @@ pub fn grad_code(input: TokenStream) -> TokenStream {
 /// between its operands and its result.
 ///
 /// ```
-/// use micrograd_macros::grad_dot;
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad_dot;
 /// let dot: &str = grad_dot!(|x, w| (x * w).tanh());
 /// assert!(dot.starts_with("digraph"));
 /// assert!(dot.contains("rankdir=LR"));
