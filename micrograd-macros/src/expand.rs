@@ -20,7 +20,16 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
         }
     };
     match lower::lower(&input, false) {
-        Ok(program) => codegen::closure(&program),
+        Ok(program) => {
+            // Lints are about code people write: the generated code may
+            // contain `(-1.0f64) * x` or `1.0 * g`, which is deliberate.
+            let closure = codegen::closure(&program);
+            quote!({
+                #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+                let __mg_grad = #closure;
+                __mg_grad
+            })
+        }
         Err(error) => {
             let errors = error.into_compile_error();
             let n = input.params.len();
