@@ -328,3 +328,23 @@ fn constants_get_no_adjoint() {
     });
     assert_eq!(f(4.0), (12.0, [3.0]));
 }
+
+#[test]
+#[allow(non_upper_case_globals, clippy::disallowed_names)]
+fn generated_names_do_not_clash_with_user_names() {
+    // Outer variables spelled like the generated names are still the
+    // user's: f = __mg_p0 x + __mg_v0 + __mg_c0 + __mg_grad + __mg_e,
+    // df/dx = __mg_p0.
+    let __mg_p0 = 10.0;
+    let __mg_v0 = 100.0;
+    let __mg_c0 = 1000.0;
+    let __mg_grad = 10000.0;
+    let __mg_e = 100000.0;
+    let f = grad!(|x| __mg_p0 * x + __mg_v0 + __mg_c0 + __mg_grad + __mg_e + x.sigmoid() * 0.0);
+    assert_eq!(f(2.0), (111120.0, [10.0]));
+    // And a parameter with such a name is just a parameter.
+    assert_eq!(
+        grad!(|__mg_p1, __mg_p0| __mg_p1 - __mg_p0)(5.0, 3.0),
+        (2.0, [1.0, -1.0])
+    );
+}

@@ -78,12 +78,15 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
         // 14. Sigmoid: y = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0, so
         // neither tail overflows; dx = y * (1 - y)
         Op::Sigmoid => (
-            quote!(if #a >= 0.0 {
-                1.0 / (1.0 + (-#a).exp())
-            } else {
-                let __mg_e = #a.exp();
-                __mg_e / (1.0 + __mg_e)
-            }),
+            {
+                let e = quote::format_ident!("__mg_e", span = proc_macro2::Span::mixed_site());
+                quote!(if #a >= 0.0 {
+                    1.0 / (1.0 + (-#a).exp())
+                } else {
+                    let #e = #a.exp();
+                    #e / (1.0 + #e)
+                })
+            },
             Expr(quote!(#y * (1.0 - #y))),
             Zero,
         ),
