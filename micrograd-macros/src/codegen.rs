@@ -10,36 +10,10 @@
 
 use crate::diff::{self, Write};
 use crate::ir::{Const, Operand, Program};
-use crate::rules::{self, Local};
+use crate::rules::{self, Local, f64_literal};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-
-/// Tokens for an f64 constant that are valid anywhere an operand goes,
-/// including as a method receiver: suffixed, parenthesised when negative,
-/// and named constants for the values that have no literal.
-pub fn f64_literal(value: f64) -> TokenStream {
-    if value.is_nan() {
-        return quote!(::core::primitive::f64::NAN);
-    }
-    if value.is_infinite() {
-        return if value > 0.0 {
-            quote!(::core::primitive::f64::INFINITY)
-        } else {
-            quote!(::core::primitive::f64::NEG_INFINITY)
-        };
-    }
-    // `{:?}` prints the shortest text that reads back as the same f64.
-    let text = format!("{:?}f64", value.abs());
-    let literal: Literal = text
-        .parse()
-        .unwrap_or_else(|_| Literal::f64_suffixed(value.abs()));
-    if value.is_sign_negative() {
-        quote!((-#literal))
-    } else {
-        quote!(#literal)
-    }
-}
 
 fn operand(program: &Program, operand: Operand) -> TokenStream {
     match operand {

@@ -10,7 +10,7 @@
 //! subexpressions at expansion time.
 
 use crate::ir::Op;
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 /// The local derivative of an op's output with respect to one input.
@@ -96,7 +96,7 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
                 Zero
             } else {
                 // `lower` rejects i32::MIN, so `n - 1` cannot overflow.
-                let factor = crate::codegen::f64_literal(f64::from(n));
+                let factor = f64_literal(f64::from(n));
                 let m = n - 1;
                 Expr(quote!(#factor * #a.powi(#m)))
             };
@@ -156,4 +156,30 @@ pub fn eval(op: Op, a: f64, b: f64) -> f64 {
 /// reverse sweep can skip edges whose rule is [`Local::Zero`].
 pub fn has_local(op: Op, arg: usize) -> bool {
     arg < op.arity() && op != Op::Powi(0)
+}
+
+/// Tokens for an f64 constant that are valid anywhere an operand goes,
+/// including as a method receiver: suffixed, parenthesised when negative,
+/// and named constants for the values that have no literal.
+pub fn f64_literal(value: f64) -> TokenStream {
+    if value.is_nan() {
+        return quote!(::core::primitive::f64::NAN);
+    }
+    if value.is_infinite() {
+        return if value > 0.0 {
+            quote!(::core::primitive::f64::INFINITY)
+        } else {
+            quote!(::core::primitive::f64::NEG_INFINITY)
+        };
+    }
+    // `{:?}` prints the shortest text that reads back as the same f64.
+    let text = format!("{:?}f64", value.abs());
+    let literal: Literal = text
+        .parse()
+        .unwrap_or_else(|_| Literal::f64_suffixed(value.abs()));
+    if value.is_sign_negative() {
+        quote!((-#literal))
+    } else {
+        quote!(#literal)
+    }
 }
