@@ -82,7 +82,7 @@ impl Tape {
 
     /// The indices of `out`'s graph in increasing (topological) order, by
     /// an explicit-stack walk.
-    fn collect(&mut self, out: usize) -> Vec<u32> {
+    pub(crate) fn collect(&mut self, out: usize) -> Vec<u32> {
         let s = self.fresh_stamp();
         let Tape {
             nodes, side, stack, ..
