@@ -157,10 +157,9 @@ impl Tape {
             // more pass over the slots already swept (no list of reached
             // nodes is kept, to save 4 bytes per node in the dense case).
             let mut pending_nodes = Vec::new();
-            for j in i + 1..=out {
-                let n = nodes[j];
+            for n in &nodes[i + 1..=out] {
                 if n.stamp == stamp {
-                    for_each_operand(&n, side, |c| {
+                    for_each_operand(n, side, |c| {
                         if (c as usize) < i {
                             pending_nodes.push(c);
                         }
