@@ -138,6 +138,19 @@ fn chain_1m(c: &mut Criterion) {
             })
         })
     });
+    // The same without backward, to split the cost between the two passes.
+    g.bench_function("mul_add_build_only", |bn| {
+        bn.iter(|| {
+            scope(|| {
+                let (w, x) = (Value::new(black_box(0.999)), Value::new(black_box(0.1)));
+                let mut y = Value::new(black_box(0.5));
+                for _ in 0..steps {
+                    y = y * w + x;
+                }
+                y.data()
+            })
+        })
+    });
     g.finish();
 }
 
