@@ -17,64 +17,64 @@ macro_rules! binary_op {
         impl $Trait<Value> for Value {
             type Output = Value;
             fn $method(self, rhs: Value) -> Value {
-                self.binary($code, rhs)
+                self.binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for Value {
             type Output = Value;
             fn $method(self, rhs: &Value) -> Value {
-                self.binary($code, *rhs)
+                self.binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Trait<Value> for &Value {
             type Output = Value;
             fn $method(self, rhs: Value) -> Value {
-                self.binary($code, rhs)
+                self.binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for &Value {
             type Output = Value;
             fn $method(self, rhs: &Value) -> Value {
-                self.binary($code, *rhs)
+                self.binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Trait<f64> for Value {
             type Output = Value;
             fn $method(self, rhs: f64) -> Value {
-                self.binary($code, Value::new(rhs))
+                self.binary::<{ $code as u8 }>(Value::new(rhs))
             }
         }
         impl $Trait<f64> for &Value {
             type Output = Value;
             fn $method(self, rhs: f64) -> Value {
-                self.binary($code, Value::new(rhs))
+                self.binary::<{ $code as u8 }>(Value::new(rhs))
             }
         }
         impl $Trait<Value> for f64 {
             type Output = Value;
             fn $method(self, rhs: Value) -> Value {
-                Value::new(self).binary($code, rhs)
+                Value::new(self).binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for f64 {
             type Output = Value;
             fn $method(self, rhs: &Value) -> Value {
-                Value::new(self).binary($code, *rhs)
+                Value::new(self).binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Assign<Value> for Value {
             fn $assign(&mut self, rhs: Value) {
-                *self = self.binary($code, rhs);
+                *self = self.binary::<{ $code as u8 }>(rhs);
             }
         }
         impl $Assign<&Value> for Value {
             fn $assign(&mut self, rhs: &Value) {
-                *self = self.binary($code, *rhs);
+                *self = self.binary::<{ $code as u8 }>(*rhs);
             }
         }
         impl $Assign<f64> for Value {
             fn $assign(&mut self, rhs: f64) {
-                *self = self.binary($code, Value::new(rhs));
+                *self = self.binary::<{ $code as u8 }>(Value::new(rhs));
             }
         }
     };
@@ -88,14 +88,14 @@ binary_op!(Div, div, DivAssign, div_assign, Code::Div);
 impl Neg for Value {
     type Output = Value;
     fn neg(self) -> Value {
-        self.unary(Code::Neg, 0)
+        self.unary::<{ Code::Neg as u8 }>(0)
     }
 }
 
 impl Neg for &Value {
     type Output = Value;
     fn neg(self) -> Value {
-        self.unary(Code::Neg, 0)
+        self.unary::<{ Code::Neg as u8 }>(0)
     }
 }
 

@@ -7,6 +7,7 @@
 //! whole tape: a loop that keeps building on an ever longer tape without
 //! [`scope`](crate::scope) does not slow down.
 
+use std::collections::BinaryHeap;
 use std::error::Error;
 use std::fmt;
 
@@ -14,16 +15,60 @@ use crate::op::{self, Arity, Op};
 use crate::tape::{self, Node, Tape};
 use crate::value::Value;
 
-/// A sweep over the index range `[min, out]` is used when the reachable
-/// nodes fill at least `1 / DENSE` of it; sparser graphs sort their indices.
+/// The decreasing sweep gives up on index order, and switches to a heap of
+/// the pending indices, once it has skipped more than `DENSE` unreached
+/// slots per node it processed (plus `SLACK`): work stays within a constant
+/// factor of the graph's size however far apart its nodes are on the tape.
 const DENSE: usize = 4;
+const SLACK: usize = 64;
+
+/// Calls `f` on each operand index of `n` (with repeats, e.g. `x * x`).
+#[inline]
+fn for_each_operand(n: &Node, side: &[u32], mut f: impl FnMut(u32)) {
+    match n.code.arity() {
+        Arity::Leaf => {}
+        Arity::Unary => f(n.a),
+        Arity::Binary => {
+            f(n.a);
+            f(n.b);
+        }
+        Arity::Nary => side[n.a as usize..][..2 * n.b as usize + 1]
+            .iter()
+            .for_each(|&c| f(c)),
+    }
+}
+
+/// Per-call state of one `backward`: the stamp that marks reached nodes,
+/// the list of reached nodes and the gradients they held before the call.
+struct Marker<'t> {
+    stamp: u32,
+    reach: &'t mut Vec<u32>,
+    stash: &'t mut Vec<(u32, f64)>,
+}
+
+impl Marker<'_> {
+    /// Marks node `c` as reached on first sight and moves a gradient it
+    /// held from earlier calls to the stash, so that this call's adjoint
+    /// accumulates from zero. Returns whether `c` was new.
+    #[inline]
+    fn mark(&mut self, nodes: &mut [Node], c: u32) -> bool {
+        let n = &mut nodes[c as usize];
+        if n.stamp == self.stamp {
+            return false;
+        }
+        n.stamp = self.stamp;
+        if n.grad != 0.0 {
+            self.stash.push((c, n.grad));
+            n.grad = 0.0;
+        }
+        self.reach.push(c);
+        true
+    }
+}
 
 impl Tape {
-    /// Stamps every node reachable from `out` with a fresh stamp and lists
-    /// them in `self.reach` (unordered). With `stash`, nonzero gradients of
-    /// those nodes are moved to `self.stash` and zeroed, so the sweep
-    /// computes this call's adjoints alone. Returns the smallest index.
-    fn mark(&mut self, out: usize, stash_grads: bool) -> usize {
+    /// A stamp no node carries yet.
+    fn fresh_stamp(&mut self) -> u32 {
         self.stamp = match self.stamp.checked_add(1) {
             Some(s) => s,
             None => {
@@ -32,61 +77,45 @@ impl Tape {
                 1
             }
         };
-        let s = self.stamp;
+        self.stamp
+    }
+
+    /// The indices of `out`'s graph in increasing (topological) order, by
+    /// an explicit-stack walk.
+    fn collect(&mut self, out: usize) -> Vec<u32> {
+        let s = self.fresh_stamp();
         let Tape {
-            nodes,
-            side,
-            stack,
-            reach,
-            stash,
-            ..
+            nodes, side, stack, ..
         } = self;
+        let mut reach = Vec::new();
         stack.clear();
-        reach.clear();
-        stash.clear();
-
-        fn visit(nodes: &mut [Node], stack: &mut Vec<u32>, s: u32, c: u32) {
-            let n = &mut nodes[c as usize];
-            if n.stamp != s {
-                n.stamp = s;
-                stack.push(c);
-            }
-        }
-
-        let mut min = out as u32;
         nodes[out].stamp = s;
         stack.push(out as u32);
         while let Some(i) = stack.pop() {
             reach.push(i);
-            min = min.min(i);
-            let n = &mut nodes[i as usize];
-            if stash_grads && n.grad != 0.0 {
-                stash.push((i, n.grad));
-                n.grad = 0.0;
-            }
-            let n = *n;
-            match n.code.arity() {
-                Arity::Leaf => {}
-                Arity::Unary => visit(nodes, stack, s, n.a),
-                Arity::Binary => {
-                    visit(nodes, stack, s, n.a);
-                    visit(nodes, stack, s, n.b);
+            let n = nodes[i as usize];
+            for_each_operand(&n, side, |c| {
+                let m = &mut nodes[c as usize];
+                if m.stamp != s {
+                    m.stamp = s;
+                    stack.push(c);
                 }
-                Arity::Nary => {
-                    let ops = &side[n.a as usize..][..2 * n.b as usize + 1];
-                    for &c in ops {
-                        visit(nodes, stack, s, c);
-                    }
-                }
-            }
+            });
         }
-        min as usize
+        reach.sort_unstable();
+        reach
     }
 
     /// `grad += d out / d node` for every node in `out`'s graph.
+    ///
+    /// One pass, from `out` down: tape order is topological, so when the
+    /// sweep reaches a node every node using it has already added its
+    /// share, and the node's adjoint is complete. Reached nodes are marked
+    /// as their users are processed, and a count of marked-but-unprocessed
+    /// nodes ends the sweep at the graph's lowest node, without walking the
+    /// graph first.
     pub(crate) fn backward(&mut self, out: usize) {
-        let min = self.mark(out, true);
-        let s = self.stamp;
+        let stamp = self.fresh_stamp();
         let Tape {
             nodes,
             side,
@@ -95,26 +124,64 @@ impl Tape {
             last_work,
             ..
         } = self;
+        reach.clear();
+        stash.clear();
+        let mut m = Marker {
+            stamp,
+            reach,
+            stash,
+        };
+        m.mark(nodes, out as u32);
         nodes[out].grad = 1.0;
-        let range = out - min + 1;
-        if range <= DENSE * reach.len() {
-            // Indices are a topological order: a decreasing sweep sees
-            // every node after all the nodes that use it.
-            for i in (min..=out).rev() {
-                if nodes[i].stamp == s {
-                    op::propagate(nodes, side, i);
+
+        let (mut pending, mut processed, mut skipped) = (1usize, 0usize, 0usize);
+        let mut i = out;
+        let mut sparse = false;
+        loop {
+            if nodes[i].stamp == stamp {
+                let n = nodes[i];
+                for_each_operand(&n, side, |c| pending += usize::from(m.mark(nodes, c)));
+                op::propagate(nodes, side, i);
+                pending -= 1;
+                processed += 1;
+                if pending == 0 {
+                    break;
+                }
+            } else {
+                skipped += 1;
+                if skipped > DENSE * processed + SLACK {
+                    sparse = true;
+                    break;
                 }
             }
-            *last_work = reach.len() + range;
-        } else {
-            reach.sort_unstable();
-            for &i in reach.iter().rev() {
-                op::propagate(nodes, side, i as usize);
-            }
-            *last_work = 2 * reach.len();
+            // pending > 0 means a marked node below i is still waiting.
+            i -= 1;
         }
-        for &(i, old) in stash.iter() {
-            nodes[i as usize].grad += old;
+
+        if sparse {
+            // The rest of the graph is spread thin over the tape: take the
+            // pending nodes (all marked nodes below i) in decreasing order.
+            let mut heap: BinaryHeap<u32> = m
+                .reach
+                .iter()
+                .copied()
+                .filter(|&c| (c as usize) < i)
+                .collect();
+            while let Some(j) = heap.pop() {
+                let n = nodes[j as usize];
+                for_each_operand(&n, side, |c| {
+                    if m.mark(nodes, c) {
+                        heap.push(c);
+                    }
+                });
+                op::propagate(nodes, side, j as usize);
+                processed += 1;
+            }
+        }
+        *last_work = processed + skipped;
+
+        for &(c, old) in m.stash.iter() {
+            nodes[c as usize].grad += old;
         }
     }
 }
@@ -248,12 +315,8 @@ impl Value {
     pub fn topological_order(self) -> Vec<Value> {
         tape::with(|t| {
             let out = t.index(self);
-            t.mark(out, false);
-            let mut reach = std::mem::take(&mut t.reach);
-            reach.sort_unstable();
-            let order = reach.iter().map(|&i| t.handle(i as usize)).collect();
-            t.reach = reach;
-            order
+            let order = t.collect(out);
+            order.iter().map(|&i| t.handle(i as usize)).collect()
         })
     }
 }

@@ -133,6 +133,34 @@ pub(crate) enum Arity {
 }
 
 impl Code {
+    const ALL: [Code; 18] = [
+        Code::Leaf,
+        Code::Add,
+        Code::Sub,
+        Code::Mul,
+        Code::Div,
+        Code::Neg,
+        Code::Exp,
+        Code::Ln,
+        Code::Sqrt,
+        Code::Tanh,
+        Code::Sin,
+        Code::Cos,
+        Code::Abs,
+        Code::Relu,
+        Code::Sigmoid,
+        Code::Powi,
+        Code::Powf,
+        Code::WeightedSum,
+    ];
+
+    /// The inverse of `code as u8`, for ops passed as const parameters.
+    pub(crate) const fn from_u8(c: u8) -> Code {
+        let code = Code::ALL[c as usize];
+        assert!(code as u8 == c);
+        code
+    }
+
     /// The public op for this code; `b` is the node's second slot.
     pub(crate) fn op(self, b: u32) -> Op {
         match self {

@@ -45,6 +45,10 @@ pub(crate) struct Tape {
     /// Operands of `WeightedSum` nodes: `n` weights, `n` inputs, one bias.
     pub(crate) side: Vec<u32>,
     segments: Vec<Segment>,
+    /// Start and epoch of the innermost segment, cached out of `segments`
+    /// because every op checks its operands against them.
+    top_start: u32,
+    top_epoch: u32,
     /// Labels are rare, so they live outside the nodes; keyed by index so a
     /// truncation can drop the freed ones with one `split_off`.
     labels: BTreeMap<u32, String>,
@@ -69,6 +73,12 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Tape) -> R) -> R {
     TAPE.with_borrow_mut(f)
 }
 
+#[cold]
+#[inline(never)]
+fn stale() -> ! {
+    panic!("{STALE}")
+}
+
 const STALE: &str = "this Value was freed when the `scope` that created it returned; \
      keep what you need after a scope as plain f64 (`v.data()`, `v.grad()`) \
      or create the Value outside the scope";
@@ -79,6 +89,8 @@ impl Tape {
             nodes: Vec::new(),
             side: Vec::new(),
             segments: Vec::new(),
+            top_start: 0,
+            top_epoch: 0,
             labels: BTreeMap::new(),
             last_epoch: 0,
             stamp: 0,
@@ -104,11 +116,16 @@ impl Tape {
     /// The tape index of `v`, or a panic if `v`'s node was freed.
     #[inline]
     pub(crate) fn index(&self, v: Value) -> usize {
-        if (v.idx as usize) < self.nodes.len() && self.epoch_of(v.idx) == v.epoch {
-            v.idx as usize
-        } else {
-            panic!("{STALE}")
+        let live = (v.idx as usize) < self.nodes.len()
+            && if v.idx >= self.top_start {
+                v.epoch == self.top_epoch
+            } else {
+                self.epoch_of(v.idx) == v.epoch
+            };
+        if !live {
+            stale();
         }
+        v.idx as usize
     }
 
     /// A handle to the existing node `idx` (for children and graph walks).
@@ -131,8 +148,7 @@ impl Tape {
             stamp: 0,
             code,
         });
-        let epoch = self.segments.last().map_or(0, |s| s.epoch);
-        Value::from_parts(idx, epoch)
+        Value::from_parts(idx, self.top_epoch)
     }
 
     pub(crate) fn set_label(&mut self, idx: usize, label: &str) {
@@ -154,6 +170,7 @@ impl Tape {
             epoch: self.last_epoch,
         };
         self.segments.push(seg);
+        (self.top_start, self.top_epoch) = (seg.start, seg.epoch);
         seg.epoch
     }
 
@@ -163,6 +180,8 @@ impl Tape {
             .pop()
             .expect("scope segments are opened and closed in pairs");
         debug_assert_eq!(seg.epoch, epoch);
+        (self.top_start, self.top_epoch) =
+            self.segments.last().map_or((0, 0), |s| (s.start, s.epoch));
         self.nodes.truncate(seg.start as usize);
         self.side.truncate(seg.side_start as usize);
         if !self.labels.is_empty() {

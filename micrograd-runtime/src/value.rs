@@ -190,7 +190,7 @@ impl Value {
     /// assert!((x.grad() - 1f64.exp()).abs() < 1e-15);
     /// ```
     pub fn exp(self) -> Value {
-        self.unary(Code::Exp, 0)
+        self.unary::<{ Code::Exp as u8 }>(0)
     }
 
     /// Natural logarithm; NaN for negative inputs, as with `f64::ln`.
@@ -202,7 +202,7 @@ impl Value {
     /// assert_eq!(x.grad(), 0.25);
     /// ```
     pub fn ln(self) -> Value {
-        self.unary(Code::Ln, 0)
+        self.unary::<{ Code::Ln as u8 }>(0)
     }
 
     /// Square root; NaN for negative inputs, as with `f64::sqrt`.
@@ -214,7 +214,7 @@ impl Value {
     /// assert_eq!(x.grad(), 0.25);
     /// ```
     pub fn sqrt(self) -> Value {
-        self.unary(Code::Sqrt, 0)
+        self.unary::<{ Code::Sqrt as u8 }>(0)
     }
 
     /// Hyperbolic tangent through `f64::tanh`, which saturates to ±1
@@ -228,7 +228,7 @@ impl Value {
     /// assert_eq!((y.data(), x.grad()), (1.0, 0.0));
     /// ```
     pub fn tanh(self) -> Value {
-        self.unary(Code::Tanh, 0)
+        self.unary::<{ Code::Tanh as u8 }>(0)
     }
 
     /// Sine.
@@ -240,7 +240,7 @@ impl Value {
     /// assert_eq!(x.grad(), 1.0);
     /// ```
     pub fn sin(self) -> Value {
-        self.unary(Code::Sin, 0)
+        self.unary::<{ Code::Sin as u8 }>(0)
     }
 
     /// Cosine.
@@ -252,7 +252,7 @@ impl Value {
     /// assert_eq!(x.grad(), 0.0);
     /// ```
     pub fn cos(self) -> Value {
-        self.unary(Code::Cos, 0)
+        self.unary::<{ Code::Cos as u8 }>(0)
     }
 
     /// Absolute value, with abs'(0) = 0.
@@ -264,7 +264,7 @@ impl Value {
     /// assert_eq!(x.grad(), -1.0);
     /// ```
     pub fn abs(self) -> Value {
-        self.unary(Code::Abs, 0)
+        self.unary::<{ Code::Abs as u8 }>(0)
     }
 
     /// `max(x, 0)`, with relu'(0) = 0.
@@ -277,7 +277,7 @@ impl Value {
     /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
     /// ```
     pub fn relu(self) -> Value {
-        self.unary(Code::Relu, 0)
+        self.unary::<{ Code::Relu as u8 }>(0)
     }
 
     /// The logistic function `1 / (1 + e^-x)`, finite on both tails.
@@ -290,7 +290,7 @@ impl Value {
     /// assert_eq!(Value::new(-1000.0).sigmoid().data(), 0.0);
     /// ```
     pub fn sigmoid(self) -> Value {
-        self.unary(Code::Sigmoid, 0)
+        self.unary::<{ Code::Sigmoid as u8 }>(0)
     }
 
     /// `x^n` for an integer exponent.
@@ -303,7 +303,7 @@ impl Value {
     /// ```
     pub fn powi(self, n: i32) -> Value {
         // The exponent's bits ride in the unused second operand slot.
-        self.unary(Code::Powi, n as u32)
+        self.unary::<{ Code::Powi as u8 }>(n as u32)
     }
 
     /// `x^e` for a real exponent, an `f64` (a constant) or a `Value` (which
@@ -321,7 +321,7 @@ impl Value {
     /// ```
     pub fn powf(self, e: impl Into<Value>) -> Value {
         let e = e.into();
-        self.binary(Code::Powf, e)
+        self.binary::<{ Code::Powf as u8 }>(e)
     }
 
     /// `sum_i weights[i] * inputs[i] + bias` as a single node.
@@ -367,16 +367,26 @@ impl Value {
         })
     }
 
-    pub(crate) fn unary(self, code: Code, b: u32) -> Value {
+    /// The op is a const parameter so that each op gets its own copy of
+    /// the tape access with the forward `match` folded away (measured: a
+    /// shared copy dispatching at run time cost ~2 ns more per node).
+    #[inline]
+    pub(crate) fn unary<const OP: u8>(self, b: u32) -> Value {
         tape::with(|t| {
+            // Evaluated inside the closure, so its body sees a constant.
+            let code = const { Code::from_u8(OP) };
             let i = t.index(self);
             let y = op::forward_unary(code, t.nodes[i].data, b as i32);
             t.push(y, code, i as u32, b)
         })
     }
 
-    pub(crate) fn binary(self, code: Code, rhs: Value) -> Value {
+    /// See [`Value::unary`] for why the op is a const parameter.
+    #[inline]
+    pub(crate) fn binary<const OP: u8>(self, rhs: Value) -> Value {
         tape::with(|t| {
+            // Evaluated inside the closure, so its body sees a constant.
+            let code = const { Code::from_u8(OP) };
             let (i, j) = (t.index(self), t.index(rhs));
             let y = op::forward_binary(code, t.nodes[i].data, t.nodes[j].data);
             t.push(y, code, i as u32, j as u32)
