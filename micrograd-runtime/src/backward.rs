@@ -82,7 +82,7 @@ impl Tape {
 
     /// The indices of `out`'s graph in increasing (topological) order, by
     /// an explicit-stack walk.
-    fn collect(&mut self, out: usize) -> Vec<u32> {
+    pub(crate) fn collect(&mut self, out: usize) -> Vec<u32> {
         let s = self.fresh_stamp();
         let Tape {
             nodes, side, stack, ..
@@ -139,9 +139,9 @@ impl Tape {
         let mut sparse = false;
         loop {
             if nodes[i].stamp == stamp {
-                let n = nodes[i];
-                for_each_operand(&n, side, |c| pending += usize::from(m.mark(nodes, c)));
-                op::propagate(nodes, side, i);
+                op::propagate(nodes, side, i, |nodes, c| {
+                    pending += usize::from(m.mark(nodes, c));
+                });
                 pending -= 1;
                 processed += 1;
                 if pending == 0 {
@@ -168,13 +168,11 @@ impl Tape {
                 .filter(|&c| (c as usize) < i)
                 .collect();
             while let Some(j) = heap.pop() {
-                let n = nodes[j as usize];
-                for_each_operand(&n, side, |c| {
+                op::propagate(nodes, side, j as usize, |nodes, c| {
                     if m.mark(nodes, c) {
                         heap.push(c);
                     }
                 });
-                op::propagate(nodes, side, j as usize);
                 processed += 1;
             }
         }
