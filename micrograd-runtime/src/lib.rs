@@ -33,3 +33,10 @@ pub use backward::NonFiniteError;
 pub use op::Op;
 pub use tape::{graph_len, last_backward_work, scope};
 pub use value::Value;
+
+// Neural nets and training (branch `nn`): kept in one block at the end so
+// it merges cleanly with the engine's own module list above.
+pub mod data;
+pub mod loss;
+pub mod nn;
+pub mod optim;
