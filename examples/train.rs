@@ -98,9 +98,10 @@ struct Args {
     /// Standard deviation of the moons noise.
     #[arg(long, default_value_t = 0.1)]
     noise: f64,
-    /// Output folder for the plots and summary.json (created if missing).
-    #[arg(long, default_value = "out")]
-    out: PathBuf,
+    /// Output folder for the plots and summary.json, created if missing
+    /// [default: out/<dataset>, so the two datasets never overwrite each other].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Everything the run decided, defaults filled in.
@@ -275,13 +276,18 @@ fn main() -> std::process::ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let mut s = setup(args)?;
     let params = s.mlp.parameters();
+    let dataset_name = format!("{:?}", args.dataset).to_lowercase();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&dataset_name));
     println!(
-        "training {} on {} ({} samples) with {}, {} steps",
+        "training {} on {dataset_name} ({} samples) with {}, {} steps; output folder: {}",
         s.mlp,
-        format!("{:?}", args.dataset).to_lowercase(),
         s.data.len(),
         s.opt_name,
-        s.steps
+        s.steps,
+        out.display()
     );
 
     let mut history = History {
@@ -327,17 +333,17 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         );
     }
 
-    fs::create_dir_all(&args.out)?;
+    fs::create_dir_all(&out)?;
     let mut written = vec![
         plot_curve(
-            &args.out.join("loss.svg"),
+            &out.join("loss.svg"),
             "training loss",
             "loss (log scale)",
             &history.loss,
             true,
         )?,
         plot_curve(
-            &args.out.join("accuracy.svg"),
+            &out.join("accuracy.svg"),
             "training accuracy",
             "accuracy (%)",
             &history
@@ -349,20 +355,13 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         )?,
     ];
     if s.data.nin() == 2 {
-        written.push(plot_boundary(
-            &args.out.join("boundary.svg"),
-            &s.mlp,
-            &s.data,
-        )?);
+        written.push(plot_boundary(&out.join("boundary.svg"), &s.mlp, &s.data)?);
     }
-    let summary = args.out.join("summary.json");
+    let summary = out.join("summary.json");
     fs::write(
         &summary,
         summary_json(&[
-            (
-                "dataset",
-                json_str(&format!("{:?}", args.dataset).to_lowercase()),
-            ),
+            ("dataset", json_str(&dataset_name)),
             ("model", json_str(&s.mlp.to_string())),
             ("optimizer", json_str(&s.opt_name)),
             ("seed", args.seed.to_string()),
@@ -382,7 +381,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     for path in &written {
         println!("wrote {}", path.display());
     }
-    println!("output folder: {}", args.out.display());
+    println!("output folder: {}", out.display());
     Ok(())
 }
 
