@@ -1,4 +1,13 @@
-//! Reverse-mode automatic differentiation, two ways.
+#![doc = include_str!("../README.md")]
+//!
+//! # The crates behind this facade
+//!
+//! - [`grad!`], [`grad_code!`] and [`grad_dot!`] come from `micrograd-macros`;
+//!   [`grad!`]'s documentation shows what it expands to.
+//! - [`Value`], [`scope`], [`nn`], [`loss`], [`optim`] and [`data`] come from
+//!   `micrograd-runtime`.
+//!
+//! The README above is this page, so its examples are doctests.
 #![forbid(unsafe_code)]
 
 pub use micrograd_macros::*;
