@@ -1,2 +1,116 @@
-// Placeholder: the real benchmark is being written on its own branch.
-fn main() {}
+//! Speed of the dynamic `Value` engine (issue 3).
+//!
+//! `expr30`: build + backward of o_k = tanh(o_{k-1} w1 + x2 w2 + b), k = 1..5,
+//! o_0 = x1 (5 leaves + 5 x 5 ops = 30 nodes), next to a hand-written f64
+//! forward/reverse of the same function. `chain_1m`: build + backward of a
+//! 1,000,002-node graph y_k = tanh(y_{k-1} w + x).
+//!
+//! Run: `cargo bench --bench value -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use micrograd::{Value, scope};
+
+/// The lecture's inputs.
+const X1: f64 = 2.0;
+const X2: f64 = 0.0;
+const W1: f64 = -3.0;
+const W2: f64 = 1.0;
+const B: f64 = 6.881_373_587_019_543;
+
+/// Gradients of o_5 with respect to (x1, x2, w1, w2, b), through `Value`.
+fn expr30_value(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> [f64; 5] {
+    scope(|| {
+        let leaves = [x1, x2, w1, w2, b].map(Value::new);
+        let [x1, x2, w1, w2, b] = leaves;
+        let mut o = x1;
+        for _ in 0..5 {
+            o = (o * w1 + x2 * w2 + b).tanh();
+        }
+        o.backward();
+        leaves.map(Value::grad)
+    })
+}
+
+/// The same gradients written out by hand: forward keeps o_k, reverse
+/// applies dn_k = do_k (1 - o_k^2) and do_{k-1} = dn_k w1.
+fn expr30_hand(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> [f64; 5] {
+    let mut o = [x1; 6];
+    for k in 1..6 {
+        o[k] = (o[k - 1] * w1 + x2 * w2 + b).tanh();
+    }
+    let (mut go, mut dx2, mut dw1, mut dw2, mut db) = (1.0, 0.0, 0.0, 0.0, 0.0);
+    for k in (1..6).rev() {
+        let dn = go * (1.0 - o[k] * o[k]);
+        dw1 += dn * o[k - 1];
+        dx2 += dn * w2;
+        dw2 += dn * x2;
+        db += dn;
+        go = dn * w1;
+    }
+    [go, dx2, dw1, dw2, db]
+}
+
+fn expr30(c: &mut Criterion) {
+    // Both sides must compute the same thing before we compare their speed.
+    let (v, h) = (
+        expr30_value(X1, X2, W1, W2, B),
+        expr30_hand(X1, X2, W1, W2, B),
+    );
+    for (v, h) in v.iter().zip(&h) {
+        assert!((v - h).abs() <= 1e-12 * h.abs().max(1.0), "{v} vs {h}");
+    }
+    let mut g = c.benchmark_group("expr30");
+    g.bench_function("value", |bn| {
+        bn.iter(|| {
+            expr30_value(
+                black_box(X1),
+                black_box(X2),
+                black_box(W1),
+                black_box(W2),
+                black_box(B),
+            )
+        })
+    });
+    g.bench_function("hand_f64", |bn| {
+        bn.iter(|| {
+            expr30_hand(
+                black_box(X1),
+                black_box(X2),
+                black_box(W1),
+                black_box(W2),
+                black_box(B),
+            )
+        })
+    });
+    g.finish();
+}
+
+const STEPS: usize = 333_333;
+/// Two leaves, the start value, then 3 nodes (mul, add, tanh) per step.
+const NODES: usize = 3 + 3 * STEPS;
+
+fn chain_1m(c: &mut Criterion) {
+    let mut g = c.benchmark_group("chain_1m");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(NODES as u64));
+    g.bench_function("value", |bn| {
+        bn.iter(|| {
+            scope(|| {
+                let (w, x) = (Value::new(black_box(0.9)), Value::new(black_box(0.1)));
+                let y0 = Value::new(black_box(0.5));
+                let mut y = y0;
+                for _ in 0..STEPS {
+                    y = (y * w + x).tanh();
+                }
+                y.backward();
+                (y0.grad(), w.grad())
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, expr30, chain_1m);
+criterion_main!(benches);

@@ -1,1 +1,39 @@
-//! The dynamic engine of the `micrograd` crate. Use it through `micrograd`.
+//! The dynamic engine of the `micrograd` crate: a scalar [`Value`] graph
+//! with reverse-mode [`Value::backward`]. Use it through `micrograd`.
+//!
+//! Every op on a `Value` appends a node to a thread-local tape; creation
+//! order is a topological order, so `backward` is a loop, not a recursion.
+//! Wrap loop bodies in [`scope`] to free their nodes:
+//!
+//! ```
+//! use micrograd_runtime::{scope, Value};
+//! let w = Value::new(1.0);
+//! for _ in 0..100 {
+//!     scope(|| {
+//!         let loss = (w * 3.0 - 6.0).powi(2); // d/dw = 6 (3w - 6)
+//!         loss.backward();
+//!         w.set_data(w.data() - 0.01 * w.grad());
+//!         w.zero_grad();
+//!     });
+//! }
+//! assert!((w.data() - 2.0).abs() < 1e-6);
+//! ```
+#![forbid(unsafe_code)]
+
+mod arith;
+mod backward;
+mod op;
+mod tape;
+mod value;
+
+pub use backward::NonFiniteError;
+pub use op::Op;
+pub use tape::{graph_len, last_backward_work, scope};
+pub use value::Value;
+
+// Neural nets and training (branch `nn`): kept in one block at the end so
+// it merges cleanly with the engine's own module list above.
+pub mod data;
+pub mod loss;
+pub mod nn;
+pub mod optim;

@@ -1,0 +1,481 @@
+//! The main job: train a small MLP built from scalar `Value`s, show its
+//! progress, and write plots and a summary.
+//!
+//! ```text
+//! cargo run --release --example train                      # micrograd's moons demo
+//! cargo run --release --example train -- --dataset notebook
+//! cargo run --release --example train -- --help
+//! ```
+//!
+//! With no arguments this is micrograd's demo: 100 two-moons points (noise
+//! 0.1, seed 0), `Mlp` 2 -> 16 -> 16 -> 1 (relu, relu, linear), max-margin
+//! loss plus 1e-4 * sum(p^2), full batch, 100 SGD steps with
+//! lr = 1.0 - 0.9 * k / 100. Seed 0 reaches 100% training accuracy, as do
+//! the other seeds we tried (see the README). `--dataset notebook` trains
+//! the lecture's 3 -> 4 -> 4 -> 1 tanh net on its four samples with squared
+//! error, down to a loss below 0.01.
+//!
+//! Each training step runs inside `scope`, so the graph it builds is freed
+//! when the step ends and memory stays flat however long training runs.
+
+use std::error::Error;
+use std::fs;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use micrograd::data::{self, Dataset};
+use micrograd::loss::{accuracy, l2, max_margin, squared_error_sum};
+use micrograd::nn::{Activation, BiasInit, Init, Mlp};
+use micrograd::optim::{Adam, LrSchedule, Optimizer, Sgd};
+use micrograd::{Value, scope};
+use plotters::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DatasetKind {
+    /// Two interleaving half circles, labels +-1 (micrograd's demo).
+    Moons,
+    /// The lecture notebook's four samples.
+    Notebook,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OptimizerKind {
+    Sgd,
+    Adam,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ScheduleKind {
+    /// lr * (1 - 0.9 k / steps), micrograd's demo schedule.
+    Decay,
+    /// The same lr every step.
+    Constant,
+}
+
+/// Train a small MLP on scalar Values; writes loss/accuracy/decision-boundary
+/// SVG plots and summary.json to the output folder.
+///
+/// Unset options take the defaults of the chosen dataset:
+/// moons = micrograd's demo (hidden 16,16 relu, linear output, max-margin +
+/// 1e-4 L2, SGD lr 1.0 with decay, 100 steps);
+/// notebook = the lecture (hidden 4,4 tanh, tanh output, squared error, SGD
+/// constant lr 0.1, 100 steps).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Which data to train on.
+    #[arg(long, value_enum, default_value_t = DatasetKind::Moons)]
+    dataset: DatasetKind,
+    /// Number of full-batch training steps [moons: 100, notebook: 100].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Learning rate (the starting one when decaying) [sgd: 1.0 on moons,
+    /// 0.1 on notebook; adam: 0.01].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    optimizer: OptimizerKind,
+    /// SGD learning-rate schedule [moons: decay, notebook: constant].
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleKind>,
+    /// Hidden layer sizes, comma separated [moons: 16,16; notebook: 4,4].
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Hidden-layer activation: tanh, relu, sigmoid or linear
+    /// [moons: relu, notebook: tanh].
+    #[arg(long)]
+    activation: Option<Activation>,
+    /// Seed for the network's initial weights and the moons noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Number of moons points.
+    #[arg(long, default_value_t = 100)]
+    samples: usize,
+    /// Standard deviation of the moons noise.
+    #[arg(long, default_value_t = 0.1)]
+    noise: f64,
+    /// Output folder for the plots and summary.json (created if missing).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+/// Everything the run decided, defaults filled in.
+struct Setup {
+    data: Dataset,
+    mlp: Mlp,
+    steps: usize,
+    opt: Box<dyn Optimizer>,
+    opt_name: String,
+    /// L2 weight (0 for the notebook).
+    alpha: f64,
+}
+
+fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
+    let moons = args.dataset == DatasetKind::Moons;
+    let data = if moons {
+        if args.samples < 2 {
+            return Err("--samples must be at least 2".into());
+        }
+        data::moons(args.samples, args.noise, args.seed)
+    } else {
+        data::notebook()
+    };
+    let steps = args.steps.unwrap_or(100);
+    let hidden = args
+        .hidden
+        .clone()
+        .unwrap_or(if moons { vec![16, 16] } else { vec![4, 4] });
+    if hidden.contains(&0) {
+        return Err("--hidden sizes must be positive".into());
+    }
+    let act = args.activation.unwrap_or(if moons {
+        Activation::Relu
+    } else {
+        Activation::Tanh
+    });
+    let mut layers: Vec<(usize, Activation)> = hidden.iter().map(|&n| (n, act)).collect();
+    // moons scores are raw margins; the lecture squashes its output with tanh.
+    layers.push((
+        1,
+        if moons {
+            Activation::Linear
+        } else {
+            Activation::Tanh
+        },
+    ));
+    // Biases as in each reference: 0 in micrograd, uniform in the lecture.
+    let bias = if moons {
+        BiasInit::Zero
+    } else {
+        BiasInit::Uniform
+    };
+    let mlp = Mlp::new(data.nin(), &layers, Init::seeded(args.seed).with_bias(bias));
+    let params = mlp.parameters();
+    let (opt, opt_name): (Box<dyn Optimizer>, String) = match args.optimizer {
+        OptimizerKind::Sgd => {
+            let lr = args.lr.unwrap_or(if moons { 1.0 } else { 0.1 });
+            let schedule = args.schedule.unwrap_or(if moons {
+                ScheduleKind::Decay
+            } else {
+                ScheduleKind::Constant
+            });
+            let (s, name) = match schedule {
+                ScheduleKind::Decay => (
+                    LrSchedule::LinearDecay { lr0: lr, steps },
+                    format!("sgd lr {lr} * (1 - 0.9 k/{steps})"),
+                ),
+                ScheduleKind::Constant => (LrSchedule::Constant(lr), format!("sgd lr {lr}")),
+            };
+            (Box::new(Sgd::new(params, s)), name)
+        }
+        OptimizerKind::Adam => {
+            let lr = args.lr.unwrap_or(0.01);
+            (Box::new(Adam::new(params, lr)), format!("adam lr {lr}"))
+        }
+    };
+    Ok(Setup {
+        data,
+        mlp,
+        steps,
+        opt,
+        opt_name,
+        alpha: if moons { 1e-4 } else { 0.0 },
+    })
+}
+
+/// The loss of the whole batch and the scores it was computed from. Call
+/// inside `scope`.
+fn batch_loss(s: &Setup, params: &[Value]) -> (Value, Vec<f64>) {
+    let scores: Vec<Value> = s.data.xs.iter().map(|x| s.mlp.forward_f64(x)[0]).collect();
+    let loss = if s.alpha > 0.0 {
+        max_margin(&scores, &s.data.ys) + l2(params, s.alpha)
+    } else {
+        squared_error_sum(&scores, &s.data.ys)
+    };
+    (loss, scores.iter().map(|v| v.data()).collect())
+}
+
+struct History {
+    loss: Vec<f64>,
+    accuracy: Vec<f64>,
+}
+
+/// Reports progress: a bar on a terminal, a line every tenth of the run
+/// otherwise (logs and CI stay readable).
+enum Progress {
+    Bar(ProgressBar),
+    Lines { every: usize, total: usize },
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        if std::io::stdout().is_terminal() {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30.cyan/blue} step {pos}/{len} {msg}")
+                    .expect("template is valid")
+                    .progress_chars("=> "),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                every: (total / 10).max(1),
+                total,
+            }
+        }
+    }
+
+    fn update(&self, step: usize, loss: f64, acc: f64, elapsed: Duration) {
+        let rate = step as f64 / elapsed.as_secs_f64().max(1e-9);
+        let msg = format!(
+            "loss {loss:.4}  accuracy {:5.1}%  {rate:.0} steps/s",
+            100.0 * acc
+        );
+        match self {
+            Progress::Bar(bar) => {
+                bar.set_position(step as u64);
+                bar.set_message(msg);
+            }
+            Progress::Lines { every, total } => {
+                if step % every == 0 || step == *total {
+                    println!("step {step:>5}/{total}  {msg}");
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish();
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    let mut s = setup(&args)?;
+    let params = s.mlp.parameters();
+    println!(
+        "training {} on {} ({} samples) with {}, {} steps",
+        s.mlp,
+        format!("{:?}", args.dataset).to_lowercase(),
+        s.data.len(),
+        s.opt_name,
+        s.steps
+    );
+
+    let mut history = History {
+        loss: Vec::with_capacity(s.steps),
+        accuracy: Vec::with_capacity(s.steps),
+    };
+    let progress = Progress::new(s.steps);
+    let mut train_time = Duration::ZERO;
+    for k in 0..s.steps {
+        let t0 = Instant::now();
+        // Everything built in this step (about 70 nodes per point) is freed
+        // when the scope returns; the parameters live outside it.
+        let (loss, acc) = scope(|| {
+            let (loss, scores) = batch_loss(&s, &params);
+            s.opt.zero_grad();
+            loss.backward();
+            s.opt.step();
+            (loss.data(), accuracy(&scores, &s.data.ys))
+        });
+        train_time += t0.elapsed();
+        history.loss.push(loss);
+        history.accuracy.push(acc);
+        progress.update(k + 1, loss, acc, train_time);
+    }
+    progress.finish();
+
+    // The numbers above were measured before each update; evaluate the
+    // trained network once more for the summary.
+    let (final_loss, final_acc) = scope(|| {
+        let (loss, scores) = batch_loss(&s, &params);
+        (loss.data(), accuracy(&scores, &s.data.ys))
+    });
+    let ms_per_step = 1e3 * train_time.as_secs_f64() / s.steps.max(1) as f64;
+    println!(
+        "final loss {final_loss:.6}, accuracy {:.1}%, {ms_per_step:.4} ms/step",
+        100.0 * final_acc
+    );
+
+    fs::create_dir_all(&args.out)?;
+    let mut written = vec![
+        plot_curve(
+            &args.out.join("loss.svg"),
+            "training loss",
+            "loss (log scale)",
+            &history.loss,
+            true,
+        )?,
+        plot_curve(
+            &args.out.join("accuracy.svg"),
+            "training accuracy",
+            "accuracy (%)",
+            &history
+                .accuracy
+                .iter()
+                .map(|a| 100.0 * a)
+                .collect::<Vec<_>>(),
+            false,
+        )?,
+    ];
+    if s.data.nin() == 2 {
+        written.push(plot_boundary(
+            &args.out.join("boundary.svg"),
+            &s.mlp,
+            &s.data,
+        )?);
+    }
+    let summary = args.out.join("summary.json");
+    fs::write(
+        &summary,
+        summary_json(&[
+            (
+                "dataset",
+                json_str(&format!("{:?}", args.dataset).to_lowercase()),
+            ),
+            ("model", json_str(&s.mlp.to_string())),
+            ("optimizer", json_str(&s.opt_name)),
+            ("seed", args.seed.to_string()),
+            ("samples", s.data.len().to_string()),
+            ("steps", s.steps.to_string()),
+            ("parameters", s.mlp.num_parameters().to_string()),
+            ("final_loss", json_num(final_loss)),
+            ("accuracy", json_num(final_acc)),
+            ("ms_per_step", json_num(ms_per_step)),
+        ]),
+    )?;
+    written.push(summary);
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!("output folder: {}", args.out.display());
+    Ok(())
+}
+
+fn json_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// JSON has no NaN or infinity; a diverged run reports `null`.
+fn json_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "null".to_string()
+    }
+}
+
+fn summary_json(fields: &[(&str, String)]) -> String {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("  \"{k}\": {v}"))
+        .collect();
+    format!("{{\n{}\n}}\n", body.join(",\n"))
+}
+
+/// A line plot of one value per step.
+fn plot_curve(
+    path: &Path,
+    title: &str,
+    ylabel: &str,
+    ys: &[f64],
+    log: bool,
+) -> Result<PathBuf, Box<dyn Error>> {
+    let root = SVGBackend::new(path, (640, 400)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = ys.len().max(2);
+    let finite = || ys.iter().copied().filter(|y| y.is_finite());
+    let lo = finite().fold(f64::INFINITY, f64::min);
+    let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+    let points = ys.iter().enumerate().map(|(k, &y)| (k + 1, y));
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60);
+    if log {
+        let lo = lo.max(1e-12);
+        let mut chart =
+            builder.build_cartesian_2d(1..n, (lo * 0.8..hi.max(lo) * 1.25).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(ylabel)
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            points.filter(|&(_, y)| y > 0.0),
+            BLUE.stroke_width(2),
+        ))?;
+    } else {
+        let mut chart = builder.build_cartesian_2d(1..n, 0.0..105.0)?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .y_desc(ylabel)
+            .draw()?;
+        chart.draw_series(LineSeries::new(points, BLUE.stroke_width(2)))?;
+    }
+    root.present()?;
+    Ok(path.to_path_buf())
+}
+
+/// The sign of the score over a grid around the data (the decision regions)
+/// with the training points on top, like micrograd's contour plot.
+fn plot_boundary(path: &Path, mlp: &Mlp, data: &Dataset) -> Result<PathBuf, Box<dyn Error>> {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in &data.xs {
+        x0 = x0.min(p[0]);
+        x1 = x1.max(p[0]);
+        y0 = y0.min(p[1]);
+        y1 = y1.max(p[1]);
+    }
+    let pad = 0.5;
+    let (x0, x1, y0, y1) = (x0 - pad, x1 + pad, y0 - pad, y1 + pad);
+    let root = SVGBackend::new(path, (640, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "decision boundary (score > 0 shaded blue)",
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart.configure_mesh().disable_mesh().draw()?;
+
+    let cells = 80;
+    let (dx, dy) = ((x1 - x0) / cells as f64, (y1 - y0) / cells as f64);
+    let positive = RGBColor(170, 200, 255);
+    let negative = RGBColor(255, 200, 170);
+    let mut rects = Vec::with_capacity(cells * cells);
+    for i in 0..cells {
+        for j in 0..cells {
+            let (cx, cy) = (x0 + (i as f64 + 0.5) * dx, y0 + (j as f64 + 0.5) * dy);
+            let score = scope(|| mlp.forward_f64(&[cx, cy])[0].data());
+            let color = if score > 0.0 { positive } else { negative };
+            rects.push(Rectangle::new(
+                [
+                    (cx - dx / 2.0, cy - dy / 2.0),
+                    (cx + dx / 2.0, cy + dy / 2.0),
+                ],
+                color.filled(),
+            ));
+        }
+    }
+    chart.draw_series(rects)?;
+    chart.draw_series(data.xs.iter().zip(&data.ys).map(|(p, &y)| {
+        let color = if y > 0.0 { BLUE } else { RED };
+        Circle::new((p[0], p[1]), 4, color.filled())
+    }))?;
+    root.present()?;
+    Ok(path.to_path_buf())
+}

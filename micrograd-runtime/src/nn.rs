@@ -1,0 +1,581 @@
+//! Neurons, layers and multi-layer perceptrons built from [`Value`]s.
+//!
+//! The two reference setups are presets: [`Mlp::lecture`] (tanh
+//! everywhere, as in the lecture notebook) and [`Mlp::demo`] (relu hidden
+//! layers and a linear output, as in micrograd's moons demo). Anything else
+//! is [`Mlp::new`] with an [`Activation`] per layer.
+//!
+//! Parameters are ordinary leaf [`Value`]s that live outside any
+//! [`scope`](crate::scope); create the network once, then run each training
+//! step inside `scope` so the step's nodes are freed when it ends.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::Value;
+
+/// The nonlinearity a layer applies to each neuron's weighted sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// `tanh(z)`, the lecture's choice.
+    Tanh,
+    /// `max(z, 0)`, micrograd's hidden layers.
+    Relu,
+    /// `1 / (1 + e^-z)`.
+    Sigmoid,
+    /// `z` unchanged: an output layer that produces a raw score.
+    Linear,
+}
+
+impl Activation {
+    /// Applies the nonlinearity as one graph node (none for `Linear`).
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::Activation};
+    /// assert_eq!(Activation::Relu.apply(Value::new(-2.0)).data(), 0.0);
+    /// assert_eq!(Activation::Linear.apply(Value::new(-2.0)).data(), -2.0);
+    /// ```
+    pub fn apply(self, z: Value) -> Value {
+        match self {
+            Activation::Tanh => z.tanh(),
+            Activation::Relu => z.relu(),
+            Activation::Sigmoid => z.sigmoid(),
+            Activation::Linear => z,
+        }
+    }
+
+    /// The lowercase name used by `Display`, `FromStr` and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Linear => "linear",
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses the names `Display` prints, so settings round-trip through text.
+///
+/// ```
+/// use micrograd_runtime::nn::Activation;
+/// assert_eq!("relu".parse::<Activation>(), Ok(Activation::Relu));
+/// assert!("gelu".parse::<Activation>().is_err());
+/// ```
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Linear,
+        ]
+        .into_iter()
+        .find(|a| a.name() == s)
+        .ok_or_else(|| format!("unknown activation `{s}`; expected tanh, relu, sigmoid or linear"))
+    }
+}
+
+/// How biases start. Weights always start uniform in (-1, 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BiasInit {
+    /// 0, as micrograd's `nn.py` does.
+    Zero,
+    /// Uniform in (-1, 1), as the lecture's `Neuron` does.
+    Uniform,
+}
+
+/// Where a network's initial parameters come from.
+///
+/// The generator is ChaCha8 seeded with `seed`: its stream is fixed by the
+/// algorithm, so a seed gives the same network on every platform and
+/// release. Draw order: layer by layer, neuron by neuron, the weights in
+/// input order, then the bias (only when biases are drawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Init {
+    /// Seed of the ChaCha8 generator.
+    pub seed: u64,
+    /// How biases start.
+    pub bias: BiasInit,
+}
+
+impl Init {
+    /// Seeded weights and zero biases (micrograd's convention).
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{BiasInit, Init};
+    /// assert_eq!(Init::seeded(3).bias, BiasInit::Zero);
+    /// ```
+    pub fn seeded(seed: u64) -> Init {
+        Init {
+            seed,
+            bias: BiasInit::Zero,
+        }
+    }
+
+    /// The same seed with another bias rule.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{BiasInit, Init};
+    /// assert_eq!(Init::seeded(3).with_bias(BiasInit::Uniform).bias, BiasInit::Uniform);
+    /// ```
+    pub fn with_bias(self, bias: BiasInit) -> Init {
+        Init { bias, ..self }
+    }
+}
+
+/// One neuron: `act(w . x + b)`.
+#[derive(Clone)]
+pub struct Neuron {
+    w: Vec<Value>,
+    b: Value,
+    act: Activation,
+}
+
+impl Neuron {
+    /// A neuron with `nin` inputs, initialized as `init` says.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation, Init, Neuron};
+    /// let n = Neuron::new(3, Activation::Tanh, Init::seeded(0));
+    /// assert_eq!(n.parameters().len(), 4);
+    /// assert!(n.weights().iter().all(|w| w.data().abs() < 1.0));
+    /// ```
+    pub fn new(nin: usize, act: Activation, init: Init) -> Neuron {
+        Neuron::drawn(
+            nin,
+            act,
+            init.bias,
+            &mut ChaCha8Rng::seed_from_u64(init.seed),
+        )
+    }
+
+    /// A neuron with the given weights and bias, for worked examples and
+    /// tests where the numbers matter.
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::{Activation, Neuron}};
+    /// let n = Neuron::from_weights(&[2.0, -1.0], 0.5, Activation::Linear);
+    /// let x = [Value::new(1.0), Value::new(3.0)];
+    /// assert_eq!(n.forward(&x).data(), 2.0 - 3.0 + 0.5);
+    /// ```
+    pub fn from_weights(w: &[f64], b: f64, act: Activation) -> Neuron {
+        Neuron {
+            w: w.iter().map(|&w| Value::new(w)).collect(),
+            b: Value::new(b),
+            act,
+        }
+    }
+
+    fn drawn(nin: usize, act: Activation, bias: BiasInit, rng: &mut ChaCha8Rng) -> Neuron {
+        let w = (0..nin)
+            .map(|_| Value::new(rng.random_range(-1.0..1.0)))
+            .collect();
+        let b = match bias {
+            BiasInit::Zero => 0.0,
+            BiasInit::Uniform => rng.random_range(-1.0..1.0),
+        };
+        Neuron {
+            w,
+            b: Value::new(b),
+            act,
+        }
+    }
+
+    /// `act(w . x + b)` with the weighted sum as one fused graph node, whose
+    /// backward rule handles all `2n + 1` operands at once. This is what
+    /// makes training fast: one node instead of `2n` for a neuron.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the neuron's input count.
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::{Activation, Neuron}};
+    /// let n = Neuron::from_weights(&[1.0, 1.0], -5.0, Activation::Relu);
+    /// let y = n.forward(&[Value::new(1.0), Value::new(2.0)]);
+    /// assert_eq!(y.data(), 0.0); // relu(1 + 2 - 5)
+    /// ```
+    pub fn forward(&self, x: &[Value]) -> Value {
+        self.check_input(x.len());
+        self.act.apply(Value::weighted_sum(&self.w, x, self.b))
+    }
+
+    /// The same function as [`Neuron::forward`] with one node per operation,
+    /// in micrograd's order `((b + w0*x0) + w1*x1) + ...`: the graph the
+    /// lecture notebook draws, and a reference for the fused rule.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the neuron's input count.
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::{Activation, Neuron}};
+    /// let n = Neuron::from_weights(&[2.0, -1.0], 0.5, Activation::Tanh);
+    /// let x = [Value::new(1.0), Value::new(3.0)];
+    /// assert!((n.forward_unfused(&x).data() - n.forward(&x).data()).abs() < 1e-15);
+    /// ```
+    pub fn forward_unfused(&self, x: &[Value]) -> Value {
+        self.check_input(x.len());
+        let z = self
+            .w
+            .iter()
+            .zip(x)
+            .fold(self.b, |acc, (&w, &x)| acc + w * x);
+        self.act.apply(z)
+    }
+
+    fn check_input(&self, got: usize) {
+        assert!(
+            got == self.w.len(),
+            "Neuron expects {} inputs, got {got}",
+            self.w.len()
+        );
+    }
+
+    /// Weights, then the bias (micrograd's order).
+    pub fn parameters(&self) -> Vec<Value> {
+        let mut p = self.w.clone();
+        p.push(self.b);
+        p
+    }
+
+    /// The weights, one per input.
+    pub fn weights(&self) -> &[Value] {
+        &self.w
+    }
+
+    /// The bias.
+    pub fn bias(&self) -> Value {
+        self.b
+    }
+
+    /// Number of inputs.
+    pub fn nin(&self) -> usize {
+        self.w.len()
+    }
+
+    /// The nonlinearity.
+    pub fn activation(&self) -> Activation {
+        self.act
+    }
+}
+
+/// `Neuron(3, tanh)`: shape and activation; weights are in `parameters()`.
+impl fmt::Debug for Neuron {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Neuron({}, {})", self.nin(), self.act)
+    }
+}
+
+/// `nout` neurons that all see the same inputs and share an activation.
+#[derive(Clone)]
+pub struct Layer {
+    neurons: Vec<Neuron>,
+    nin: usize,
+}
+
+impl Layer {
+    /// A layer of `nout` neurons with `nin` inputs each. Each neuron draws
+    /// from its own stream of one generator, so prefer building whole
+    /// networks with [`Mlp::new`].
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation, Init, Layer};
+    /// let l = Layer::new(2, 3, Activation::Relu, Init::seeded(0));
+    /// assert_eq!((l.nin(), l.nout(), l.parameters().len()), (2, 3, 9));
+    /// ```
+    pub fn new(nin: usize, nout: usize, act: Activation, init: Init) -> Layer {
+        Layer::drawn(
+            nin,
+            nout,
+            act,
+            init.bias,
+            &mut ChaCha8Rng::seed_from_u64(init.seed),
+        )
+    }
+
+    fn drawn(
+        nin: usize,
+        nout: usize,
+        act: Activation,
+        bias: BiasInit,
+        rng: &mut ChaCha8Rng,
+    ) -> Layer {
+        Layer {
+            neurons: (0..nout)
+                .map(|_| Neuron::drawn(nin, act, bias, rng))
+                .collect(),
+            nin,
+        }
+    }
+
+    /// Every neuron's output, fused form.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the layer's input count.
+    pub fn forward(&self, x: &[Value]) -> Vec<Value> {
+        self.check_input(x.len());
+        self.neurons.iter().map(|n| n.forward(x)).collect()
+    }
+
+    /// Every neuron's output, one node per operation.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the layer's input count.
+    pub fn forward_unfused(&self, x: &[Value]) -> Vec<Value> {
+        self.check_input(x.len());
+        self.neurons.iter().map(|n| n.forward_unfused(x)).collect()
+    }
+
+    fn check_input(&self, got: usize) {
+        assert!(
+            got == self.nin,
+            "Layer {} -> {} expects {} inputs, got {got}",
+            self.nin,
+            self.nout(),
+            self.nin
+        );
+    }
+
+    /// All neurons' parameters, neuron by neuron.
+    pub fn parameters(&self) -> Vec<Value> {
+        self.neurons.iter().flat_map(Neuron::parameters).collect()
+    }
+
+    /// The neurons.
+    pub fn neurons(&self) -> &[Neuron] {
+        &self.neurons
+    }
+
+    /// Inputs per neuron.
+    pub fn nin(&self) -> usize {
+        self.nin
+    }
+
+    /// Number of neurons.
+    pub fn nout(&self) -> usize {
+        self.neurons.len()
+    }
+
+    /// The layer's activation (`Linear` for an empty layer).
+    pub fn activation(&self) -> Activation {
+        self.neurons
+            .first()
+            .map_or(Activation::Linear, Neuron::activation)
+    }
+}
+
+/// `Layer(2 -> 16, relu)`.
+impl fmt::Debug for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Layer({} -> {}, {})",
+            self.nin,
+            self.nout(),
+            self.activation()
+        )
+    }
+}
+
+/// A multi-layer perceptron: layers applied in sequence.
+///
+/// ```
+/// use micrograd_runtime::{scope, nn::Mlp};
+/// let mlp = Mlp::demo(2, &[16, 16, 1], 0);
+/// assert_eq!(mlp.to_string(), "Mlp 2 -> 16 relu -> 16 relu -> 1 linear (337 parameters)");
+/// let score = scope(|| mlp.forward_f64(&[0.5, -0.5])[0].data());
+/// assert!(score.is_finite());
+/// ```
+#[derive(Clone)]
+pub struct Mlp {
+    layers: Vec<Layer>,
+    nin: usize,
+}
+
+impl Mlp {
+    /// `nin` inputs, then one layer per `(size, activation)`, initialized
+    /// from one ChaCha8 stream as `init` says.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation::*, Init, Mlp};
+    /// let mlp = Mlp::new(3, &[(4, Tanh), (4, Tanh), (1, Tanh)], Init::seeded(0));
+    /// assert_eq!(mlp.num_parameters(), 41); // 4*(3+1) + 4*(4+1) + 1*(4+1)
+    /// ```
+    pub fn new(nin: usize, layers: &[(usize, Activation)], init: Init) -> Mlp {
+        let mut rng = ChaCha8Rng::seed_from_u64(init.seed);
+        let mut fan_in = nin;
+        let layers = layers
+            .iter()
+            .map(|&(nout, act)| {
+                let layer = Layer::drawn(fan_in, nout, act, init.bias, &mut rng);
+                fan_in = nout;
+                layer
+            })
+            .collect();
+        Mlp { layers, nin }
+    }
+
+    /// The lecture's network: tanh after every layer, weights and biases
+    /// uniform in (-1, 1) as in the lecture's `Neuron`.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::Mlp;
+    /// let mlp = Mlp::lecture(3, &[4, 4, 1], 0);
+    /// assert_eq!(mlp.to_string(), "Mlp 3 -> 4 tanh -> 4 tanh -> 1 tanh (41 parameters)");
+    /// ```
+    pub fn lecture(nin: usize, sizes: &[usize], seed: u64) -> Mlp {
+        let layers: Vec<_> = sizes.iter().map(|&n| (n, Activation::Tanh)).collect();
+        Mlp::new(
+            nin,
+            &layers,
+            Init::seeded(seed).with_bias(BiasInit::Uniform),
+        )
+    }
+
+    /// micrograd's demo network: relu after every hidden layer, a linear
+    /// output layer, biases 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::Mlp;
+    /// assert_eq!(Mlp::demo(2, &[16, 16, 1], 0).num_parameters(), 337);
+    /// ```
+    pub fn demo(nin: usize, sizes: &[usize], seed: u64) -> Mlp {
+        let last = sizes.len().saturating_sub(1);
+        let layers: Vec<_> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let act = if i == last {
+                    Activation::Linear
+                } else {
+                    Activation::Relu
+                };
+                (n, act)
+            })
+            .collect();
+        Mlp::new(nin, &layers, Init::seeded(seed))
+    }
+
+    /// The outputs of the last layer, fused form.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the network's input count.
+    pub fn forward(&self, x: &[Value]) -> Vec<Value> {
+        self.check_input(x.len());
+        let mut h = x.to_vec();
+        for layer in &self.layers {
+            h = layer.forward(&h);
+        }
+        h
+    }
+
+    /// The outputs of the last layer, one node per operation.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the network's input count.
+    pub fn forward_unfused(&self, x: &[Value]) -> Vec<Value> {
+        self.check_input(x.len());
+        let mut h = x.to_vec();
+        for layer in &self.layers {
+            h = layer.forward_unfused(&h);
+        }
+        h
+    }
+
+    /// [`Mlp::forward`] on plain numbers, which become constant leaves.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the network's input count.
+    ///
+    /// ```
+    /// use micrograd_runtime::{scope, nn::Mlp};
+    /// let mlp = Mlp::lecture(3, &[4, 4, 1], 0);
+    /// let y = scope(|| mlp.forward_f64(&[2.0, 3.0, -1.0])[0].data());
+    /// assert!(y.abs() < 1.0); // tanh output
+    /// ```
+    pub fn forward_f64(&self, x: &[f64]) -> Vec<Value> {
+        self.check_input(x.len());
+        let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+        self.forward(&x)
+    }
+
+    fn check_input(&self, got: usize) {
+        assert!(
+            got == self.nin,
+            "{} expects {} inputs, got {got}",
+            self.shape(),
+            self.nin
+        );
+    }
+
+    /// Every parameter: layer by layer, neuron by neuron, weights then bias.
+    pub fn parameters(&self) -> Vec<Value> {
+        self.layers.iter().flat_map(Layer::parameters).collect()
+    }
+
+    /// `parameters().len()` without building the vector.
+    pub fn num_parameters(&self) -> usize {
+        self.layers.iter().map(|l| l.nout() * (l.nin() + 1)).sum()
+    }
+
+    /// Sets every parameter's gradient to 0; call before each `backward`,
+    /// since gradients accumulate.
+    pub fn zero_grad(&self) {
+        for layer in &self.layers {
+            for n in &layer.neurons {
+                n.w.iter().for_each(|w| w.zero_grad());
+                n.b.zero_grad();
+            }
+        }
+    }
+
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// Number of inputs.
+    pub fn nin(&self) -> usize {
+        self.nin
+    }
+
+    /// Number of outputs.
+    pub fn nout(&self) -> usize {
+        self.layers.last().map_or(self.nin, Layer::nout)
+    }
+
+    /// `Mlp 2 -> 16 relu -> 16 relu -> 1 linear`.
+    fn shape(&self) -> String {
+        let mut s = format!("Mlp {}", self.nin);
+        for l in &self.layers {
+            s.push_str(&format!(" -> {} {}", l.nout(), l.activation()));
+        }
+        s
+    }
+}
+
+/// `Mlp 2 -> 16 relu -> 16 relu -> 1 linear (337 parameters)`.
+impl fmt::Display for Mlp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} parameters)", self.shape(), self.num_parameters())
+    }
+}
+
+/// `Mlp [Layer(2 -> 16, relu), ...]`: structure only, since 337 parameter
+/// values would drown it.
+impl fmt::Debug for Mlp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mlp ")?;
+        f.debug_list().entries(&self.layers).finish()
+    }
+}

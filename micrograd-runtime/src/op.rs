@@ -1,0 +1,357 @@
+//! The op table of the dynamic engine: forward values and derivative rules.
+//!
+//! Ops, their order and their derivative formulas follow `OPS.md` at the
+//! repository root, the table shared with the `grad!` macro's `rules.rs`.
+//! Each rule is written in terms of the inputs (`a`, `b`, or `x`), the
+//! output `y` and the adjoint `g` of the output.
+//!
+//! The tape stores an op as a one-byte [`Code`] (so a node fits in 32
+//! bytes); the public [`Op`] is rebuilt from it on demand.
+
+use std::fmt;
+
+use crate::tape::Node;
+
+/// What produced a [`Value`](crate::Value): a leaf or one of the ops of `OPS.md`.
+///
+/// Kept as a plain `Copy` enum rather than a closure so that graphs can be
+/// printed, drawn and differentiated by one `match`.
+///
+/// ```
+/// use micrograd_runtime::{Op, Value};
+/// let x = Value::new(2.0);
+/// assert_eq!(x.op(), Op::Leaf);
+/// assert_eq!((x * x).op(), Op::Mul);
+/// assert_eq!(x.powi(3).op(), Op::Powi(3));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// An input or a constant: no operands, gradient only accumulates.
+    Leaf,
+    /// `y = a + b`; `da = 1`, `db = 1`.
+    Add,
+    /// `y = a - b`; `da = 1`, `db = -1`.
+    Sub,
+    /// `y = a * b`; `da = b`, `db = a`.
+    Mul,
+    /// `y = a / b`; `da = 1 / b`, `db = -y / b`.
+    Div,
+    /// `y = -x`; `dx = -1`.
+    Neg,
+    /// `y = exp(x)`; `dx = y`.
+    Exp,
+    /// `y = ln(x)`; `dx = 1 / x`.
+    Ln,
+    /// `y = sqrt(x)`; `dx = 0.5 / y`.
+    Sqrt,
+    /// `y = tanh(x)`; `dx = 1 - y * y`.
+    Tanh,
+    /// `y = sin(x)`; `dx = cos(x)`.
+    Sin,
+    /// `y = cos(x)`; `dx = -sin(x)`.
+    Cos,
+    /// `y = |x|`; `dx = 1` if `x > 0`, `-1` if `x < 0`, `0` at `x = 0`.
+    Abs,
+    /// `y = max(x, 0)`; `dx = 1` if `x > 0` else `0` (relu'(0) = 0).
+    Relu,
+    /// `y = 1 / (1 + e^-x)`, evaluated without overflow on either tail; `dx = y * (1 - y)`.
+    Sigmoid,
+    /// `y = x^n` for an integer `n`; `dx = n * x^(n-1)` (0 when `n = 0`).
+    Powi(i32),
+    /// `y = x^e` for a `Value` exponent `e`; `dx = e * x^(e-1)`, `de = y * ln(x)` (0 where `y == 0`).
+    Powf,
+    /// `y = sum_i w_i * x_i + b` as one node; `dw_i = x_i`, `dx_i = w_i`, `db = 1`.
+    ///
+    /// Not in `OPS.md` (the macro has no n-ary op): it exists so that a
+    /// neuron with `n` inputs costs one node instead of `2n`.
+    WeightedSum,
+}
+
+impl fmt::Display for Op {
+    /// The short name used in graph pictures: `+`, `*`, `tanh`, `powi(3)`...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Op::Leaf => "",
+            Op::Add => "+",
+            Op::Sub => "-",
+            Op::Mul => "*",
+            Op::Div => "/",
+            Op::Neg => "neg",
+            Op::Exp => "exp",
+            Op::Ln => "ln",
+            Op::Sqrt => "sqrt",
+            Op::Tanh => "tanh",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Abs => "abs",
+            Op::Relu => "relu",
+            Op::Sigmoid => "sigmoid",
+            Op::Powi(n) => return write!(f, "powi({n})"),
+            Op::Powf => "powf",
+            Op::WeightedSum => "wsum",
+        };
+        f.write_str(name)
+    }
+}
+
+/// The one-byte op code stored in a tape node; `Powi`'s exponent lives in
+/// the node's unused second operand slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Code {
+    Leaf,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Exp,
+    Ln,
+    Sqrt,
+    Tanh,
+    Sin,
+    Cos,
+    Abs,
+    Relu,
+    Sigmoid,
+    Powi,
+    Powf,
+    WeightedSum,
+}
+
+/// How a node's operand slots are used, for walking the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arity {
+    /// No operands.
+    Leaf,
+    /// Operand in slot `a` only (`b` unused or holding `Powi`'s exponent).
+    Unary,
+    /// Operands in slots `a` and `b`.
+    Binary,
+    /// `b` operand pairs plus a bias in the side buffer, starting at `a`.
+    Nary,
+}
+
+impl Code {
+    const ALL: [Code; 18] = [
+        Code::Leaf,
+        Code::Add,
+        Code::Sub,
+        Code::Mul,
+        Code::Div,
+        Code::Neg,
+        Code::Exp,
+        Code::Ln,
+        Code::Sqrt,
+        Code::Tanh,
+        Code::Sin,
+        Code::Cos,
+        Code::Abs,
+        Code::Relu,
+        Code::Sigmoid,
+        Code::Powi,
+        Code::Powf,
+        Code::WeightedSum,
+    ];
+
+    /// The inverse of `code as u8`, for ops passed as const parameters.
+    pub(crate) const fn from_u8(c: u8) -> Code {
+        let code = Code::ALL[c as usize];
+        assert!(code as u8 == c);
+        code
+    }
+
+    /// The public op for this code; `b` is the node's second slot.
+    pub(crate) fn op(self, b: u32) -> Op {
+        match self {
+            Code::Leaf => Op::Leaf,
+            Code::Add => Op::Add,
+            Code::Sub => Op::Sub,
+            Code::Mul => Op::Mul,
+            Code::Div => Op::Div,
+            Code::Neg => Op::Neg,
+            Code::Exp => Op::Exp,
+            Code::Ln => Op::Ln,
+            Code::Sqrt => Op::Sqrt,
+            Code::Tanh => Op::Tanh,
+            Code::Sin => Op::Sin,
+            Code::Cos => Op::Cos,
+            Code::Abs => Op::Abs,
+            Code::Relu => Op::Relu,
+            Code::Sigmoid => Op::Sigmoid,
+            // The exponent was stored as its two's-complement bits.
+            Code::Powi => Op::Powi(b as i32),
+            Code::Powf => Op::Powf,
+            Code::WeightedSum => Op::WeightedSum,
+        }
+    }
+
+    pub(crate) fn arity(self) -> Arity {
+        match self {
+            Code::Leaf => Arity::Leaf,
+            Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Powf => Arity::Binary,
+            Code::WeightedSum => Arity::Nary,
+            _ => Arity::Unary,
+        }
+    }
+}
+
+/// Forward of the binary ops, in `OPS.md` order.
+pub(crate) fn forward_binary(code: Code, a: f64, b: f64) -> f64 {
+    match code {
+        Code::Add => a + b,
+        Code::Sub => a - b,
+        Code::Mul => a * b,
+        Code::Div => a / b,
+        Code::Powf => a.powf(b),
+        _ => unreachable!("{code:?} is not a binary op"),
+    }
+}
+
+/// Forward of the unary ops, in `OPS.md` order; `n` is `Powi`'s exponent.
+pub(crate) fn forward_unary(code: Code, x: f64, n: i32) -> f64 {
+    match code {
+        Code::Neg => -x,
+        Code::Exp => x.exp(),
+        Code::Ln => x.ln(),
+        Code::Sqrt => x.sqrt(),
+        Code::Tanh => x.tanh(),
+        Code::Sin => x.sin(),
+        Code::Cos => x.cos(),
+        Code::Abs => x.abs(),
+        Code::Relu => {
+            if x > 0.0 {
+                x
+            } else {
+                0.0
+            }
+        }
+        Code::Sigmoid => sigmoid(x),
+        Code::Powi => x.powi(n),
+        _ => unreachable!("{code:?} is not a unary op"),
+    }
+}
+
+/// `1 / (1 + e^-x)`, written so that `exp` only ever sees a non-positive
+/// argument: no overflow to `inf` and no `inf / inf` on either tail.
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Adds node `i`'s adjoint times each local derivative to its operands'
+/// gradients: the chain rule for one node. One arm per op, in `OPS.md`
+/// order, each the derivative column of the table next to its forward.
+pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
+    let Node {
+        data: y,
+        grad: g,
+        a,
+        b,
+        code,
+        ..
+    } = nodes[i];
+    let (a, b) = (a as usize, b as usize);
+    match code {
+        Code::Leaf => {}
+        // y = a + b: da = 1, db = 1
+        Code::Add => {
+            nodes[a].grad += g;
+            nodes[b].grad += g;
+        }
+        // y = a - b: da = 1, db = -1
+        Code::Sub => {
+            nodes[a].grad += g;
+            nodes[b].grad -= g;
+        }
+        // y = a * b: da = b, db = a
+        Code::Mul => {
+            let (xa, xb) = (nodes[a].data, nodes[b].data);
+            nodes[a].grad += g * xb;
+            nodes[b].grad += g * xa;
+        }
+        // y = a / b: da = 1 / b, db = -y / b
+        Code::Div => {
+            let xb = nodes[b].data;
+            nodes[a].grad += g / xb;
+            nodes[b].grad += g * (-y / xb);
+        }
+        // y = -x: dx = -1
+        Code::Neg => nodes[a].grad -= g,
+        // y = exp(x): dx = y
+        Code::Exp => nodes[a].grad += g * y,
+        // y = ln(x): dx = 1 / x
+        Code::Ln => {
+            let x = nodes[a].data;
+            nodes[a].grad += g / x;
+        }
+        // y = sqrt(x): dx = 0.5 / y
+        Code::Sqrt => nodes[a].grad += g * (0.5 / y),
+        // y = tanh(x): dx = 1 - y * y
+        Code::Tanh => nodes[a].grad += g * (1.0 - y * y),
+        // y = sin(x): dx = cos(x)
+        Code::Sin => {
+            let x = nodes[a].data;
+            nodes[a].grad += g * x.cos();
+        }
+        // y = cos(x): dx = -sin(x)
+        Code::Cos => {
+            let x = nodes[a].data;
+            nodes[a].grad += g * -x.sin();
+        }
+        // y = |x|: dx = 1 if x > 0, -1 if x < 0, 0 at x = 0
+        Code::Abs => {
+            let x = nodes[a].data;
+            let d = if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            nodes[a].grad += g * d;
+        }
+        // y = relu(x): dx = 1 if x > 0 else 0
+        Code::Relu => {
+            let x = nodes[a].data;
+            nodes[a].grad += if x > 0.0 { g } else { 0.0 };
+        }
+        // y = sigmoid(x): dx = y * (1 - y)
+        Code::Sigmoid => nodes[a].grad += g * (y * (1.0 - y)),
+        // y = x^n: dx = n * x^(n-1), 0 when n = 0
+        Code::Powi => {
+            let n = b as u32 as i32;
+            let x = nodes[a].data;
+            let d = if n == 0 {
+                0.0
+            } else {
+                f64::from(n) * x.powi(n - 1)
+            };
+            nodes[a].grad += g * d;
+        }
+        // y = x^e: dx = e * x^(e-1), de = y * ln(x), de = 0 where y == 0
+        Code::Powf => {
+            let (x, e) = (nodes[a].data, nodes[b].data);
+            let de = if y == 0.0 { 0.0 } else { y * x.ln() };
+            nodes[a].grad += g * (e * x.powf(e - 1.0));
+            nodes[b].grad += g * de;
+        }
+        // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
+        Code::WeightedSum => {
+            let n = b;
+            let (ws, rest) = side[a..a + 2 * n + 1].split_at(n);
+            let (xs, bias) = rest.split_at(n);
+            for (&w, &x) in ws.iter().zip(xs) {
+                let (w, x) = (w as usize, x as usize);
+                let (dw, dx) = (nodes[x].data, nodes[w].data);
+                nodes[w].grad += g * dw;
+                nodes[x].grad += g * dx;
+            }
+            nodes[bias[0] as usize].grad += g;
+        }
+    }
+}

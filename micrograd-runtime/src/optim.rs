@@ -1,0 +1,185 @@
+//! Optimizers that update [`Value`] parameters in place from their
+//! gradients: SGD with a learning-rate schedule, and Adam.
+//!
+//! An optimizer holds the parameter handles (cheap `Copy` indices), so it
+//! is built once from `mlp.parameters()` outside any
+//! [`scope`](crate::scope), and its `step` is called after each `backward`.
+
+use crate::Value;
+
+/// The common interface, so a training loop can pick one at run time.
+pub trait Optimizer {
+    /// Applies one update from the parameters' current gradients and
+    /// advances the step counter.
+    fn step(&mut self);
+
+    /// Sets every parameter's gradient to 0.
+    fn zero_grad(&self);
+
+    /// The learning rate the next `step` will use.
+    fn lr(&self) -> f64;
+}
+
+/// Learning rate as a function of the step number `k` (from 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LrSchedule {
+    /// The same rate every step.
+    Constant(f64),
+    /// micrograd's demo schedule scaled by `lr0`:
+    /// `lr0 * (1 - 0.9 * k / steps)`, from `lr0` down to `0.1 * lr0`
+    /// (reached just after the last of `steps` steps).
+    LinearDecay {
+        /// Rate at step 0.
+        lr0: f64,
+        /// Length of the run the decay is spread over.
+        steps: usize,
+    },
+}
+
+impl LrSchedule {
+    /// micrograd's exact schedule, `1.0 - 0.9 * k / steps`.
+    ///
+    /// ```
+    /// use micrograd_runtime::optim::LrSchedule;
+    /// let s = LrSchedule::micrograd(100);
+    /// assert_eq!(s.at(0), 1.0);
+    /// assert!((s.at(50) - 0.55).abs() < 1e-12);
+    /// ```
+    pub fn micrograd(steps: usize) -> LrSchedule {
+        LrSchedule::LinearDecay { lr0: 1.0, steps }
+    }
+
+    /// The rate at step `k`.
+    pub fn at(&self, k: usize) -> f64 {
+        match *self {
+            LrSchedule::Constant(lr) => lr,
+            LrSchedule::LinearDecay { lr0, steps } => {
+                lr0 * (1.0 - 0.9 * k as f64 / steps.max(1) as f64)
+            }
+        }
+    }
+}
+
+/// Plain gradient descent: `p -= lr_k * dL/dp`.
+///
+/// ```
+/// use micrograd_runtime::{Value, optim::{LrSchedule, Optimizer, Sgd}};
+/// let w = Value::new(1.0);
+/// let mut opt = Sgd::new(vec![w], LrSchedule::Constant(0.1));
+/// let loss = w * w; // dL/dw = 2w = 2
+/// loss.backward();
+/// opt.step();
+/// assert!((w.data() - (1.0 - 0.1 * 2.0)).abs() < 1e-15);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sgd {
+    params: Vec<Value>,
+    schedule: LrSchedule,
+    k: usize,
+}
+
+impl Sgd {
+    /// SGD over `params` with the given schedule, starting at step 0.
+    pub fn new(params: Vec<Value>, schedule: LrSchedule) -> Sgd {
+        Sgd {
+            params,
+            schedule,
+            k: 0,
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps_taken(&self) -> usize {
+        self.k
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self) {
+        let lr = self.lr();
+        for p in &self.params {
+            p.set_data(p.data() - lr * p.grad());
+        }
+        self.k += 1;
+    }
+
+    fn zero_grad(&self) {
+        self.params.iter().for_each(|p| p.zero_grad());
+    }
+
+    fn lr(&self) -> f64 {
+        self.schedule.at(self.k)
+    }
+}
+
+/// Adam (Kingma and Ba, 2015) with bias-corrected moment estimates:
+///
+/// `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
+/// `p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`.
+///
+/// ```
+/// use micrograd_runtime::{Value, optim::{Adam, Optimizer}};
+/// let w = Value::new(1.0);
+/// let mut opt = Adam::new(vec![w], 0.1);
+/// (w * w).backward();
+/// opt.step();
+/// // The first bias-corrected step has size lr whatever the gradient's scale.
+/// assert!((w.data() - 0.9).abs() < 1e-7);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Adam {
+    params: Vec<Value>,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl Adam {
+    /// Adam with the paper's defaults `beta1 = 0.9`, `beta2 = 0.999`,
+    /// `eps = 1e-8`.
+    pub fn new(params: Vec<Value>, lr: f64) -> Adam {
+        Adam::with_hyper(params, lr, 0.9, 0.999, 1e-8)
+    }
+
+    /// Adam with every hyperparameter given.
+    pub fn with_hyper(params: Vec<Value>, lr: f64, beta1: f64, beta2: f64, eps: f64) -> Adam {
+        let n = params.len();
+        Adam {
+            params,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self) {
+        self.t += 1;
+        let c1 = 1.0 - self.beta1.powi(self.t);
+        let c2 = 1.0 - self.beta2.powi(self.t);
+        for ((p, m), v) in self.params.iter().zip(&mut self.m).zip(&mut self.v) {
+            let g = p.grad();
+            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+            let step = self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
+            p.set_data(p.data() - step);
+        }
+    }
+
+    fn zero_grad(&self) {
+        self.params.iter().for_each(|p| p.zero_grad());
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+}

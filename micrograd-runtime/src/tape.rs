@@ -1,0 +1,268 @@
+//! The thread-local tape every [`Value`] points into, and [`scope`].
+//!
+//! Nodes are appended in creation order, which is already a topological
+//! order (an op's operands exist before it). A `Value` is an index into the
+//! tape plus the epoch of the segment that created it; [`scope`] truncates
+//! the tape when it returns, and the epoch check turns any handle to a freed
+//! node into a panic instead of a read of whatever node reused its slot.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use crate::op::Code;
+use crate::value::Value;
+
+/// One recorded value: 32 bytes, so a million nodes take 32 MB.
+///
+/// `a` and `b` are operand indices; `Powi` keeps its exponent's bits in `b`
+/// and `WeightedSum` keeps a start and a length into [`Tape::side`].
+/// `stamp` marks the nodes reached by the current `backward` and lives in
+/// what would otherwise be padding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub(crate) data: f64,
+    pub(crate) grad: f64,
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) stamp: u32,
+    pub(crate) code: Code,
+}
+
+const _: () = assert!(std::mem::size_of::<Node>() == 32);
+
+/// A region of the tape opened by [`scope`]. The base region (everything
+/// before the first open scope) is implicit, with epoch 0.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    start: u32,
+    side_start: u32,
+    epoch: u32,
+}
+
+pub(crate) struct Tape {
+    pub(crate) nodes: Vec<Node>,
+    /// Operands of `WeightedSum` nodes: `n` weights, `n` inputs, one bias.
+    pub(crate) side: Vec<u32>,
+    segments: Vec<Segment>,
+    /// Start and epoch of the innermost segment, cached out of `segments`
+    /// because every op checks its operands against them.
+    top_start: u32,
+    top_epoch: u32,
+    /// Labels are rare, so they live outside the nodes; keyed by index so a
+    /// truncation can drop the freed ones with one `split_off`.
+    labels: BTreeMap<u32, String>,
+    last_epoch: u32,
+    /// The stamp of the latest `backward`; nodes it reached carry it.
+    pub(crate) stamp: u32,
+    /// Buffers reused across `backward` calls so a small backward allocates nothing.
+    pub(crate) stack: Vec<u32>,
+    pub(crate) reach: Vec<u32>,
+    pub(crate) stash: Vec<(u32, f64)>,
+    /// Nodes examined by the latest `backward` (see [`last_backward_work`]).
+    pub(crate) last_work: usize,
+}
+
+thread_local! {
+    static TAPE: RefCell<Tape> = const { RefCell::new(Tape::new()) };
+}
+
+/// Runs `f` with this thread's tape borrowed mutably. No user code runs
+/// inside, so the borrow can never be re-entered.
+pub(crate) fn with<R>(f: impl FnOnce(&mut Tape) -> R) -> R {
+    TAPE.with_borrow_mut(f)
+}
+
+#[cold]
+#[inline(never)]
+fn stale() -> ! {
+    panic!("{STALE}")
+}
+
+const STALE: &str = "this Value was freed when the `scope` that created it returned; \
+     keep what you need after a scope as plain f64 (`v.data()`, `v.grad()`) \
+     or create the Value outside the scope";
+
+impl Tape {
+    const fn new() -> Tape {
+        Tape {
+            nodes: Vec::new(),
+            side: Vec::new(),
+            segments: Vec::new(),
+            top_start: 0,
+            top_epoch: 0,
+            labels: BTreeMap::new(),
+            last_epoch: 0,
+            stamp: 0,
+            stack: Vec::new(),
+            reach: Vec::new(),
+            stash: Vec::new(),
+            last_work: 0,
+        }
+    }
+
+    /// The epoch of the innermost segment containing `idx`. Handles almost
+    /// always point into the innermost open segment, so the loop rarely
+    /// runs more than once.
+    fn epoch_of(&self, idx: u32) -> u32 {
+        for s in self.segments.iter().rev() {
+            if idx >= s.start {
+                return s.epoch;
+            }
+        }
+        0
+    }
+
+    /// The tape index of `v`, or a panic if `v`'s node was freed.
+    #[inline]
+    pub(crate) fn index(&self, v: Value) -> usize {
+        let live = (v.idx as usize) < self.nodes.len()
+            && if v.idx >= self.top_start {
+                v.epoch == self.top_epoch
+            } else {
+                self.epoch_of(v.idx) == v.epoch
+            };
+        if !live {
+            stale();
+        }
+        v.idx as usize
+    }
+
+    /// A handle to the existing node `idx` (for children and graph walks).
+    pub(crate) fn handle(&self, idx: usize) -> Value {
+        Value::from_parts(idx as u32, self.epoch_of(idx as u32))
+    }
+
+    /// Appends a node and returns its handle.
+    #[inline]
+    pub(crate) fn push(&mut self, data: f64, code: Code, a: u32, b: u32) -> Value {
+        let idx = self.nodes.len();
+        let idx = u32::try_from(idx).unwrap_or_else(|_| {
+            panic!("the Value tape is full (2^32 nodes); free nodes with `scope`")
+        });
+        self.nodes.push(Node {
+            data,
+            grad: 0.0,
+            a,
+            b,
+            stamp: 0,
+            code,
+        });
+        Value::from_parts(idx, self.top_epoch)
+    }
+
+    pub(crate) fn set_label(&mut self, idx: usize, label: &str) {
+        self.labels.insert(idx as u32, label.to_owned());
+    }
+
+    pub(crate) fn label(&self, idx: usize) -> Option<&str> {
+        self.labels.get(&(idx as u32)).map(String::as_str)
+    }
+
+    fn open_segment(&mut self) -> u32 {
+        // Epochs only need to differ from those of segments whose handles
+        // may still be around; after 2^32 scopes a very old stale handle
+        // could alias, which is the price of an 8-byte `Value`.
+        self.last_epoch = self.last_epoch.wrapping_add(1).max(1);
+        let seg = Segment {
+            start: self.nodes.len() as u32,
+            side_start: self.side.len() as u32,
+            epoch: self.last_epoch,
+        };
+        self.segments.push(seg);
+        (self.top_start, self.top_epoch) = (seg.start, seg.epoch);
+        seg.epoch
+    }
+
+    fn close_segment(&mut self, epoch: u32) {
+        let seg = self
+            .segments
+            .pop()
+            .expect("scope segments are opened and closed in pairs");
+        debug_assert_eq!(seg.epoch, epoch);
+        (self.top_start, self.top_epoch) =
+            self.segments.last().map_or((0, 0), |s| (s.start, s.epoch));
+        self.nodes.truncate(seg.start as usize);
+        self.side.truncate(seg.side_start as usize);
+        if !self.labels.is_empty() {
+            drop(self.labels.split_off(&seg.start));
+        }
+    }
+}
+
+/// Runs `f` and frees every [`Value`] created inside it when it returns.
+///
+/// This is how loops stay in constant memory: build the step's graph
+/// inside `scope`, read what you need (`data()`, `grad()`) and let the
+/// scope drop the rest. Values created before the scope (parameters, say)
+/// survive and keep the gradients accumulated inside. Scopes nest, and the
+/// nodes are freed even if `f` panics.
+///
+/// Using a value created inside the scope after it returned panics with a
+/// message saying so; it never reads another node's data.
+///
+/// ```
+/// use micrograd_runtime::{graph_len, scope, Value};
+/// let w = Value::new(0.5);
+/// let base = graph_len();
+/// for step in 0..1000 {
+///     let x = f64::from(step) / 1000.0;
+///     let loss = scope(|| {
+///         let loss = (w * x - 1.0).powi(2);
+///         loss.backward();
+///         loss.data()
+///     });
+///     assert!(loss.is_finite());
+/// }
+/// // Only `w` is left, and it holds the gradient summed over all steps.
+/// assert_eq!(graph_len(), base);
+/// assert!(w.grad() < 0.0);
+/// ```
+///
+/// ```should_panic
+/// use micrograd_runtime::{scope, Value};
+/// let y = scope(|| Value::new(1.0) * 2.0);
+/// y.data(); // panics: y was freed when the scope returned
+/// ```
+pub fn scope<R>(f: impl FnOnce() -> R) -> R {
+    /// Closes the segment on drop, so a panic inside `f` frees it too.
+    struct Guard {
+        epoch: u32,
+        _not_send: PhantomData<*const ()>,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            with(|t| t.close_segment(self.epoch));
+        }
+    }
+    let _guard = Guard {
+        epoch: with(Tape::open_segment),
+        _not_send: PhantomData,
+    };
+    f()
+}
+
+/// The number of live nodes on this thread's tape.
+///
+/// Meant for checking that loops do not leak: it returns to the same value
+/// after every [`scope`].
+///
+/// ```
+/// use micrograd_runtime::{graph_len, Value};
+/// let before = graph_len();
+/// let x = Value::new(1.0);
+/// let _y = x * 2.0; // a constant leaf for 2.0 and a Mul node
+/// assert_eq!(graph_len(), before + 3);
+/// ```
+pub fn graph_len() -> usize {
+    with(|t| t.nodes.len())
+}
+
+/// How many nodes the latest [`Value::backward`] on this thread examined.
+///
+/// Exposed for tests that check `backward` costs time in proportion to the
+/// differentiated graph and not to the whole tape.
+#[doc(hidden)]
+pub fn last_backward_work() -> usize {
+    with(|t| t.last_work)
+}

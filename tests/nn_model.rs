@@ -1,0 +1,248 @@
+//! `Neuron`, `Layer`, `Mlp`: sizes, initialization, determinism, input
+//! checks, and the fused forward against the node-per-op one.
+
+use micrograd::nn::{Activation, BiasInit, Init, Layer, Mlp, Neuron};
+use micrograd::{Value, graph_len, scope};
+
+#[test]
+fn parameter_counts_match_the_references() {
+    // 2->16->16->1: 16*(2+1) + 16*(16+1) + 1*(16+1) = 48 + 272 + 17 = 337
+    let demo = Mlp::demo(2, &[16, 16, 1], 0);
+    assert_eq!(demo.parameters().len(), 337);
+    assert_eq!(demo.num_parameters(), 337);
+    // 3->4->4->1: 4*(3+1) + 4*(4+1) + 1*(4+1) = 16 + 20 + 5 = 41
+    let lecture = Mlp::lecture(3, &[4, 4, 1], 0);
+    assert_eq!(lecture.parameters().len(), 41);
+    assert_eq!(lecture.num_parameters(), 41);
+}
+
+#[test]
+fn presets_choose_the_reference_activations_and_biases() {
+    let demo = Mlp::demo(2, &[16, 16, 1], 0);
+    let acts: Vec<_> = demo.layers().iter().map(Layer::activation).collect();
+    assert_eq!(
+        acts,
+        [Activation::Relu, Activation::Relu, Activation::Linear]
+    );
+    assert!(
+        demo.layers()
+            .iter()
+            .flat_map(|l| l.neurons())
+            .all(|n| n.bias().data() == 0.0)
+    );
+
+    let lecture = Mlp::lecture(3, &[4, 4, 1], 0);
+    assert!(
+        lecture
+            .layers()
+            .iter()
+            .all(|l| l.activation() == Activation::Tanh)
+    );
+    // Uniform(-1, 1) biases: 9 draws, all inside, not all zero.
+    let biases: Vec<f64> = lecture
+        .layers()
+        .iter()
+        .flat_map(|l| l.neurons())
+        .map(|n| n.bias().data())
+        .collect();
+    assert!(biases.iter().all(|b| b.abs() < 1.0));
+    assert!(biases.iter().any(|&b| b != 0.0));
+}
+
+#[test]
+fn weights_are_uniform_in_minus_one_one() {
+    // 10 nets * 337 parameters, ~3000 weights: all in (-1, 1), mean near 0
+    // (sd of the mean = sqrt(1/3 / 3000) ~ 0.011) and spread near the
+    // uniform's sd sqrt(1/3) ~ 0.577.
+    let w: Vec<f64> = (0..10)
+        .flat_map(|seed| {
+            let m = Mlp::demo(2, &[16, 16, 1], seed);
+            m.layers()
+                .iter()
+                .flat_map(|l| {
+                    l.neurons()
+                        .iter()
+                        .flat_map(|n| n.weights().iter().map(|w| w.data()))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(w.iter().all(|x| x.abs() < 1.0));
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64).sqrt();
+    assert!(mean.abs() < 0.05, "mean {mean}");
+    assert!((sd - (1.0f64 / 3.0).sqrt()).abs() < 0.03, "sd {sd}");
+}
+
+#[test]
+fn same_seed_same_network_other_seed_other_network() {
+    let data = |m: &Mlp| m.parameters().iter().map(|p| p.data()).collect::<Vec<_>>();
+    let a = Mlp::demo(2, &[16, 16, 1], 42);
+    let b = Mlp::demo(2, &[16, 16, 1], 42);
+    let c = Mlp::demo(2, &[16, 16, 1], 43);
+    assert_eq!(data(&a), data(&b)); // exact equality is the point
+    assert_ne!(data(&a), data(&c));
+    let uniform = Mlp::new(
+        3,
+        &[(4, Activation::Tanh)],
+        Init::seeded(7).with_bias(BiasInit::Uniform),
+    );
+    let again = Mlp::new(
+        3,
+        &[(4, Activation::Tanh)],
+        Init::seeded(7).with_bias(BiasInit::Uniform),
+    );
+    assert_eq!(data(&uniform), data(&again));
+}
+
+#[test]
+fn display_and_debug_show_sizes_and_activations() {
+    let m = Mlp::demo(2, &[16, 16, 1], 0);
+    assert_eq!(
+        m.to_string(),
+        "Mlp 2 -> 16 relu -> 16 relu -> 1 linear (337 parameters)"
+    );
+    assert_eq!(
+        format!("{m:?}"),
+        "Mlp [Layer(2 -> 16, relu), Layer(16 -> 16, relu), Layer(16 -> 1, linear)]"
+    );
+    assert_eq!(
+        format!("{:?}", m.layers()[0].neurons()[0]),
+        "Neuron(2, relu)"
+    );
+}
+
+#[test]
+fn neuron_forward_matches_the_formula() {
+    // tanh(w . x + b) = tanh(0.5*2 - 1*3 + 0.25) = tanh(-1.75)
+    let n = Neuron::from_weights(&[0.5, -1.0], 0.25, Activation::Tanh);
+    let y = n.forward(&[Value::new(2.0), Value::new(3.0)]);
+    assert!((y.data() - (-1.75f64).tanh()).abs() < 1e-15);
+    // sigmoid(z) = 1 / (1 + e^-z)
+    let n = Neuron::from_weights(&[0.5, -1.0], 0.25, Activation::Sigmoid);
+    let y = n.forward(&[Value::new(2.0), Value::new(3.0)]);
+    assert!((y.data() - 1.0 / (1.0 + 1.75f64.exp())).abs() < 1e-15);
+}
+
+#[test]
+fn fused_and_unfused_forward_agree_in_values_and_gradients() {
+    for act in [
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ] {
+        let m = Mlp::new(
+            3,
+            &[(5, act), (4, act), (2, Activation::Linear)],
+            Init::seeded(9).with_bias(BiasInit::Uniform),
+        );
+        let params = m.parameters();
+        let x = [0.3, -1.2, 0.8];
+        let run = |fused: bool| {
+            scope(|| {
+                m.zero_grad();
+                let xs: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+                let out = if fused {
+                    m.forward(&xs)
+                } else {
+                    m.forward_unfused(&xs)
+                };
+                // Use both outputs so every parameter gets a gradient.
+                let loss = out[0] * 1.5 + out[1].powi(2);
+                loss.backward();
+                let grads: Vec<f64> = params.iter().map(|p| p.grad()).collect();
+                let xgrads: Vec<f64> = xs.iter().map(|v| v.grad()).collect();
+                (loss.data(), grads, xgrads)
+            })
+        };
+        let (lf, gf, xf) = run(true);
+        let (lu, gu, xu) = run(false);
+        // Only the summation order differs: agreement to rounding.
+        assert!(
+            (lf - lu).abs() <= 1e-12 * (1.0 + lf.abs()),
+            "{act}: {lf} vs {lu}"
+        );
+        for (a, b) in gf.iter().chain(&xf).zip(gu.iter().chain(&xu)) {
+            assert!(
+                (a - b).abs() <= 1e-12 * (1.0 + a.abs()),
+                "{act}: {a} vs {b}"
+            );
+        }
+        if act != Activation::Linear {
+            assert!(
+                gf.iter().filter(|g| g.abs() > 1e-6).count() > 10,
+                "{act}: gradients vanished"
+            );
+        }
+    }
+}
+
+#[test]
+fn unfused_forward_builds_the_notebook_graph() {
+    // One neuron with 3 inputs, node per op: 3 Mul + 3 Add + 1 tanh = 7
+    // nodes; fused: 1 weighted sum + 1 tanh = 2.
+    let n = Neuron::new(3, Activation::Tanh, Init::seeded(0));
+    scope(|| {
+        let x: Vec<Value> = [1.0, 2.0, 3.0].iter().map(|&v| Value::new(v)).collect();
+        let base = graph_len();
+        n.forward_unfused(&x);
+        assert_eq!(graph_len() - base, 7);
+        let base = graph_len();
+        n.forward(&x);
+        assert_eq!(graph_len() - base, 2);
+    });
+}
+
+#[test]
+#[should_panic(expected = "Mlp 3 -> 4 tanh -> 4 tanh -> 1 tanh expects 3 inputs, got 2")]
+fn mlp_names_both_sizes_on_wrong_input() {
+    let m = Mlp::lecture(3, &[4, 4, 1], 0);
+    scope(|| m.forward_f64(&[1.0, 2.0]));
+}
+
+#[test]
+#[should_panic(expected = "Mlp 3 -> 4 tanh -> 4 tanh -> 1 tanh expects 3 inputs, got 4")]
+fn mlp_unfused_names_both_sizes_on_wrong_input() {
+    let m = Mlp::lecture(3, &[4, 4, 1], 0);
+    scope(|| {
+        let x: Vec<Value> = (0..4).map(|i| Value::new(f64::from(i))).collect();
+        m.forward_unfused(&x)
+    });
+}
+
+#[test]
+#[should_panic(expected = "Layer 2 -> 3 expects 2 inputs, got 1")]
+fn layer_names_both_sizes_on_wrong_input() {
+    let l = Layer::new(2, 3, Activation::Relu, Init::seeded(0));
+    scope(|| l.forward(&[Value::new(1.0)]));
+}
+
+#[test]
+#[should_panic(expected = "Neuron expects 2 inputs, got 3")]
+fn neuron_names_both_sizes_on_wrong_input() {
+    let n = Neuron::from_weights(&[1.0, 2.0], 0.0, Activation::Linear);
+    scope(|| n.forward(&[Value::new(1.0), Value::new(1.0), Value::new(1.0)]));
+}
+
+#[test]
+fn zero_grad_clears_every_parameter() {
+    let m = Mlp::lecture(3, &[4, 4, 1], 1);
+    scope(|| m.forward_f64(&[1.0, -1.0, 0.5])[0].backward());
+    assert!(m.parameters().iter().any(|p| p.grad() != 0.0));
+    m.zero_grad();
+    assert!(m.parameters().iter().all(|p| p.grad() == 0.0));
+}
+
+#[test]
+fn activation_names_round_trip() {
+    for a in [
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ] {
+        assert_eq!(a.to_string().parse::<Activation>(), Ok(a));
+    }
+}

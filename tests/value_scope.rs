@@ -1,0 +1,93 @@
+//! Memory reclamation with `scope`, and stale handles.
+
+use micrograd::{Value, graph_len, scope};
+
+#[test]
+fn long_training_loop_runs_in_constant_memory() {
+    // Fit y = 2x + 1 by SGD on (w, b); loss = (w x + b - y)^2.
+    let (w, b) = (Value::new(0.0), Value::new(0.0));
+    let base = graph_len();
+    for step in 0..100_000u32 {
+        let x = f64::from(step % 10) / 10.0;
+        scope(|| {
+            let loss = (w * x + b - (2.0 * x + 1.0)).powi(2);
+            loss.backward();
+        });
+        for p in [w, b] {
+            p.set_data(p.data() - 0.05 * p.grad());
+            p.zero_grad();
+        }
+        if step % 10_000 == 0 {
+            assert_eq!(graph_len(), base, "step {step}");
+        }
+    }
+    assert_eq!(graph_len(), base);
+    assert!((w.data() - 2.0).abs() < 1e-6 && (b.data() - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn nested_scopes_free_their_own_nodes() {
+    let base = graph_len();
+    let outer = scope(|| {
+        let a = Value::new(2.0);
+        let inner_len = scope(|| {
+            let _ = a * a * a;
+            graph_len()
+        });
+        assert_eq!(inner_len, base + 3); // a, a*a, (a*a)*a
+        assert_eq!(graph_len(), base + 1);
+        // `a` survives the inner scope.
+        (a * 3.0).data()
+    });
+    assert_eq!(outer, 6.0);
+    assert_eq!(graph_len(), base);
+}
+
+#[test]
+fn labels_are_freed_with_their_nodes() {
+    let kept = Value::new(1.0).with_label("kept");
+    scope(|| {
+        let _ = Value::new(2.0).with_label("gone");
+    });
+    // The slot of "gone" is reused by a fresh, unlabelled node.
+    let fresh = Value::new(3.0);
+    assert_eq!(fresh.label(), None);
+    assert_eq!(kept.label().as_deref(), Some("kept"));
+}
+
+#[test]
+fn scope_frees_nodes_even_when_it_panics() {
+    let base = graph_len();
+    let r = std::panic::catch_unwind(|| {
+        scope(|| {
+            let _ = Value::new(1.0) + 1.0;
+            panic!("boom");
+        })
+    });
+    assert!(r.is_err());
+    assert_eq!(graph_len(), base);
+}
+
+#[test]
+#[should_panic(expected = "this Value was freed when the `scope` that created it returned")]
+fn stale_handle_panics() {
+    let y = scope(|| Value::new(1.0) * 2.0);
+    let _ = y.data();
+}
+
+#[test]
+#[should_panic(expected = "this Value was freed when the `scope` that created it returned")]
+fn stale_handle_panics_even_when_its_slot_was_reused() {
+    let old = scope(|| Value::new(1.0));
+    // A new scope reuses the same tape slot with a new epoch.
+    scope(|| {
+        let _new = Value::new(42.0);
+        let _ = old.data(); // must not read 42
+    });
+}
+
+#[test]
+fn freed_value_debug_prints_instead_of_panicking() {
+    let y = scope(|| Value::new(1.0));
+    assert!(format!("{y:?}").contains("freed"));
+}
