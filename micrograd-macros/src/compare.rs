@@ -1,0 +1,324 @@
+//! `compare!` and `assert_grad!`: one closure, three engines.
+//!
+//! The closure goes through the same `parse` and `lower` as `grad!`, and the
+//! one lowered [`Program`] is emitted three times:
+//! - `codegen::closure`: the `grad!` code itself;
+//! - a `Value` replay: each live SSA instruction becomes the same op on
+//!   `::micrograd::Value` inside `::micrograd::scope`, constants stay `f64`
+//!   operands (and instructions that depend only on constants are computed
+//!   in `f64`, as `grad!` does), then `backward` and the parameter grads;
+//! - the forward pass alone in `f64`, with `rules`' forward formulas, for
+//!   the finite difference.
+//!
+//! Because both engines replay the same instruction list, a disagreement
+//! can only come from the engines' rules, never from two front ends reading
+//! the source differently.
+
+use crate::codegen::{self, f64_literal};
+use crate::ir::{Const, Op, Operand, Program};
+use crate::lower;
+use crate::parse::GradInput;
+use crate::rules;
+use proc_macro2::{Literal, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Token};
+
+/// The input of `compare!` / `assert_grad!`.
+///
+/// ```text
+/// compare!(closure)                          -> a Comparison (three callable engines)
+/// compare!(closure, point)                   -> a GradCheck report at `point`
+/// assert_grad!(closure, point (, rel = e)? (, fd = e)?)
+/// ```
+///
+/// `closure` follows `grad!`'s grammar; `point` is any expression of type
+/// `[f64; N]`.
+struct CompareInput {
+    closure: TokenStream,
+    point: Option<Expr>,
+    options: Vec<(Ident, Expr)>,
+}
+
+impl Parse for CompareInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error("expected a closure like `|x, y| x * y`, then `, [1.0, 2.0]`"));
+        }
+        // A closure's body never contains a top-level comma, so it ends there.
+        let closure: Expr = input.parse()?;
+        let mut point = None;
+        let mut options = Vec::new();
+        while input.parse::<Option<Token![,]>>()?.is_some() {
+            if input.is_empty() {
+                break;
+            }
+            if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+                let name: Ident = input.parse()?;
+                input.parse::<Token![=]>()?;
+                options.push((name, input.parse()?));
+            } else if point.is_none() && options.is_empty() {
+                point = Some(input.parse()?);
+            } else {
+                return Err(input.error("expected `rel = ...` or `fd = ...`"));
+            }
+        }
+        if !input.is_empty() {
+            return Err(input.error("expected `,` between the closure and the point"));
+        }
+        Ok(CompareInput {
+            closure: closure.into_token_stream(),
+            point,
+            options,
+        })
+    }
+}
+
+/// `compare!`.
+pub fn compare(tokens: TokenStream) -> TokenStream {
+    expand(tokens, false).unwrap_or_else(|e| {
+        let errors = e.into_compile_error();
+        quote!({ #errors loop {} })
+    })
+}
+
+/// `assert_grad!`.
+pub fn assert_grad(tokens: TokenStream) -> TokenStream {
+    expand(tokens, true).unwrap_or_else(|e| {
+        let errors = e.into_compile_error();
+        quote!({ #errors loop {} })
+    })
+}
+
+fn expand(tokens: TokenStream, asserting: bool) -> syn::Result<TokenStream> {
+    let input: CompareInput = syn::parse2(tokens.clone())?;
+    let grad_input: GradInput = syn::parse2(input.closure.clone())?;
+    let program = lower::lower(&grad_input, false)?;
+    let engines = engines(&program, &source_text(&input.closure));
+
+    let (mut rel, mut fd) = (
+        quote!(::micrograd::check::DEFAULT_REL),
+        quote!(::micrograd::check::DEFAULT_FD_TOL),
+    );
+    for (name, value) in &input.options {
+        match name.to_string().as_str() {
+            "rel" if asserting => rel = quote_spanned!(value.span()=> (#value) as ::core::primitive::f64),
+            "fd" if asserting => fd = quote_spanned!(value.span()=> (#value) as ::core::primitive::f64),
+            _ if asserting => {
+                return Err(syn::Error::new_spanned(
+                    name,
+                    format!("unknown option `{name}`; supported: `rel = ...` (static vs dynamic), `fd = ...` (vs finite difference)"),
+                ));
+            }
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    name,
+                    "compare! takes no options; tolerances belong to `assert_grad!` or `GradCheck::assert_agree`",
+                ));
+            }
+        }
+    }
+    match (input.point, asserting) {
+        (None, false) => Ok(engines),
+        (Some(point), false) => Ok(quote!((#engines).check(#point))),
+        (Some(point), true) => Ok(quote!({
+            let __mg_report = (#engines).check(#point);
+            __mg_report.assert_agree(#rel, #fd);
+            __mg_report
+        })),
+        (None, true) => Err(syn::Error::new_spanned(
+            &input.closure,
+            "expected a point after the closure: `assert_grad!(|x| x * x, [3.0])`",
+        )),
+    }
+}
+
+/// The closure's text for the report, formatted the way `rustfmt` would
+/// write it (token streams print with spaces everywhere: `x . tanh ()`).
+fn source_text(closure: &TokenStream) -> String {
+    let item = quote!(fn __mg_f() { let _ = #closure; });
+    let Ok(file) = syn::parse2::<syn::File>(item) else {
+        return closure.to_string();
+    };
+    let text = prettyplease::unparse(&file);
+    let Some(start) = text.find("let _ = ") else {
+        return closure.to_string();
+    };
+    let body = text[start + "let _ = ".len()..]
+        .trim_end()
+        .trim_end_matches('}')
+        .trim_end()
+        .trim_end_matches(';');
+    body.lines()
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `Comparison` literal: the three engines of `program`.
+fn engines(program: &Program, source: &str) -> TokenStream {
+    let f64_ty = quote!(::core::primitive::f64);
+    let n = program.params.len();
+    let len = Literal::usize_unsuffixed(n);
+    let names = program.params.iter().map(|p| p.ident.to_string());
+    let indices: Vec<_> = (0..n).map(Literal::usize_unsuffixed).collect();
+    let grad_closure = codegen::closure(program);
+    let dynamic = dynamic_body(program);
+    let forward = forward_body(program);
+    quote!({
+        let __mg_static = #grad_closure;
+        ::micrograd::check::Comparison::<#len, _, _, _> {
+            source: #source,
+            params: [#(#names),*],
+            static_grad: move |__mg_x: [#f64_ty; #len]| __mg_static(#(__mg_x[#indices]),*),
+            dynamic_grad: move |__mg_x: [#f64_ty; #len]| -> (#f64_ty, [#f64_ty; #len]) {
+                #dynamic
+            },
+            value_fn: move |__mg_x: [#f64_ty; #len]| -> #f64_ty { #forward },
+        }
+    })
+}
+
+/// `let __mg_cI: f64 = path;` for the captured constants that live code
+/// reads, at the user's tokens so a type error points there.
+fn captured(program: &Program, live: &[bool]) -> Vec<TokenStream> {
+    let mut used = vec![false; program.consts.len()];
+    for (inst, _) in program.insts.iter().zip(live).filter(|(_, l)| **l) {
+        for arg in &inst.args[..inst.op.arity()] {
+            if let Operand::Const(c) = *arg {
+                used[c] = true;
+            }
+        }
+    }
+    if let Operand::Const(c) = program.output {
+        used[c] = true;
+    }
+    program
+        .consts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| match (&entry.value, used[i]) {
+            (Const::Captured(path), true) => {
+                let name = format_ident!("__mg_c{}", i);
+                Some(quote_spanned!(path.span()=> let #name: ::core::primitive::f64 = #path;))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// An operand as an `f64` (parameters read from the point array) or, on
+/// the dynamic side, as the `Value` that carries it.
+fn operand(program: &Program, operand: Operand, dynamic: bool) -> TokenStream {
+    match operand {
+        Operand::Param(i) if dynamic => format_ident!("__mg_dp{}", i).into_token_stream(),
+        Operand::Param(i) => format_ident!("__mg_p{}", i).into_token_stream(),
+        Operand::Inst(i) if dynamic && program.insts[i].active => {
+            format_ident!("__mg_d{}", i).into_token_stream()
+        }
+        Operand::Inst(i) => format_ident!("__mg_v{}", i).into_token_stream(),
+        Operand::Const(i) => match &program.consts[i].value {
+            Const::Literal(v) => f64_literal(*v),
+            Const::Captured(_) => format_ident!("__mg_c{}", i).into_token_stream(),
+        },
+    }
+}
+
+/// The forward pass in `f64`, with the same formulas as `grad!`'s forward.
+fn forward_body(program: &Program) -> TokenStream {
+    let live = program.live();
+    let params = (0..program.params.len()).map(|i| {
+        let name = format_ident!("__mg_p{}", i);
+        let i = Literal::usize_unsuffixed(i);
+        quote!(let #name = __mg_x[#i];)
+    });
+    let constants = captured(program, &live);
+    let lines = program
+        .insts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| live[*i])
+        .map(|(i, inst)| {
+            let y = format_ident!("__mg_v{}", i);
+            let a = operand(program, inst.args[0], false);
+            let b = operand(program, inst.args[1], false);
+            let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
+            quote_spanned!(inst.span=> let #y = #forward;)
+        });
+    let out = operand(program, program.output, false);
+    quote!(#(#params)* #(#constants)* #(#lines)* #out)
+}
+
+/// The `Value` replay: build the graph in a scope, `backward`, read grads.
+fn dynamic_body(program: &Program) -> TokenStream {
+    let value_ty = quote!(::micrograd::Value);
+    let live = program.live();
+    let n = program.params.len();
+    let params = (0..n).map(|i| {
+        let name = format_ident!("__mg_dp{}", i);
+        let i = Literal::usize_unsuffixed(i);
+        quote!(let #name = #value_ty::new(__mg_x[#i]);)
+    });
+    let constants = captured(program, &live);
+    let lines = program
+        .insts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| live[*i])
+        .map(|(i, inst)| {
+            if !inst.active {
+                // Depends only on constants: plain f64, no node, as in grad!.
+                let y = format_ident!("__mg_v{}", i);
+                let a = operand(program, inst.args[0], false);
+                let b = operand(program, inst.args[1], false);
+                let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
+                return quote_spanned!(inst.span=> let #y = #forward;);
+            }
+            let y = format_ident!("__mg_d{}", i);
+            let a = operand(program, inst.args[0], true);
+            let b = operand(program, inst.args[1], true);
+            let a_is_value = program.is_active(inst.args[0]);
+            let value = match inst.op {
+                Op::Add => quote!(#a + #b),
+                Op::Sub => quote!(#a - #b),
+                Op::Mul => quote!(#a * #b),
+                Op::Div => quote!(#a / #b),
+                Op::Neg => quote!(-#a),
+                Op::Exp => quote!(#value_ty::exp(#a)),
+                Op::Ln => quote!(#value_ty::ln(#a)),
+                Op::Sqrt => quote!(#value_ty::sqrt(#a)),
+                Op::Tanh => quote!(#value_ty::tanh(#a)),
+                Op::Sin => quote!(#value_ty::sin(#a)),
+                Op::Cos => quote!(#value_ty::cos(#a)),
+                Op::Abs => quote!(#value_ty::abs(#a)),
+                Op::Relu => quote!(#value_ty::relu(#a)),
+                Op::Sigmoid => quote!(#value_ty::sigmoid(#a)),
+                Op::Powi(k) => quote!(#value_ty::powi(#a, #k)),
+                // A constant base with an active exponent: the base becomes
+                // a constant leaf, as `f64` operands of `+ - * /` do.
+                Op::Powf if a_is_value => quote!(#value_ty::powf(#a, #b)),
+                Op::Powf => quote!(#value_ty::powf(#value_ty::new(#a), #b)),
+            };
+            quote_spanned!(inst.span=> let #y: #value_ty = #value;)
+        });
+    let out = operand(program, program.output, true);
+    let out = if program.is_active(program.output) {
+        out
+    } else {
+        // Constant output: a lone leaf whose backward reaches no parameter.
+        quote!(#value_ty::new(#out))
+    };
+    let grads = (0..n).map(|i| {
+        let name = format_ident!("__mg_dp{}", i);
+        quote!(#name.grad())
+    });
+    quote!(::micrograd::scope(move || {
+        #(#params)*
+        #(#constants)*
+        #(#lines)*
+        let __mg_out: #value_ty = #out;
+        __mg_out.backward();
+        (__mg_out.data(), [#(#grads),*])
+    }))
+}
