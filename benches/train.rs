@@ -34,21 +34,41 @@ fn bench_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step_moons100_2-16-16-1");
 
     let mut opt = Sgd::new(params.clone(), LrSchedule::Constant(LR));
-    group.bench_function("value_graph", |b| {
-        b.iter(|| {
-            for (p, &v) in params.iter().zip(&init) {
-                p.set_data(v);
-            }
-            scope(|| {
-                let scores: Vec<Value> = data.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
-                let loss = max_margin(&scores, &data.ys) + l2(&params, ALPHA);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                black_box(loss.data())
+    // The fused forward (one node per neuron sum) is what training uses; the
+    // node-per-op forward is timed too, to show what the fusion buys.
+    for fused in [true, false] {
+        let name = if fused {
+            "value_graph"
+        } else {
+            "value_graph_unfused"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (p, &v) in params.iter().zip(&init) {
+                    p.set_data(v);
+                }
+                scope(|| {
+                    let scores: Vec<Value> = data
+                        .xs
+                        .iter()
+                        .map(|x| {
+                            let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+                            if fused {
+                                mlp.forward(&x)[0]
+                            } else {
+                                mlp.forward_unfused(&x)[0]
+                            }
+                        })
+                        .collect();
+                    let loss = max_margin(&scores, &data.ys) + l2(&params, ALPHA);
+                    opt.zero_grad();
+                    loss.backward();
+                    opt.step();
+                    black_box(loss.data())
+                })
             })
-        })
-    });
+        });
+    }
 
     let xs: Vec<[f64; NIN]> = data.xs.iter().map(|x| [x[0], x[1]]).collect();
     let hand_init = HandMlp::from_params(&init);

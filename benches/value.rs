@@ -2,8 +2,11 @@
 //!
 //! `expr30`: build + backward of o_k = tanh(o_{k-1} w1 + x2 w2 + b), k = 1..5,
 //! o_0 = x1 (5 leaves + 5 x 5 ops = 30 nodes), next to a hand-written f64
-//! forward/reverse of the same function. `chain_1m`: build + backward of a
-//! 1,000,002-node graph y_k = tanh(y_{k-1} w + x).
+//! forward/reverse of the same function. `chain_1m`: build + backward of
+//! 1,000,002-node graphs: `tanh` is y_k = tanh(y_{k-1} w + x) (libm's tanh
+//! alone costs about as much per node as the engine, so `f64_forward`
+//! times the plain-f64 forward of the same chain), `mul_add` is
+//! y_k = y_{k-1} w + x (engine cost only).
 //!
 //! Run: `cargo bench --bench value -- --warm-up-time 1 --measurement-time 3`
 
@@ -95,7 +98,7 @@ fn chain_1m(c: &mut Criterion) {
     let mut g = c.benchmark_group("chain_1m");
     g.sample_size(10);
     g.throughput(Throughput::Elements(NODES as u64));
-    g.bench_function("value", |bn| {
+    g.bench_function("tanh", |bn| {
         bn.iter(|| {
             scope(|| {
                 let (w, x) = (Value::new(black_box(0.9)), Value::new(black_box(0.1)));
@@ -106,6 +109,45 @@ fn chain_1m(c: &mut Criterion) {
                 }
                 y.backward();
                 (y0.grad(), w.grad())
+            })
+        })
+    });
+    g.bench_function("tanh_f64_forward", |bn| {
+        bn.iter(|| {
+            let (w, x) = (black_box(0.9), black_box(0.1));
+            let mut y: f64 = black_box(0.5);
+            for _ in 0..STEPS {
+                y = (y * w + x).tanh();
+            }
+            y
+        })
+    });
+    // 2 nodes per step: as many steps as give the same node count.
+    let steps = (NODES - 3) / 2;
+    g.bench_function("mul_add", |bn| {
+        bn.iter(|| {
+            scope(|| {
+                let (w, x) = (Value::new(black_box(0.999)), Value::new(black_box(0.1)));
+                let y0 = Value::new(black_box(0.5));
+                let mut y = y0;
+                for _ in 0..steps {
+                    y = y * w + x;
+                }
+                y.backward();
+                (y0.grad(), w.grad())
+            })
+        })
+    });
+    // The same without backward, to split the cost between the two passes.
+    g.bench_function("mul_add_build_only", |bn| {
+        bn.iter(|| {
+            scope(|| {
+                let (w, x) = (Value::new(black_box(0.999)), Value::new(black_box(0.1)));
+                let mut y = Value::new(black_box(0.5));
+                for _ in 0..steps {
+                    y = y * w + x;
+                }
+                y.data()
             })
         })
     });

@@ -10,8 +10,8 @@
 //! With no arguments this is micrograd's demo: 100 two-moons points (noise
 //! 0.1, seed 0), `Mlp` 2 -> 16 -> 16 -> 1 (relu, relu, linear), max-margin
 //! loss plus 1e-4 * sum(p^2), full batch, 100 SGD steps with
-//! lr = 1.0 - 0.9 * k / 100. Seed 0 reaches 100% training accuracy, as do
-//! the other seeds we tried (see the README). `--dataset notebook` trains
+//! lr = 1.0 - 0.9 * k / 100. Seed 0 (the default) reaches 100% training
+//! accuracy; of seeds 0 to 9, nine do and seed 8 stops at 99%. `--dataset notebook` trains
 //! the lecture's 3 -> 4 -> 4 -> 1 tanh net on its four samples with squared
 //! error, down to a loss below 0.01.
 //!
@@ -30,7 +30,7 @@ use micrograd::data::{self, Dataset};
 use micrograd::loss::{accuracy, l2, max_margin, squared_error_sum};
 use micrograd::nn::{Activation, BiasInit, Init, Mlp};
 use micrograd::optim::{Adam, LrSchedule, Optimizer, Sgd};
-use micrograd::{Value, scope};
+use micrograd::{Value, graph_len, scope};
 use plotters::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,11 +69,11 @@ struct Args {
     /// Which data to train on.
     #[arg(long, value_enum, default_value_t = DatasetKind::Moons)]
     dataset: DatasetKind,
-    /// Number of full-batch training steps [moons: 100, notebook: 100].
-    #[arg(long)]
-    steps: Option<usize>,
+    /// Number of full-batch training steps.
+    #[arg(long, default_value_t = 100)]
+    steps: usize,
     /// Learning rate (the starting one when decaying) [sgd: 1.0 on moons,
-    /// 0.1 on notebook; adam: 0.01].
+    /// 0.1 on notebook; adam: 0.02].
     #[arg(long)]
     lr: Option<f64>,
     /// Optimizer.
@@ -124,7 +124,10 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
     } else {
         data::notebook()
     };
-    let steps = args.steps.unwrap_or(100);
+    let steps = args.steps;
+    if steps == 0 {
+        return Err("--steps must be at least 1".into());
+    }
     let hidden = args
         .hidden
         .clone()
@@ -173,7 +176,7 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
             (Box::new(Sgd::new(params, s)), name)
         }
         OptimizerKind::Adam => {
-            let lr = args.lr.unwrap_or(0.01);
+            let lr = args.lr.unwrap_or(0.02);
             (Box::new(Adam::new(params, lr)), format!("adam lr {lr}"))
         }
     };
@@ -248,16 +251,29 @@ impl Progress {
         }
     }
 
+    /// Replaces the bar with its last state as a plain line, so what
+    /// follows starts on a fresh line whatever the terminal does.
     fn finish(&self) {
         if let Progress::Bar(bar) = self {
-            bar.finish();
+            let (step, msg) = (bar.position(), bar.message());
+            bar.finish_and_clear();
+            println!("step {step:>5}/{step}  {msg}");
         }
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let mut s = setup(&args)?;
+fn main() -> std::process::ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let mut s = setup(args)?;
     let params = s.mlp.parameters();
     println!(
         "training {} on {} ({} samples) with {}, {} steps",
@@ -303,6 +319,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         "final loss {final_loss:.6}, accuracy {:.1}%, {ms_per_step:.4} ms/step",
         100.0 * final_acc
     );
+    let peak_kb = peak_rss_kb();
+    if let Some(kb) = peak_kb {
+        println!(
+            "peak memory (VmHWM) {kb} kB, live graph nodes {}",
+            graph_len()
+        );
+    }
 
     fs::create_dir_all(&args.out)?;
     let mut written = vec![
@@ -349,6 +372,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             ("final_loss", json_num(final_loss)),
             ("accuracy", json_num(final_acc)),
             ("ms_per_step", json_num(ms_per_step)),
+            (
+                "peak_rss_kb",
+                peak_kb.map_or("null".into(), |kb| kb.to_string()),
+            ),
         ]),
     )?;
     written.push(summary);
@@ -359,14 +386,25 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// The process's peak resident memory from `/proc/self/status` (Linux
+/// only): comparing it between a 100-step and a 10,000-step run shows
+/// whether memory stays flat.
+fn peak_rss_kb() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn json_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// JSON has no NaN or infinity; a diverged run reports `null`.
 fn json_num(x: f64) -> String {
-    if x.is_finite() {
+    if x == 0.0 || (1e-6..1e15).contains(&x.abs()) {
         format!("{x}")
+    } else if x.is_finite() {
+        format!("{x:e}") // not 300 digits for a diverged loss
     } else {
         "null".to_string()
     }
@@ -394,6 +432,8 @@ fn plot_curve(
     let finite = || ys.iter().copied().filter(|y| y.is_finite());
     let lo = finite().fold(f64::INFINITY, f64::min);
     let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+    // A run that diverged at once has nothing finite to scale the axis by.
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (1e-3, 1.0) };
     let points = ys.iter().enumerate().map(|(k, &y)| (k + 1, y));
     let mut builder = ChartBuilder::on(&root);
     builder

@@ -34,8 +34,18 @@ fn check2(f: impl Fn(f64, f64) -> (f64, [f64; 2]), a: f64, b: f64, value: f64, d
         (f(a, b + H).0 - f(a, b - H).0) / (2.0 * H),
     ];
     for i in 0..2 {
-        assert!(close(g[i], d[i], FORMULA_TOL), "grad[{i}] {} vs formula {}", g[i], d[i]);
-        assert!(close(g[i], fd[i], FD_TOL), "grad[{i}] {} vs finite difference {}", g[i], fd[i]);
+        assert!(
+            close(g[i], d[i], FORMULA_TOL),
+            "grad[{i}] {} vs formula {}",
+            g[i],
+            d[i]
+        );
+        assert!(
+            close(g[i], fd[i], FD_TOL),
+            "grad[{i}] {} vs finite difference {}",
+            g[i],
+            fd[i]
+        );
     }
 }
 
@@ -95,7 +105,12 @@ fn op08_sqrt() {
 fn op09_tanh() {
     // y = tanh x; dy/dx = 1 / cosh^2 x (sech^2, independent of the 1 - y^2 form)
     let x: f64 = 0.4;
-    check1(grad!(|x| x.tanh()), x, x.tanh(), 1.0 / (x.cosh() * x.cosh()));
+    check1(
+        grad!(|x| x.tanh()),
+        x,
+        x.tanh(),
+        1.0 / (x.cosh() * x.cosh()),
+    );
 }
 
 #[test]
@@ -135,7 +150,12 @@ fn op14_sigmoid() {
     // y = 1 / (1 + e^-x); dy/dx = e^-x / (1 + e^-x)^2
     for x in [0.3_f64, -2.1] {
         let e = (-x).exp();
-        check1(grad!(|x| x.sigmoid()), x, 1.0 / (1.0 + e), e / ((1.0 + e) * (1.0 + e)));
+        check1(
+            grad!(|x| x.sigmoid()),
+            x,
+            1.0 / (1.0 + e),
+            e / ((1.0 + e) * (1.0 + e)),
+        );
     }
 }
 
@@ -204,6 +224,11 @@ fn chain_of_every_op() {
         (f(a, b + H).0 - f(a, b - H).0) / (2.0 * H),
     ];
     for i in 0..2 {
-        assert!(close(g[i], fd[i], FD_TOL), "grad[{i}] {} vs finite difference {}", g[i], fd[i]);
+        assert!(
+            close(g[i], fd[i], FD_TOL),
+            "grad[{i}] {} vs finite difference {}",
+            g[i],
+            fd[i]
+        );
     }
 }

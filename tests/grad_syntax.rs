@@ -14,7 +14,10 @@ fn close(actual: f64, expected: f64, tol: f64) -> bool {
 
 fn assert_grad<const N: usize>(actual: [f64; N], expected: [f64; N], tol: f64) {
     for i in 0..N {
-        assert!(close(actual[i], expected[i], tol), "grad[{i}]: {actual:?} vs {expected:?}");
+        assert!(
+            close(actual[i], expected[i], tol),
+            "grad[{i}]: {actual:?} vs {expected:?}"
+        );
     }
 }
 
@@ -25,7 +28,7 @@ fn lecture_neuron() {
     // do/dx1 = w1 * 0.5 = -1.5, do/dw1 = x1 * 0.5 = 1.0,
     // do/dx2 = w2 * 0.5 = 0.5,  do/dw2 = x2 * 0.5 = 0.0, do/db = 0.5.
     let neuron = grad!(|x1, x2, w1, w2, b| (x1 * w1 + x2 * w2 + b).tanh());
-    let (o, [dx1, dx2, dw1, dw2, db]) = neuron(2.0, 0.0, -3.0, 1.0, 6.8813735870195432);
+    let (o, [dx1, dx2, dw1, dw2, db]) = neuron(2.0, 0.0, -3.0, 1.0, 6.881_373_587_019_543);
     assert!(close(o, 0.5_f64.sqrt(), TOL), "o = {o}");
     assert_grad([dx1, dw1, dx2, dw2, db], [-1.5, 1.0, 0.5, 0.0, 0.5], TOL);
 }
@@ -184,10 +187,45 @@ fn one_two_five_and_twenty_parameters() {
     assert!(close(v, 120.0, TOL));
     assert_grad(g, [120.0, 60.0, 40.0, 30.0, 24.0], TOL);
     // f = sum_i i * x_i: df/dx_i = i (1-based)
-    let f = grad!(|x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15, x16, x17, x18, x19, x20| {
-        x1 + 2 * x2 + 3 * x3 + 4 * x4 + 5 * x5 + 6 * x6 + 7 * x7 + 8 * x8 + 9 * x9 + 10 * x10
-            + 11 * x11 + 12 * x12 + 13 * x13 + 14 * x14 + 15 * x15 + 16 * x16 + 17 * x17
-            + 18 * x18 + 19 * x19 + 20 * x20
+    let f = grad!(|x1,
+                   x2,
+                   x3,
+                   x4,
+                   x5,
+                   x6,
+                   x7,
+                   x8,
+                   x9,
+                   x10,
+                   x11,
+                   x12,
+                   x13,
+                   x14,
+                   x15,
+                   x16,
+                   x17,
+                   x18,
+                   x19,
+                   x20| {
+        x1 + 2 * x2
+            + 3 * x3
+            + 4 * x4
+            + 5 * x5
+            + 6 * x6
+            + 7 * x7
+            + 8 * x8
+            + 9 * x9
+            + 10 * x10
+            + 11 * x11
+            + 12 * x12
+            + 13 * x13
+            + 14 * x14
+            + 15 * x15
+            + 16 * x16
+            + 17 * x17
+            + 18 * x18
+            + 19 * x19
+            + 20 * x20
     });
     let ones = 1.0;
     let (v, g) = f(
@@ -213,11 +251,11 @@ fn closures_are_values() {
     // Stored, passed to a function and called in a loop: gradient descent on
     // (x - 1)^2 + (y + 2)^2 reaches its minimum at (1, -2).
     let bowl = grad!(|x, y| (x - 1).powi(2) + (y + 2).powi(2));
-    let p = descend(&bowl, [5.0, 5.0], 200);
+    let p = descend(bowl, [5.0, 5.0], 200);
     assert_grad(p, [1.0, -2.0], 1e-9);
     // Boxed in a collection alongside another closure of the same signature.
-    let fs: Vec<Box<dyn Fn(f64) -> (f64, [f64; 1])>> =
-        vec![Box::new(grad!(|x| x.exp())), Box::new(grad!(|x| x * x))];
+    type Grad1 = Box<dyn Fn(f64) -> (f64, [f64; 1])>;
+    let fs: Vec<Grad1> = vec![Box::new(grad!(|x| x.exp())), Box::new(grad!(|x| x * x))];
     // d/dx e^x at 0 = 1; d/dx x^2 at 0 = 0
     assert_eq!(fs[0](0.0).1, [1.0]);
     assert_eq!(fs[1](0.0).1, [0.0]);
@@ -256,7 +294,11 @@ fn longer_chain_matches_finite_difference() {
         hi[i] += H;
         lo[i] -= H;
         let fd = (call(hi).0 - call(lo).0) / (2.0 * H);
-        assert!(close(g[i], fd, FD_TOL), "grad[{i}] {} vs finite difference {fd}", g[i]);
+        assert!(
+            close(g[i], fd, FD_TOL),
+            "grad[{i}] {} vs finite difference {fd}",
+            g[i]
+        );
     }
 }
 
@@ -285,4 +327,24 @@ fn constants_get_no_adjoint() {
         d * x
     });
     assert_eq!(f(4.0), (12.0, [3.0]));
+}
+
+#[test]
+#[allow(non_upper_case_globals, clippy::disallowed_names)]
+fn generated_names_do_not_clash_with_user_names() {
+    // Outer variables spelled like the generated names are still the
+    // user's: f = __mg_p0 x + __mg_v0 + __mg_c0 + __mg_grad + __mg_e,
+    // df/dx = __mg_p0.
+    let __mg_p0 = 10.0;
+    let __mg_v0 = 100.0;
+    let __mg_c0 = 1000.0;
+    let __mg_grad = 10000.0;
+    let __mg_e = 100000.0;
+    let f = grad!(|x| __mg_p0 * x + __mg_v0 + __mg_c0 + __mg_grad + __mg_e + x.sigmoid() * 0.0);
+    assert_eq!(f(2.0), (111120.0, [10.0]));
+    // And a parameter with such a name is just a parameter.
+    assert_eq!(
+        grad!(|__mg_p1, __mg_p0| __mg_p1 - __mg_p0)(5.0, 3.0),
+        (2.0, [1.0, -1.0])
+    );
 }

@@ -7,6 +7,10 @@
 //! differences here, and `benches/train.rs` includes this same file with
 //! `#[path]`, so the code that is timed is the code that is tested.
 
+// Index loops mirror the subscripts of the formulas (z_j += w_kj h_k);
+// iterator chains over three arrays at once would hide them.
+#![allow(clippy::needless_range_loop)]
+
 /// Input size of the moons net.
 pub const NIN: usize = 2;
 /// Width of both hidden layers.

@@ -225,10 +225,9 @@ fn million_node_chain_builds_backwards_and_drops() {
     chain(1_000_000);
 }
 
-/// Ten million nodes (320 MB of tape). Slow in debug builds, so run it with
-/// `cargo test --release --test value_backward -- --ignored`.
+/// Ten million nodes: 320 MB of tape plus 40 MB of backward scratch, about
+/// 3 s in a debug build on a 2-core machine (0.7 s in release).
 #[test]
-#[ignore = "320 MB and a few seconds in debug; run with --release -- --ignored"]
 fn ten_million_node_chain_builds_backwards_and_drops() {
     chain(10_000_000);
 }
@@ -264,16 +263,17 @@ fn backward_work_does_not_grow_with_the_tape() {
     let (x, y) = (Value::new(1.5), Value::new(-0.5));
     // z's graph has 4 nodes (x, y, x*y, z). backward sweeps down from z and
     // gives up on the sweep after skipping 4 unreached slots per node plus
-    // 64 (DENSE and SLACK in backward.rs), so it examines at most
-    // 4 + 4 * 4 + 64 + 1 = 85 slots, and the same number at every step once
-    // the leaves are far behind.
+    // 64 (DENSE and SLACK in backward.rs), so it sweeps at most
+    // 4 + 4 * 4 + 64 + 1 = 85 slots, then re-reads the swept slots once to
+    // find the pending nodes: at most 170, the same at every step once the
+    // leaves are far behind.
     let steps = 1_000_000;
     let mut steady = None;
     for step in 0..steps {
         let z = x * y + x; // dz/dx = y + 1 = 0.5, dz/dy = x = 1.5
         z.backward();
         let w = last_backward_work();
-        assert!(w <= 85, "step {step}: backward examined {w} nodes");
+        assert!(w <= 170, "step {step}: backward examined {w} nodes");
         if step >= 1000 {
             assert_eq!(*steady.get_or_insert(w), w, "step {step}");
         }
@@ -296,7 +296,8 @@ fn graph_spread_thin_over_the_tape_gets_the_same_gradients() {
                 for _ in 0..junk {
                     let _ = noise * 2.0;
                 }
-                y = (y * w + f64::from(k) * 0.1).tanh() + x;
+                let s = Value::weighted_sum(&[w, x], &[y, y], x); // n-ary operands too
+                y = (y * w + f64::from(k) * 0.1).tanh() + x + 0.01 * s;
             }
             y.backward();
             (x.grad(), w.grad())
@@ -304,5 +305,5 @@ fn graph_spread_thin_over_the_tape_gets_the_same_gradients() {
     }
     let (dense, sparse) = (build(0), build(1000));
     assert_eq!(dense, sparse); // same ops in the same order: bit-identical
-    assert!(last_backward_work() < 20 * 10 * 6); // not 20,000 junk slots
+    assert!(last_backward_work() < 2_000); // not the 40,000 slots of junk
 }

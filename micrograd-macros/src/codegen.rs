@@ -4,57 +4,39 @@
 //! `i` is `__mg_v{i}` with adjoint `__mg_g{i}`, captured constant `i` is
 //! `__mg_c{i}`. The `__mg_` prefix keeps them apart from the user's names
 //! (which are never emitted: every use was resolved by `lower`), and the
-//! leading underscore keeps unused-variable lints quiet.
+//! leading underscore keeps unused-variable lints quiet. They are also
+//! created at `Span::mixed_site()`, so even a user variable literally named
+//! `__mg_p0` and captured by the body resolves to the user's, not to ours.
 
 use crate::diff::{self, Write};
 use crate::ir::{Const, Operand, Program};
-use crate::rules::{self, Local};
-use proc_macro2::{Literal, TokenStream};
+use crate::rules::{self, Local, f64_literal};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-/// Tokens for an f64 constant that are valid anywhere an operand goes,
-/// including as a method receiver: suffixed, parenthesised when negative,
-/// and named constants for the values that have no literal.
-pub fn f64_literal(value: f64) -> TokenStream {
-    if value.is_nan() {
-        return quote!(::core::primitive::f64::NAN);
-    }
-    if value.is_infinite() {
-        return if value > 0.0 {
-            quote!(::core::primitive::f64::INFINITY)
-        } else {
-            quote!(::core::primitive::f64::NEG_INFINITY)
-        };
-    }
-    // `{:?}` prints the shortest text that reads back as the same f64.
-    let text = format!("{:?}f64", value.abs());
-    let literal: Literal = text
-        .parse()
-        .unwrap_or_else(|_| Literal::f64_suffixed(value.abs()));
-    if value.is_sign_negative() {
-        quote!((-#literal))
-    } else {
-        quote!(#literal)
-    }
-}
-
 fn operand(program: &Program, operand: Operand) -> TokenStream {
     match operand {
-        Operand::Param(i) => format_ident!("__mg_p{}", i).into_token_stream(),
-        Operand::Inst(i) => format_ident!("__mg_v{}", i).into_token_stream(),
+        Operand::Param(i) => {
+            format_ident!("__mg_p{}", i, span = Span::mixed_site()).into_token_stream()
+        }
+        Operand::Inst(i) => {
+            format_ident!("__mg_v{}", i, span = Span::mixed_site()).into_token_stream()
+        }
         Operand::Const(i) => match &program.consts[i].value {
             Const::Literal(v) => f64_literal(*v),
-            Const::Captured(_) => format_ident!("__mg_c{}", i).into_token_stream(),
+            Const::Captured(_) => {
+                format_ident!("__mg_c{}", i, span = Span::mixed_site()).into_token_stream()
+            }
         },
     }
 }
 
 fn adjoint(operand: Operand) -> syn::Ident {
     match operand {
-        Operand::Param(i) => format_ident!("__mg_gp{}", i),
-        Operand::Inst(i) => format_ident!("__mg_g{}", i),
-        Operand::Const(i) => format_ident!("__mg_gc{}", i),
+        Operand::Param(i) => format_ident!("__mg_gp{}", i, span = Span::mixed_site()),
+        Operand::Inst(i) => format_ident!("__mg_g{}", i, span = Span::mixed_site()),
+        Operand::Const(i) => format_ident!("__mg_gc{}", i, span = Span::mixed_site()),
     }
 }
 
@@ -66,7 +48,7 @@ pub fn closure(program: &Program) -> TokenStream {
     let n = program.params.len();
     let len = Literal::usize_unsuffixed(n);
     let params = (0..n).map(|i| {
-        let name = format_ident!("__mg_p{}", i);
+        let name = format_ident!("__mg_p{}", i, span = Span::mixed_site());
         let span = program.params[i].ident.span();
         quote_spanned!(span=> #name: #f64_ty)
     });
@@ -91,7 +73,7 @@ pub fn closure(program: &Program) -> TokenStream {
     }
     for (i, entry) in program.consts.iter().enumerate() {
         if let (Const::Captured(path), true) = (&entry.value, used[i]) {
-            let name = format_ident!("__mg_c{}", i);
+            let name = format_ident!("__mg_c{}", i, span = Span::mixed_site());
             let span = path.span();
             constants.push(quote_spanned!(span=> let #name: #f64_ty = #path;));
         }
@@ -103,7 +85,7 @@ pub fn closure(program: &Program) -> TokenStream {
         .enumerate()
         .filter(|(i, _)| backward.live[*i])
         .map(|(i, inst)| {
-            let y = format_ident!("__mg_v{}", i);
+            let y = format_ident!("__mg_v{}", i, span = Span::mixed_site());
             let a = operand(program, inst.args[0]);
             let b = operand(program, inst.args[1]);
             let rule = rules::rule(inst.op, &a, &b, &y.to_token_stream());
@@ -118,7 +100,7 @@ pub fn closure(program: &Program) -> TokenStream {
     };
     let steps = backward.steps.iter().map(|step| {
         let inst = &program.insts[step.inst];
-        let y = format_ident!("__mg_v{}", step.inst).into_token_stream();
+        let y = format_ident!("__mg_v{}", step.inst, span = Span::mixed_site()).into_token_stream();
         let a = operand(program, inst.args[0]);
         let b = operand(program, inst.args[1]);
         let rule = rules::rule(inst.op, &a, &b, &y);

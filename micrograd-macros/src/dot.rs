@@ -14,8 +14,7 @@ use crate::ir::{Const, Operand, Program};
 /// Escapes text for a record label, where `{}|<>"` and `\` are syntax.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = 0;
-    for c in text.chars() {
+    for (chars, c) in text.chars().enumerate() {
         if chars == 40 {
             out.push_str("...");
             break;
@@ -24,7 +23,6 @@ fn escape(text: &str) -> String {
             out.push('\\');
         }
         out.push(c);
-        chars += 1;
     }
     out
 }

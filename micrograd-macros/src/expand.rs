@@ -20,7 +20,17 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
         }
     };
     match lower::lower(&input, false) {
-        Ok(program) => codegen::closure(&program),
+        Ok(program) => {
+            // Lints are about code people write: the generated code may
+            // contain `(-1.0f64) * x` or `1.0 * g`, which is deliberate.
+            let closure = codegen::closure(&program);
+            let name = quote::format_ident!("__mg_grad", span = proc_macro2::Span::mixed_site());
+            quote!({
+                #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+                let #name = #closure;
+                #name
+            })
+        }
         Err(error) => {
             let errors = error.into_compile_error();
             let n = input.params.len();
@@ -55,7 +65,25 @@ fn text(
     match program {
         Ok(program) => {
             let text = render(&program);
-            quote!(#text)
+            // Read the captured names as `grad!` would, so they count as used
+            // and a non-f64 one is the same type error here as there.
+            let captured: Vec<&syn::ExprPath> = program
+                .consts
+                .iter()
+                .filter_map(|c| match &c.value {
+                    crate::ir::Const::Captured(path) => Some(path),
+                    crate::ir::Const::Literal(_) => None,
+                })
+                .collect();
+            if captured.is_empty() {
+                quote!(#text)
+            } else {
+                let len = Literal::usize_unsuffixed(captured.len());
+                quote!({
+                    let _: [::core::primitive::f64; #len] = [#(#captured),*];
+                    #text
+                })
+            }
         }
         Err(error) => {
             let errors = error.into_compile_error();

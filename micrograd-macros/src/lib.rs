@@ -41,8 +41,9 @@ use proc_macro::TokenStream;
 /// No graph and no allocation: one `let` per operation (SSA form), then
 /// the adjoints from the output back to the inputs, each edge of the
 /// expression once. For `grad!(|x, y| x * y + x.tanh())` the expansion is
-/// (as printed by [`grad_code!`]; `__mg_p*` are the parameters, `__mg_v*`
-/// the forward values, `__mg_g*` their adjoints):
+/// this closure (as printed by [`grad_code!`]; `__mg_p*` are the parameters,
+/// `__mg_v*` the forward values, `__mg_g*` their adjoints), bound in a block
+/// that turns clippy off for generated code:
 ///
 /// ```
 /// # use micrograd_macros as micrograd;

@@ -81,7 +81,7 @@ impl Parse for GradInput {
         for pat in &closure.inputs {
             match param(pat) {
                 Ok(ident) => {
-                    if params.iter().any(|p: &syn::Ident| *p == ident) {
+                    if params.contains(&ident) {
                         errors.push(Error::new_spanned(
                             &ident,
                             format!("parameter `{ident}` is declared twice"),

@@ -10,7 +10,7 @@
 //! subexpressions at expansion time.
 
 use crate::ir::Op;
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 /// The local derivative of an op's output with respect to one input.
@@ -78,12 +78,15 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
         // 14. Sigmoid: y = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0, so
         // neither tail overflows; dx = y * (1 - y)
         Op::Sigmoid => (
-            quote!(if #a >= 0.0 {
-                1.0 / (1.0 + (-#a).exp())
-            } else {
-                let __mg_e = #a.exp();
-                __mg_e / (1.0 + __mg_e)
-            }),
+            {
+                let e = quote::format_ident!("__mg_e", span = proc_macro2::Span::mixed_site());
+                quote!(if #a >= 0.0 {
+                    1.0 / (1.0 + (-#a).exp())
+                } else {
+                    let #e = #a.exp();
+                    #e / (1.0 + #e)
+                })
+            },
             Expr(quote!(#y * (1.0 - #y))),
             Zero,
         ),
@@ -93,7 +96,7 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
                 Zero
             } else {
                 // `lower` rejects i32::MIN, so `n - 1` cannot overflow.
-                let factor = crate::codegen::f64_literal(f64::from(n));
+                let factor = f64_literal(f64::from(n));
                 let m = n - 1;
                 Expr(quote!(#factor * #a.powi(#m)))
             };
@@ -153,4 +156,30 @@ pub fn eval(op: Op, a: f64, b: f64) -> f64 {
 /// reverse sweep can skip edges whose rule is [`Local::Zero`].
 pub fn has_local(op: Op, arg: usize) -> bool {
     arg < op.arity() && op != Op::Powi(0)
+}
+
+/// Tokens for an f64 constant that are valid anywhere an operand goes,
+/// including as a method receiver: suffixed, parenthesised when negative,
+/// and named constants for the values that have no literal.
+pub fn f64_literal(value: f64) -> TokenStream {
+    if value.is_nan() {
+        return quote!(::core::primitive::f64::NAN);
+    }
+    if value.is_infinite() {
+        return if value > 0.0 {
+            quote!(::core::primitive::f64::INFINITY)
+        } else {
+            quote!(::core::primitive::f64::NEG_INFINITY)
+        };
+    }
+    // `{:?}` prints the shortest text that reads back as the same f64.
+    let text = format!("{:?}f64", value.abs());
+    let literal: Literal = text
+        .parse()
+        .unwrap_or_else(|_| Literal::f64_suffixed(value.abs()));
+    if value.is_sign_negative() {
+        quote!((-#literal))
+    } else {
+        quote!(#literal)
+    }
 }

@@ -38,11 +38,10 @@ fn for_each_operand(n: &Node, side: &[u32], mut f: impl FnMut(u32)) {
     }
 }
 
-/// Per-call state of one `backward`: the stamp that marks reached nodes,
-/// the list of reached nodes and the gradients they held before the call.
+/// Per-call state of one `backward`: the stamp that marks reached nodes
+/// and the gradients they held before the call.
 struct Marker<'t> {
     stamp: u32,
-    reach: &'t mut Vec<u32>,
     stash: &'t mut Vec<(u32, f64)>,
 }
 
@@ -61,7 +60,6 @@ impl Marker<'_> {
             self.stash.push((c, n.grad));
             n.grad = 0.0;
         }
-        self.reach.push(c);
         true
     }
 }
@@ -82,7 +80,7 @@ impl Tape {
 
     /// The indices of `out`'s graph in increasing (topological) order, by
     /// an explicit-stack walk.
-    fn collect(&mut self, out: usize) -> Vec<u32> {
+    pub(crate) fn collect(&mut self, out: usize) -> Vec<u32> {
         let s = self.fresh_stamp();
         let Tape {
             nodes, side, stack, ..
@@ -119,18 +117,12 @@ impl Tape {
         let Tape {
             nodes,
             side,
-            reach,
             stash,
             last_work,
             ..
         } = self;
-        reach.clear();
         stash.clear();
-        let mut m = Marker {
-            stamp,
-            reach,
-            stash,
-        };
+        let mut m = Marker { stamp, stash };
         m.mark(nodes, out as u32);
         nodes[out].grad = 1.0;
 
@@ -139,9 +131,9 @@ impl Tape {
         let mut sparse = false;
         loop {
             if nodes[i].stamp == stamp {
-                let n = nodes[i];
-                for_each_operand(&n, side, |c| pending += usize::from(m.mark(nodes, c)));
-                op::propagate(nodes, side, i);
+                op::propagate(nodes, side, i, |nodes, c| {
+                    pending += usize::from(m.mark(nodes, c));
+                });
                 pending -= 1;
                 processed += 1;
                 if pending == 0 {
@@ -159,26 +151,35 @@ impl Tape {
         }
 
         if sparse {
-            // The rest of the graph is spread thin over the tape: take the
-            // pending nodes (all marked nodes below i) in decreasing order.
-            let mut heap: BinaryHeap<u32> = m
-                .reach
-                .iter()
-                .copied()
-                .filter(|&c| (c as usize) < i)
-                .collect();
+            // The rest of the graph is spread thin over the tape: finish in
+            // decreasing order from a heap. The pending nodes are the
+            // operands below i of the nodes processed so far, found by one
+            // more pass over the slots already swept (no list of reached
+            // nodes is kept, to save 4 bytes per node in the dense case).
+            let mut pending_nodes = Vec::new();
+            for n in &nodes[i + 1..=out] {
+                if n.stamp == stamp {
+                    for_each_operand(n, side, |c| {
+                        if (c as usize) < i {
+                            pending_nodes.push(c);
+                        }
+                    });
+                }
+            }
+            pending_nodes.sort_unstable();
+            pending_nodes.dedup();
+            let mut heap = BinaryHeap::from(pending_nodes);
             while let Some(j) = heap.pop() {
-                let n = nodes[j as usize];
-                for_each_operand(&n, side, |c| {
+                op::propagate(nodes, side, j as usize, |nodes, c| {
                     if m.mark(nodes, c) {
                         heap.push(c);
                     }
                 });
-                op::propagate(nodes, side, j as usize);
                 processed += 1;
             }
         }
-        *last_work = processed + skipped;
+        // The sparse case swept the processed range twice.
+        *last_work = processed + skipped + if sparse { out - i } else { 0 };
 
         for &(c, old) in m.stash.iter() {
             nodes[c as usize].grad += old;
@@ -276,15 +277,16 @@ impl Value {
         tape::with(|t| {
             let out = t.index(self);
             t.backward(out);
+            let graph = t.collect(out);
             // A non-finite value starts at its lowest index and spreads
             // forward; a non-finite gradient starts at its highest index
             // (the sweep runs backward) and spreads to lower ones.
-            let reach = t.reach.iter().map(|&i| i as usize);
-            let first = reach
+            let graph = graph.iter().map(|&i| i as usize);
+            let first = graph
                 .clone()
                 .filter(|&i| !t.nodes[i].data.is_finite())
                 .min()
-                .or_else(|| reach.filter(|&i| !t.nodes[i].grad.is_finite()).max());
+                .or_else(|| graph.filter(|&i| !t.nodes[i].grad.is_finite()).max());
             match first {
                 None => Ok(()),
                 Some(i) => {

@@ -22,7 +22,10 @@
 
 mod arith;
 mod backward;
+mod dot;
 mod op;
+#[cfg(feature = "svg")]
+mod svg;
 mod tape;
 mod value;
 

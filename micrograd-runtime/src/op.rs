@@ -186,6 +186,7 @@ impl Code {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn arity(self) -> Arity {
         match self {
             Code::Leaf => Arity::Leaf,
@@ -246,7 +247,17 @@ fn sigmoid(x: f64) -> f64 {
 /// Adds node `i`'s adjoint times each local derivative to its operands'
 /// gradients: the chain rule for one node. One arm per op, in `OPS.md`
 /// order, each the derivative column of the table next to its forward.
-pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
+///
+/// `reach` is called on each operand before its gradient is touched (the
+/// sweep uses it to mark the operand as part of the graph); calling it from
+/// the same `match` saves a second dispatch on the op per node.
+#[inline(always)]
+pub(crate) fn propagate(
+    nodes: &mut [Node],
+    side: &[u32],
+    i: usize,
+    mut reach: impl FnMut(&mut [Node], u32),
+) {
     let Node {
         data: y,
         grad: g,
@@ -255,56 +266,81 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
         code,
         ..
     } = nodes[i];
+    let (ia, ib) = (a, b);
     let (a, b) = (a as usize, b as usize);
     match code {
         Code::Leaf => {}
         // y = a + b: da = 1, db = 1
         Code::Add => {
+            reach(nodes, ia);
+            reach(nodes, ib);
             nodes[a].grad += g;
             nodes[b].grad += g;
         }
         // y = a - b: da = 1, db = -1
         Code::Sub => {
+            reach(nodes, ia);
+            reach(nodes, ib);
             nodes[a].grad += g;
             nodes[b].grad -= g;
         }
         // y = a * b: da = b, db = a
         Code::Mul => {
+            reach(nodes, ia);
+            reach(nodes, ib);
             let (xa, xb) = (nodes[a].data, nodes[b].data);
             nodes[a].grad += g * xb;
             nodes[b].grad += g * xa;
         }
         // y = a / b: da = 1 / b, db = -y / b
         Code::Div => {
+            reach(nodes, ia);
+            reach(nodes, ib);
             let xb = nodes[b].data;
             nodes[a].grad += g / xb;
             nodes[b].grad += g * (-y / xb);
         }
         // y = -x: dx = -1
-        Code::Neg => nodes[a].grad -= g,
+        Code::Neg => {
+            reach(nodes, ia);
+            nodes[a].grad -= g;
+        }
         // y = exp(x): dx = y
-        Code::Exp => nodes[a].grad += g * y,
+        Code::Exp => {
+            reach(nodes, ia);
+            nodes[a].grad += g * y;
+        }
         // y = ln(x): dx = 1 / x
         Code::Ln => {
+            reach(nodes, ia);
             let x = nodes[a].data;
             nodes[a].grad += g / x;
         }
         // y = sqrt(x): dx = 0.5 / y
-        Code::Sqrt => nodes[a].grad += g * (0.5 / y),
+        Code::Sqrt => {
+            reach(nodes, ia);
+            nodes[a].grad += g * (0.5 / y);
+        }
         // y = tanh(x): dx = 1 - y * y
-        Code::Tanh => nodes[a].grad += g * (1.0 - y * y),
+        Code::Tanh => {
+            reach(nodes, ia);
+            nodes[a].grad += g * (1.0 - y * y);
+        }
         // y = sin(x): dx = cos(x)
         Code::Sin => {
+            reach(nodes, ia);
             let x = nodes[a].data;
             nodes[a].grad += g * x.cos();
         }
         // y = cos(x): dx = -sin(x)
         Code::Cos => {
+            reach(nodes, ia);
             let x = nodes[a].data;
             nodes[a].grad += g * -x.sin();
         }
         // y = |x|: dx = 1 if x > 0, -1 if x < 0, 0 at x = 0
         Code::Abs => {
+            reach(nodes, ia);
             let x = nodes[a].data;
             let d = if x > 0.0 {
                 1.0
@@ -317,13 +353,18 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
         }
         // y = relu(x): dx = 1 if x > 0 else 0
         Code::Relu => {
+            reach(nodes, ia);
             let x = nodes[a].data;
             nodes[a].grad += if x > 0.0 { g } else { 0.0 };
         }
         // y = sigmoid(x): dx = y * (1 - y)
-        Code::Sigmoid => nodes[a].grad += g * (y * (1.0 - y)),
+        Code::Sigmoid => {
+            reach(nodes, ia);
+            nodes[a].grad += g * (y * (1.0 - y));
+        }
         // y = x^n: dx = n * x^(n-1), 0 when n = 0
         Code::Powi => {
+            reach(nodes, ia);
             let n = b as u32 as i32;
             let x = nodes[a].data;
             let d = if n == 0 {
@@ -335,6 +376,8 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
         }
         // y = x^e: dx = e * x^(e-1), de = y * ln(x), de = 0 where y == 0
         Code::Powf => {
+            reach(nodes, ia);
+            reach(nodes, ib);
             let (x, e) = (nodes[a].data, nodes[b].data);
             let de = if y == 0.0 { 0.0 } else { y * x.ln() };
             nodes[a].grad += g * (e * x.powf(e - 1.0));
@@ -343,7 +386,11 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize) {
         // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
         Code::WeightedSum => {
             let n = b;
-            let (ws, rest) = side[a..a + 2 * n + 1].split_at(n);
+            let operands = &side[a..a + 2 * n + 1];
+            for &c in operands {
+                reach(nodes, c);
+            }
+            let (ws, rest) = operands.split_at(n);
             let (xs, bias) = rest.split_at(n);
             for (&w, &x) in ws.iter().zip(xs) {
                 let (w, x) = (w as usize, x as usize);

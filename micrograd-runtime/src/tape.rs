@@ -57,7 +57,6 @@ pub(crate) struct Tape {
     pub(crate) stamp: u32,
     /// Buffers reused across `backward` calls so a small backward allocates nothing.
     pub(crate) stack: Vec<u32>,
-    pub(crate) reach: Vec<u32>,
     pub(crate) stash: Vec<(u32, f64)>,
     /// Nodes examined by the latest `backward` (see [`last_backward_work`]).
     pub(crate) last_work: usize,
@@ -95,7 +94,6 @@ impl Tape {
             last_epoch: 0,
             stamp: 0,
             stack: Vec::new(),
-            reach: Vec::new(),
             stash: Vec::new(),
             last_work: 0,
         }
