@@ -81,9 +81,9 @@ fn lecture_neuron() {
     );
     let want = [-1.5, 0.5, 1.0, 0.0, 0.5];
     close(report.value, 0.5f64.sqrt(), 1e-12);
-    for i in 0..5 {
-        close(report.static_grad[i], want[i], 1e-12);
-        close(report.dynamic_grad[i], want[i], 1e-12);
+    for (i, want) in want.into_iter().enumerate() {
+        close(report.static_grad[i], want, 1e-12);
+        close(report.dynamic_grad[i], want, 1e-12);
     }
     // No value is used twice, so the two sweeps do the same float
     // operations in the same order: bitwise equal.
@@ -161,9 +161,7 @@ fn kink_is_reported_with_the_table() {
     close(report.finite_diff[0], 0.5, 1e-12);
     let panic = std::panic::catch_unwind(|| report.assert_agree(1e-12, 1e-6))
         .expect_err("a kink must fail the finite-difference check");
-    let message = panic
-        .downcast_ref::<String>()
-        .expect("a formatted message");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
     assert!(message.contains("finite diff"), "{message}");
     assert!(message.contains("|x| x.relu()"), "{message}");
     assert!(message.contains("5.0e-1"), "{message}");

@@ -14,13 +14,13 @@
 //! can only come from the engines' rules, never from two front ends reading
 //! the source differently.
 
-use crate::codegen::{self, f64_literal};
+use crate::codegen;
 use crate::ir::{Const, Op, Operand, Program};
 use crate::lower;
 use crate::parse::GradInput;
-use crate::rules;
-use proc_macro2::{Literal, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use crate::rules::{self, f64_literal};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
@@ -103,12 +103,14 @@ fn expand(tokens: TokenStream, asserting: bool) -> syn::Result<TokenStream> {
     );
     for (name, value) in &input.options {
         match name.to_string().as_str() {
-            "rel" if asserting => rel = quote_spanned!(value.span()=> (#value) as ::core::primitive::f64),
-            "fd" if asserting => fd = quote_spanned!(value.span()=> (#value) as ::core::primitive::f64),
+            "rel" if asserting => rel = quote!(#value),
+            "fd" if asserting => fd = quote!(#value),
             _ if asserting => {
                 return Err(syn::Error::new_spanned(
                     name,
-                    format!("unknown option `{name}`; supported: `rel = ...` (static vs dynamic), `fd = ...` (vs finite difference)"),
+                    format!(
+                        "unknown option `{name}`; supported: `rel = ...` (static vs dynamic), `fd = ...` (vs finite difference)"
+                    ),
                 ));
             }
             _ => {
@@ -122,11 +124,17 @@ fn expand(tokens: TokenStream, asserting: bool) -> syn::Result<TokenStream> {
     match (input.point, asserting) {
         (None, false) => Ok(engines),
         (Some(point), false) => Ok(quote!((#engines).check(#point))),
-        (Some(point), true) => Ok(quote!({
-            let __mg_report = (#engines).check(#point);
-            __mg_report.assert_agree(#rel, #fd);
-            __mg_report
-        })),
+        (Some(point), true) => {
+            let (report, rel_name, fd_name) =
+                (ident("__mg_report"), ident("__mg_rel"), ident("__mg_fd"));
+            Ok(quote!({
+                let #rel_name: ::core::primitive::f64 = #rel;
+                let #fd_name: ::core::primitive::f64 = #fd;
+                let #report = (#engines).check(#point);
+                #report.assert_agree(#rel_name, #fd_name);
+                #report
+            }))
+        }
         (None, true) => Err(syn::Error::new_spanned(
             &input.closure,
             "expected a point after the closure: `assert_grad!(|x| x * x, [3.0])`",
@@ -166,22 +174,37 @@ fn engines(program: &Program, source: &str) -> TokenStream {
     let grad_closure = codegen::closure(program);
     let dynamic = dynamic_body(program);
     let forward = forward_body(program);
+    let (engines, stat, x) = (ident("__mg_engines"), ident("__mg_static"), ident("__mg_x"));
+    // Lints are about code people write; the generated code may contain
+    // `(-1.0f64) * x` or `1.0 * g` on purpose (as in `grad!` itself).
     quote!({
-        let __mg_static = #grad_closure;
-        ::micrograd::check::Comparison::<#len, _, _, _> {
-            source: #source,
-            params: [#(#names),*],
-            static_grad: move |__mg_x: [#f64_ty; #len]| __mg_static(#(__mg_x[#indices]),*),
-            dynamic_grad: move |__mg_x: [#f64_ty; #len]| -> (#f64_ty, [#f64_ty; #len]) {
-                #dynamic
-            },
-            value_fn: move |__mg_x: [#f64_ty; #len]| -> #f64_ty { #forward },
-        }
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+        let #engines = {
+            let #stat = #grad_closure;
+            ::micrograd::check::Comparison::<#len, _, _, _> {
+                source: #source,
+                params: [#(#names),*],
+                static_grad: move |#x: [#f64_ty; #len]| #stat(#(#x[#indices]),*),
+                dynamic_grad: move |#x: [#f64_ty; #len]| -> (#f64_ty, [#f64_ty; #len]) {
+                    #dynamic
+                },
+                value_fn: move |#x: [#f64_ty; #len]| -> #f64_ty { #forward },
+            }
+        };
+        #engines
     })
 }
 
+/// A generated name, at `Span::mixed_site()` like `grad!`'s own, so it can
+/// never resolve to (or shadow) a name of the user's.
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
 /// `let __mg_cI: f64 = path;` for the captured constants that live code
-/// reads, at the user's tokens so a type error points there.
+/// reads, at the user's tokens so a type error points there. Constants
+/// that only dead code mentions are still read (into `_`), so a local the
+/// user captured never looks unused.
 fn captured(program: &Program, live: &[bool]) -> Vec<TokenStream> {
     let mut used = vec![false; program.consts.len()];
     for (inst, _) in program.insts.iter().zip(live).filter(|(_, l)| **l) {
@@ -198,12 +221,15 @@ fn captured(program: &Program, live: &[bool]) -> Vec<TokenStream> {
         .consts
         .iter()
         .enumerate()
-        .filter_map(|(i, entry)| match (&entry.value, used[i]) {
-            (Const::Captured(path), true) => {
-                let name = format_ident!("__mg_c{}", i);
+        .filter_map(|(i, entry)| match &entry.value {
+            Const::Captured(path) if used[i] => {
+                let name = ident(&format!("__mg_c{i}"));
                 Some(quote_spanned!(path.span()=> let #name: ::core::primitive::f64 = #path;))
             }
-            _ => None,
+            Const::Captured(path) => {
+                Some(quote_spanned!(path.span()=> let _: ::core::primitive::f64 = #path;))
+            }
+            Const::Literal(_) => None,
         })
         .collect()
 }
@@ -212,15 +238,15 @@ fn captured(program: &Program, live: &[bool]) -> Vec<TokenStream> {
 /// the dynamic side, as the `Value` that carries it.
 fn operand(program: &Program, operand: Operand, dynamic: bool) -> TokenStream {
     match operand {
-        Operand::Param(i) if dynamic => format_ident!("__mg_dp{}", i).into_token_stream(),
-        Operand::Param(i) => format_ident!("__mg_p{}", i).into_token_stream(),
+        Operand::Param(i) if dynamic => ident(&format!("__mg_dp{i}")).into_token_stream(),
+        Operand::Param(i) => ident(&format!("__mg_p{i}")).into_token_stream(),
         Operand::Inst(i) if dynamic && program.insts[i].active => {
-            format_ident!("__mg_d{}", i).into_token_stream()
+            ident(&format!("__mg_d{i}")).into_token_stream()
         }
-        Operand::Inst(i) => format_ident!("__mg_v{}", i).into_token_stream(),
+        Operand::Inst(i) => ident(&format!("__mg_v{i}")).into_token_stream(),
         Operand::Const(i) => match &program.consts[i].value {
             Const::Literal(v) => f64_literal(*v),
-            Const::Captured(_) => format_ident!("__mg_c{}", i).into_token_stream(),
+            Const::Captured(_) => ident(&format!("__mg_c{i}")).into_token_stream(),
         },
     }
 }
@@ -229,9 +255,10 @@ fn operand(program: &Program, operand: Operand, dynamic: bool) -> TokenStream {
 fn forward_body(program: &Program) -> TokenStream {
     let live = program.live();
     let params = (0..program.params.len()).map(|i| {
-        let name = format_ident!("__mg_p{}", i);
+        let name = ident(&format!("__mg_p{i}"));
         let i = Literal::usize_unsuffixed(i);
-        quote!(let #name = __mg_x[#i];)
+        let x = ident("__mg_x");
+        quote!(let #name = #x[#i];)
     });
     let constants = captured(program, &live);
     let lines = program
@@ -240,7 +267,7 @@ fn forward_body(program: &Program) -> TokenStream {
         .enumerate()
         .filter(|(i, _)| live[*i])
         .map(|(i, inst)| {
-            let y = format_ident!("__mg_v{}", i);
+            let y = ident(&format!("__mg_v{i}"));
             let a = operand(program, inst.args[0], false);
             let b = operand(program, inst.args[1], false);
             let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
@@ -256,9 +283,10 @@ fn dynamic_body(program: &Program) -> TokenStream {
     let live = program.live();
     let n = program.params.len();
     let params = (0..n).map(|i| {
-        let name = format_ident!("__mg_dp{}", i);
+        let name = ident(&format!("__mg_dp{i}"));
         let i = Literal::usize_unsuffixed(i);
-        quote!(let #name = #value_ty::new(__mg_x[#i]);)
+        let x = ident("__mg_x");
+        quote!(let #name = #value_ty::new(#x[#i]);)
     });
     let constants = captured(program, &live);
     let lines = program
@@ -269,13 +297,13 @@ fn dynamic_body(program: &Program) -> TokenStream {
         .map(|(i, inst)| {
             if !inst.active {
                 // Depends only on constants: plain f64, no node, as in grad!.
-                let y = format_ident!("__mg_v{}", i);
+                let y = ident(&format!("__mg_v{i}"));
                 let a = operand(program, inst.args[0], false);
                 let b = operand(program, inst.args[1], false);
                 let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
                 return quote_spanned!(inst.span=> let #y = #forward;);
             }
-            let y = format_ident!("__mg_d{}", i);
+            let y = ident(&format!("__mg_d{i}"));
             let a = operand(program, inst.args[0], true);
             let b = operand(program, inst.args[1], true);
             let a_is_value = program.is_active(inst.args[0]);
@@ -310,15 +338,16 @@ fn dynamic_body(program: &Program) -> TokenStream {
         quote!(#value_ty::new(#out))
     };
     let grads = (0..n).map(|i| {
-        let name = format_ident!("__mg_dp{}", i);
+        let name = ident(&format!("__mg_dp{i}"));
         quote!(#name.grad())
     });
+    let out_name = ident("__mg_out");
     quote!(::micrograd::scope(move || {
         #(#params)*
         #(#constants)*
         #(#lines)*
-        let __mg_out: #value_ty = #out;
-        __mg_out.backward();
-        (__mg_out.data(), [#(#grads),*])
+        let #out_name: #value_ty = #out;
+        #out_name.backward();
+        (#out_name.data(), [#(#grads),*])
     }))
 }

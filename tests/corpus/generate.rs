@@ -213,8 +213,15 @@ impl Gen {
                 };
                 E::Un(op, Box::new(arg))
             }
-            k @ 10..=13 => E::Bin(BINARY[k - 10], Box::new(self.expr(d)), Box::new(self.expr(d))),
-            14 => E::Powi(Box::new(self.expr(d)), self.rng.pick(&[-2, -1, 0, 1, 2, 3, 4])),
+            k @ 10..=13 => E::Bin(
+                BINARY[k - 10],
+                Box::new(self.expr(d)),
+                Box::new(self.expr(d)),
+            ),
+            14 => E::Powi(
+                Box::new(self.expr(d)),
+                self.rng.pick(&[-2, -1, 0, 1, 2, 3, 4]),
+            ),
             _ => {
                 let base = self.positive(d);
                 let exp = if self.rng.chance(0.5) {
@@ -251,7 +258,13 @@ impl Gen {
                 });
                 self.vars += 1;
                 for _ in 0..1 + self.rng.below(2) {
-                    let op = self.rng.pick(&[None, Some(Bin::Add), Some(Bin::Sub), Some(Bin::Mul), Some(Bin::Div)]);
+                    let op = self.rng.pick(&[
+                        None,
+                        Some(Bin::Add),
+                        Some(Bin::Sub),
+                        Some(Bin::Mul),
+                        Some(Bin::Div),
+                    ]);
                     let e = self.expr(2);
                     stmts.push(Stmt::Assign { var, op, e });
                 }
