@@ -15,7 +15,7 @@
 //! against the others before it is timed.
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use criterion::Criterion;
 use micrograd::compare;
@@ -66,7 +66,10 @@ fn chain_hand<const R: usize>([x1, x2, w1, w2, b]: [f64; 5]) -> (f64, [f64; 5]) 
 }
 
 /// Panics unless the three functions agree at `p` (to 1e-12 relative).
-fn agree(p: [f64; 5], fs: [&dyn Fn([f64; 5]) -> (f64, [f64; 5]); 3]) {
+/// A gradient function of the five parameters.
+type GradFn<'a> = &'a dyn Fn([f64; 5]) -> (f64, [f64; 5]);
+
+fn agree(p: [f64; 5], fs: [GradFn; 3]) {
     let want = fs[0](p);
     for f in &fs[1..] {
         let got = f(p);
@@ -239,7 +242,7 @@ fn bench_train_step(c: &mut Criterion) {
 }
 
 /// The median of one benchmark from criterion's `estimates.json`, in ns.
-fn median_ns(dir: &PathBuf, id: &str) -> Option<f64> {
+fn median_ns(dir: &Path, id: &str) -> Option<f64> {
     let path = dir
         .join(GROUP)
         .join(id.replace('/', "_"))
