@@ -351,3 +351,90 @@ fn dynamic_body(program: &Program) -> TokenStream {
         (#out_name.data(), [#(#grads),*])
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_is_a_compile_error_never_a_panic() {
+        for (src, asserting) in [
+            ("", false),
+            ("|x| x % 2.0, [1.0]", false),
+            ("x, [1.0]", false),
+            ("|x| x, [1.0] 2.0", false),
+            ("|x| x, [1.0], rel = 1e-9", false),
+            ("|x| x, [1.0], tol = 1e-9", true),
+            ("|x| x, [1.0], rel = 1e-9, [2.0]", true),
+            ("|x| x", true),
+            ("|x: f32| x, [1.0]", true),
+        ] {
+            let tokens: TokenStream = src.parse().expect("valid tokens");
+            let out = if asserting {
+                assert_grad(tokens)
+            } else {
+                compare(tokens)
+            };
+            assert!(
+                out.to_string().contains("compile_error"),
+                "{src} gave {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn both_forms_accept_a_trailing_comma_and_options() {
+        for (src, asserting) in [
+            ("|x| x.tanh()", false),
+            ("|x| x.tanh(),", false),
+            ("|x, y| x * y, [1.0, 2.0],", false),
+            ("|x| x.exp(), p", true),
+            ("|x| x.exp(), [0.5], fd = 1e-7", true),
+            ("|x| x.exp(), [0.5], rel = 0.0, fd = 1e-7,", true),
+        ] {
+            let tokens: TokenStream = src.parse().expect("valid tokens");
+            let out = if asserting {
+                assert_grad(tokens)
+            } else {
+                compare(tokens)
+            };
+            assert!(
+                !out.to_string().contains("compile_error"),
+                "{src} gave {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn source_text_reads_like_rust() {
+        let closure: TokenStream = "|x, y| { let t = x . tanh (); t * y }"
+            .parse()
+            .expect("valid tokens");
+        assert_eq!(
+            source_text(&closure),
+            "|x, y| {\n    let t = x.tanh();\n    t * y\n}"
+        );
+    }
+
+    #[test]
+    fn each_live_instruction_becomes_one_value_op() {
+        // x * y + x.tanh(): three instructions, three Value ops; the dead
+        // `let u = x.exp();` generates nothing on either side.
+        let input: GradInput = syn::parse2(
+            "|x, y| { let u = x.exp(); x * y + x.tanh() }"
+                .parse()
+                .expect("valid tokens"),
+        )
+        .expect("a closure");
+        let program = lower::lower(&input, false).expect("lowers");
+        let dynamic = dynamic_body(&program).to_string();
+        assert_eq!(
+            dynamic.matches(":: micrograd :: Value = ").count(),
+            4,
+            "{dynamic}"
+        );
+        assert!(dynamic.contains("Value :: tanh"), "{dynamic}");
+        assert!(!dynamic.contains("exp"), "{dynamic}");
+        assert!(!forward_body(&program).to_string().contains("exp"));
+    }
+}
