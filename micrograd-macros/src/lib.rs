@@ -177,3 +177,100 @@ pub fn grad_code(input: TokenStream) -> TokenStream {
 pub fn grad_dot(input: TokenStream) -> TokenStream {
     expand::grad_dot(input.into()).into()
 }
+
+// Static vs dynamic (branch `compare`): one closure, three engines.
+mod compare;
+
+/// One closure, three gradients: `grad!`'s generated code, the same
+/// expression replayed on the dynamic `Value` graph, and a central finite
+/// difference of its forward pass, so you can see the two engines agree
+/// with each other and with the definition of the derivative.
+///
+/// ```text
+/// compare!(closure, point)   -> micrograd::GradCheck, the report at `point: [f64; N]`
+/// compare!(closure)          -> micrograd::Comparison, the three engines as closures
+/// ```
+///
+/// The closure follows [`grad!`]'s grammar. It is parsed and lowered once;
+/// the one SSA program is then emitted as the `grad!` closure, as `Value`
+/// code (one `Value` op per instruction inside `micrograd::scope`, constants
+/// as `f64` operands, then `backward`), and as plain `f64` forward code for
+/// the finite difference. The report prints as a table:
+///
+/// ```
+/// use micrograd::compare;
+///
+/// let report = compare!(|x, y| x * y + x.tanh(), [1.0, 2.0]);
+/// println!("{report}");
+/// // |x, y| x * y + x.tanh()
+/// // at x = 1, y = 2
+/// // value 2.761594155955765 (static), 2.761594155955765 (dynamic)
+/// // param     static (grad!)    dynamic (Value)        finite diff  s vs d  s vs fd
+/// // x      2.419974341614026  2.419974341614026  2.419974341603932       0  4.2e-12
+/// // y      1.000000000000000  1.000000000000000  0.999999999990833       0  9.2e-12
+/// // largest disagreement: static vs dynamic 0, static vs finite diff 9.2e-12, dynamic vs finite diff 9.2e-12
+///
+/// // d/dx = y + 1 - tanh(x)^2, d/dy = x
+/// let t = 1f64.tanh();
+/// assert!((report.static_grad[0] - (2.0 + 1.0 - t * t)).abs() < 1e-15);
+/// assert_eq!(report.static_grad, report.dynamic_grad);
+/// assert!(report.finite_diff_err() < 1e-9);
+/// assert!(report.to_string().contains("dynamic (Value)"));
+/// ```
+///
+/// Without a point it returns the engines themselves, each taking the point
+/// as an array, to call or time separately; `.check(point)` makes the report:
+///
+/// ```
+/// use micrograd::compare;
+///
+/// let w = 0.5; // captured: a constant on all three sides
+/// let engines = compare!(|x| (w * x).sigmoid());
+/// let (y, [dx]) = (engines.static_grad)([0.0]);
+/// assert_eq!((y, dx), (0.5, 0.125)); // sigmoid' = y (1 - y) times w
+/// assert_eq!((engines.dynamic_grad)([0.0]), (0.5, [0.125]));
+/// assert_eq!((engines.value_fn)([0.0]), 0.5);
+/// engines.check([1.5]).assert_agree(1e-12, 1e-8);
+/// ```
+///
+/// The finite-difference step is `h = cbrt(f64::EPSILON) * max(1, |x|)`
+/// with a central difference (error `O(h^2)`, about `4e-11` relative on
+/// well-scaled functions). It is expected to disagree at kinks of `relu` or
+/// `abs` within `h` of the point, where it averages the two slopes, under
+/// large curvature, and near the edge of an op's domain; see
+/// `micrograd::check` for the details and the `disagreement` measure.
+#[proc_macro]
+pub fn compare(input: TokenStream) -> TokenStream {
+    compare::compare(input.into()).into()
+}
+
+/// [`compare!`] at a point, asserting that the two engines agree and match
+/// the finite difference; the panic message shows the table. Evaluates to
+/// the `GradCheck` report.
+///
+/// ```text
+/// assert_grad!(closure, point)                       default tolerances
+/// assert_grad!(closure, point, rel = 1e-12, fd = 1e-7)
+/// ```
+///
+/// `rel` bounds the static-vs-dynamic disagreement (default
+/// `check::DEFAULT_REL = 1e-12`), `fd` the disagreement of each with the
+/// finite difference (default `check::DEFAULT_FD_TOL = 1e-6`), both
+/// measured as `|a - b| / max(|a|, |b|, 1)`.
+///
+/// ```
+/// use micrograd::assert_grad;
+/// // y = x^3 - 2x, dy/dx = 3x^2 - 2 = 25 at x = 3
+/// let report = assert_grad!(|x| x.powi(3) - 2 * x, [3.0], fd = 1e-8);
+/// assert_eq!(report.static_grad, [25.0]);
+/// ```
+///
+/// ```should_panic
+/// use micrograd::assert_grad;
+/// // relu'(0) = 0 by convention, but the finite difference reads 0.5.
+/// assert_grad!(|x| x.relu(), [0.0]);
+/// ```
+#[proc_macro]
+pub fn assert_grad(input: TokenStream) -> TokenStream {
+    compare::assert_grad(input.into()).into()
+}

@@ -40,3 +40,8 @@ pub mod data;
 pub mod loss;
 pub mod nn;
 pub mod optim;
+
+// Static vs dynamic (branch `compare`): the report of `compare!` and the
+// finite differences it checks both engines against.
+pub mod check;
+pub use check::{Comparison, GradCheck};
