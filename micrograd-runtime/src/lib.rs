@@ -34,14 +34,13 @@ pub use op::Op;
 pub use tape::{graph_len, last_backward_work, scope};
 pub use value::Value;
 
-// Neural nets and training (branch `nn`): kept in one block at the end so
-// it merges cleanly with the engine's own module list above.
+// Neural nets and training, built on `Value`.
 pub mod data;
 pub mod loss;
 pub mod nn;
 pub mod optim;
 
-// Static vs dynamic (branch `compare`): the report of `compare!` and the
-// finite differences it checks both engines against.
+// Static vs dynamic: the report of `compare!` and the finite differences
+// it checks both engines against.
 pub mod check;
 pub use check::{Comparison, GradCheck};
