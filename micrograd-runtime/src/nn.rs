@@ -322,9 +322,41 @@ impl Layer {
     ///
     /// # Panics
     /// If `x.len()` differs from the layer's input count.
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::{Activation, Init, Layer}};
+    /// let l = Layer::new(2, 3, Activation::Tanh, Init::seeded(0));
+    /// let x = [Value::new(0.5), Value::new(-1.0)];
+    /// let y = l.forward(&x);
+    /// for (y, n) in y.iter().zip(l.neurons()) {
+    ///     assert_eq!(y.data(), n.forward(&x).data());
+    /// }
+    /// ```
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
+        let mut out = Vec::with_capacity(self.nout());
+        self.forward_into(x, &mut out);
+        out
+    }
+
+    /// [`Layer::forward`] into `out` (cleared first), so that a network
+    /// reuses two buffers instead of allocating one per layer.
+    ///
+    /// Every neuron's weighted sum is recorded first, then every
+    /// activation: the layer's outputs are then consecutive tape nodes,
+    /// and the next layer's weighted sums take [`Value::weighted_sum`]'s
+    /// fast path for runs of nodes (with consecutive input leaves, the
+    /// first layer's do too).
+    fn forward_into(&self, x: &[Value], out: &mut Vec<Value>) {
         self.check_input(x.len());
-        self.neurons.iter().map(|n| n.forward(x)).collect()
+        out.clear();
+        out.extend(
+            self.neurons
+                .iter()
+                .map(|n| Value::weighted_sum(&n.w, x, n.b)),
+        );
+        for (z, n) in out.iter_mut().zip(&self.neurons) {
+            *z = n.act.apply(*z);
+        }
     }
 
     /// Every neuron's output, one node per operation.
@@ -472,9 +504,18 @@ impl Mlp {
     /// If `x.len()` differs from the network's input count.
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
         self.check_input(x.len());
-        let mut h = x.to_vec();
+        self.forward_owned(x.to_vec())
+    }
+
+    /// The fused forward from an input buffer it takes over: two buffers
+    /// for all layers, swapped after each.
+    fn forward_owned(&self, mut h: Vec<Value>) -> Vec<Value> {
+        let width = self.layers.iter().map(Layer::nout).max().unwrap_or(0);
+        h.reserve(width.saturating_sub(h.len()));
+        let mut next = Vec::with_capacity(width);
         for layer in &self.layers {
-            h = layer.forward(&h);
+            layer.forward_into(&h, &mut next);
+            std::mem::swap(&mut h, &mut next);
         }
         h
     }
@@ -505,8 +546,7 @@ impl Mlp {
     /// ```
     pub fn forward_f64(&self, x: &[f64]) -> Vec<Value> {
         self.check_input(x.len());
-        let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
-        self.forward(&x)
+        self.forward_owned(x.iter().map(|&v| Value::new(v)).collect())
     }
 
     fn check_input(&self, got: usize) {
@@ -577,5 +617,29 @@ impl fmt::Debug for Mlp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Mlp ")?;
         f.debug_list().entries(&self.layers).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Code;
+    use crate::tape;
+
+    #[test]
+    fn every_layer_of_a_network_takes_the_run_form() {
+        // Consecutive input leaves, and each layer's outputs consecutive:
+        // every weighted sum, the linear output's included, is a run.
+        let mlp = Mlp::demo(2, &[4, 3, 1], 0);
+        tape::scope(|| {
+            let out = mlp.forward_f64(&[0.5, -0.25])[0];
+            let codes = tape::with(|t| {
+                let i = t.index(out);
+                t.nodes[..=i].iter().map(|n| n.code).collect::<Vec<_>>()
+            });
+            let runs = codes.iter().filter(|&&c| c == Code::WeightedSumRun).count();
+            assert_eq!(runs, 4 + 3 + 1);
+            assert!(!codes.contains(&Code::WeightedSum));
+        });
     }
 }

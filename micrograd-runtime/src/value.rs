@@ -37,7 +37,10 @@ use crate::tape::{self, Tape};
 /// assert!((x1.grad() - -1.5).abs() < 1e-9);
 /// assert!((w1.grad() - 1.0).abs() < 1e-9);
 /// ```
+// `repr(C)`, index first: on little-endian targets a handle then reads
+// as the one integer `epoch << 32 | idx`, which `Tape::run_start` uses.
 #[derive(Clone, Copy)]
+#[repr(C)]
 pub struct Value {
     pub(crate) idx: u32,
     pub(crate) epoch: u32,
@@ -348,26 +351,17 @@ impl Value {
             inputs.len(),
             "weighted_sum needs as many weights as inputs"
         );
-        tape::with(|t| {
-            let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs");
-            let start = u32::try_from(t.side.len()).expect("weighted_sum: side buffer full");
-            let mut sum = 0.0;
-            for (&w, &x) in weights.iter().zip(inputs) {
-                let (wi, xi) = (t.index(w), t.index(x));
-                sum += t.nodes[wi].data * t.nodes[xi].data;
-            }
-            let bi = t.index(bias);
-            let sum = sum + t.nodes[bi].data;
-            // Indices were validated above; store them after, so a stale
-            // handle panics without leaving half a node's operands behind.
-            t.side.extend(weights.iter().map(|w| w.idx));
-            t.side.extend(inputs.iter().map(|x| x.idx));
-            t.side.push(bias.idx);
-            t.push(sum, Code::WeightedSum, start, n)
+        let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs");
+        let n = n as usize;
+        tape::with(|t| match (t.run_start(weights), t.run_start(inputs)) {
+            // Runs that partly overlap would alias in backward; they only
+            // arise from deliberately shifted slices, so they gather.
+            (Some(w), Some(x)) if w == x || w.abs_diff(x) >= n => t.weighted_sum_run(w, x, n, bias),
+            _ => t.weighted_sum_gather(weights, inputs, bias),
         })
     }
 
-    /// The op is a const parameter so that each op gets its own copy of
+    /// The op is a const parameter so that each op gets its own copy    /// The op is a const parameter so that each op gets its own copy of
     /// the tape access with the forward `match` folded away (measured: a
     /// shared copy dispatching at run time cost ~2 ns more per node).
     #[inline]
@@ -397,19 +391,43 @@ impl Value {
 impl Tape {
     /// Operand indices of node `i`, in argument order.
     pub(crate) fn children(&self, i: usize) -> Vec<usize> {
-        let n = self.nodes[i];
-        match n.code.arity() {
-            op::Arity::Leaf => Vec::new(),
-            op::Arity::Unary => vec![n.a as usize],
-            op::Arity::Binary => vec![n.a as usize, n.b as usize],
-            op::Arity::Nary => {
-                let (start, len) = (n.a as usize, n.b as usize);
-                self.side[start..start + 2 * len + 1]
-                    .iter()
-                    .map(|&c| c as usize)
-                    .collect()
-            }
-        }
+        let mut kids = Vec::new();
+        op::for_each_operand(&self.nodes[i], &self.side, |c| kids.push(c as usize));
+        kids
+    }
+
+    /// [`Value::weighted_sum`] when weights and inputs are runs of nodes
+    /// starting at `w` and `x` (already checked by [`Tape::run_start`]):
+    /// three side entries, and a loop over two contiguous slices.
+    fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, bias: Value) -> Value {
+        let bi = self.index(bias);
+        let (ws, xs) = (&self.nodes[w..w + n], &self.nodes[x..x + n]);
+        let sum = op::dot(n, |k| (ws[k].data, xs[k].data)) + self.nodes[bi].data;
+        let start = self.side_start();
+        self.side.extend([w as u32, x as u32, bi as u32]);
+        self.push(sum, Code::WeightedSumRun, start, n as u32)
+    }
+
+    /// [`Value::weighted_sum`] for operands anywhere on the tape: every
+    /// handle checked, `2n + 1` side entries.
+    fn weighted_sum_gather(&mut self, weights: &[Value], inputs: &[Value], bias: Value) -> Value {
+        let sum = op::dot(weights.len(), |k| {
+            let (w, x) = (self.index(weights[k]), self.index(inputs[k]));
+            (self.nodes[w].data, self.nodes[x].data)
+        });
+        let bi = self.index(bias);
+        let sum = sum + self.nodes[bi].data;
+        // Indices were validated above; store them after, so a stale
+        // handle panics without leaving half a node's operands behind.
+        let start = self.side_start();
+        self.side.extend(weights.iter().map(|w| w.idx));
+        self.side.extend(inputs.iter().map(|x| x.idx));
+        self.side.push(bias.idx);
+        self.push(sum, Code::WeightedSum, start, weights.len() as u32)
+    }
+
+    fn side_start(&self) -> u32 {
+        u32::try_from(self.side.len()).expect("weighted_sum: side buffer full")
     }
 }
 
@@ -466,5 +484,37 @@ impl fmt::Debug for Value {
                 .finish(),
             None => write!(f, "Value(<freed #{}>)", self.idx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(v: Value) -> Code {
+        tape::with(|t| t.nodes[t.index(v)].code)
+    }
+
+    #[test]
+    fn consecutive_operands_take_the_run_form_and_others_gather() {
+        tape::scope(|| {
+            let ws: Vec<Value> = (0..3).map(|k| Value::new(f64::from(k))).collect();
+            let xs: Vec<Value> = (0..3).map(|k| Value::new(f64::from(k))).collect();
+            let b = Value::new(1.0);
+            assert_eq!(code(Value::weighted_sum(&ws, &xs, b)), Code::WeightedSumRun);
+            assert_eq!(code(Value::weighted_sum(&ws, &ws, b)), Code::WeightedSumRun);
+            let shuffled = [xs[1], xs[0], xs[2]];
+            assert_eq!(
+                code(Value::weighted_sum(&ws, &shuffled, b)),
+                Code::WeightedSum
+            );
+            // Overlapping but not identical runs would alias in backward.
+            let all: Vec<Value> = ws.iter().chain(&xs).copied().collect();
+            assert_eq!(
+                code(Value::weighted_sum(&all[..3], &all[1..4], b)),
+                Code::WeightedSum
+            );
+            assert_eq!(code(Value::weighted_sum(&[], &[], b)), Code::WeightedSum);
+        });
     }
 }
