@@ -35,20 +35,29 @@ struct Marker<'t> {
 }
 
 impl Marker<'_> {
-    /// Marks node `c` as reached, moves a gradient it held from earlier
-    /// calls to the stash so that this call's adjoint accumulates from
-    /// zero, and queues it. Out of line: each node is seen for the first
-    /// time once, and keeping this out of the operand loops keeps them small.
-    #[cold]
-    #[inline(never)]
+    /// Marks node `c` as reached and counts it as pending. A gradient it
+    /// held from earlier calls moves to the stash, so that this call's
+    /// adjoint accumulates from zero.
+    #[inline(always)]
     fn first_sight(&mut self, nodes: &mut [Node], c: u32) {
         self.stamps[c as usize] = self.stamp;
+        self.pending += 1;
         let n = &mut nodes[c as usize];
+        if n.grad != 0.0 || self.heap.is_some() {
+            self.rare(n, c);
+        }
+    }
+
+    /// The rare parts of [`Marker::first_sight`], out of line to keep the
+    /// operand loops small: a gradient left from an earlier call, and the
+    /// sparse phase's heap.
+    #[cold]
+    #[inline(never)]
+    fn rare(&mut self, n: &mut Node, c: u32) {
         if n.grad != 0.0 {
             self.stash.push((c, n.grad));
             n.grad = 0.0;
         }
-        self.pending += 1;
         if let Some(heap) = &mut self.heap {
             heap.push(c);
         }

@@ -106,9 +106,12 @@ impl Tape {
     }
 
     /// The epoch of the innermost segment containing `idx`. Handles almost
-    /// always point into the innermost open segment, so the loop rarely
-    /// runs more than once.
+    /// always point into the innermost open segment or below every scope
+    /// (parameters), so the loop rarely runs.
     fn epoch_of(&self, idx: u32) -> u32 {
+        if self.segments.first().is_none_or(|s| idx < s.start) {
+            return 0;
+        }
         for s in self.segments.iter().rev() {
             if idx >= s.start {
                 return s.epoch;
