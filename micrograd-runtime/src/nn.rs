@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
+use crate::tape;
 
 /// The nonlinearity a layer applies to each neuron's weighted sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,6 +141,9 @@ pub struct Neuron {
     w: Vec<Value>,
     b: Value,
     act: Activation,
+    /// Whether `w` is a run of consecutive nodes (it is when made here,
+    /// unless empty), so that the forward pass need not check it again.
+    w_run: bool,
 }
 
 impl Neuron {
@@ -170,11 +174,16 @@ impl Neuron {
     /// assert_eq!(n.forward(&x).data(), 2.0 - 3.0 + 0.5);
     /// ```
     pub fn from_weights(w: &[f64], b: f64, act: Activation) -> Neuron {
-        Neuron {
-            w: w.iter().map(|&w| Value::new(w)).collect(),
-            b: Value::new(b),
+        Neuron::with_parts(
+            w.iter().map(|&w| Value::new(w)).collect(),
+            Value::new(b),
             act,
-        }
+        )
+    }
+
+    fn with_parts(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
+        let w_run = tape::with(|t| t.run_start(&w).is_some());
+        Neuron { w, b, act, w_run }
     }
 
     fn drawn(nin: usize, act: Activation, bias: BiasInit, rng: &mut ChaCha8Rng) -> Neuron {
@@ -185,11 +194,7 @@ impl Neuron {
             BiasInit::Zero => 0.0,
             BiasInit::Uniform => rng.random_range(-1.0..1.0),
         };
-        Neuron {
-            w,
-            b: Value::new(b),
-            act,
-        }
+        Neuron::with_parts(w, Value::new(b), act)
     }
 
     /// `act(w . x + b)` with the weighted sum as one fused graph node, whose
@@ -349,11 +354,16 @@ impl Layer {
     fn forward_into(&self, x: &[Value], out: &mut Vec<Value>) {
         self.check_input(x.len());
         out.clear();
-        out.extend(
-            self.neurons
-                .iter()
-                .map(|n| Value::weighted_sum(&n.w, x, n.b)),
-        );
+        tape::with(|t| {
+            // The inputs are the same for every neuron: check them once.
+            let x_run = t.run_start(x);
+            for n in &self.neurons {
+                // Every neuron has the layer's `nin` inputs, checked above.
+                debug_assert_eq!(n.w.len(), x.len());
+                let w_run = n.w_run.then(|| t.known_run_start(&n.w));
+                out.push(t.weighted_sum(&n.w, w_run, x, x_run, n.b));
+            }
+        });
         for (z, n) in out.iter_mut().zip(&self.neurons) {
             *z = n.act.apply(*z);
         }
@@ -624,7 +634,6 @@ impl fmt::Debug for Mlp {
 mod tests {
     use super::*;
     use crate::op::Code;
-    use crate::tape;
 
     #[test]
     fn every_layer_of_a_network_takes_the_run_form() {

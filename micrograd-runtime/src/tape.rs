@@ -162,6 +162,15 @@ impl Tape {
         Some(self.index(first))
     }
 
+    /// [`Tape::run_start`] for non-empty handles already known to be
+    /// consecutive with one epoch (a neuron's weights, checked when it was
+    /// made: handles never change): only whether they are live is left.
+    #[inline]
+    pub(crate) fn known_run_start(&self, vs: &[Value]) -> usize {
+        self.index(vs[vs.len() - 1]);
+        self.index(vs[0])
+    }
+
     /// A handle to the existing node `idx` (for children and graph walks).
     pub(crate) fn handle(&self, idx: usize) -> Value {
         Value::from_parts(idx as u32, self.epoch_of(idx as u32))

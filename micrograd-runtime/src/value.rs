@@ -351,17 +351,13 @@ impl Value {
             inputs.len(),
             "weighted_sum needs as many weights as inputs"
         );
-        let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs");
-        let n = n as usize;
-        tape::with(|t| match (t.run_start(weights), t.run_start(inputs)) {
-            // Runs that partly overlap would alias in backward; they only
-            // arise from deliberately shifted slices, so they gather.
-            (Some(w), Some(x)) if w == x || w.abs_diff(x) >= n => t.weighted_sum_run(w, x, n, bias),
-            _ => t.weighted_sum_gather(weights, inputs, bias),
+        tape::with(|t| {
+            let (w, x) = (t.run_start(weights), t.run_start(inputs));
+            t.weighted_sum(weights, w, inputs, x, bias)
         })
     }
 
-    /// The op is a const parameter so that each op gets its own copy    /// The op is a const parameter so that each op gets its own copy of
+    /// The op is a const parameter so that each op gets its own copy of
     /// the tape access with the forward `match` folded away (measured: a
     /// shared copy dispatching at run time cost ~2 ns more per node).
     #[inline]
@@ -394,6 +390,28 @@ impl Tape {
         let mut kids = Vec::new();
         op::for_each_operand(&self.nodes[i], &self.side, |c| kids.push(c as usize));
         kids
+    }
+
+    /// [`Value::weighted_sum`], given what [`Tape::run_start`] says of the
+    /// weights and the inputs: a layer checks its inputs once for all its
+    /// neurons, and a neuron knows its weights are a run.
+    pub(crate) fn weighted_sum(
+        &mut self,
+        weights: &[Value],
+        weights_run: Option<usize>,
+        inputs: &[Value],
+        inputs_run: Option<usize>,
+        bias: Value,
+    ) -> Value {
+        let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs") as usize;
+        match (weights_run, inputs_run) {
+            // Runs that partly overlap would alias in backward; they only
+            // arise from deliberately shifted slices, so they gather.
+            (Some(w), Some(x)) if w == x || w.abs_diff(x) >= n => {
+                self.weighted_sum_run(w, x, n, bias)
+            }
+            _ => self.weighted_sum_gather(weights, inputs, bias),
+        }
     }
 
     /// [`Value::weighted_sum`] when weights and inputs are runs of nodes
