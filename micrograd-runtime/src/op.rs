@@ -507,6 +507,7 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize, reach: &mut 
 /// `nodes[w..w + n]` and `nodes[x..x + n]` as two mutable slices; the runs
 /// must not overlap. Slices rather than indices let the loop over them run
 /// without bounds checks.
+#[inline(always)]
 fn disjoint_runs(nodes: &mut [Node], w: usize, x: usize, n: usize) -> (&mut [Node], &mut [Node]) {
     if w < x {
         let (lo, hi) = nodes.split_at_mut(x);
