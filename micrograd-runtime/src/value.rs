@@ -333,6 +333,14 @@ impl Value {
     /// all in `backward`; this records one, with its own rule
     /// (`dw_i = x_i`, `dx_i = w_i`, `dbias = 1`).
     ///
+    /// When `weights` and `inputs` are each a run of consecutively created
+    /// values (a neuron's weights, a layer's outputs, leaves made one after
+    /// another), the node stores just where the runs start and both passes
+    /// loop over contiguous nodes; otherwise each operand is stored and
+    /// gathered. Both forms give the same bits. The sum is taken in four
+    /// interleaved partial sums, so it may differ from a left-to-right sum
+    /// of the same terms in the last bits.
+    ///
     /// # Panics
     /// If `weights` and `inputs` differ in length.
     ///
