@@ -86,8 +86,10 @@ impl op::Reach for Marker<'_> {
 }
 
 impl Tape {
-    /// A stamp no node carries yet.
+    /// A stamp no node carries yet, with a stamp slot for every node.
     fn fresh_stamp(&mut self) -> u32 {
+        // Nodes recorded since the last walk: 0 is no call's stamp.
+        self.stamps.resize(self.nodes.len(), 0);
         self.stamp = match self.stamp.checked_add(1) {
             Some(s) => s,
             None => {

@@ -44,7 +44,8 @@ pub(crate) struct Tape {
     /// is all marked reads one contiguous, vectorizable run of `u32`s;
     /// inside the nodes (where the stamp used to fill padding) that check
     /// was a strided scalar loop of ~12 instructions per operand. Costs 4
-    /// bytes per node.
+    /// bytes per node. Extended to the tape's length by each graph walk
+    /// (new nodes start unmarked), so recording a node does not touch it.
     pub(crate) stamps: Vec<u32>,
     /// Operands of weighted sums: `n` weights, `n` inputs and the bias for
     /// the gathered form, first weight, first input and bias for runs.
@@ -190,7 +191,6 @@ impl Tape {
             b,
             code,
         });
-        self.stamps.push(0);
         Value::from_parts(idx, self.top_epoch)
     }
 
