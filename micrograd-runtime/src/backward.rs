@@ -11,7 +11,7 @@ use std::collections::BinaryHeap;
 use std::error::Error;
 use std::fmt;
 
-use crate::op::{self, Arity, Op};
+use crate::op::{self, Op, for_each_operand};
 use crate::tape::{self, Node, Tape};
 use crate::value::Value;
 
@@ -22,56 +22,79 @@ use crate::value::Value;
 const DENSE: usize = 4;
 const SLACK: usize = 64;
 
-/// Calls `f` on each operand index of `n` (with repeats, e.g. `x * x`).
-#[inline]
-fn for_each_operand(n: &Node, side: &[u32], mut f: impl FnMut(u32)) {
-    match n.code.arity() {
-        Arity::Leaf => {}
-        Arity::Unary => f(n.a),
-        Arity::Binary => {
-            f(n.a);
-            f(n.b);
-        }
-        Arity::Nary => side[n.a as usize..][..2 * n.b as usize + 1]
-            .iter()
-            .for_each(|&c| f(c)),
-    }
-}
-
-/// Per-call state of one `backward`: the stamp that marks reached nodes
-/// and the gradients they held before the call.
+/// Per-call state of one `backward`: the stamp that marks reached nodes,
+/// the gradients they held before the call, and the count of reached
+/// nodes not processed yet.
 struct Marker<'t> {
     stamp: u32,
+    stamps: &'t mut [u32],
     stash: &'t mut Vec<(u32, f64)>,
+    pending: usize,
+    /// In the sparse phase, where newly reached nodes wait to be processed.
+    heap: Option<BinaryHeap<u32>>,
 }
 
 impl Marker<'_> {
-    /// Marks node `c` as reached on first sight and moves a gradient it
-    /// held from earlier calls to the stash, so that this call's adjoint
-    /// accumulates from zero. Returns whether `c` was new.
-    #[inline]
-    fn mark(&mut self, nodes: &mut [Node], c: u32) -> bool {
+    /// Marks node `c` as reached and counts it as pending. A gradient it
+    /// held from earlier calls moves to the stash, so that this call's
+    /// adjoint accumulates from zero.
+    #[inline(always)]
+    fn first_sight(&mut self, nodes: &mut [Node], c: u32) {
+        self.stamps[c as usize] = self.stamp;
+        self.pending += 1;
         let n = &mut nodes[c as usize];
-        if n.stamp == self.stamp {
-            return false;
+        if n.grad != 0.0 || self.heap.is_some() {
+            self.rare(n, c);
         }
-        n.stamp = self.stamp;
+    }
+
+    /// The rare parts of [`Marker::first_sight`], out of line to keep the
+    /// operand loops small: a gradient left from an earlier call, and the
+    /// sparse phase's heap.
+    #[cold]
+    #[inline(never)]
+    fn rare(&mut self, n: &mut Node, c: u32) {
         if n.grad != 0.0 {
             self.stash.push((c, n.grad));
             n.grad = 0.0;
         }
-        true
+        if let Some(heap) = &mut self.heap {
+            heap.push(c);
+        }
+    }
+}
+
+impl op::Reach for Marker<'_> {
+    #[inline(always)]
+    fn one(&mut self, nodes: &mut [Node], c: u32) {
+        if self.stamps[c as usize] != self.stamp {
+            self.first_sight(nodes, c);
+        }
+    }
+
+    #[inline(always)]
+    fn run(&mut self, nodes: &mut [Node], start: usize, n: usize) {
+        let stamps = &self.stamps[start..start + n];
+        // No early exit, so the check vectorizes.
+        if stamps.iter().fold(true, |all, &s| all & (s == self.stamp)) {
+            return;
+        }
+        for c in start..start + n {
+            self.one(nodes, c as u32);
+        }
     }
 }
 
 impl Tape {
-    /// A stamp no node carries yet.
+    /// A stamp no node carries yet, with a stamp slot for every node.
     fn fresh_stamp(&mut self) -> u32 {
+        // Nodes recorded since the last walk: 0 is no call's stamp.
+        self.stamps.resize(self.nodes.len(), 0);
         self.stamp = match self.stamp.checked_add(1) {
             Some(s) => s,
             None => {
                 // Once every 2^32 calls: old stamps could alias the new ones.
-                self.nodes.iter_mut().for_each(|n| n.stamp = 0);
+                self.stamps.fill(0);
                 1
             }
         };
@@ -83,19 +106,21 @@ impl Tape {
     pub(crate) fn collect(&mut self, out: usize) -> Vec<u32> {
         let s = self.fresh_stamp();
         let Tape {
-            nodes, side, stack, ..
+            nodes,
+            stamps,
+            side,
+            stack,
+            ..
         } = self;
         let mut reach = Vec::new();
         stack.clear();
-        nodes[out].stamp = s;
+        stamps[out] = s;
         stack.push(out as u32);
         while let Some(i) = stack.pop() {
             reach.push(i);
-            let n = nodes[i as usize];
-            for_each_operand(&n, side, |c| {
-                let m = &mut nodes[c as usize];
-                if m.stamp != s {
-                    m.stamp = s;
+            for_each_operand(&nodes[i as usize], side, |c| {
+                if stamps[c as usize] != s {
+                    stamps[c as usize] = s;
                     stack.push(c);
                 }
             });
@@ -116,27 +141,32 @@ impl Tape {
         let stamp = self.fresh_stamp();
         let Tape {
             nodes,
+            stamps,
             side,
             stash,
             last_work,
             ..
         } = self;
         stash.clear();
-        let mut m = Marker { stamp, stash };
-        m.mark(nodes, out as u32);
+        let mut m = Marker {
+            stamp,
+            stamps,
+            stash,
+            pending: 0,
+            heap: None,
+        };
+        op::Reach::one(&mut m, nodes, out as u32);
         nodes[out].grad = 1.0;
 
-        let (mut pending, mut processed, mut skipped) = (1usize, 0usize, 0usize);
+        let (mut processed, mut skipped) = (0usize, 0usize);
         let mut i = out;
         let mut sparse = false;
         loop {
-            if nodes[i].stamp == stamp {
-                op::propagate(nodes, side, i, |nodes, c| {
-                    pending += usize::from(m.mark(nodes, c));
-                });
-                pending -= 1;
+            if m.stamps[i] == stamp {
+                op::propagate(nodes, side, i, &mut m);
+                m.pending -= 1;
                 processed += 1;
-                if pending == 0 {
+                if m.pending == 0 {
                     break;
                 }
             } else {
@@ -157,24 +187,19 @@ impl Tape {
             // more pass over the slots already swept (no list of reached
             // nodes is kept, to save 4 bytes per node in the dense case).
             let mut pending_nodes = Vec::new();
-            for n in &nodes[i + 1..=out] {
-                if n.stamp == stamp {
-                    for_each_operand(n, side, |c| {
-                        if (c as usize) < i {
-                            pending_nodes.push(c);
-                        }
-                    });
-                }
+            let swept = nodes[i + 1..=out].iter().zip(&m.stamps[i + 1..=out]);
+            for (n, _) in swept.filter(|&(_, &s)| s == stamp) {
+                for_each_operand(n, side, |c| {
+                    if (c as usize) < i {
+                        pending_nodes.push(c);
+                    }
+                });
             }
             pending_nodes.sort_unstable();
             pending_nodes.dedup();
-            let mut heap = BinaryHeap::from(pending_nodes);
-            while let Some(j) = heap.pop() {
-                op::propagate(nodes, side, j as usize, |nodes, c| {
-                    if m.mark(nodes, c) {
-                        heap.push(c);
-                    }
-                });
+            m.heap = Some(BinaryHeap::from(pending_nodes));
+            while let Some(j) = m.heap.as_mut().and_then(BinaryHeap::pop) {
+                op::propagate(nodes, side, j as usize, &mut m);
                 processed += 1;
             }
         }

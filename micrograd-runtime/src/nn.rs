@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
+use crate::tape;
 
 /// The nonlinearity a layer applies to each neuron's weighted sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,6 +141,9 @@ pub struct Neuron {
     w: Vec<Value>,
     b: Value,
     act: Activation,
+    /// Whether `w` is a run of consecutive nodes (it is when made here,
+    /// unless empty), so that the forward pass need not check it again.
+    w_run: bool,
 }
 
 impl Neuron {
@@ -170,11 +174,16 @@ impl Neuron {
     /// assert_eq!(n.forward(&x).data(), 2.0 - 3.0 + 0.5);
     /// ```
     pub fn from_weights(w: &[f64], b: f64, act: Activation) -> Neuron {
-        Neuron {
-            w: w.iter().map(|&w| Value::new(w)).collect(),
-            b: Value::new(b),
+        Neuron::with_parts(
+            w.iter().map(|&w| Value::new(w)).collect(),
+            Value::new(b),
             act,
-        }
+        )
+    }
+
+    fn with_parts(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
+        let w_run = tape::with(|t| t.run_start(&w).is_some());
+        Neuron { w, b, act, w_run }
     }
 
     fn drawn(nin: usize, act: Activation, bias: BiasInit, rng: &mut ChaCha8Rng) -> Neuron {
@@ -185,11 +194,7 @@ impl Neuron {
             BiasInit::Zero => 0.0,
             BiasInit::Uniform => rng.random_range(-1.0..1.0),
         };
-        Neuron {
-            w,
-            b: Value::new(b),
-            act,
-        }
+        Neuron::with_parts(w, Value::new(b), act)
     }
 
     /// `act(w . x + b)` with the weighted sum as one fused graph node, whose
@@ -322,9 +327,46 @@ impl Layer {
     ///
     /// # Panics
     /// If `x.len()` differs from the layer's input count.
+    ///
+    /// ```
+    /// use micrograd_runtime::{Value, nn::{Activation, Init, Layer}};
+    /// let l = Layer::new(2, 3, Activation::Tanh, Init::seeded(0));
+    /// let x = [Value::new(0.5), Value::new(-1.0)];
+    /// let y = l.forward(&x);
+    /// for (y, n) in y.iter().zip(l.neurons()) {
+    ///     assert_eq!(y.data(), n.forward(&x).data());
+    /// }
+    /// ```
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
+        let mut out = Vec::with_capacity(self.nout());
+        self.forward_into(x, &mut out);
+        out
+    }
+
+    /// [`Layer::forward`] into `out` (cleared first), so that a network
+    /// reuses two buffers instead of allocating one per layer.
+    ///
+    /// Every neuron's weighted sum is recorded first, then every
+    /// activation: the layer's outputs are then consecutive tape nodes,
+    /// and the next layer's weighted sums take [`Value::weighted_sum`]'s
+    /// fast path for runs of nodes (with consecutive input leaves, the
+    /// first layer's do too).
+    fn forward_into(&self, x: &[Value], out: &mut Vec<Value>) {
         self.check_input(x.len());
-        self.neurons.iter().map(|n| n.forward(x)).collect()
+        out.clear();
+        tape::with(|t| {
+            // The inputs are the same for every neuron: check them once.
+            let x_run = t.run_start(x);
+            for n in &self.neurons {
+                // Every neuron has the layer's `nin` inputs, checked above.
+                debug_assert_eq!(n.w.len(), x.len());
+                let w_run = n.w_run.then(|| t.known_run_start(&n.w));
+                out.push(t.weighted_sum(&n.w, w_run, x, x_run, n.b));
+            }
+        });
+        for (z, n) in out.iter_mut().zip(&self.neurons) {
+            *z = n.act.apply(*z);
+        }
     }
 
     /// Every neuron's output, one node per operation.
@@ -472,9 +514,18 @@ impl Mlp {
     /// If `x.len()` differs from the network's input count.
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
         self.check_input(x.len());
-        let mut h = x.to_vec();
+        self.forward_owned(x.to_vec())
+    }
+
+    /// The fused forward from an input buffer it takes over: two buffers
+    /// for all layers, swapped after each.
+    fn forward_owned(&self, mut h: Vec<Value>) -> Vec<Value> {
+        let width = self.layers.iter().map(Layer::nout).max().unwrap_or(0);
+        h.reserve(width.saturating_sub(h.len()));
+        let mut next = Vec::with_capacity(width);
         for layer in &self.layers {
-            h = layer.forward(&h);
+            layer.forward_into(&h, &mut next);
+            std::mem::swap(&mut h, &mut next);
         }
         h
     }
@@ -505,8 +556,7 @@ impl Mlp {
     /// ```
     pub fn forward_f64(&self, x: &[f64]) -> Vec<Value> {
         self.check_input(x.len());
-        let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
-        self.forward(&x)
+        self.forward_owned(x.iter().map(|&v| Value::new(v)).collect())
     }
 
     fn check_input(&self, got: usize) {
@@ -577,5 +627,28 @@ impl fmt::Debug for Mlp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Mlp ")?;
         f.debug_list().entries(&self.layers).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::Code;
+
+    #[test]
+    fn every_layer_of_a_network_takes_the_run_form() {
+        // Consecutive input leaves, and each layer's outputs consecutive:
+        // every weighted sum, the linear output's included, is a run.
+        let mlp = Mlp::demo(2, &[4, 3, 1], 0);
+        tape::scope(|| {
+            let out = mlp.forward_f64(&[0.5, -0.25])[0];
+            let codes = tape::with(|t| {
+                let i = t.index(out);
+                t.nodes[..=i].iter().map(|n| n.code).collect::<Vec<_>>()
+            });
+            let runs = codes.iter().filter(|&&c| c == Code::WeightedSumRun).count();
+            assert_eq!(runs, 4 + 3 + 1);
+            assert!(!codes.contains(&Code::WeightedSum));
+        });
     }
 }

@@ -37,7 +37,10 @@ use crate::tape::{self, Tape};
 /// assert!((x1.grad() - -1.5).abs() < 1e-9);
 /// assert!((w1.grad() - 1.0).abs() < 1e-9);
 /// ```
+// `repr(C)`, index first: on little-endian targets a handle then reads
+// as the one integer `epoch << 32 | idx`, which `Tape::run_start` uses.
 #[derive(Clone, Copy)]
+#[repr(C)]
 pub struct Value {
     pub(crate) idx: u32,
     pub(crate) epoch: u32,
@@ -330,6 +333,14 @@ impl Value {
     /// all in `backward`; this records one, with its own rule
     /// (`dw_i = x_i`, `dx_i = w_i`, `dbias = 1`).
     ///
+    /// When `weights` and `inputs` are each a run of consecutively created
+    /// values (a neuron's weights, a layer's outputs, leaves made one after
+    /// another), the node stores just where the runs start and both passes
+    /// loop over contiguous nodes; otherwise each operand is stored and
+    /// gathered. Both forms give the same bits. The sum is taken in four
+    /// interleaved partial sums, so it may differ from a left-to-right sum
+    /// of the same terms in the last bits.
+    ///
     /// # Panics
     /// If `weights` and `inputs` differ in length.
     ///
@@ -349,21 +360,8 @@ impl Value {
             "weighted_sum needs as many weights as inputs"
         );
         tape::with(|t| {
-            let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs");
-            let start = u32::try_from(t.side.len()).expect("weighted_sum: side buffer full");
-            let mut sum = 0.0;
-            for (&w, &x) in weights.iter().zip(inputs) {
-                let (wi, xi) = (t.index(w), t.index(x));
-                sum += t.nodes[wi].data * t.nodes[xi].data;
-            }
-            let bi = t.index(bias);
-            let sum = sum + t.nodes[bi].data;
-            // Indices were validated above; store them after, so a stale
-            // handle panics without leaving half a node's operands behind.
-            t.side.extend(weights.iter().map(|w| w.idx));
-            t.side.extend(inputs.iter().map(|x| x.idx));
-            t.side.push(bias.idx);
-            t.push(sum, Code::WeightedSum, start, n)
+            let (w, x) = (t.run_start(weights), t.run_start(inputs));
+            t.weighted_sum(weights, w, inputs, x, bias)
         })
     }
 
@@ -397,19 +395,65 @@ impl Value {
 impl Tape {
     /// Operand indices of node `i`, in argument order.
     pub(crate) fn children(&self, i: usize) -> Vec<usize> {
-        let n = self.nodes[i];
-        match n.code.arity() {
-            op::Arity::Leaf => Vec::new(),
-            op::Arity::Unary => vec![n.a as usize],
-            op::Arity::Binary => vec![n.a as usize, n.b as usize],
-            op::Arity::Nary => {
-                let (start, len) = (n.a as usize, n.b as usize);
-                self.side[start..start + 2 * len + 1]
-                    .iter()
-                    .map(|&c| c as usize)
-                    .collect()
+        let mut kids = Vec::new();
+        op::for_each_operand(&self.nodes[i], &self.side, |c| kids.push(c as usize));
+        kids
+    }
+
+    /// [`Value::weighted_sum`], given what [`Tape::run_start`] says of the
+    /// weights and the inputs: a layer checks its inputs once for all its
+    /// neurons, and a neuron knows its weights are a run.
+    pub(crate) fn weighted_sum(
+        &mut self,
+        weights: &[Value],
+        weights_run: Option<usize>,
+        inputs: &[Value],
+        inputs_run: Option<usize>,
+        bias: Value,
+    ) -> Value {
+        let n = u32::try_from(weights.len()).expect("weighted_sum: too many inputs") as usize;
+        match (weights_run, inputs_run) {
+            // Runs that partly overlap would alias in backward; they only
+            // arise from deliberately shifted slices, so they gather.
+            (Some(w), Some(x)) if w == x || w.abs_diff(x) >= n => {
+                self.weighted_sum_run(w, x, n, bias)
             }
+            _ => self.weighted_sum_gather(weights, inputs, bias),
         }
+    }
+
+    /// [`Value::weighted_sum`] when weights and inputs are runs of nodes
+    /// starting at `w` and `x` (already checked by [`Tape::run_start`]):
+    /// three side entries, and a loop over two contiguous slices.
+    fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, bias: Value) -> Value {
+        let bi = self.index(bias);
+        let (ws, xs) = (&self.nodes[w..w + n], &self.nodes[x..x + n]);
+        let sum = op::dot(n, |k| (ws[k].data, xs[k].data)) + self.nodes[bi].data;
+        let start = self.side_start();
+        self.side.extend([w as u32, x as u32, bi as u32]);
+        self.push(sum, Code::WeightedSumRun, start, n as u32)
+    }
+
+    /// [`Value::weighted_sum`] for operands anywhere on the tape: every
+    /// handle checked, `2n + 1` side entries.
+    fn weighted_sum_gather(&mut self, weights: &[Value], inputs: &[Value], bias: Value) -> Value {
+        let sum = op::dot(weights.len(), |k| {
+            let (w, x) = (self.index(weights[k]), self.index(inputs[k]));
+            (self.nodes[w].data, self.nodes[x].data)
+        });
+        let bi = self.index(bias);
+        let sum = sum + self.nodes[bi].data;
+        // Indices were validated above; store them after, so a stale
+        // handle panics without leaving half a node's operands behind.
+        let start = self.side_start();
+        self.side.extend(weights.iter().map(|w| w.idx));
+        self.side.extend(inputs.iter().map(|x| x.idx));
+        self.side.push(bias.idx);
+        self.push(sum, Code::WeightedSum, start, weights.len() as u32)
+    }
+
+    fn side_start(&self) -> u32 {
+        u32::try_from(self.side.len()).expect("weighted_sum: side buffer full")
     }
 }
 
@@ -466,5 +510,37 @@ impl fmt::Debug for Value {
                 .finish(),
             None => write!(f, "Value(<freed #{}>)", self.idx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(v: Value) -> Code {
+        tape::with(|t| t.nodes[t.index(v)].code)
+    }
+
+    #[test]
+    fn consecutive_operands_take_the_run_form_and_others_gather() {
+        tape::scope(|| {
+            let ws: Vec<Value> = (0..3).map(|k| Value::new(f64::from(k))).collect();
+            let xs: Vec<Value> = (0..3).map(|k| Value::new(f64::from(k))).collect();
+            let b = Value::new(1.0);
+            assert_eq!(code(Value::weighted_sum(&ws, &xs, b)), Code::WeightedSumRun);
+            assert_eq!(code(Value::weighted_sum(&ws, &ws, b)), Code::WeightedSumRun);
+            let shuffled = [xs[1], xs[0], xs[2]];
+            assert_eq!(
+                code(Value::weighted_sum(&ws, &shuffled, b)),
+                Code::WeightedSum
+            );
+            // Overlapping but not identical runs would alias in backward.
+            let all: Vec<Value> = ws.iter().chain(&xs).copied().collect();
+            assert_eq!(
+                code(Value::weighted_sum(&all[..3], &all[1..4], b)),
+                Code::WeightedSum
+            );
+            assert_eq!(code(Value::weighted_sum(&[], &[], b)), Code::WeightedSum);
+        });
     }
 }
