@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Reproduces every number in BENCHMARKS.md, in one run, on one machine.
+# Takes about ten minutes; run it on a quiet machine and read medians and
+# ratios from the same run. Output: the terminal, and the tables that the
+# benches print. Needs `pip install micrograd==0.1.0` for the Python row
+# (skipped if it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uptime
+args=(-- --warm-up-time 1 --measurement-time 3)
+
+echo "== grad! vs hand-written, and the one table (issue 5)"
+cargo bench --bench compare "${args[@]}" 2>&1 | grep -E '^\||time:'
+echo "== grad! vs hand-written (issue 2)"
+cargo bench --bench grad "${args[@]}" 2>&1 | grep -E 'time:'
+echo "== grad! vs num-dual"
+cargo bench --bench peers "${args[@]}" 2>&1 | grep -E 'time:'
+echo "== Value: 30-node expression and 1M-node graphs (issue 3)"
+cargo bench --bench value "${args[@]}" 2>&1 | grep -E 'time:'
+echo "== training step (issue 4)"
+cargo bench --bench train "${args[@]}" 2>&1 | grep -E 'time:'
+
+echo "== peak memory per node of a 1M-node graph"
+cargo test -q --release --test value_memory -- --nocapture 2>&1 | grep -iE 'byte|node'
+echo "== training memory: peak RSS after 100 and 10,000 steps"
+cargo build -q --release --example train
+for steps in 100 10000; do
+    ./target/release/examples/train --steps "$steps" --out target/bench-train >/dev/null
+    grep -E '"steps"|peak_rss_kb|ms_per_step' target/bench-train/summary.json | tr -d '\n'; echo
+done
+echo "== grad! expansion size"
+cargo test -q -p micrograd-macros -- --nocapture 2>&1 | grep -iE 'tokens|ops'
+
+if python3 -c 'import micrograd' 2>/dev/null; then
+    echo "== Python micrograd on the same workloads"
+    python3 benches/reference/micrograd_python.py
+fi
+uptime
