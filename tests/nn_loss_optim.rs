@@ -217,3 +217,41 @@ fn zero_grad_over_freed_parameters_panics() {
     let w = scope(|| values(&[1.0, 2.0]));
     Adam::new(w, 0.1).zero_grad();
 }
+
+#[test]
+fn max_margin_equals_its_op_by_op_graph_bit_for_bit() {
+    // The op-by-op definition, mean_i relu(1 - s_i y_i) summed left to
+    // right, built with the public operators; max_margin records the same
+    // ops on shared constants, so values and gradients agree exactly.
+    // Labels other than +-1 and repeated ones exercise the constant sharing.
+    let s0 = [0.3, -2.0, 1.7, 0.05, -0.6, 4.0];
+    let ys = [1.0, -1.0, 0.5, 1.0, -1.0, 0.5];
+    let run = |reference: bool| {
+        scope(|| {
+            let s = values(&s0);
+            let l = if reference {
+                let total: Value = s.iter().zip(&ys).map(|(&s, &y)| (1.0 - s * y).relu()).sum();
+                total * (1.0 / s.len() as f64)
+            } else {
+                max_margin(&s, &ys)
+            };
+            l.backward();
+            (l.data(), s.iter().map(|v| v.grad()).collect::<Vec<f64>>())
+        })
+    };
+    let (l, g) = run(false);
+    assert_eq!((l, g.clone()), run(true));
+    // And against the hand formula: d/ds_i = -y_i / n where 1 - s_i y_i > 0.
+    let n = s0.len() as f64;
+    for ((&s, &y), &g) in s0.iter().zip(&ys).zip(&g) {
+        let expect = if 1.0 - s * y > 0.0 { -y / n } else { 0.0 };
+        assert!(close(g, expect), "{g} vs {expect}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "freed")]
+fn max_margin_on_a_freed_score_panics() {
+    let s = scope(|| values(&[1.0]));
+    max_margin(&s, &[1.0]);
+}

@@ -204,6 +204,14 @@ impl Tape {
         self.push(y, code, z.idx, 0)
     }
 
+    /// Records binary op `code` on nodes `i` and `j`, which the caller has
+    /// already checked live (or pushed in this same borrow).
+    #[inline]
+    pub(crate) fn push_binary_live(&mut self, code: Code, i: u32, j: u32) -> Value {
+        let (a, b) = (self.nodes[i as usize].data, self.nodes[j as usize].data);
+        self.push(crate::op::forward_binary(code, a, b), code, i, j)
+    }
+
     /// Zeroes the gradients of `vs` in this one borrow, each handle still
     /// checked for liveness.
     #[inline]
