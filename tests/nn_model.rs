@@ -246,3 +246,38 @@ fn activation_names_round_trip() {
         assert_eq!(a.to_string().parse::<Activation>(), Ok(a));
     }
 }
+
+#[test]
+fn layer_forward_matches_each_neuron_for_every_activation() {
+    // The layer applies its activations inside its one tape borrow; each
+    // output must be bit-equal to the neuron's own forward (same sum, same
+    // f64 function) and its gradients to the neuron's.
+    for act in [
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ] {
+        let layer = Layer::new(3, 6, act, Init::seeded(4).with_bias(BiasInit::Uniform));
+        scope(|| {
+            let x: Vec<Value> = [0.7, -0.4, 1.1].iter().map(|&v| Value::new(v)).collect();
+            let ys = layer.forward(&x);
+            for (y, n) in ys.iter().zip(layer.neurons()) {
+                let alone = n.forward(&x);
+                assert_eq!(y.data(), alone.data(), "{act}");
+                assert_eq!(y.op(), alone.op(), "{act}");
+                // Gradients accumulate: clear the inputs' before each.
+                let grads = |out: Value| {
+                    x.iter().for_each(|v| v.zero_grad());
+                    out.backward();
+                    x.iter().map(|v| v.grad()).collect::<Vec<f64>>()
+                };
+                let (g, g2) = (grads(*y), grads(alone));
+                assert_eq!(g, g2, "{act}");
+                if act != Activation::Linear {
+                    assert!(g.iter().any(|&g| g != 0.0) || y.data() == 0.0, "{act}");
+                }
+            }
+        });
+    }
+}

@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
+use crate::op::Code;
 use crate::tape;
 
 /// The nonlinearity a layer applies to each neuron's weighted sum.
@@ -363,10 +364,17 @@ impl Layer {
                 let w_run = n.w_run.then(|| t.known_run_start(&n.w));
                 out.push(t.weighted_sum(&n.w, w_run, x, x_run, n.b));
             }
+            // The sums were just pushed by this borrow, so they are live:
+            // the activations skip the per-op borrow and liveness check.
+            for (z, n) in out.iter_mut().zip(&self.neurons) {
+                *z = match n.act {
+                    Activation::Tanh => t.push_unary_live(Code::Tanh, *z),
+                    Activation::Relu => t.push_unary_live(Code::Relu, *z),
+                    Activation::Sigmoid => t.push_unary_live(Code::Sigmoid, *z),
+                    Activation::Linear => *z,
+                };
+            }
         });
-        for (z, n) in out.iter_mut().zip(&self.neurons) {
-            *z = n.act.apply(*z);
-        }
     }
 
     /// Every neuron's output, one node per operation.
@@ -581,12 +589,14 @@ impl Mlp {
     /// Sets every parameter's gradient to 0; call before each `backward`,
     /// since gradients accumulate.
     pub fn zero_grad(&self) {
-        for layer in &self.layers {
-            for n in &layer.neurons {
-                n.w.iter().for_each(|w| w.zero_grad());
-                n.b.zero_grad();
+        tape::with(|t| {
+            for layer in &self.layers {
+                for n in &layer.neurons {
+                    t.zero_grads(&n.w);
+                    t.zero_grads(std::slice::from_ref(&n.b));
+                }
             }
-        }
+        });
     }
 
     /// The layers, input side first.

@@ -6,6 +6,7 @@
 //! [`scope`](crate::scope), and its `step` is called after each `backward`.
 
 use crate::Value;
+use crate::tape;
 
 /// The common interface, so a training loop can pick one at run time.
 pub trait Optimizer {
@@ -97,14 +98,12 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self) {
         let lr = self.lr();
-        for p in &self.params {
-            p.set_data(p.data() - lr * p.grad());
-        }
+        tape::with(|t| t.update_data(&self.params, |_, x, g| x - lr * g));
         self.k += 1;
     }
 
     fn zero_grad(&self) {
-        self.params.iter().for_each(|p| p.zero_grad());
+        tape::with(|t| t.zero_grads(&self.params));
     }
 
     fn lr(&self) -> f64 {
@@ -166,17 +165,20 @@ impl Optimizer for Adam {
         self.t += 1;
         let c1 = 1.0 - self.beta1.powi(self.t);
         let c2 = 1.0 - self.beta2.powi(self.t);
-        for ((p, m), v) in self.params.iter().zip(&mut self.m).zip(&mut self.v) {
-            let g = p.grad();
-            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            let step = self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
-            p.set_data(p.data() - step);
-        }
+        let (lr, beta1, beta2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
+        let (ms, vs) = (&mut self.m, &mut self.v);
+        tape::with(|t| {
+            t.update_data(&self.params, |k, x, g| {
+                let (m, v) = (&mut ms[k], &mut vs[k]);
+                *m = beta1 * *m + (1.0 - beta1) * g;
+                *v = beta2 * *v + (1.0 - beta2) * g * g;
+                x - lr * (*m / c1) / ((*v / c2).sqrt() + eps)
+            });
+        });
     }
 
     fn zero_grad(&self) {
-        self.params.iter().for_each(|p| p.zero_grad());
+        tape::with(|t| t.zero_grads(&self.params));
     }
 
     fn lr(&self) -> f64 {

@@ -194,6 +194,51 @@ impl Tape {
         Value::from_parts(idx, self.top_epoch)
     }
 
+    /// Records unary op `code` on `z`, a handle this same borrow just
+    /// pushed (so known live: no epoch check). The exponent operand is 0,
+    /// so not for `Powi`.
+    #[inline]
+    pub(crate) fn push_unary_live(&mut self, code: Code, z: Value) -> Value {
+        debug_assert!((z.idx as usize) < self.nodes.len() && z.epoch == self.top_epoch);
+        let y = crate::op::forward_unary(code, self.nodes[z.idx as usize].data, 0);
+        self.push(y, code, z.idx, 0)
+    }
+
+    /// Records binary op `code` on nodes `i` and `j`, which the caller has
+    /// already checked live (or pushed in this same borrow).
+    #[inline]
+    pub(crate) fn push_binary_live(&mut self, code: Code, i: u32, j: u32) -> Value {
+        let (a, b) = (self.nodes[i as usize].data, self.nodes[j as usize].data);
+        self.push(crate::op::forward_binary(code, a, b), code, i, j)
+    }
+
+    /// Zeroes the gradients of `vs` in this one borrow, each handle still
+    /// checked for liveness.
+    #[inline]
+    pub(crate) fn zero_grads(&mut self, vs: &[Value]) {
+        for &v in vs {
+            let i = self.index(v);
+            self.nodes[i].grad = 0.0;
+        }
+    }
+
+    /// Replaces each parameter's data with `f(k, data, grad)` (`k` its
+    /// position in `params`) in one borrow, each handle still checked for
+    /// liveness: the optimizers' bulk path, instead of three tape accesses
+    /// per parameter through `data`, `grad` and `set_data`.
+    #[inline]
+    pub(crate) fn update_data(
+        &mut self,
+        params: &[Value],
+        mut f: impl FnMut(usize, f64, f64) -> f64,
+    ) {
+        for (k, &p) in params.iter().enumerate() {
+            let i = self.index(p);
+            let n = &mut self.nodes[i];
+            n.data = f(k, n.data, n.grad);
+        }
+    }
+
     pub(crate) fn set_label(&mut self, idx: usize, label: &str) {
         self.labels.insert(idx as u32, label.to_owned());
     }
