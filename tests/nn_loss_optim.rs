@@ -218,22 +218,18 @@ fn zero_grad_over_freed_parameters_panics() {
     Adam::new(w, 0.1).zero_grad();
 }
 
-#[test]
-fn max_margin_equals_its_op_by_op_graph_bit_for_bit() {
-    // The op-by-op definition, mean_i relu(1 - s_i y_i) summed left to
-    // right, built with the public operators; max_margin records the same
-    // ops on shared constants, so values and gradients agree exactly.
-    // Labels other than +-1 and repeated ones exercise the constant sharing.
-    let s0 = [0.3, -2.0, 1.7, 0.05, -0.6, 4.0];
-    let ys = [1.0, -1.0, 0.5, 1.0, -1.0, 0.5];
+/// Checks `max_margin` against the op-by-op definition, mean_i relu(1 - s_i
+/// y_i) summed left to right with the public operators: max_margin records
+/// the same ops on shared constants, so values and gradients agree exactly.
+fn assert_max_margin_matches_op_by_op(s0: &[f64], ys: &[f64]) {
     let run = |reference: bool| {
         scope(|| {
-            let s = values(&s0);
+            let s = values(s0);
             let l = if reference {
-                let total: Value = s.iter().zip(&ys).map(|(&s, &y)| (1.0 - s * y).relu()).sum();
+                let total: Value = s.iter().zip(ys).map(|(&s, &y)| (1.0 - s * y).relu()).sum();
                 total * (1.0 / s.len() as f64)
             } else {
-                max_margin(&s, &ys)
+                max_margin(&s, ys)
             };
             l.backward();
             (l.data(), s.iter().map(|v| v.grad()).collect::<Vec<f64>>())
@@ -243,10 +239,23 @@ fn max_margin_equals_its_op_by_op_graph_bit_for_bit() {
     assert_eq!((l, g.clone()), run(true));
     // And against the hand formula: d/ds_i = -y_i / n where 1 - s_i y_i > 0.
     let n = s0.len() as f64;
-    for ((&s, &y), &g) in s0.iter().zip(&ys).zip(&g) {
+    for ((&s, &y), &g) in s0.iter().zip(ys).zip(&g) {
         let expect = if 1.0 - s * y > 0.0 { -y / n } else { 0.0 };
         assert!(close(g, expect), "{g} vs {expect}");
     }
+}
+
+#[test]
+fn max_margin_equals_its_op_by_op_graph_bit_for_bit() {
+    // Labels other than +-1 and repeated ones exercise the constant sharing.
+    assert_max_margin_matches_op_by_op(
+        &[0.3, -2.0, 1.7, 0.05, -0.6, 4.0],
+        &[1.0, -1.0, 0.5, 1.0, -1.0, 0.5],
+    );
+    // More distinct labels than max_margin shares leaves for.
+    let s0: Vec<f64> = (0..20).map(|i| 0.1 * f64::from(i) - 1.0).collect();
+    let ys: Vec<f64> = (0..20).map(|i| 0.25 * f64::from(i % 12) - 1.5).collect();
+    assert_max_margin_matches_op_by_op(&s0, &ys);
 }
 
 #[test]

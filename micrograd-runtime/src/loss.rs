@@ -73,8 +73,10 @@ pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
     // changes no value and no gradient that matters, only the node count.
     let total = tape::with(|t| {
         let one = t.push(1.0, Code::Leaf, 0, 0).idx;
-        // Labels are nearly always +-1: a tiny list, searched linearly.
-        let mut consts: Vec<(u64, u32)> = Vec::new();
+        // Labels are nearly always +-1: a tiny list, searched linearly and
+        // capped, so real-valued labels cost a leaf each, not a quadratic search.
+        const SHARED_LABELS: usize = 8;
+        let mut consts: Vec<(u64, u32)> = Vec::with_capacity(SHARED_LABELS);
         let mut total: Option<Value> = None;
         for (&s, &y) in scores.iter().zip(labels) {
             let si = t.index(s) as u32;
@@ -82,7 +84,9 @@ pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
                 Some(&(_, i)) => i,
                 None => {
                     let i = t.push(y, Code::Leaf, 0, 0).idx;
-                    consts.push((y.to_bits(), i));
+                    if consts.len() < SHARED_LABELS {
+                        consts.push((y.to_bits(), i));
+                    }
                     i
                 }
             };
