@@ -10,15 +10,15 @@ uptime
 args=(-- --warm-up-time 1 --measurement-time 3)
 
 echo "== grad! vs hand-written, and the one table (issue 5)"
-cargo bench --bench compare "${args[@]}" 2>&1 | grep -E '^\||time:'
+cargo bench --bench compare "${args[@]}" 2>&1 | grep -E '^\|'
 echo "== grad! vs hand-written (issue 2)"
-cargo bench --bench grad "${args[@]}" 2>&1 | grep -E 'time:'
+cargo bench --bench grad "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== grad! vs num-dual"
-cargo bench --bench peers "${args[@]}" 2>&1 | grep -E 'time:'
+cargo bench --bench peers "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== Value: 30-node expression and 1M-node graphs (issue 3)"
-cargo bench --bench value "${args[@]}" 2>&1 | grep -E 'time:'
+cargo bench --bench value "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== training step (issue 4)"
-cargo bench --bench train "${args[@]}" 2>&1 | grep -E 'time:'
+cargo bench --bench train "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 
 echo "== peak memory per node of a 1M-node graph"
 cargo test -q --release --test value_memory -- --nocapture 2>&1 | grep -iE 'byte|node'
@@ -29,7 +29,7 @@ for steps in 100 10000; do
     grep -E '"steps"|peak_rss_kb|ms_per_step' target/bench-train/summary.json | tr -d '\n'; echo
 done
 echo "== grad! expansion size"
-cargo test -q -p micrograd-macros -- --nocapture 2>&1 | grep -iE 'tokens|ops'
+cargo test -q -p micrograd-macros --lib -- --nocapture 2>&1 | grep -E 'input tokens'
 
 if python3 -c 'import micrograd' 2>/dev/null; then
     echo "== Python micrograd on the same workloads"
