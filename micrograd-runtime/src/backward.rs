@@ -12,7 +12,7 @@ use std::error::Error;
 use std::fmt;
 
 use crate::op::{self, Op, for_each_operand};
-use crate::tape::{self, Node, Tape};
+use crate::tape::{self, Rec, Tape};
 use crate::value::Value;
 
 /// The decreasing sweep gives up on index order, and switches to a heap of
@@ -22,65 +22,157 @@ use crate::value::Value;
 const DENSE: usize = 4;
 const SLACK: usize = 64;
 
-/// Per-call state of one `backward`: the stamp that marks reached nodes,
-/// the gradients they held before the call, and the count of reached
-/// nodes not processed yet.
-struct Marker<'t> {
-    stamp: u32,
+/// One `backward` call's view of the tape: its columns, all cut to the
+/// same length, the stamp that marks reached nodes, the gradients they
+/// held before the call, and the count of reached nodes not processed yet.
+///
+/// `SPARSE` is the phase: in the sparse one, reached nodes also go on a
+/// heap. As a constant, the dense phase's loop carries no check for it.
+///
+/// Indices into the columns are checked once, against that one length,
+/// when they become an [`Idx`]; reads and writes through an `Idx` then
+/// skip the per-column bounds checks, which cost more than the
+/// arithmetic of a `+` or `*` node.
+pub(crate) struct Sweep<'t, const SPARSE: bool> {
+    data: &'t [f64],
+    grad: &'t mut [f64],
+    recs: &'t [Rec],
     stamps: &'t mut [u32],
-    stash: &'t mut Vec<(u32, f64)>,
+    side: &'t [u32],
+    stamp: u32,
     pending: usize,
-    /// In the sparse phase, where newly reached nodes wait to be processed.
-    heap: Option<BinaryHeap<u32>>,
+    // Buffers borrowed from the tape rather than owned, so that passing
+    // them to the cold path copies a pointer and the sweep's own fields
+    // can stay in registers.
+    stash: &'t mut Vec<(u32, f64)>,
+    heap: &'t mut BinaryHeap<u32>,
 }
 
-impl Marker<'_> {
-    /// Marks node `c` as reached and counts it as pending. A gradient it
-    /// held from earlier calls moves to the stash, so that this call's
-    /// adjoint accumulates from zero.
-    #[inline(always)]
-    fn first_sight(&mut self, nodes: &mut [Node], c: u32) {
-        self.stamps[c as usize] = self.stamp;
-        self.pending += 1;
-        let n = &mut nodes[c as usize];
-        if n.grad != 0.0 || self.heap.is_some() {
-            self.rare(n, c);
-        }
-    }
+/// A node index known to be below the length of every column of a
+/// [`Sweep`]. Only [`Sweep::node`] and [`Sweep::operand`] make one.
+#[derive(Clone, Copy)]
+pub(crate) struct Idx(usize);
 
-    /// The rare parts of [`Marker::first_sight`], out of line to keep the
-    /// operand loops small: a gradient left from an earlier call, and the
-    /// sparse phase's heap.
-    #[cold]
-    #[inline(never)]
-    fn rare(&mut self, n: &mut Node, c: u32) {
-        if n.grad != 0.0 {
-            self.stash.push((c, n.grad));
-            n.grad = 0.0;
-        }
-        if let Some(heap) = &mut self.heap {
-            heap.push(c);
-        }
+/// Operand indices of a node point below the node (the tape is in
+/// creation order), so one past the graph's end means the tape is corrupt.
+#[cold]
+#[inline(never)]
+fn corrupt(c: usize) -> ! {
+    panic!("tape corrupt: operand #{c} is past the end of the graph")
+}
+
+/// The rare parts of [`Sweep::operand`], out of line to keep the operand
+/// checks small: a gradient left from an earlier call moves to the stash,
+/// and in the sparse phase the node goes on the heap.
+#[cold]
+#[inline(never)]
+fn first_sight_rare(
+    stash: &mut Vec<(u32, f64)>,
+    heap: Option<&mut BinaryHeap<u32>>,
+    g: &mut f64,
+    c: u32,
+) {
+    if *g != 0.0 {
+        stash.push((c, *g));
+        *g = 0.0;
+    }
+    if let Some(heap) = heap {
+        heap.push(c);
     }
 }
 
-impl op::Reach for Marker<'_> {
+#[allow(unsafe_code)]
+impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
+    /// The record of node `i`, and `i` as an [`Idx`].
     #[inline(always)]
-    fn one(&mut self, nodes: &mut [Node], c: u32) {
-        if self.stamps[c as usize] != self.stamp {
-            self.first_sight(nodes, c);
-        }
+    pub(crate) fn node(&self, i: usize) -> (Rec, Idx) {
+        (self.recs[i], Idx(i))
     }
 
+    /// Checks operand `c` and marks it as reached by this call. The first
+    /// time, it counts as pending, and a gradient it held from earlier
+    /// calls moves to the stash, so that this call's adjoint accumulates
+    /// from zero.
     #[inline(always)]
-    fn run(&mut self, nodes: &mut [Node], start: usize, n: usize) {
+    pub(crate) fn operand(&mut self, c: u32) -> Idx {
+        let i = c as usize;
+        if i >= self.recs.len() {
+            corrupt(i);
+        }
+        // SAFETY: i < recs.len(), which every column's length equals (see
+        // `Tape::backward`).
+        let stamp = unsafe { self.stamps.get_unchecked_mut(i) };
+        if *stamp != self.stamp {
+            *stamp = self.stamp;
+            self.pending += 1;
+            // SAFETY: as above.
+            let g = unsafe { self.grad.get_unchecked_mut(i) };
+            if *g != 0.0 || SPARSE {
+                let heap = SPARSE.then_some(&mut *self.heap);
+                first_sight_rare(self.stash, heap, g, c);
+            }
+        }
+        Idx(i)
+    }
+
+    /// Marks operands `start..start + n` as reached, like [`Sweep::operand`].
+    #[inline(always)]
+    pub(crate) fn reach_run(&mut self, start: usize, n: usize) {
         let stamps = &self.stamps[start..start + n];
         // No early exit, so the check vectorizes.
         if stamps.iter().fold(true, |all, &s| all & (s == self.stamp)) {
             return;
         }
         for c in start..start + n {
-            self.one(nodes, c as u32);
+            self.operand(c as u32);
+        }
+    }
+
+    /// Node `i`'s forward value.
+    #[inline(always)]
+    pub(crate) fn x(&self, i: Idx) -> f64 {
+        // SAFETY: an `Idx` is below every column's length.
+        unsafe { *self.data.get_unchecked(i.0) }
+    }
+
+    /// Node `i`'s gradient.
+    #[inline(always)]
+    pub(crate) fn g(&mut self, i: Idx) -> &mut f64 {
+        // SAFETY: an `Idx` is below every column's length.
+        unsafe { self.grad.get_unchecked_mut(i.0) }
+    }
+
+    /// The weighted sums' operand lists.
+    #[inline(always)]
+    pub(crate) fn side(&self) -> &'t [u32] {
+        self.side
+    }
+
+    /// The backward rule of a weighted sum over runs `w..w + n` and
+    /// `x..x + n`, identical or disjoint, already reached: `dw_k = x_k`,
+    /// `dx_k = w_k`. A loop over plain slices, which compiles to SIMD.
+    #[inline(always)]
+    pub(crate) fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, g: f64) {
+        let (dw, dx) = (&self.data[w..w + n], &self.data[x..x + n]);
+        if w == x {
+            // A sum of squares (`l2`): each node is weight and input, and
+            // gets both halves in turn, as in the gathered form.
+            for (gp, &p) in self.grad[w..w + n].iter_mut().zip(dw) {
+                *gp += g * p;
+                *gp += g * p;
+            }
+            return;
+        }
+        let (gw, gx) = if w < x {
+            let (lo, hi) = self.grad.split_at_mut(x);
+            (&mut lo[w..w + n], &mut hi[..n])
+        } else {
+            let (lo, hi) = self.grad.split_at_mut(w);
+            (&mut hi[..n], &mut lo[x..x + n])
+        };
+        for k in 0..n {
+            gw[k] += g * dx[k];
+            gx[k] += g * dw[k];
         }
     }
 }
@@ -89,7 +181,7 @@ impl Tape {
     /// A stamp no node carries yet, with a stamp slot for every node.
     fn fresh_stamp(&mut self) -> u32 {
         // Nodes recorded since the last walk: 0 is no call's stamp.
-        self.stamps.resize(self.nodes.len(), 0);
+        self.stamps.resize(self.len(), 0);
         self.stamp = match self.stamp.checked_add(1) {
             Some(s) => s,
             None => {
@@ -106,7 +198,7 @@ impl Tape {
     pub(crate) fn collect(&mut self, out: usize) -> Vec<u32> {
         let s = self.fresh_stamp();
         let Tape {
-            nodes,
+            recs,
             stamps,
             side,
             stack,
@@ -118,7 +210,7 @@ impl Tape {
         stack.push(out as u32);
         while let Some(i) = stack.pop() {
             reach.push(i);
-            for_each_operand(&nodes[i as usize], side, |c| {
+            for_each_operand(recs[i as usize], side, |c| {
                 if stamps[c as usize] != s {
                     stamps[c as usize] = s;
                     stack.push(c);
@@ -139,76 +231,104 @@ impl Tape {
     /// graph first.
     pub(crate) fn backward(&mut self, out: usize) {
         let stamp = self.fresh_stamp();
+        self.grads();
         let Tape {
-            nodes,
+            data,
+            recs,
+            grad,
             stamps,
             side,
             stash,
+            heap,
             last_work,
             ..
         } = self;
         stash.clear();
-        let mut m = Marker {
+        // Operands precede their node, so the graph lies in 0..=out: every
+        // column is cut to that one length.
+        let len = out + 1;
+        let mut sw = Sweep::<false> {
+            data: &data[..len],
+            grad: &mut grad[..len],
+            recs: &recs[..len],
+            stamps: &mut stamps[..len],
+            side,
             stamp,
-            stamps,
-            stash,
             pending: 0,
-            heap: None,
+            stash,
+            heap,
         };
-        op::Reach::one(&mut m, nodes, out as u32);
-        nodes[out].grad = 1.0;
+        let top = sw.operand(out as u32);
+        *sw.g(top) = 1.0;
 
-        let (mut processed, mut skipped) = (0usize, 0usize);
+        // Slots examined minus DENSE per node processed: past SLACK, the
+        // graph is too thin on the tape for a sweep over every slot.
+        let mut thin = 0isize;
         let mut i = out;
-        let mut sparse = false;
-        loop {
-            if m.stamps[i] == stamp {
-                op::propagate(nodes, side, i, &mut m);
-                m.pending -= 1;
-                processed += 1;
-                if m.pending == 0 {
-                    break;
+        *last_work = loop {
+            if sw.stamps[i] == stamp {
+                op::propagate(&mut sw, i);
+                sw.pending -= 1;
+                if sw.pending == 0 {
+                    break out - i + 1;
                 }
+                thin -= DENSE as isize;
             } else {
-                skipped += 1;
-                if skipped > DENSE * processed + SLACK {
-                    sparse = true;
-                    break;
+                thin += 1;
+                if thin > SLACK as isize {
+                    break out - i + 1 + sw.finish_sparse(i);
                 }
             }
             // pending > 0 means a marked node below i is still waiting.
             i -= 1;
-        }
+        };
 
-        if sparse {
-            // The rest of the graph is spread thin over the tape: finish in
-            // decreasing order from a heap. The pending nodes are the
-            // operands below i of the nodes processed so far, found by one
-            // more pass over the slots already swept (no list of reached
-            // nodes is kept, to save 4 bytes per node in the dense case).
-            let mut pending_nodes = Vec::new();
-            let swept = nodes[i + 1..=out].iter().zip(&m.stamps[i + 1..=out]);
-            for (n, _) in swept.filter(|&(_, &s)| s == stamp) {
-                for_each_operand(n, side, |c| {
-                    if (c as usize) < i {
-                        pending_nodes.push(c);
-                    }
-                });
-            }
-            pending_nodes.sort_unstable();
-            pending_nodes.dedup();
-            m.heap = Some(BinaryHeap::from(pending_nodes));
-            while let Some(j) = m.heap.as_mut().and_then(BinaryHeap::pop) {
-                op::propagate(nodes, side, j as usize, &mut m);
-                processed += 1;
-            }
+        for &(c, old) in sw.stash.iter() {
+            sw.grad[c as usize] += old;
         }
-        // The sparse case swept the processed range twice.
-        *last_work = processed + skipped + if sparse { out - i } else { 0 };
+    }
+}
 
-        for &(c, old) in m.stash.iter() {
-            nodes[c as usize].grad += old;
+impl Sweep<'_, false> {
+    /// Finishes a sweep that stopped at slot `i` because the rest of the
+    /// graph is spread thin over the tape: the pending nodes, all below
+    /// `i`, are processed in decreasing order from a heap. They are the
+    /// operands below `i` of the nodes processed so far, found by one more
+    /// pass over the slots already swept (no list of reached nodes is
+    /// kept, to save 4 bytes per node in the dense case). Returns the
+    /// slots examined, on top of the dense phase's.
+    #[inline(never)]
+    fn finish_sparse(&mut self, i: usize) -> usize {
+        let swept = self.recs[i + 1..].iter().zip(&self.stamps[i + 1..]);
+        self.heap.clear();
+        for (&n, _) in swept.filter(|&(_, &s)| s == self.stamp) {
+            for_each_operand(n, self.side, |c| {
+                if (c as usize) < i {
+                    self.heap.push(c);
+                }
+            });
         }
+        let mut pending: Vec<u32> = std::mem::take(self.heap).into_vec();
+        pending.sort_unstable();
+        pending.dedup();
+        *self.heap = BinaryHeap::from(pending);
+        let mut sw = Sweep::<true> {
+            data: self.data,
+            grad: &mut *self.grad,
+            recs: self.recs,
+            stamps: &mut *self.stamps,
+            side: self.side,
+            stamp: self.stamp,
+            pending: 0,
+            stash: &mut *self.stash,
+            heap: &mut *self.heap,
+        };
+        let mut work = self.recs.len() - i - 1;
+        while let Some(j) = sw.heap.pop() {
+            op::propagate(&mut sw, j as usize);
+            work += 1;
+        }
+        work
     }
 }
 
@@ -309,19 +429,19 @@ impl Value {
             let graph = graph.iter().map(|&i| i as usize);
             let first = graph
                 .clone()
-                .filter(|&i| !t.nodes[i].data.is_finite())
+                .filter(|&i| !t.data[i].is_finite())
                 .min()
-                .or_else(|| graph.filter(|&i| !t.nodes[i].grad.is_finite()).max());
+                .or_else(|| graph.filter(|&i| !t.grad(i).is_finite()).max());
             match first {
                 None => Ok(()),
                 Some(i) => {
-                    let n = t.nodes[i];
+                    let r = t.recs[i];
                     Err(NonFiniteError {
                         index: i,
-                        op: n.code.op(n.b),
+                        op: r.code.op(r.b),
                         label: t.label(i).map(str::to_owned),
-                        data: n.data,
-                        grad: n.grad,
+                        data: t.data[i],
+                        grad: t.grad(i),
                     })
                 }
             }

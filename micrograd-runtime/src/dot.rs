@@ -54,15 +54,15 @@ impl Tape {
         );
         for &i in &order {
             let i = i as usize;
-            let n = self.nodes[i];
+            let (data, grad, rec) = (self.data[i], self.grad(i), self.recs[i]);
             let label = self.label(i).map(escape).unwrap_or_default();
             // Writing to a String cannot fail.
             let _ = writeln!(
                 dot,
                 "  v{i} [label=\"{{ {label} | data {:.4} | grad {:.4} }}\"];",
-                n.data, n.grad
+                data, grad
             );
-            let op = n.code.op(n.b);
+            let op = rec.code.op(rec.b);
             if op != Op::Leaf {
                 let _ = writeln!(
                     dot,

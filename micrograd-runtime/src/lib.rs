@@ -18,7 +18,7 @@
 //! }
 //! assert!((w.data() - 2.0).abs() < 1e-6);
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod arith;
 mod backward;

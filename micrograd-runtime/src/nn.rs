@@ -654,7 +654,7 @@ mod tests {
             let out = mlp.forward_f64(&[0.5, -0.25])[0];
             let codes = tape::with(|t| {
                 let i = t.index(out);
-                t.nodes[..=i].iter().map(|n| n.code).collect::<Vec<_>>()
+                t.recs[..=i].iter().map(|r| r.code).collect::<Vec<_>>()
             });
             let runs = codes.iter().filter(|&&c| c == Code::WeightedSumRun).count();
             assert_eq!(runs, 4 + 3 + 1);

@@ -10,7 +10,8 @@
 
 use std::fmt;
 
-use crate::tape::Node;
+use crate::backward::Sweep;
+use crate::tape::Rec;
 
 /// What produced a [`Value`](crate::Value): a leaf or one of the ops of `OPS.md`.
 ///
@@ -212,7 +213,7 @@ impl Code {
 /// Calls `f` on each operand index of `n` in argument order (for a
 /// weighted sum: the weights, the inputs, the bias), with repeats (`x * x`).
 #[inline]
-pub(crate) fn for_each_operand(n: &Node, side: &[u32], mut f: impl FnMut(u32)) {
+pub(crate) fn for_each_operand(n: Rec, side: &[u32], mut f: impl FnMut(u32)) {
     match n.code.arity() {
         Arity::Leaf => {}
         Arity::Unary => f(n.a),
@@ -238,14 +239,6 @@ pub(crate) fn for_each_operand(n: &Node, side: &[u32], mut f: impl FnMut(u32)) {
 pub(crate) fn run_operands(side: &[u32], at: u32) -> [u32; 3] {
     let at = at as usize;
     [side[at], side[at + 1], side[at + 2]]
-}
-
-/// How [`propagate`] tells the backward sweep which operands it reached.
-pub(crate) trait Reach {
-    /// Operand `c` was reached.
-    fn one(&mut self, nodes: &mut [Node], c: u32);
-    /// Operands `start..start + n` were reached.
-    fn run(&mut self, nodes: &mut [Node], start: usize, n: usize);
 }
 
 /// Forward of a weighted sum without its bias: `sum_k a(k) * b(k)` for
@@ -275,6 +268,7 @@ pub(crate) fn dot(n: usize, pair: impl Fn(usize) -> (f64, f64)) -> f64 {
 }
 
 /// Forward of the binary ops, in `OPS.md` order.
+#[inline(always)]
 pub(crate) fn forward_binary(code: Code, a: f64, b: f64) -> f64 {
     match code {
         Code::Add => a + b,
@@ -287,6 +281,7 @@ pub(crate) fn forward_binary(code: Code, a: f64, b: f64) -> f64 {
 }
 
 /// Forward of the unary ops, in `OPS.md` order; `n` is `Powi`'s exponent.
+#[inline(always)]
 pub(crate) fn forward_unary(code: Code, x: f64, n: i32) -> f64 {
     match code {
         Code::Neg => -x,
@@ -325,95 +320,83 @@ fn sigmoid(x: f64) -> f64 {
 /// gradients: the chain rule for one node. One arm per op, in `OPS.md`
 /// order, each the derivative column of the table next to its forward.
 ///
-/// `reach` is told about each operand before its gradient is touched (the
-/// sweep marks it as part of the graph); doing so from the same `match`
-/// saves a second dispatch on the op per node.
+/// Each operand is checked once ([`Sweep::operand`]), which also marks it
+/// as part of the graph, before its value or gradient is touched; doing so
+/// from the same `match` saves a second dispatch on the op per node.
 #[inline(always)]
-pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize, reach: &mut impl Reach) {
-    let Node {
-        data: y,
-        grad: g,
-        a,
-        b,
-        code,
-        ..
-    } = nodes[i];
-    let (ia, ib) = (a, b);
-    let (a, b) = (a as usize, b as usize);
+pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) {
+    let (Rec { a, b, code }, i) = sw.node(i);
+    let (y, g) = (sw.x(i), *sw.g(i));
     match code {
         Code::Leaf => {}
         // y = a + b: da = 1, db = 1
         Code::Add => {
-            reach.one(nodes, ia);
-            reach.one(nodes, ib);
-            nodes[a].grad += g;
-            nodes[b].grad += g;
+            let (a, b) = (sw.operand(a), sw.operand(b));
+            *sw.g(a) += g;
+            *sw.g(b) += g;
         }
         // y = a - b: da = 1, db = -1
         Code::Sub => {
-            reach.one(nodes, ia);
-            reach.one(nodes, ib);
-            nodes[a].grad += g;
-            nodes[b].grad -= g;
+            let (a, b) = (sw.operand(a), sw.operand(b));
+            *sw.g(a) += g;
+            *sw.g(b) -= g;
         }
         // y = a * b: da = b, db = a
         Code::Mul => {
-            reach.one(nodes, ia);
-            reach.one(nodes, ib);
-            let (xa, xb) = (nodes[a].data, nodes[b].data);
-            nodes[a].grad += g * xb;
-            nodes[b].grad += g * xa;
+            let (a, b) = (sw.operand(a), sw.operand(b));
+            let (xa, xb) = (sw.x(a), sw.x(b));
+            *sw.g(a) += g * xb;
+            *sw.g(b) += g * xa;
         }
         // y = a / b: da = 1 / b, db = -y / b
         Code::Div => {
-            reach.one(nodes, ia);
-            reach.one(nodes, ib);
-            let xb = nodes[b].data;
-            nodes[a].grad += g / xb;
-            nodes[b].grad += g * (-y / xb);
+            let (a, b) = (sw.operand(a), sw.operand(b));
+            let xb = sw.x(b);
+            *sw.g(a) += g / xb;
+            *sw.g(b) += g * (-y / xb);
         }
         // y = -x: dx = -1
         Code::Neg => {
-            reach.one(nodes, ia);
-            nodes[a].grad -= g;
+            let a = sw.operand(a);
+            *sw.g(a) -= g;
         }
         // y = exp(x): dx = y
         Code::Exp => {
-            reach.one(nodes, ia);
-            nodes[a].grad += g * y;
+            let a = sw.operand(a);
+            *sw.g(a) += g * y;
         }
         // y = ln(x): dx = 1 / x
         Code::Ln => {
-            reach.one(nodes, ia);
-            let x = nodes[a].data;
-            nodes[a].grad += g / x;
+            let a = sw.operand(a);
+            let x = sw.x(a);
+            *sw.g(a) += g / x;
         }
         // y = sqrt(x): dx = 0.5 / y
         Code::Sqrt => {
-            reach.one(nodes, ia);
-            nodes[a].grad += g * (0.5 / y);
+            let a = sw.operand(a);
+            *sw.g(a) += g * (0.5 / y);
         }
         // y = tanh(x): dx = 1 - y * y
         Code::Tanh => {
-            reach.one(nodes, ia);
-            nodes[a].grad += g * (1.0 - y * y);
+            let a = sw.operand(a);
+            *sw.g(a) += g * (1.0 - y * y);
         }
         // y = sin(x): dx = cos(x)
         Code::Sin => {
-            reach.one(nodes, ia);
-            let x = nodes[a].data;
-            nodes[a].grad += g * x.cos();
+            let a = sw.operand(a);
+            let x = sw.x(a);
+            *sw.g(a) += g * x.cos();
         }
         // y = cos(x): dx = -sin(x)
         Code::Cos => {
-            reach.one(nodes, ia);
-            let x = nodes[a].data;
-            nodes[a].grad += g * -x.sin();
+            let a = sw.operand(a);
+            let x = sw.x(a);
+            *sw.g(a) += g * -x.sin();
         }
         // y = |x|: dx = 1 if x > 0, -1 if x < 0, 0 at x = 0
         Code::Abs => {
-            reach.one(nodes, ia);
-            let x = nodes[a].data;
+            let a = sw.operand(a);
+            let x = sw.x(a);
             let d = if x > 0.0 {
                 1.0
             } else if x < 0.0 {
@@ -421,99 +404,75 @@ pub(crate) fn propagate(nodes: &mut [Node], side: &[u32], i: usize, reach: &mut 
             } else {
                 0.0
             };
-            nodes[a].grad += g * d;
+            *sw.g(a) += g * d;
         }
         // y = relu(x): dx = 1 if x > 0 else 0
         Code::Relu => {
-            reach.one(nodes, ia);
-            let x = nodes[a].data;
-            nodes[a].grad += if x > 0.0 { g } else { 0.0 };
+            let a = sw.operand(a);
+            let x = sw.x(a);
+            *sw.g(a) += if x > 0.0 { g } else { 0.0 };
         }
         // y = sigmoid(x): dx = y * (1 - y)
         Code::Sigmoid => {
-            reach.one(nodes, ia);
-            nodes[a].grad += g * (y * (1.0 - y));
+            let a = sw.operand(a);
+            *sw.g(a) += g * (y * (1.0 - y));
         }
         // y = x^n: dx = n * x^(n-1), 0 when n = 0
         Code::Powi => {
-            reach.one(nodes, ia);
-            let n = b as u32 as i32;
-            let x = nodes[a].data;
+            let a = sw.operand(a);
+            let n = b as i32;
+            let x = sw.x(a);
             let d = if n == 0 {
                 0.0
             } else {
                 f64::from(n) * x.powi(n - 1)
             };
-            nodes[a].grad += g * d;
+            *sw.g(a) += g * d;
         }
         // y = x^e: dx = e * x^(e-1), de = y * ln(x), de = 0 where y == 0
         Code::Powf => {
-            reach.one(nodes, ia);
-            reach.one(nodes, ib);
-            let (x, e) = (nodes[a].data, nodes[b].data);
+            let (a, b) = (sw.operand(a), sw.operand(b));
+            let (x, e) = (sw.x(a), sw.x(b));
             let de = if y == 0.0 { 0.0 } else { y * x.ln() };
-            nodes[a].grad += g * (e * x.powf(e - 1.0));
-            nodes[b].grad += g * de;
+            *sw.g(a) += g * (e * x.powf(e - 1.0));
+            *sw.g(b) += g * de;
         }
         // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
         Code::WeightedSum => {
-            let n = b;
-            let operands = &side[a..a + 2 * n + 1];
+            let n = b as usize;
+            let operands = &sw.side()[a as usize..][..2 * n + 1];
+            // Every operand is reached before any gradient changes; the
+            // second `operand` call per index only re-checks it.
             for &c in operands {
-                reach.one(nodes, c);
+                sw.operand(c);
             }
             let (ws, rest) = operands.split_at(n);
             let (xs, bias) = rest.split_at(n);
             for (&w, &x) in ws.iter().zip(xs) {
-                let (w, x) = (w as usize, x as usize);
-                let (dw, dx) = (nodes[x].data, nodes[w].data);
-                nodes[w].grad += g * dw;
-                nodes[x].grad += g * dx;
+                let (w, x) = (sw.operand(w), sw.operand(x));
+                let (dw, dx) = (sw.x(x), sw.x(w));
+                *sw.g(w) += g * dw;
+                *sw.g(x) += g * dx;
             }
-            nodes[bias[0] as usize].grad += g;
+            let bias = sw.operand(bias[0]);
+            *sw.g(bias) += g;
         }
         // The same rule over two runs of nodes, which forward made either
         // identical or disjoint. Operands are reached first, then each
         // gradient receives the same additions in the same order as in the
         // gathered form above: the same bits. The runs are marked in one
         // check each (usually all marked already), and the update is a
-        // plain loop over two slices.
+        // loop over four plain slices, which compiles to SIMD.
         Code::WeightedSumRun => {
-            let [w, x, bias] = run_operands(side, ia);
-            let (w, x, n) = (w as usize, x as usize, b);
-            reach.run(nodes, w, n);
-            if w == x {
-                // A sum of squares (`l2`): each node is weight and input.
-                for p in &mut nodes[w..w + n] {
-                    let d = p.data;
-                    p.grad += g * d;
-                    p.grad += g * d;
-                }
-            } else {
-                reach.run(nodes, x, n);
-                let (ws, xs) = disjoint_runs(nodes, w, x, n);
-                for (wn, xn) in ws.iter_mut().zip(xs) {
-                    let (dw, dx) = (xn.data, wn.data);
-                    wn.grad += g * dw;
-                    xn.grad += g * dx;
-                }
+            let [w, x, bias] = run_operands(sw.side(), a);
+            let (w, x, n) = (w as usize, x as usize, b as usize);
+            sw.reach_run(w, n);
+            if w != x {
+                sw.reach_run(x, n);
             }
-            reach.one(nodes, bias);
-            nodes[bias as usize].grad += g;
+            let bias = sw.operand(bias);
+            sw.weighted_sum_run(w, x, n, g);
+            *sw.g(bias) += g;
         }
-    }
-}
-
-/// `nodes[w..w + n]` and `nodes[x..x + n]` as two mutable slices; the runs
-/// must not overlap. Slices rather than indices let the loop over them run
-/// without bounds checks.
-#[inline(always)]
-fn disjoint_runs(nodes: &mut [Node], w: usize, x: usize, n: usize) -> (&mut [Node], &mut [Node]) {
-    if w < x {
-        let (lo, hi) = nodes.split_at_mut(x);
-        (&mut lo[w..w + n], &mut hi[..n])
-    } else {
-        let (lo, hi) = nodes.split_at_mut(w);
-        (&mut hi[..n], &mut lo[x..x + n])
     }
 }

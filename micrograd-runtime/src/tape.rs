@@ -13,20 +13,19 @@ use std::marker::PhantomData;
 use crate::op::Code;
 use crate::value::Value;
 
-/// One recorded value: 32 bytes, plus its 4-byte stamp in [`Tape::stamps`].
+/// A node's op and operand slots; its value and gradient live in
+/// [`Tape::data`] and [`Tape::grad`] at the same index.
 ///
 /// `a` and `b` are operand indices; `Powi` keeps its exponent's bits in `b`
 /// and the weighted sums keep a start into [`Tape::side`] and a length.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Node {
-    pub(crate) data: f64,
-    pub(crate) grad: f64,
+pub(crate) struct Rec {
     pub(crate) a: u32,
     pub(crate) b: u32,
     pub(crate) code: Code,
 }
 
-const _: () = assert!(std::mem::size_of::<Node>() == 32);
+const _: () = assert!(std::mem::size_of::<Rec>() == 12);
 
 /// A region of the tape opened by [`scope`]. The base region (everything
 /// before the first open scope) is implicit, with epoch 0.
@@ -38,14 +37,24 @@ struct Segment {
 }
 
 pub(crate) struct Tape {
-    pub(crate) nodes: Vec<Node>,
+    // The tape is a struct of arrays rather than a vector of nodes: a
+    // weighted sum's forward and backward then read and update runs of
+    // plain f64s, which the compiler turns into SIMD loops, and recording
+    // a node writes 20 bytes (value, op, operands) instead of 32.
+    /// Forward values, one per node.
+    pub(crate) data: Vec<f64>,
+    /// Ops and operands, one per node; its length is the tape's.
+    pub(crate) recs: Vec<Rec>,
+    /// Gradients. Shorter than the tape when nodes were recorded since
+    /// a gradient was last written: theirs are 0. Extended by whatever
+    /// writes one ([`Tape::grads`]), so recording a node does not touch it;
+    /// read it through [`Tape::grad`].
+    pub(crate) grad: Vec<f64>,
     /// Per node, the latest `backward` (or graph walk) that reached it.
     /// Kept apart from the nodes so that checking whether a run of nodes
-    /// is all marked reads one contiguous, vectorizable run of `u32`s;
-    /// inside the nodes (where the stamp used to fill padding) that check
-    /// was a strided scalar loop of ~12 instructions per operand. Costs 4
-    /// bytes per node. Extended to the tape's length by each graph walk
-    /// (new nodes start unmarked), so recording a node does not touch it.
+    /// is all marked reads one contiguous, vectorizable run of `u32`s.
+    /// Extended to the tape's length by each graph walk (new nodes start
+    /// unmarked), so recording a node does not touch it either.
     pub(crate) stamps: Vec<u32>,
     /// Operands of weighted sums: `n` weights, `n` inputs and the bias for
     /// the gathered form, first weight, first input and bias for runs.
@@ -55,6 +64,9 @@ pub(crate) struct Tape {
     /// because every op checks its operands against them.
     top_start: u32,
     top_epoch: u32,
+    /// Start of the outermost segment (`u32::MAX` when none is open):
+    /// handles below it, such as a model's parameters, have epoch 0.
+    base_end: u32,
     /// Labels are rare, so they live outside the nodes; keyed by index so a
     /// truncation can drop the freed ones with one `split_off`.
     labels: BTreeMap<u32, String>,
@@ -64,6 +76,7 @@ pub(crate) struct Tape {
     /// Buffers reused across `backward` calls so a small backward allocates nothing.
     pub(crate) stack: Vec<u32>,
     pub(crate) stash: Vec<(u32, f64)>,
+    pub(crate) heap: std::collections::BinaryHeap<u32>,
     /// Nodes examined by the latest `backward` (see [`last_backward_work`]).
     pub(crate) last_work: usize,
 }
@@ -74,6 +87,7 @@ thread_local! {
 
 /// Runs `f` with this thread's tape borrowed mutably. No user code runs
 /// inside, so the borrow can never be re-entered.
+#[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&mut Tape) -> R) -> R {
     TAPE.with_borrow_mut(f)
 }
@@ -91,17 +105,21 @@ const STALE: &str = "this Value was freed when the `scope` that created it retur
 impl Tape {
     const fn new() -> Tape {
         Tape {
-            nodes: Vec::new(),
+            data: Vec::new(),
+            recs: Vec::new(),
+            grad: Vec::new(),
             stamps: Vec::new(),
             side: Vec::new(),
             segments: Vec::new(),
             top_start: 0,
             top_epoch: 0,
+            base_end: u32::MAX,
             labels: BTreeMap::new(),
             last_epoch: 0,
             stamp: 0,
             stack: Vec::new(),
             stash: Vec::new(),
+            heap: std::collections::BinaryHeap::new(),
             last_work: 0,
         }
     }
@@ -110,7 +128,7 @@ impl Tape {
     /// always point into the innermost open segment or below every scope
     /// (parameters), so the loop rarely runs.
     fn epoch_of(&self, idx: u32) -> u32 {
-        if self.segments.first().is_none_or(|s| idx < s.start) {
+        if idx < self.base_end {
             return 0;
         }
         for s in self.segments.iter().rev() {
@@ -124,7 +142,7 @@ impl Tape {
     /// The tape index of `v`, or a panic if `v`'s node was freed.
     #[inline]
     pub(crate) fn index(&self, v: Value) -> usize {
-        let live = (v.idx as usize) < self.nodes.len()
+        let live = (v.idx as usize) < self.len()
             && if v.idx >= self.top_start {
                 v.epoch == self.top_epoch
             } else {
@@ -177,20 +195,38 @@ impl Tape {
         Value::from_parts(idx as u32, self.epoch_of(idx as u32))
     }
 
+    /// The number of nodes.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// The gradient of node `i`.
+    #[inline]
+    pub(crate) fn grad(&self, i: usize) -> f64 {
+        self.grad.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// Every node's gradient, for writing: extends the stored gradients
+    /// with the zeros of nodes recorded since the last write.
+    #[inline]
+    pub(crate) fn grads(&mut self) -> &mut [f64] {
+        let len = self.len();
+        if self.grad.len() < len {
+            self.grad.resize(len, 0.0);
+        }
+        &mut self.grad
+    }
+
     /// Appends a node and returns its handle.
     #[inline]
     pub(crate) fn push(&mut self, data: f64, code: Code, a: u32, b: u32) -> Value {
-        let idx = self.nodes.len();
+        let idx = self.len();
         let idx = u32::try_from(idx).unwrap_or_else(|_| {
             panic!("the Value tape is full (2^32 nodes); free nodes with `scope`")
         });
-        self.nodes.push(Node {
-            data,
-            grad: 0.0,
-            a,
-            b,
-            code,
-        });
+        self.data.push(data);
+        self.recs.push(Rec { a, b, code });
         Value::from_parts(idx, self.top_epoch)
     }
 
@@ -199,8 +235,8 @@ impl Tape {
     /// so not for `Powi`.
     #[inline]
     pub(crate) fn push_unary_live(&mut self, code: Code, z: Value) -> Value {
-        debug_assert!((z.idx as usize) < self.nodes.len() && z.epoch == self.top_epoch);
-        let y = crate::op::forward_unary(code, self.nodes[z.idx as usize].data, 0);
+        debug_assert!((z.idx as usize) < self.len() && z.epoch == self.top_epoch);
+        let y = crate::op::forward_unary(code, self.data[z.idx as usize], 0);
         self.push(y, code, z.idx, 0)
     }
 
@@ -208,7 +244,7 @@ impl Tape {
     /// already checked live (or pushed in this same borrow).
     #[inline]
     pub(crate) fn push_binary_live(&mut self, code: Code, i: u32, j: u32) -> Value {
-        let (a, b) = (self.nodes[i as usize].data, self.nodes[j as usize].data);
+        let (a, b) = (self.data[i as usize], self.data[j as usize]);
         self.push(crate::op::forward_binary(code, a, b), code, i, j)
     }
 
@@ -218,7 +254,9 @@ impl Tape {
     pub(crate) fn zero_grads(&mut self, vs: &[Value]) {
         for &v in vs {
             let i = self.index(v);
-            self.nodes[i].grad = 0.0;
+            if let Some(g) = self.grad.get_mut(i) {
+                *g = 0.0;
+            }
         }
     }
 
@@ -234,8 +272,7 @@ impl Tape {
     ) {
         for (k, &p) in params.iter().enumerate() {
             let i = self.index(p);
-            let n = &mut self.nodes[i];
-            n.data = f(k, n.data, n.grad);
+            self.data[i] = f(k, self.data[i], self.grad(i));
         }
     }
 
@@ -253,12 +290,13 @@ impl Tape {
         // could alias, which is the price of an 8-byte `Value`.
         self.last_epoch = self.last_epoch.wrapping_add(1).max(1);
         let seg = Segment {
-            start: self.nodes.len() as u32,
+            start: self.len() as u32,
             side_start: self.side.len() as u32,
             epoch: self.last_epoch,
         };
         self.segments.push(seg);
         (self.top_start, self.top_epoch) = (seg.start, seg.epoch);
+        self.base_end = self.segments[0].start;
         seg.epoch
     }
 
@@ -270,7 +308,11 @@ impl Tape {
         debug_assert_eq!(seg.epoch, epoch);
         (self.top_start, self.top_epoch) =
             self.segments.last().map_or((0, 0), |s| (s.start, s.epoch));
-        self.nodes.truncate(seg.start as usize);
+        self.base_end = self.segments.first().map_or(u32::MAX, |s| s.start);
+        let start = seg.start as usize;
+        self.data.truncate(start);
+        self.recs.truncate(start);
+        self.grad.truncate(start);
         self.stamps.truncate(seg.start as usize);
         self.side.truncate(seg.side_start as usize);
         if !self.labels.is_empty() {
@@ -344,7 +386,7 @@ pub fn scope<R>(f: impl FnOnce() -> R) -> R {
 /// assert_eq!(graph_len(), before + 3);
 /// ```
 pub fn graph_len() -> usize {
-    with(|t| t.nodes.len())
+    with(|t| t.len())
 }
 
 /// How many nodes the latest [`Value::backward`] on this thread examined.

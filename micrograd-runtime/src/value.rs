@@ -63,6 +63,7 @@ impl Value {
     /// let x = Value::new(3.0);
     /// assert_eq!((x.data(), x.grad(), x.op()), (3.0, 0.0, Op::Leaf));
     /// ```
+    #[inline]
     pub fn new(data: f64) -> Value {
         tape::with(|t| t.push(data, Code::Leaf, 0, 0))
     }
@@ -101,8 +102,9 @@ impl Value {
     /// use micrograd_runtime::Value;
     /// assert_eq!((Value::new(2.0) * 3.0).data(), 6.0);
     /// ```
+    #[inline]
     pub fn data(self) -> f64 {
-        tape::with(|t| t.nodes[t.index(self)].data)
+        tape::with(|t| t.data[t.index(self)])
     }
 
     /// The accumulated gradient: the sum of `d out / d self` over every
@@ -115,8 +117,9 @@ impl Value {
     /// y.backward();
     /// assert_eq!(x.grad(), 6.0);
     /// ```
+    #[inline]
     pub fn grad(self) -> f64 {
-        tape::with(|t| t.nodes[t.index(self)].grad)
+        tape::with(|t| t.grad(t.index(self)))
     }
 
     /// Overwrites the forward value, as an optimizer step does for parameters.
@@ -130,10 +133,11 @@ impl Value {
     /// w.set_data(w.data() - 0.1 * 2.0);
     /// assert!((w.data() - 0.8).abs() < 1e-15);
     /// ```
+    #[inline]
     pub fn set_data(self, x: f64) {
         tape::with(|t| {
             let i = t.index(self);
-            t.nodes[i].data = x;
+            t.data[i] = x;
         });
     }
 
@@ -146,10 +150,10 @@ impl Value {
     /// x.zero_grad();
     /// assert_eq!(x.grad(), 0.0);
     /// ```
+    #[inline]
     pub fn zero_grad(self) {
         tape::with(|t| {
-            let i = t.index(self);
-            t.nodes[i].grad = 0.0;
+            t.zero_grads(&[self]);
         });
     }
 
@@ -159,10 +163,11 @@ impl Value {
     /// use micrograd_runtime::{Op, Value};
     /// assert_eq!(Value::new(1.0).tanh().op(), Op::Tanh);
     /// ```
+    #[inline]
     pub fn op(self) -> Op {
         tape::with(|t| {
-            let n = t.nodes[t.index(self)];
-            n.code.op(n.b)
+            let r = t.recs[t.index(self)];
+            r.code.op(r.b)
         })
     }
 
@@ -192,6 +197,7 @@ impl Value {
     /// y.backward(); // dy/dx = e^x
     /// assert!((x.grad() - 1f64.exp()).abs() < 1e-15);
     /// ```
+    #[inline]
     pub fn exp(self) -> Value {
         self.unary::<{ Code::Exp as u8 }>(0)
     }
@@ -204,6 +210,7 @@ impl Value {
     /// x.ln().backward(); // d ln(x)/dx = 1/x
     /// assert_eq!(x.grad(), 0.25);
     /// ```
+    #[inline]
     pub fn ln(self) -> Value {
         self.unary::<{ Code::Ln as u8 }>(0)
     }
@@ -216,6 +223,7 @@ impl Value {
     /// x.sqrt().backward(); // d sqrt(x)/dx = 0.5 / sqrt(x)
     /// assert_eq!(x.grad(), 0.25);
     /// ```
+    #[inline]
     pub fn sqrt(self) -> Value {
         self.unary::<{ Code::Sqrt as u8 }>(0)
     }
@@ -230,6 +238,7 @@ impl Value {
     /// y.backward();
     /// assert_eq!((y.data(), x.grad()), (1.0, 0.0));
     /// ```
+    #[inline]
     pub fn tanh(self) -> Value {
         self.unary::<{ Code::Tanh as u8 }>(0)
     }
@@ -242,6 +251,7 @@ impl Value {
     /// x.sin().backward(); // d sin(x)/dx = cos(0) = 1
     /// assert_eq!(x.grad(), 1.0);
     /// ```
+    #[inline]
     pub fn sin(self) -> Value {
         self.unary::<{ Code::Sin as u8 }>(0)
     }
@@ -254,6 +264,7 @@ impl Value {
     /// x.cos().backward(); // d cos(x)/dx = -sin(0) = 0
     /// assert_eq!(x.grad(), 0.0);
     /// ```
+    #[inline]
     pub fn cos(self) -> Value {
         self.unary::<{ Code::Cos as u8 }>(0)
     }
@@ -266,6 +277,7 @@ impl Value {
     /// x.abs().backward();
     /// assert_eq!(x.grad(), -1.0);
     /// ```
+    #[inline]
     pub fn abs(self) -> Value {
         self.unary::<{ Code::Abs as u8 }>(0)
     }
@@ -279,6 +291,7 @@ impl Value {
     /// y.backward();
     /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
     /// ```
+    #[inline]
     pub fn relu(self) -> Value {
         self.unary::<{ Code::Relu as u8 }>(0)
     }
@@ -292,6 +305,7 @@ impl Value {
     /// assert_eq!(x.grad(), 0.25);
     /// assert_eq!(Value::new(-1000.0).sigmoid().data(), 0.0);
     /// ```
+    #[inline]
     pub fn sigmoid(self) -> Value {
         self.unary::<{ Code::Sigmoid as u8 }>(0)
     }
@@ -304,6 +318,7 @@ impl Value {
     /// x.powi(3).backward(); // 3 x^2 = 12
     /// assert_eq!(x.grad(), 12.0);
     /// ```
+    #[inline]
     pub fn powi(self, n: i32) -> Value {
         // The exponent's bits ride in the unused second operand slot.
         self.unary::<{ Code::Powi as u8 }>(n as u32)
@@ -322,6 +337,7 @@ impl Value {
     /// assert!((e.grad() - 2.0 * 4f64.ln()).abs() < 1e-15);
     /// assert_eq!(Value::new(9.0).powf(0.5).data(), 3.0);
     /// ```
+    #[inline]
     pub fn powf(self, e: impl Into<Value>) -> Value {
         let e = e.into();
         self.binary::<{ Code::Powf as u8 }>(e)
@@ -374,7 +390,7 @@ impl Value {
             // Evaluated inside the closure, so its body sees a constant.
             let code = const { Code::from_u8(OP) };
             let i = t.index(self);
-            let y = op::forward_unary(code, t.nodes[i].data, b as i32);
+            let y = op::forward_unary(code, t.data[i], b as i32);
             t.push(y, code, i as u32, b)
         })
     }
@@ -386,7 +402,7 @@ impl Value {
             // Evaluated inside the closure, so its body sees a constant.
             let code = const { Code::from_u8(OP) };
             let (i, j) = (t.index(self), t.index(rhs));
-            let y = op::forward_binary(code, t.nodes[i].data, t.nodes[j].data);
+            let y = op::forward_binary(code, t.data[i], t.data[j]);
             t.push(y, code, i as u32, j as u32)
         })
     }
@@ -396,7 +412,7 @@ impl Tape {
     /// Operand indices of node `i`, in argument order.
     pub(crate) fn children(&self, i: usize) -> Vec<usize> {
         let mut kids = Vec::new();
-        op::for_each_operand(&self.nodes[i], &self.side, |c| kids.push(c as usize));
+        op::for_each_operand(self.recs[i], &self.side, |c| kids.push(c as usize));
         kids
     }
 
@@ -427,8 +443,8 @@ impl Tape {
     /// three side entries, and a loop over two contiguous slices.
     fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, bias: Value) -> Value {
         let bi = self.index(bias);
-        let (ws, xs) = (&self.nodes[w..w + n], &self.nodes[x..x + n]);
-        let sum = op::dot(n, |k| (ws[k].data, xs[k].data)) + self.nodes[bi].data;
+        let (ws, xs) = (&self.data[w..w + n], &self.data[x..x + n]);
+        let sum = op::dot(n, |k| (ws[k], xs[k])) + self.data[bi];
         let start = self.side_start();
         self.side.extend([w as u32, x as u32, bi as u32]);
         self.push(sum, Code::WeightedSumRun, start, n as u32)
@@ -439,10 +455,10 @@ impl Tape {
     fn weighted_sum_gather(&mut self, weights: &[Value], inputs: &[Value], bias: Value) -> Value {
         let sum = op::dot(weights.len(), |k| {
             let (w, x) = (self.index(weights[k]), self.index(inputs[k]));
-            (self.nodes[w].data, self.nodes[x].data)
+            (self.data[w], self.data[x])
         });
         let bi = self.index(bias);
-        let sum = sum + self.nodes[bi].data;
+        let sum = sum + self.data[bi];
         // Indices were validated above; store them after, so a stale
         // handle panics without leaving half a node's operands behind.
         let start = self.side_start();
@@ -488,14 +504,14 @@ impl fmt::Display for Value {
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let node = tape::with(|t| {
-            let live = (self.idx as usize) < t.nodes.len()
-                && t.handle(self.idx as usize).epoch == self.epoch;
+            let live =
+                (self.idx as usize) < t.len() && t.handle(self.idx as usize).epoch == self.epoch;
             live.then(|| {
-                let n = t.nodes[self.idx as usize];
+                let i = self.idx as usize;
                 (
-                    n.data,
-                    n.grad,
-                    n.code.op(n.b),
+                    t.data[i],
+                    t.grad(i),
+                    t.recs[i].code.op(t.recs[i].b),
                     t.label(self.idx as usize).map(str::to_owned),
                 )
             })
@@ -518,7 +534,7 @@ mod tests {
     use super::*;
 
     fn code(v: Value) -> Code {
-        tape::with(|t| t.nodes[t.index(v)].code)
+        tape::with(|t| t.recs[t.index(v)].code)
     }
 
     #[test]
