@@ -91,3 +91,33 @@ fn freed_value_debug_prints_instead_of_panicking() {
     let y = scope(|| Value::new(1.0));
     assert!(format!("{y:?}").contains("freed"));
 }
+
+#[test]
+#[should_panic(expected = "this Value was freed when the `scope` that created it returned")]
+fn handle_freed_by_an_inner_scope_panics_in_the_outer_one() {
+    scope(|| {
+        let inner = scope(|| Value::new(1.0));
+        // The outer scope reuses the freed slot; the old handle must not read it.
+        let _reuse = Value::new(42.0);
+        let _ = inner.data();
+    });
+}
+
+#[test]
+fn handles_from_every_open_scope_stay_usable() {
+    let base = Value::new(1.0);
+    scope(|| {
+        let outer = Value::new(2.0);
+        scope(|| {
+            let middle = Value::new(3.0);
+            scope(|| {
+                let y = base * outer * middle;
+                y.backward();
+                assert_eq!(y.data(), 6.0);
+            });
+            assert_eq!(middle.grad(), 2.0);
+        });
+        assert_eq!(outer.grad(), 3.0);
+    });
+    assert_eq!(base.grad(), 6.0);
+}

@@ -16,74 +16,74 @@ macro_rules! binary_op {
     ($Trait:ident, $method:ident, $Assign:ident, $assign:ident, $code:expr) => {
         impl $Trait<Value> for Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: Value) -> Value {
                 self.binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: &Value) -> Value {
                 self.binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Trait<Value> for &Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: Value) -> Value {
                 self.binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for &Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: &Value) -> Value {
                 self.binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Trait<f64> for Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: f64) -> Value {
                 self.binary::<{ $code as u8 }>(Value::new(rhs))
             }
         }
         impl $Trait<f64> for &Value {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: f64) -> Value {
                 self.binary::<{ $code as u8 }>(Value::new(rhs))
             }
         }
         impl $Trait<Value> for f64 {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: Value) -> Value {
                 Value::new(self).binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for f64 {
             type Output = Value;
-            #[inline]
+            #[inline(always)]
             fn $method(self, rhs: &Value) -> Value {
                 Value::new(self).binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Assign<Value> for Value {
-            #[inline]
+            #[inline(always)]
             fn $assign(&mut self, rhs: Value) {
                 *self = self.binary::<{ $code as u8 }>(rhs);
             }
         }
         impl $Assign<&Value> for Value {
-            #[inline]
+            #[inline(always)]
             fn $assign(&mut self, rhs: &Value) {
                 *self = self.binary::<{ $code as u8 }>(*rhs);
             }
         }
         impl $Assign<f64> for Value {
-            #[inline]
+            #[inline(always)]
             fn $assign(&mut self, rhs: f64) {
                 *self = self.binary::<{ $code as u8 }>(Value::new(rhs));
             }
@@ -98,7 +98,7 @@ binary_op!(Div, div, DivAssign, div_assign, Code::Div);
 
 impl Neg for Value {
     type Output = Value;
-    #[inline]
+    #[inline(always)]
     fn neg(self) -> Value {
         self.unary::<{ Code::Neg as u8 }>(0)
     }
@@ -106,7 +106,7 @@ impl Neg for Value {
 
 impl Neg for &Value {
     type Output = Value;
-    #[inline]
+    #[inline(always)]
     fn neg(self) -> Value {
         self.unary::<{ Code::Neg as u8 }>(0)
     }

@@ -265,11 +265,14 @@ impl Tape {
         // graph is too thin on the tape for a sweep over every slot.
         let mut thin = 0isize;
         let mut i = out;
+        // `sw` is only ever borrowed by inlined code or moved, never lent
+        // to a call, so its fields can live in registers.
         *last_work = loop {
             if sw.stamps[i] == stamp {
                 op::propagate(&mut sw, i);
                 sw.pending -= 1;
                 if sw.pending == 0 {
+                    sw.restore_stash();
                     break out - i + 1;
                 }
                 thin -= DENSE as isize;
@@ -282,9 +285,15 @@ impl Tape {
             // pending > 0 means a marked node below i is still waiting.
             i -= 1;
         };
+    }
+}
 
-        for &(c, old) in sw.stash.iter() {
-            sw.grad[c as usize] += old;
+impl<const SPARSE: bool> Sweep<'_, SPARSE> {
+    /// Adds back the gradients that reached nodes held before this call,
+    /// which the sweep set aside (see [`Sweep::operand`]).
+    fn restore_stash(self) {
+        for &(c, old) in self.stash.iter() {
+            self.grad[c as usize] += old;
         }
     }
 }
@@ -298,7 +307,7 @@ impl Sweep<'_, false> {
     /// kept, to save 4 bytes per node in the dense case). Returns the
     /// slots examined, on top of the dense phase's.
     #[inline(never)]
-    fn finish_sparse(&mut self, i: usize) -> usize {
+    fn finish_sparse(self, i: usize) -> usize {
         let swept = self.recs[i + 1..].iter().zip(&self.stamps[i + 1..]);
         self.heap.clear();
         for (&n, _) in swept.filter(|&(_, &s)| s == self.stamp) {
@@ -312,22 +321,23 @@ impl Sweep<'_, false> {
         pending.sort_unstable();
         pending.dedup();
         *self.heap = BinaryHeap::from(pending);
+        let mut work = self.recs.len() - i - 1;
         let mut sw = Sweep::<true> {
             data: self.data,
-            grad: &mut *self.grad,
+            grad: self.grad,
             recs: self.recs,
-            stamps: &mut *self.stamps,
+            stamps: self.stamps,
             side: self.side,
             stamp: self.stamp,
             pending: 0,
-            stash: &mut *self.stash,
-            heap: &mut *self.heap,
+            stash: self.stash,
+            heap: self.heap,
         };
-        let mut work = self.recs.len() - i - 1;
         while let Some(j) = sw.heap.pop() {
             op::propagate(&mut sw, j as usize);
             work += 1;
         }
+        sw.restore_stash();
         work
     }
 }

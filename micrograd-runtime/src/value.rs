@@ -63,9 +63,9 @@ impl Value {
     /// let x = Value::new(3.0);
     /// assert_eq!((x.data(), x.grad(), x.op()), (3.0, 0.0, Op::Leaf));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn new(data: f64) -> Value {
-        tape::with(|t| t.push(data, Code::Leaf, 0, 0))
+        tape::borrow().push(data, Code::Leaf, 0, 0)
     }
 
     /// Names this value in [`to_dot`](Value::to_dot) pictures and error messages.
@@ -384,31 +384,38 @@ impl Value {
     /// The op is a const parameter so that each op gets its own copy of
     /// the tape access with the forward `match` folded away (measured: a
     /// shared copy dispatching at run time cost ~2 ns more per node).
-    #[inline]
+    /// Always inlined, as are the operators: an op is ~40 instructions,
+    /// and the call around it cost a quarter more (`count-instructions.sh`).
+    #[inline(always)]
     pub(crate) fn unary<const OP: u8>(self, b: u32) -> Value {
-        tape::with(|t| {
-            // Evaluated inside the closure, so its body sees a constant.
-            let code = const { Code::from_u8(OP) };
-            let i = t.index(self);
-            let y = op::forward_unary(code, t.data[i], b as i32);
-            t.push(y, code, i as u32, b)
-        })
+        tape::borrow().record_unary::<OP>(self, b)
     }
 
     /// See [`Value::unary`] for why the op is a const parameter.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn binary<const OP: u8>(self, rhs: Value) -> Value {
-        tape::with(|t| {
-            // Evaluated inside the closure, so its body sees a constant.
-            let code = const { Code::from_u8(OP) };
-            let (i, j) = (t.index(self), t.index(rhs));
-            let y = op::forward_binary(code, t.data[i], t.data[j]);
-            t.push(y, code, i as u32, j as u32)
-        })
+        tape::borrow().record_binary::<OP>(self, rhs)
     }
 }
 
 impl Tape {
+    // The bodies of `Value::unary` and `Value::binary`.
+    #[inline(always)]
+    fn record_unary<const OP: u8>(&mut self, x: Value, b: u32) -> Value {
+        let code = const { Code::from_u8(OP) };
+        let i = self.index(x);
+        let y = op::forward_unary(code, self.data[i], b as i32);
+        self.push(y, code, i as u32, b)
+    }
+
+    #[inline(always)]
+    fn record_binary<const OP: u8>(&mut self, a: Value, b: Value) -> Value {
+        let code = const { Code::from_u8(OP) };
+        let (i, j) = (self.index(a), self.index(b));
+        let y = op::forward_binary(code, self.data[i], self.data[j]);
+        self.push(y, code, i as u32, j as u32)
+    }
+
     /// Operand indices of node `i`, in argument order.
     pub(crate) fn children(&self, i: usize) -> Vec<usize> {
         let mut kids = Vec::new();
