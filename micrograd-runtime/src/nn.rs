@@ -522,13 +522,20 @@ impl Mlp {
     /// If `x.len()` differs from the network's input count.
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
         self.check_input(x.len());
-        self.forward_owned(x.to_vec())
+        let mut h = Vec::with_capacity(self.width().max(x.len()));
+        h.extend_from_slice(x);
+        self.forward_owned(h)
     }
 
     /// The fused forward from an input buffer it takes over: two buffers
     /// for all layers, swapped after each.
+    /// The most outputs of any layer.
+    fn width(&self) -> usize {
+        self.layers.iter().map(Layer::nout).max().unwrap_or(0)
+    }
+
     fn forward_owned(&self, mut h: Vec<Value>) -> Vec<Value> {
-        let width = self.layers.iter().map(Layer::nout).max().unwrap_or(0);
+        let width = self.width();
         h.reserve(width.saturating_sub(h.len()));
         let mut next = Vec::with_capacity(width);
         for layer in &self.layers {
@@ -564,7 +571,10 @@ impl Mlp {
     /// ```
     pub fn forward_f64(&self, x: &[f64]) -> Vec<Value> {
         self.check_input(x.len());
-        self.forward_owned(x.iter().map(|&v| Value::new(v)).collect())
+        // Room for the widest layer, so `forward_owned` need not grow it.
+        let mut h = Vec::with_capacity(self.width().max(x.len()));
+        h.extend(x.iter().map(|&v| Value::new(v)));
+        self.forward_owned(h)
     }
 
     fn check_input(&self, got: usize) {
