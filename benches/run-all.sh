@@ -20,6 +20,8 @@ cargo bench --bench value "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== training step (issue 4)"
 cargo bench --bench train "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 
+echo "== instructions per node and per step (callgrind; skipped without valgrind)"
+if command -v valgrind >/dev/null; then bash benches/count-instructions.sh; fi
 echo "== peak memory per node of a 1M-node graph"
 cargo test -q --release --test value_memory -- --nocapture 2>&1 | grep -iE 'byte|node'
 echo "== training memory: peak RSS after 100 and 10,000 steps"

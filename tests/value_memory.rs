@@ -50,8 +50,8 @@ fn peak_memory_per_node_is_at_most_40_bytes() {
         "peak memory: {per_node:.1} bytes per node ({} bytes over {NODES} nodes)",
         peak - before
     );
-    // A 32-byte node and a 4-byte backward stamp each; backward keeps no
-    // per-node list of its own (only a stash for gradients held from
-    // earlier calls, empty here).
+    // Per node: an 8-byte value, a 12-byte op record, an 8-byte gradient
+    // and a 4-byte backward stamp; backward keeps no per-node list of its
+    // own (only a stash for gradients held from earlier calls, empty here).
     assert!(per_node <= 40.0, "{per_node:.1} bytes per node");
 }
