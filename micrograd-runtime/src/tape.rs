@@ -140,8 +140,9 @@ impl std::ops::DerefMut for TapeMut {
     }
 }
 
-/// In debug builds, a panic instead of undefined behavior if a call of
-/// [`with`] is ever nested in another; nothing in release builds.
+/// In debug builds, a panic instead of undefined behavior if a borrow of
+/// the tape ([`borrow`], [`with`]) is ever made while another is alive;
+/// nothing in release builds.
 struct Reentry;
 
 #[cfg(debug_assertions)]
