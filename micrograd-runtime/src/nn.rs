@@ -527,13 +527,13 @@ impl Mlp {
         self.forward_owned(h)
     }
 
-    /// The fused forward from an input buffer it takes over: two buffers
-    /// for all layers, swapped after each.
     /// The most outputs of any layer.
     fn width(&self) -> usize {
         self.layers.iter().map(Layer::nout).max().unwrap_or(0)
     }
 
+    /// The fused forward from an input buffer it takes over: two buffers
+    /// for all layers, swapped after each.
     fn forward_owned(&self, mut h: Vec<Value>) -> Vec<Value> {
         let width = self.width();
         h.reserve(width.saturating_sub(h.len()));
