@@ -11,29 +11,22 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use micrograd::data::moons;
-use micrograd::loss::{l2, max_margin};
-use micrograd::nn::Mlp;
-use micrograd::optim::{LrSchedule, Optimizer, Sgd};
-use micrograd::{Value, scope};
 
 #[allow(dead_code)]
 #[path = "../tests/nn_handwritten.rs"]
 mod handwritten;
 use handwritten::{HandMlp, NIN};
 
-const ALPHA: f64 = 1e-4;
+#[allow(dead_code)]
+mod workloads;
+use workloads::{ALPHA, Demo};
+
 const LR: f64 = 1.0;
 
 fn bench_step(c: &mut Criterion) {
-    let data = moons(100, 0.1, 0);
-    let mlp = Mlp::demo(2, &[16, 16, 1], 0);
-    let params = mlp.parameters();
-    let init: Vec<f64> = params.iter().map(|p| p.data()).collect();
-
+    let mut demo = Demo::new(LR);
     let mut group = c.benchmark_group("train_step_moons100_2-16-16-1");
 
-    let mut opt = Sgd::new(params.clone(), LrSchedule::Constant(LR));
     // The fused forward (one node per neuron sum) is what training uses; the
     // node-per-op forward is timed too, to show what the fusion buys.
     for fused in [true, false] {
@@ -42,36 +35,12 @@ fn bench_step(c: &mut Criterion) {
         } else {
             "value_graph_unfused"
         };
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                for (p, &v) in params.iter().zip(&init) {
-                    p.set_data(v);
-                }
-                scope(|| {
-                    let scores: Vec<Value> = data
-                        .xs
-                        .iter()
-                        .map(|x| {
-                            let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
-                            if fused {
-                                mlp.forward(&x)[0]
-                            } else {
-                                mlp.forward_unfused(&x)[0]
-                            }
-                        })
-                        .collect();
-                    let loss = max_margin(&scores, &data.ys) + l2(&params, ALPHA);
-                    opt.zero_grad();
-                    loss.backward();
-                    opt.step();
-                    black_box(loss.data())
-                })
-            })
-        });
+        group.bench_function(name, |b| b.iter(|| black_box(demo.step(fused))));
     }
 
+    let (data, init) = (&demo.data, &demo.init);
     let xs: Vec<[f64; NIN]> = data.xs.iter().map(|x| [x[0], x[1]]).collect();
-    let hand_init = HandMlp::from_params(&init);
+    let hand_init = HandMlp::from_params(init);
     let mut net = hand_init.clone();
     let mut g = HandMlp::zeros();
     group.bench_function("handwritten_f64", |b| {

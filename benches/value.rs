@@ -15,30 +15,13 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use micrograd::{Value, scope};
 
-/// The lecture's inputs.
-const X1: f64 = 2.0;
-const X2: f64 = 0.0;
-const W1: f64 = -3.0;
-const W2: f64 = 1.0;
-const B: f64 = 6.881_373_587_019_543;
-
-/// Gradients of o_5 with respect to (x1, x2, w1, w2, b), through `Value`.
-fn expr30_value(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> [f64; 5] {
-    scope(|| {
-        let leaves = [x1, x2, w1, w2, b].map(Value::new);
-        let [x1, x2, w1, w2, b] = leaves;
-        let mut o = x1;
-        for _ in 0..5 {
-            o = (o * w1 + x2 * w2 + b).tanh();
-        }
-        o.backward();
-        leaves.map(Value::grad)
-    })
-}
+#[allow(dead_code)]
+mod workloads;
+use workloads::{LECTURE, expr30_value, mul_add_chain};
 
 /// The same gradients written out by hand: forward keeps o_k, reverse
 /// applies dn_k = do_k (1 - o_k^2) and do_{k-1} = dn_k w1.
-fn expr30_hand(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> [f64; 5] {
+fn expr30_hand([x1, x2, w1, w2, b]: [f64; 5]) -> [f64; 5] {
     let mut o = [x1; 6];
     for k in 1..6 {
         o[k] = (o[k - 1] * w1 + x2 * w2 + b).tanh();
@@ -57,36 +40,13 @@ fn expr30_hand(x1: f64, x2: f64, w1: f64, w2: f64, b: f64) -> [f64; 5] {
 
 fn expr30(c: &mut Criterion) {
     // Both sides must compute the same thing before we compare their speed.
-    let (v, h) = (
-        expr30_value(X1, X2, W1, W2, B),
-        expr30_hand(X1, X2, W1, W2, B),
-    );
+    let (v, h) = (expr30_value(LECTURE), expr30_hand(LECTURE));
     for (v, h) in v.iter().zip(&h) {
         assert!((v - h).abs() <= 1e-12 * h.abs().max(1.0), "{v} vs {h}");
     }
     let mut g = c.benchmark_group("expr30");
-    g.bench_function("value", |bn| {
-        bn.iter(|| {
-            expr30_value(
-                black_box(X1),
-                black_box(X2),
-                black_box(W1),
-                black_box(W2),
-                black_box(B),
-            )
-        })
-    });
-    g.bench_function("hand_f64", |bn| {
-        bn.iter(|| {
-            expr30_hand(
-                black_box(X1),
-                black_box(X2),
-                black_box(W1),
-                black_box(W2),
-                black_box(B),
-            )
-        })
-    });
+    g.bench_function("value", |bn| bn.iter(|| expr30_value(black_box(LECTURE))));
+    g.bench_function("hand_f64", |bn| bn.iter(|| expr30_hand(black_box(LECTURE))));
     g.finish();
 }
 
@@ -124,32 +84,10 @@ fn chain_1m(c: &mut Criterion) {
     });
     // 2 nodes per step: as many steps as give the same node count.
     let steps = (NODES - 3) / 2;
-    g.bench_function("mul_add", |bn| {
-        bn.iter(|| {
-            scope(|| {
-                let (w, x) = (Value::new(black_box(0.999)), Value::new(black_box(0.1)));
-                let y0 = Value::new(black_box(0.5));
-                let mut y = y0;
-                for _ in 0..steps {
-                    y = y * w + x;
-                }
-                y.backward();
-                (y0.grad(), w.grad())
-            })
-        })
-    });
+    g.bench_function("mul_add", |bn| bn.iter(|| mul_add_chain(steps, true)));
     // The same without backward, to split the cost between the two passes.
     g.bench_function("mul_add_build_only", |bn| {
-        bn.iter(|| {
-            scope(|| {
-                let (w, x) = (Value::new(black_box(0.999)), Value::new(black_box(0.1)));
-                let mut y = Value::new(black_box(0.5));
-                for _ in 0..steps {
-                    y = y * w + x;
-                }
-                y.data()
-            })
-        })
+        bn.iter(|| mul_add_chain(steps, false))
     });
     g.finish();
 }

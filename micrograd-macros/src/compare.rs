@@ -356,6 +356,17 @@ fn dynamic_body(program: &Program) -> TokenStream {
 mod tests {
     use super::*;
 
+    /// `assert_grad!`'s or `compare!`'s expansion of `src`, as text.
+    fn expand(src: &str, asserting: bool) -> String {
+        let tokens: TokenStream = src.parse().expect("valid tokens");
+        let out = if asserting {
+            assert_grad(tokens)
+        } else {
+            compare(tokens)
+        };
+        out.to_string()
+    }
+
     #[test]
     fn bad_input_is_a_compile_error_never_a_panic() {
         for (src, asserting) in [
@@ -369,16 +380,8 @@ mod tests {
             ("|x| x", true),
             ("|x: f32| x, [1.0]", true),
         ] {
-            let tokens: TokenStream = src.parse().expect("valid tokens");
-            let out = if asserting {
-                assert_grad(tokens)
-            } else {
-                compare(tokens)
-            };
-            assert!(
-                out.to_string().contains("compile_error"),
-                "{src} gave {out}"
-            );
+            let out = expand(src, asserting);
+            assert!(out.contains("compile_error"), "{src} gave {out}");
         }
     }
 
@@ -392,16 +395,8 @@ mod tests {
             ("|x| x.exp(), [0.5], fd = 1e-7", true),
             ("|x| x.exp(), [0.5], rel = 0.0, fd = 1e-7,", true),
         ] {
-            let tokens: TokenStream = src.parse().expect("valid tokens");
-            let out = if asserting {
-                assert_grad(tokens)
-            } else {
-                compare(tokens)
-            };
-            assert!(
-                !out.to_string().contains("compile_error"),
-                "{src} gave {out}"
-            );
+            let out = expand(src, asserting);
+            assert!(!out.contains("compile_error"), "{src} gave {out}");
         }
     }
 

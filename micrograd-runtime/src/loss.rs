@@ -92,7 +92,7 @@ pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
             };
             let sy = t.push_binary_live(Code::Mul, si, yi).idx;
             let margin = t.push_binary_live(Code::Sub, one, sy);
-            let hinge = t.push_unary_live(Code::Relu, margin);
+            let hinge = t.push_unary_live(Code::Relu, margin.idx, 0);
             total = Some(match total {
                 None => hinge,
                 Some(acc) => t.push_binary_live(Code::Add, acc.idx, hinge.idx),

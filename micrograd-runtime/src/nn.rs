@@ -368,9 +368,9 @@ impl Layer {
             // the activations skip the per-op borrow and liveness check.
             for (z, n) in out.iter_mut().zip(&self.neurons) {
                 *z = match n.act {
-                    Activation::Tanh => t.push_unary_live(Code::Tanh, *z),
-                    Activation::Relu => t.push_unary_live(Code::Relu, *z),
-                    Activation::Sigmoid => t.push_unary_live(Code::Sigmoid, *z),
+                    Activation::Tanh => t.push_unary_live(Code::Tanh, z.idx, 0),
+                    Activation::Relu => t.push_unary_live(Code::Relu, z.idx, 0),
+                    Activation::Sigmoid => t.push_unary_live(Code::Sigmoid, z.idx, 0),
                     Activation::Linear => *z,
                 };
             }

@@ -321,19 +321,18 @@ impl Tape {
         Value::from_parts(idx, self.top_epoch)
     }
 
-    /// Records unary op `code` on `z`, a handle this same borrow just
-    /// pushed (so known live: no epoch check). The exponent operand is 0,
-    /// so not for `Powi`.
-    #[inline]
-    pub(crate) fn push_unary_live(&mut self, code: Code, z: Value) -> Value {
-        debug_assert!((z.idx as usize) < self.len() && z.epoch == self.top_epoch);
-        let y = crate::op::forward_unary(code, self.data[z.idx as usize], 0);
-        self.push(y, code, z.idx, 0)
+    /// Records unary op `code` on node `i`, which the caller has already
+    /// checked live (or pushed in this same borrow); `n` is `Powi`'s
+    /// exponent bits, 0 for the other ops.
+    #[inline(always)]
+    pub(crate) fn push_unary_live(&mut self, code: Code, i: u32, n: u32) -> Value {
+        let y = crate::op::forward_unary(code, self.data[i as usize], n as i32);
+        self.push(y, code, i, n)
     }
 
     /// Records binary op `code` on nodes `i` and `j`, which the caller has
     /// already checked live (or pushed in this same borrow).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_binary_live(&mut self, code: Code, i: u32, j: u32) -> Value {
         let (a, b) = (self.data[i as usize], self.data[j as usize]);
         self.push(crate::op::forward_binary(code, a, b), code, i, j)

@@ -388,34 +388,24 @@ impl Value {
     /// and the call around it cost a quarter more (`count-instructions.sh`).
     #[inline(always)]
     pub(crate) fn unary<const OP: u8>(self, b: u32) -> Value {
-        tape::borrow().record_unary::<OP>(self, b)
+        // Evaluated at compile time, so the forward `match` folds away.
+        let code = const { Code::from_u8(OP) };
+        let mut t = tape::borrow();
+        let i = t.index(self) as u32;
+        t.push_unary_live(code, i, b)
     }
 
     /// See [`Value::unary`] for why the op is a const parameter.
     #[inline(always)]
     pub(crate) fn binary<const OP: u8>(self, rhs: Value) -> Value {
-        tape::borrow().record_binary::<OP>(self, rhs)
+        let code = const { Code::from_u8(OP) };
+        let mut t = tape::borrow();
+        let (i, j) = (t.index(self) as u32, t.index(rhs) as u32);
+        t.push_binary_live(code, i, j)
     }
 }
 
 impl Tape {
-    // The bodies of `Value::unary` and `Value::binary`.
-    #[inline(always)]
-    fn record_unary<const OP: u8>(&mut self, x: Value, b: u32) -> Value {
-        let code = const { Code::from_u8(OP) };
-        let i = self.index(x);
-        let y = op::forward_unary(code, self.data[i], b as i32);
-        self.push(y, code, i as u32, b)
-    }
-
-    #[inline(always)]
-    fn record_binary<const OP: u8>(&mut self, a: Value, b: Value) -> Value {
-        let code = const { Code::from_u8(OP) };
-        let (i, j) = (self.index(a), self.index(b));
-        let y = op::forward_binary(code, self.data[i], self.data[j]);
-        self.push(y, code, i as u32, j as u32)
-    }
-
     /// Operand indices of node `i`, in argument order.
     pub(crate) fn children(&self, i: usize) -> Vec<usize> {
         let mut kids = Vec::new();
