@@ -2,7 +2,7 @@
 //! checks, and the fused forward against the node-per-op one.
 
 use micrograd::nn::{Activation, BiasInit, Init, Layer, Mlp, Neuron};
-use micrograd::{Value, graph_len, scope};
+use micrograd::{Op, Value, graph_len, scope};
 
 #[test]
 fn parameter_counts_match_the_references() {
@@ -182,7 +182,7 @@ fn fused_and_unfused_forward_agree_in_values_and_gradients() {
 #[test]
 fn unfused_forward_builds_the_notebook_graph() {
     // One neuron with 3 inputs, node per op: 3 Mul + 3 Add + 1 tanh = 7
-    // nodes; fused: 1 weighted sum + 1 tanh = 2.
+    // nodes; fused: 1.
     let n = Neuron::new(3, Activation::Tanh, Init::seeded(0));
     scope(|| {
         let x: Vec<Value> = [1.0, 2.0, 3.0].iter().map(|&v| Value::new(v)).collect();
@@ -190,8 +190,27 @@ fn unfused_forward_builds_the_notebook_graph() {
         n.forward_unfused(&x);
         assert_eq!(graph_len() - base, 7);
         let base = graph_len();
-        n.forward(&x);
+        let y = n.forward(&x);
+        assert_eq!(graph_len() - base, 1);
+        assert_eq!(y.op(), Op::Neuron(Activation::Tanh));
+        assert_eq!(y.children().len(), 2 * 3 + 1);
+        // Inputs the tape does not hold consecutively: a weighted sum and
+        // a tanh node, with the same value.
+        let scattered = [x[2], x[0], x[1]];
+        let perm = Neuron::from_weights(
+            &[
+                n.weights()[2].data(),
+                n.weights()[0].data(),
+                n.weights()[1].data(),
+            ],
+            n.bias().data(),
+            Activation::Tanh,
+        );
+        let base = graph_len();
+        let y2 = perm.forward(&scattered);
         assert_eq!(graph_len() - base, 2);
+        assert_eq!(y2.op(), Op::Tanh);
+        assert!((y2.data() - y.data()).abs() < 1e-15);
     });
 }
 

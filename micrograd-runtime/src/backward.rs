@@ -175,6 +175,33 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             gx[k] += g * dw[k];
         }
     }
+
+    /// The backward rule of a `Dense` node (a neuron) after its
+    /// activation's, `g` the adjoint of its weighted sum: `dw_k = x_k`,
+    /// `dx_k = w_k`, `db = 1`, with weights `row..row + n`, the bias at
+    /// `row + n` and inputs `x..x + n`, which forward made disjoint.
+    ///
+    /// The weights and the bias are leaves (a layer's own parameters), so
+    /// they are not marked as reached: a leaf passes nothing on, and its
+    /// gradient takes this call's share directly. Added before or after
+    /// another node reaches it and stashes what it held, the total is the
+    /// same. Skipping the marks skips the pass over every parameter.
+    #[inline(always)]
+    pub(crate) fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
+        let (dw, dx) = (&self.data[row..row + n], &self.data[x..x + n]);
+        let (gw, gx) = if row < x {
+            let (lo, hi) = self.grad.split_at_mut(x);
+            (&mut lo[row..=row + n], &mut hi[..n])
+        } else {
+            let (lo, hi) = self.grad.split_at_mut(row);
+            (&mut hi[..=n], &mut lo[x..x + n])
+        };
+        for k in 0..n {
+            gw[k] += g * dx[k];
+            gx[k] += g * dw[k];
+        }
+        gw[n] += g;
+    }
 }
 
 impl Tape {
@@ -302,17 +329,19 @@ impl Sweep<'_, false> {
     /// Finishes a sweep that stopped at slot `i` because the rest of the
     /// graph is spread thin over the tape: the pending nodes, all below
     /// `i`, are processed in decreasing order from a heap. They are the
-    /// operands below `i` of the nodes processed so far, found by one more
-    /// pass over the slots already swept (no list of reached nodes is
-    /// kept, to save 4 bytes per node in the dense case). Returns the
-    /// slots examined, on top of the dense phase's.
+    /// marked operands below `i` of the nodes processed so far, found by
+    /// one more pass over the slots already swept (no list of reached
+    /// nodes is kept, to save 4 bytes per node in the dense case). Marked
+    /// ones only: a skipped neuron's inputs and a neuron's parameters are
+    /// operands that were not reached. Returns the slots examined, on top
+    /// of the dense phase's.
     #[inline(never)]
     fn finish_sparse(self, i: usize) -> usize {
         let swept = self.recs[i + 1..].iter().zip(&self.stamps[i + 1..]);
         self.heap.clear();
         for (&n, _) in swept.filter(|&(_, &s)| s == self.stamp) {
             for_each_operand(n, self.side, |c| {
-                if (c as usize) < i {
+                if (c as usize) < i && self.stamps[c as usize] == self.stamp {
                     self.heap.push(c);
                 }
             });
@@ -448,7 +477,7 @@ impl Value {
                     let r = t.recs[i];
                     Err(NonFiniteError {
                         index: i,
-                        op: r.code.op(r.b),
+                        op: op::public_op(r, &t.side),
                         label: t.label(i).map(str::to_owned),
                         data: t.data[i],
                         grad: t.grad(i),

@@ -62,7 +62,7 @@ impl Tape {
                 "  v{i} [label=\"{{ {label} | data {:.4} | grad {:.4} }}\"];",
                 data, grad
             );
-            let op = rec.code.op(rec.b);
+            let op = crate::op::public_op(rec, &self.side);
             if op != Op::Leaf {
                 let _ = writeln!(
                     dot,

@@ -16,8 +16,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
-use crate::op::Code;
-use crate::tape;
+use crate::op::{self, Code};
+use crate::tape::{self, Tape};
 
 /// The nonlinearity a layer applies to each neuron's weighted sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,6 +46,18 @@ impl Activation {
             Activation::Relu => z.relu(),
             Activation::Sigmoid => z.sigmoid(),
             Activation::Linear => z,
+        }
+    }
+
+    /// The inverse of `act as u32`, for activations kept in the tape's
+    /// side buffer.
+    pub(crate) fn from_index(i: u32) -> Activation {
+        match i {
+            0 => Activation::Tanh,
+            1 => Activation::Relu,
+            2 => Activation::Sigmoid,
+            3 => Activation::Linear,
+            _ => unreachable!("activation index {i}"),
         }
     }
 
@@ -142,9 +154,10 @@ pub struct Neuron {
     w: Vec<Value>,
     b: Value,
     act: Activation,
-    /// Whether `w` is a run of consecutive nodes (it is when made here,
-    /// unless empty), so that the forward pass need not check it again.
-    w_run: bool,
+    /// Whether the weights and then the bias are one run of consecutive
+    /// leaves, as they are when made here: then the forward pass records
+    /// a `Dense` node without checking them again.
+    run: bool,
 }
 
 impl Neuron {
@@ -183,8 +196,19 @@ impl Neuron {
     }
 
     fn with_parts(w: Vec<Value>, b: Value, act: Activation) -> Neuron {
-        let w_run = tape::with(|t| t.run_start(&w).is_some());
-        Neuron { w, b, act, w_run }
+        let mut n = Neuron {
+            w,
+            b,
+            act,
+            run: false,
+        };
+        n.run = tape::with(|t| t.is_leaf_run(&n.parameters()));
+        n
+    }
+
+    /// The first parameter: the first weight, or the bias if there are none.
+    fn first_parameter(&self) -> Value {
+        self.w.first().copied().unwrap_or(self.b)
     }
 
     fn drawn(nin: usize, act: Activation, bias: BiasInit, rng: &mut ChaCha8Rng) -> Neuron {
@@ -198,9 +222,14 @@ impl Neuron {
         Neuron::with_parts(w, Value::new(b), act)
     }
 
-    /// `act(w . x + b)` with the weighted sum as one fused graph node, whose
+    /// `act(w . x + b)` as one fused graph node ([`Op::Neuron`]), whose
     /// backward rule handles all `2n + 1` operands at once. This is what
-    /// makes training fast: one node instead of `2n` for a neuron.
+    /// makes training fast: one node instead of `2n + 1` for a neuron.
+    /// Inputs that are not consecutive nodes on the tape (rare: values
+    /// picked from here and there) take two nodes, a
+    /// [`Value::weighted_sum`] and the activation, with the same result.
+    ///
+    /// [`Op::Neuron`]: crate::Op::Neuron
     ///
     /// # Panics
     /// If `x.len()` differs from the neuron's input count.
@@ -213,7 +242,13 @@ impl Neuron {
     /// ```
     pub fn forward(&self, x: &[Value]) -> Value {
         self.check_input(x.len());
-        self.act.apply(Value::weighted_sum(&self.w, x, self.b))
+        let mut y = None;
+        tape::with(|t| {
+            let x_run = t.run_start(x);
+            let neurons = std::slice::from_ref(self);
+            t.record_neurons(neurons, self.run, x, x_run, |v| y = Some(v));
+        });
+        y.expect("one neuron, one output")
     }
 
     /// The same function as [`Neuron::forward`] with one node per operation,
@@ -287,6 +322,9 @@ impl fmt::Debug for Neuron {
 pub struct Layer {
     neurons: Vec<Neuron>,
     nin: usize,
+    /// Whether all the parameters, neuron after neuron, are one run of
+    /// consecutive leaves, as they are when made here (see [`Neuron::run`]).
+    run: bool,
 }
 
 impl Layer {
@@ -316,12 +354,12 @@ impl Layer {
         bias: BiasInit,
         rng: &mut ChaCha8Rng,
     ) -> Layer {
-        Layer {
-            neurons: (0..nout)
-                .map(|_| Neuron::drawn(nin, act, bias, rng))
-                .collect(),
-            nin,
-        }
+        let neurons: Vec<Neuron> = (0..nout)
+            .map(|_| Neuron::drawn(nin, act, bias, rng))
+            .collect();
+        let params: Vec<Value> = neurons.iter().flat_map(Neuron::parameters).collect();
+        let run = tape::with(|t| t.is_leaf_run(&params));
+        Layer { neurons, nin, run }
     }
 
     /// Every neuron's output, fused form.
@@ -347,33 +385,15 @@ impl Layer {
     /// [`Layer::forward`] into `out` (cleared first), so that a network
     /// reuses two buffers instead of allocating one per layer.
     ///
-    /// Every neuron's weighted sum is recorded first, then every
-    /// activation: the layer's outputs are then consecutive tape nodes,
-    /// and the next layer's weighted sums take [`Value::weighted_sum`]'s
-    /// fast path for runs of nodes (with consecutive input leaves, the
-    /// first layer's do too).
+    /// The outputs are consecutive tape nodes, so they are the next
+    /// layer's run of inputs.
     fn forward_into(&self, x: &[Value], out: &mut Vec<Value>) {
         self.check_input(x.len());
         out.clear();
         tape::with(|t| {
             // The inputs are the same for every neuron: check them once.
             let x_run = t.run_start(x);
-            for n in &self.neurons {
-                // Every neuron has the layer's `nin` inputs, checked above.
-                debug_assert_eq!(n.w.len(), x.len());
-                let w_run = n.w_run.then(|| t.known_run_start(&n.w));
-                out.push(t.weighted_sum(&n.w, w_run, x, x_run, n.b));
-            }
-            // The sums were just pushed by this borrow, so they are live:
-            // the activations skip the per-op borrow and liveness check.
-            for (z, n) in out.iter_mut().zip(&self.neurons) {
-                *z = match n.act {
-                    Activation::Tanh => t.push_unary_live(Code::Tanh, z.idx, 0),
-                    Activation::Relu => t.push_unary_live(Code::Relu, z.idx, 0),
-                    Activation::Sigmoid => t.push_unary_live(Code::Sigmoid, z.idx, 0),
-                    Activation::Linear => *z,
-                };
-            }
+            t.record_neurons(&self.neurons, self.run, x, x_run, |v| out.push(v));
         });
     }
 
@@ -434,6 +454,83 @@ impl fmt::Debug for Layer {
             self.nout(),
             self.activation()
         )
+    }
+}
+
+impl Tape {
+    /// Whether `vs` are consecutive live leaves with one epoch: a layer's
+    /// or a neuron's parameters, as made here.
+    fn is_leaf_run(&self, vs: &[Value]) -> bool {
+        self.run_start(vs).is_some_and(|p| {
+            self.recs[p..p + vs.len()]
+                .iter()
+                .all(|r| r.code == Code::Leaf)
+        })
+    }
+
+    /// Records `neurons`, which share inputs `x` (`x_run` is what
+    /// [`Tape::run_start`] says of them), passing each output to `emit`.
+    ///
+    /// With `run` (the neurons' parameters one run of leaves) and inputs
+    /// in a run apart from them, each neuron is one `Dense` node; the
+    /// nodes share four side entries. Otherwise each is a weighted sum
+    /// and an activation node. Sums and activations go through the same
+    /// `f64` code in both forms, which therefore agree to the bit.
+    fn record_neurons(
+        &mut self,
+        neurons: &[Neuron],
+        run: bool,
+        x: &[Value],
+        x_run: Option<usize>,
+        mut emit: impl FnMut(Value),
+    ) {
+        let (Some(first), Some(last)) = (neurons.first(), neurons.last()) else {
+            return;
+        };
+        let nin = x.len();
+        // Every neuron has the caller's `nin` inputs, checked by it, and
+        // the activation of the others (a layer has one).
+        debug_assert!(
+            neurons
+                .iter()
+                .all(|n| n.w.len() == nin && n.act == first.act)
+        );
+        if run && let Some(x0) = x_run {
+            // Liveness of the first and the last check the whole run.
+            self.index(last.b);
+            let p = self.index(first.first_parameter());
+            let len = neurons.len() * (nin + 1);
+            if x0 + nin <= p || p + len <= x0 {
+                let at = self.side_start();
+                self.side
+                    .extend([p as u32, x0 as u32, nin as u32, first.act as u32]);
+                for j in 0..neurons.len() {
+                    let row = p + j * (nin + 1);
+                    let (w, xs) = (&self.data[row..row + nin], &self.data[x0..x0 + nin]);
+                    let z = op::dot_runs(w, xs) + self.data[row + nin];
+                    emit(self.push(op::activate(first.act, z), Code::Dense, at, j as u32));
+                }
+                return;
+            }
+        }
+        // Every sum first, then every activation, so that the outputs
+        // are still consecutive nodes.
+        let sums: Vec<Value> = neurons
+            .iter()
+            .map(|n| {
+                let w_run = (n.run && nin > 0).then(|| self.known_run_start(&n.w));
+                self.weighted_sum(&n.w, w_run, x, x_run, n.b)
+            })
+            .collect();
+        for (z, n) in sums.into_iter().zip(neurons) {
+            // The sums were just pushed by this borrow, so they are live.
+            emit(match n.act {
+                Activation::Tanh => self.push_unary_live(Code::Tanh, z.idx, 0),
+                Activation::Relu => self.push_unary_live(Code::Relu, z.idx, 0),
+                Activation::Sigmoid => self.push_unary_live(Code::Sigmoid, z.idx, 0),
+                Activation::Linear => z,
+            });
+        }
     }
 }
 
@@ -656,9 +753,9 @@ mod tests {
     use crate::op::Code;
 
     #[test]
-    fn every_layer_of_a_network_takes_the_run_form() {
+    fn every_neuron_of_a_network_is_one_dense_node() {
         // Consecutive input leaves, and each layer's outputs consecutive:
-        // every weighted sum, the linear output's included, is a run.
+        // every neuron, the linear output's included, is one node.
         let mlp = Mlp::demo(2, &[4, 3, 1], 0);
         tape::scope(|| {
             let out = mlp.forward_f64(&[0.5, -0.25])[0];
@@ -666,9 +763,21 @@ mod tests {
                 let i = t.index(out);
                 t.recs[..=i].iter().map(|r| r.code).collect::<Vec<_>>()
             });
-            let runs = codes.iter().filter(|&&c| c == Code::WeightedSumRun).count();
-            assert_eq!(runs, 4 + 3 + 1);
-            assert!(!codes.contains(&Code::WeightedSum));
+            let dense = codes.iter().filter(|&&c| c == Code::Dense).count();
+            assert_eq!(dense, 4 + 3 + 1);
+            assert!(codes.iter().all(|&c| c == Code::Dense || c == Code::Leaf));
         });
+    }
+
+    #[test]
+    fn activations_round_trip_through_their_index() {
+        for act in [
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Linear,
+        ] {
+            assert_eq!(Activation::from_index(act as u32), act);
+        }
     }
 }

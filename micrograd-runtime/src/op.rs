@@ -11,6 +11,7 @@
 use std::fmt;
 
 use crate::backward::Sweep;
+use crate::nn::Activation;
 use crate::tape::Rec;
 
 /// What produced a [`Value`](crate::Value): a leaf or one of the ops of `OPS.md`.
@@ -66,6 +67,16 @@ pub enum Op {
     /// Not in `OPS.md` (the macro has no n-ary op): it exists so that a
     /// neuron with `n` inputs costs one node instead of `2n`.
     WeightedSum,
+    /// `y = act(sum_i w_i * x_i + b)` as one node: a whole neuron, the
+    /// fused form [`Neuron`](crate::nn::Neuron) and
+    /// [`Layer`](crate::nn::Layer) record. With `d = act'(z)` taken from
+    /// `y` as the unary ops do (`1 - y * y`, `y > 0`, `y * (1 - y)`, 1):
+    /// `dw_i = d * x_i`, `dx_i = d * w_i`, `db = d`. Operands as for
+    /// `WeightedSum`: the weights, the inputs, the bias.
+    ///
+    /// Not in `OPS.md`, like `WeightedSum`: it is the composition of a
+    /// weighted sum and an activation, with the same bits as the two nodes.
+    Neuron(Activation),
 }
 
 impl fmt::Display for Op {
@@ -89,7 +100,8 @@ impl fmt::Display for Op {
             Op::Sigmoid => "sigmoid",
             Op::Powi(n) => return write!(f, "powi({n})"),
             Op::Powf => "powf",
-            Op::WeightedSum => "wsum",
+            Op::WeightedSum | Op::Neuron(Activation::Linear) => "wsum",
+            Op::Neuron(act) => return write!(f, "{act}(wsum)"),
         };
         f.write_str(name)
     }
@@ -125,6 +137,12 @@ pub(crate) enum Code {
     /// weight, first input, bias) whatever `n`, and forward and backward
     /// loops over contiguous nodes instead of gathers.
     WeightedSumRun,
+    /// A neuron, `act(w . x + b)`, of a layer whose parameters are one run
+    /// of leaves, neuron after neuron (`w_0, b_0, w_1, b_1, ...`), applied
+    /// to a run of inputs: four side entries per layer application (the
+    /// first parameter, the first input, `nin`, the activation), shared by
+    /// its neurons, and the neuron's row in slot `b`. See [`dense_operands`].
+    Dense,
 }
 
 /// How a node's operand slots are used, for walking the graph.
@@ -141,10 +159,13 @@ pub(crate) enum Arity {
     /// `b` operand pairs in two runs of consecutive nodes; the side buffer
     /// holds the runs' starts and the bias, starting at `a`.
     NaryRun,
+    /// A row of a layer's parameter run and a run of inputs; the side
+    /// buffer holds the layer's runs, starting at `a`, the row is `b`.
+    Dense,
 }
 
 impl Code {
-    const ALL: [Code; 19] = [
+    const ALL: [Code; 20] = [
         Code::Leaf,
         Code::Add,
         Code::Sub,
@@ -164,6 +185,7 @@ impl Code {
         Code::Powf,
         Code::WeightedSum,
         Code::WeightedSumRun,
+        Code::Dense,
     ];
 
     /// The inverse of `code as u8`, for ops passed as const parameters.
@@ -173,31 +195,6 @@ impl Code {
         code
     }
 
-    /// The public op for this code; `b` is the node's second slot.
-    pub(crate) fn op(self, b: u32) -> Op {
-        match self {
-            Code::Leaf => Op::Leaf,
-            Code::Add => Op::Add,
-            Code::Sub => Op::Sub,
-            Code::Mul => Op::Mul,
-            Code::Div => Op::Div,
-            Code::Neg => Op::Neg,
-            Code::Exp => Op::Exp,
-            Code::Ln => Op::Ln,
-            Code::Sqrt => Op::Sqrt,
-            Code::Tanh => Op::Tanh,
-            Code::Sin => Op::Sin,
-            Code::Cos => Op::Cos,
-            Code::Abs => Op::Abs,
-            Code::Relu => Op::Relu,
-            Code::Sigmoid => Op::Sigmoid,
-            // The exponent was stored as its two's-complement bits.
-            Code::Powi => Op::Powi(b as i32),
-            Code::Powf => Op::Powf,
-            Code::WeightedSum | Code::WeightedSumRun => Op::WeightedSum,
-        }
-    }
-
     #[inline(always)]
     pub(crate) fn arity(self) -> Arity {
         match self {
@@ -205,8 +202,36 @@ impl Code {
             Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Powf => Arity::Binary,
             Code::WeightedSum => Arity::Nary,
             Code::WeightedSumRun => Arity::NaryRun,
+            Code::Dense => Arity::Dense,
             _ => Arity::Unary,
         }
+    }
+}
+
+/// The public op of node `n`; `side` is the tape's side buffer, where a
+/// `Dense` node's activation is.
+pub(crate) fn public_op(n: Rec, side: &[u32]) -> Op {
+    match n.code {
+        Code::Leaf => Op::Leaf,
+        Code::Add => Op::Add,
+        Code::Sub => Op::Sub,
+        Code::Mul => Op::Mul,
+        Code::Div => Op::Div,
+        Code::Neg => Op::Neg,
+        Code::Exp => Op::Exp,
+        Code::Ln => Op::Ln,
+        Code::Sqrt => Op::Sqrt,
+        Code::Tanh => Op::Tanh,
+        Code::Sin => Op::Sin,
+        Code::Cos => Op::Cos,
+        Code::Abs => Op::Abs,
+        Code::Relu => Op::Relu,
+        Code::Sigmoid => Op::Sigmoid,
+        // The exponent was stored as its two's-complement bits.
+        Code::Powi => Op::Powi(n.b as i32),
+        Code::Powf => Op::Powf,
+        Code::WeightedSum | Code::WeightedSumRun => Op::WeightedSum,
+        Code::Dense => Op::Neuron(dense_operands(side, n.a, n.b).act),
     }
 }
 
@@ -230,6 +255,12 @@ pub(crate) fn for_each_operand(n: Rec, side: &[u32], mut f: impl FnMut(u32)) {
             (x..x + n.b).for_each(&mut f);
             f(bias);
         }
+        Arity::Dense => {
+            let d = dense_operands(side, n.a, n.b);
+            (d.row..d.row + d.nin).for_each(&mut f);
+            (d.x..d.x + d.nin).for_each(&mut f);
+            f(d.row + d.nin);
+        }
     }
 }
 
@@ -239,6 +270,63 @@ pub(crate) fn for_each_operand(n: Rec, side: &[u32], mut f: impl FnMut(u32)) {
 pub(crate) fn run_operands(side: &[u32], at: u32) -> [u32; 3] {
     let at = at as usize;
     [side[at], side[at + 1], side[at + 2]]
+}
+
+/// What a `Dense` node needs from the side buffer: its row of the
+/// layer's parameters (`nin` weights, then the bias at `row + nin`), its
+/// first input, and the activation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DenseOperands {
+    pub(crate) row: u32,
+    pub(crate) x: u32,
+    pub(crate) nin: u32,
+    pub(crate) act: Activation,
+}
+
+/// The side entries of a layer application, starting at `at`: first
+/// parameter, first input, `nin`, activation. Row `r` starts `r * (nin +
+/// 1)` after the first parameter.
+#[inline(always)]
+pub(crate) fn dense_operands(side: &[u32], at: u32, r: u32) -> DenseOperands {
+    let s = &side[at as usize..][..4];
+    let nin = s[2];
+    DenseOperands {
+        row: s[0] + r * (nin + 1),
+        x: s[1],
+        nin,
+        act: Activation::from_index(s[3]),
+    }
+}
+
+/// `act(z)` with the same `f64` functions as the unary ops, so a fused
+/// neuron and a weighted sum followed by an activation node agree to the bit.
+#[inline(always)]
+pub(crate) fn activate(act: Activation, z: f64) -> f64 {
+    match act {
+        Activation::Tanh => forward_unary(Code::Tanh, z, 0),
+        Activation::Relu => forward_unary(Code::Relu, z, 0),
+        Activation::Sigmoid => forward_unary(Code::Sigmoid, z, 0),
+        Activation::Linear => z,
+    }
+}
+
+/// The adjoint of `z` given the adjoint `g` of `y = act(z)`: the unary
+/// ops' rules (`Tanh`, `Relu`, `Sigmoid`), computed the same way.
+#[inline(always)]
+pub(crate) fn activation_adjoint(act: Activation, y: f64, g: f64) -> f64 {
+    match act {
+        Activation::Tanh => g * (1.0 - y * y),
+        // y > 0 exactly when z > 0, and relu'(0) = 0.
+        Activation::Relu => {
+            if y > 0.0 {
+                g
+            } else {
+                0.0
+            }
+        }
+        Activation::Sigmoid => g * (y * (1.0 - y)),
+        Activation::Linear => g,
+    }
 }
 
 /// Forward of a weighted sum without its bias: `sum_k a(k) * b(k)` for
@@ -263,6 +351,25 @@ pub(crate) fn dot(n: usize, pair: impl Fn(usize) -> (f64, f64)) -> f64 {
     for (lane, s) in s.iter_mut().enumerate().take(n - full) {
         let (a, b) = pair(full + lane);
         *s += a * b;
+    }
+    (s[0] + s[1]) + (s[2] + s[3])
+}
+
+/// [`dot`] of two runs of values, `sum_k w[k] * x[k]`, in the same order
+/// and so with the same bits: the form that compiles to SIMD, with no
+/// index arithmetic or bounds checks, for the runs the tape holds.
+#[inline(always)]
+pub(crate) fn dot_runs(w: &[f64], x: &[f64]) -> f64 {
+    debug_assert_eq!(w.len(), x.len());
+    let mut s = [0.0; 4];
+    let ((w4, w_tail), (x4, x_tail)) = (w.as_chunks::<4>(), x.as_chunks::<4>());
+    for (w, x) in w4.iter().zip(x4) {
+        for lane in 0..4 {
+            s[lane] += w[lane] * x[lane];
+        }
+    }
+    for ((s, w), x) in s.iter_mut().zip(w_tail).zip(x_tail) {
+        *s += w * x;
     }
     (s[0] + s[1]) + (s[2] + s[3])
 }
@@ -473,6 +580,20 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) {
             let bias = sw.operand(bias);
             sw.weighted_sum_run(w, x, n, g);
             *sw.g(bias) += g;
+        }
+        // y = act(sum_i w_i * x_i + bias), a neuron: the activation's rule
+        // then the weighted sum's, with the same bits as the two nodes.
+        // The parameters are leaves (see `Sweep::neuron_row`) and take
+        // their share directly; a neuron whose adjoint is exactly 0 (an
+        // inactive relu) would only add zeros, so it is skipped.
+        Code::Dense => {
+            let d = dense_operands(sw.side(), a, b);
+            let g = activation_adjoint(d.act, y, g);
+            if g != 0.0 {
+                let (row, x, n) = (d.row as usize, d.x as usize, d.nin as usize);
+                sw.reach_run(x, n);
+                sw.neuron_row(row, x, n, g);
+            }
         }
     }
 }

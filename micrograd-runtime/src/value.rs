@@ -167,7 +167,7 @@ impl Value {
     pub fn op(self) -> Op {
         tape::with(|t| {
             let r = t.recs[t.index(self)];
-            r.code.op(r.b)
+            op::public_op(r, &t.side)
         })
     }
 
@@ -441,7 +441,7 @@ impl Tape {
     fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, bias: Value) -> Value {
         let bi = self.index(bias);
         let (ws, xs) = (&self.data[w..w + n], &self.data[x..x + n]);
-        let sum = op::dot(n, |k| (ws[k], xs[k])) + self.data[bi];
+        let sum = op::dot_runs(ws, xs) + self.data[bi];
         let start = self.side_start();
         self.side.extend([w as u32, x as u32, bi as u32]);
         self.push(sum, Code::WeightedSumRun, start, n as u32)
@@ -465,7 +465,7 @@ impl Tape {
         self.push(sum, Code::WeightedSum, start, weights.len() as u32)
     }
 
-    fn side_start(&self) -> u32 {
+    pub(crate) fn side_start(&self) -> u32 {
         u32::try_from(self.side.len()).expect("weighted_sum: side buffer full")
     }
 }
@@ -508,7 +508,7 @@ impl fmt::Debug for Value {
                 (
                     t.data[i],
                     t.grad(i),
-                    t.recs[i].code.op(t.recs[i].b),
+                    op::public_op(t.recs[i], &t.side),
                     t.label(self.idx as usize).map(str::to_owned),
                 )
             })
