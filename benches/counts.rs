@@ -11,12 +11,18 @@
 //! The workloads are those criterion times, from `benches/workloads/`:
 //! `expr30` (the 30-node expression of `benches/value.rs`, in a scope),
 //! `chain` and `chain_build` (a 200,002-node mul/add chain with and
-//! without backward), `train` (the fused moons step of `benches/train.rs`).
+//! without backward), `train` (the fused moons step of `benches/train.rs`)
+//! and `hand` (that step's hand-written f64 baseline, also from there).
 
 use std::hint::black_box;
 
+#[allow(dead_code)]
+#[path = "../tests/nn_handwritten.rs"]
+mod handwritten;
+use handwritten::{HandMlp, NIN};
+
 mod workloads;
-use workloads::{Demo, LECTURE, expr30_value, mul_add_chain};
+use workloads::{ALPHA, Demo, LECTURE, expr30_value, mul_add_chain};
 
 /// Mul/add steps of the chain workloads: 2 nodes each, plus 3 leaves.
 const CHAIN_STEPS: usize = 100_000;
@@ -46,6 +52,17 @@ fn main() {
                 black_box(demo.step(true));
             });
         }
-        other => panic!("unknown workload {other:?}: expr30, chain, chain_build or train"),
+        "hand" => {
+            // As `benches/train.rs` times it.
+            let demo = Demo::new(1.0);
+            let xs: Vec<[f64; NIN]> = demo.data.xs.iter().map(|x| [x[0], x[1]]).collect();
+            let init = HandMlp::from_params(&demo.init);
+            let (mut net, mut g) = (init.clone(), HandMlp::zeros());
+            (0..reps).for_each(|_| {
+                net.clone_from(&init);
+                black_box(net.step(black_box(&xs), &demo.data.ys, ALPHA, 1.0, &mut g));
+            });
+        }
+        other => panic!("unknown workload {other:?}: expr30, chain, chain_build, train or hand"),
     }
 }

@@ -81,7 +81,7 @@ impl Demo {
     /// One full-batch training step on `Value`s, always from the starting
     /// parameters (so every call measures the same step, not one deeper
     /// into training, where fewer margins are active): forward over every
-    /// point (fused neurons, or one node per op), max-margin loss plus
+    /// point (one node per neuron, or one node per op), max-margin loss plus
     /// `ALPHA * sum(p^2)`, backward, the SGD update. Returns the loss.
     pub fn step(&mut self, fused: bool) -> f64 {
         for (p, &v) in self.params.iter().zip(&self.init) {
@@ -93,10 +93,11 @@ impl Demo {
                 .xs
                 .iter()
                 .map(|x| {
-                    let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
                     if fused {
-                        self.mlp.forward(&x)[0]
+                        // What `examples/train.rs` does.
+                        self.mlp.forward_f64(x)[0]
                     } else {
+                        let x: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
                         self.mlp.forward_unfused(&x)[0]
                     }
                 })

@@ -176,6 +176,40 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
         }
     }
 
+    /// The backward rules of the `Dense` nodes (neurons) of one layer
+    /// application, from node `i`, its row `r`, down to row 0, skipping
+    /// rows not reached: all the layer's reached neurons, since rows above
+    /// `r` were not reached (the sweep would have started there). Their
+    /// adjoints are complete: the nodes between them are rows of the same
+    /// layer, none an operand of another. Rows go in decreasing order, as
+    /// node by node, so the sums are the same bits; the inputs are
+    /// checked once for all rows. Returns the lowest node handled, row 0.
+    #[inline(always)]
+    pub(crate) fn dense_rows(&mut self, i: usize, at: u32, r: u32) -> usize {
+        let d = op::dense_operands(self.side, at, 0);
+        let (row0, x, n) = (d.row as usize, d.x as usize, d.nin as usize);
+        let first = i - r as usize;
+        let mut x_reached = false;
+        for j in (0..=r as usize).rev() {
+            let node = first + j;
+            if node != i {
+                if self.stamps[node] != self.stamp {
+                    continue;
+                }
+                self.pending -= 1;
+            }
+            let g = op::activation_adjoint(d.act, self.data[node], self.grad[node]);
+            if g != 0.0 {
+                if !x_reached {
+                    self.reach_run(x, n);
+                    x_reached = true;
+                }
+                self.neuron_row(row0 + j * (n + 1), x, n, g);
+            }
+        }
+        first
+    }
+
     /// The backward rule of a `Dense` node (a neuron) after its
     /// activation's, `g` the adjoint of its weighted sum: `dw_k = x_k`,
     /// `dx_k = w_k`, `db = 1`, with weights `row..row + n`, the bias at
@@ -296,7 +330,7 @@ impl Tape {
         // to a call, so its fields can live in registers.
         *last_work = loop {
             if sw.stamps[i] == stamp {
-                op::propagate(&mut sw, i);
+                i = op::propagate(&mut sw, i);
                 sw.pending -= 1;
                 if sw.pending == 0 {
                     sw.restore_stash();

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
 use crate::op::{self, Code};
-use crate::tape::{self, Tape};
+use crate::tape::{self, Rec, Tape, tape_full};
 
 /// The nonlinearity a layer applies to each neuron's weighted sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -377,24 +377,14 @@ impl Layer {
     /// }
     /// ```
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
-        let mut out = Vec::with_capacity(self.nout());
-        self.forward_into(x, &mut out);
-        out
-    }
-
-    /// [`Layer::forward`] into `out` (cleared first), so that a network
-    /// reuses two buffers instead of allocating one per layer.
-    ///
-    /// The outputs are consecutive tape nodes, so they are the next
-    /// layer's run of inputs.
-    fn forward_into(&self, x: &[Value], out: &mut Vec<Value>) {
         self.check_input(x.len());
-        out.clear();
+        let mut out = Vec::with_capacity(self.nout());
         tape::with(|t| {
             // The inputs are the same for every neuron: check them once.
             let x_run = t.run_start(x);
             t.record_neurons(&self.neurons, self.run, x, x_run, |v| out.push(v));
         });
+        out
     }
 
     /// Every neuron's output, one node per operation.
@@ -469,13 +459,8 @@ impl Tape {
     }
 
     /// Records `neurons`, which share inputs `x` (`x_run` is what
-    /// [`Tape::run_start`] says of them), passing each output to `emit`.
-    ///
-    /// With `run` (the neurons' parameters one run of leaves) and inputs
-    /// in a run apart from them, each neuron is one `Dense` node; the
-    /// nodes share four side entries. Otherwise each is a weighted sum
-    /// and an activation node. Sums and activations go through the same
-    /// `f64` code in both forms, which therefore agree to the bit.
+    /// [`Tape::run_start`] says of them), passing each output to `emit`:
+    /// as [`Tape::dense`] if it can, else as [`Tape::sums_then_activations`].
     fn record_neurons(
         &mut self,
         neurons: &[Neuron],
@@ -484,10 +469,22 @@ impl Tape {
         x_run: Option<usize>,
         mut emit: impl FnMut(Value),
     ) {
-        let (Some(first), Some(last)) = (neurons.first(), neurons.last()) else {
-            return;
-        };
-        let nin = x.len();
+        match x_run.and_then(|x0| self.dense(neurons, run, x0, x.len())) {
+            Some(start) => (start..start + neurons.len()).for_each(|i| emit(self.handle(i))),
+            None => self.sums_then_activations(neurons, x, x_run, emit),
+        }
+    }
+
+    /// Records `neurons` (`run`: their parameters are one run of leaves,
+    /// neuron after neuron) on the `nin` inputs starting at node `x0` as
+    /// one `Dense` node each, if the inputs lie apart from the
+    /// parameters; returns the first node's index, or `None` having
+    /// recorded nothing. The nodes share four side entries.
+    fn dense(&mut self, neurons: &[Neuron], run: bool, x0: usize, nin: usize) -> Option<usize> {
+        let (first, last) = (neurons.first()?, neurons.last()?);
+        if !run {
+            return None;
+        }
         // Every neuron has the caller's `nin` inputs, checked by it, and
         // the activation of the others (a layer has one).
         debug_assert!(
@@ -495,26 +492,50 @@ impl Tape {
                 .iter()
                 .all(|n| n.w.len() == nin && n.act == first.act)
         );
-        if run && let Some(x0) = x_run {
-            // Liveness of the first and the last check the whole run.
-            self.index(last.b);
-            let p = self.index(first.first_parameter());
-            let len = neurons.len() * (nin + 1);
-            if x0 + nin <= p || p + len <= x0 {
-                let at = self.side_start();
-                self.side
-                    .extend([p as u32, x0 as u32, nin as u32, first.act as u32]);
-                for j in 0..neurons.len() {
-                    let row = p + j * (nin + 1);
-                    let (w, xs) = (&self.data[row..row + nin], &self.data[x0..x0 + nin]);
-                    let z = op::dot_runs(w, xs) + self.data[row + nin];
-                    emit(self.push(op::activate(first.act, z), Code::Dense, at, j as u32));
-                }
-                return;
-            }
+        // Liveness of the first and the last checks the whole run.
+        self.index(last.b);
+        let p = self.index(first.first_parameter());
+        let (nout, row) = (neurons.len(), nin + 1);
+        if !(x0 + nin <= p || p + nout * row <= x0) {
+            return None;
         }
-        // Every sum first, then every activation, so that the outputs
-        // are still consecutive nodes.
+        let start = self.len();
+        u32::try_from(start + nout - 1).unwrap_or_else(|_| tape_full());
+        let at = self.side_start();
+        let act = first.act;
+        self.side
+            .extend([p as u32, x0 as u32, nin as u32, act as u32]);
+        self.recs.extend((0..nout as u32).map(|j| Rec {
+            a: at,
+            b: j,
+            code: Code::Dense,
+        }));
+        // Values are written in place: no per-node capacity or bounds checks.
+        self.data.resize(start + nout, 0.0);
+        let (old, new) = self.data.split_at_mut(start);
+        let (params, xs) = (&old[p..p + nout * row], &old[x0..x0 + nin]);
+        // One loop per activation, so that the `match` is not in it.
+        match act {
+            Activation::Tanh => fill(new, params, xs, |z| op::activate(Activation::Tanh, z)),
+            Activation::Relu => fill(new, params, xs, |z| op::activate(Activation::Relu, z)),
+            Activation::Sigmoid => fill(new, params, xs, |z| op::activate(Activation::Sigmoid, z)),
+            Activation::Linear => fill(new, params, xs, |z| z),
+        }
+        Some(start)
+    }
+
+    /// Records each of `neurons` as a weighted sum node and an activation
+    /// node: every sum first, then every activation, so that the outputs
+    /// are still consecutive nodes. Sums and activations go through the
+    /// same `f64` code as [`Tape::dense`]'s, so both forms agree to the bit.
+    fn sums_then_activations(
+        &mut self,
+        neurons: &[Neuron],
+        x: &[Value],
+        x_run: Option<usize>,
+        mut emit: impl FnMut(Value),
+    ) {
+        let nin = x.len();
         let sums: Vec<Value> = neurons
             .iter()
             .map(|n| {
@@ -530,6 +551,55 @@ impl Tape {
                 Activation::Sigmoid => self.push_unary_live(Code::Sigmoid, z.idx, 0),
                 Activation::Linear => z,
             });
+        }
+    }
+}
+
+/// `ys[j] = act(w_j . x + b_j)` for the rows `w_j, b_j` of `params`.
+#[inline(always)]
+fn fill(ys: &mut [f64], params: &[f64], x: &[f64], act: impl Fn(f64) -> f64) {
+    for (y, row) in ys.iter_mut().zip(params.chunks_exact(x.len() + 1)) {
+        let (w, b) = row.split_at(x.len());
+        *y = act(op::dot_runs(w, x) + b[0]);
+    }
+}
+
+/// A layer's inputs while a network runs: a run of consecutive live
+/// nodes (first, length), which is all a [`Tape::dense`] layer needs and
+/// what it produces, or handles.
+enum Inputs {
+    Run(usize, usize),
+    Handles(Vec<Value>),
+}
+
+impl Tape {
+    /// Runs `layers` on `x`, in this one borrow: a network of `Dense`
+    /// layers passes each layer's outputs on as a run, with no vector of
+    /// handles, and only the last layer's become handles.
+    fn forward_layers(&mut self, layers: &[Layer], mut x: Inputs) -> Vec<Value> {
+        for layer in layers {
+            if let Inputs::Run(x0, nin) = x {
+                if let Some(start) = self.dense(&layer.neurons, layer.run, x0, nin) {
+                    x = Inputs::Run(start, layer.nout());
+                    continue;
+                }
+            }
+            let x_handles = self.handles(x);
+            let x_run = self.run_start(&x_handles);
+            let mut out = Vec::with_capacity(layer.nout());
+            self.sums_then_activations(&layer.neurons, &x_handles, x_run, |v| out.push(v));
+            x = match self.run_start(&out) {
+                Some(start) => Inputs::Run(start, out.len()),
+                None => Inputs::Handles(out),
+            };
+        }
+        self.handles(x)
+    }
+
+    fn handles(&self, x: Inputs) -> Vec<Value> {
+        match x {
+            Inputs::Run(x0, n) => (x0..x0 + n).map(|i| self.handle(i)).collect(),
+            Inputs::Handles(h) => h,
         }
     }
 }
@@ -613,33 +683,19 @@ impl Mlp {
         Mlp::new(nin, &layers, Init::seeded(seed))
     }
 
-    /// The outputs of the last layer, fused form.
+    /// The outputs of the last layer, fused form: one node per neuron.
     ///
     /// # Panics
     /// If `x.len()` differs from the network's input count.
     pub fn forward(&self, x: &[Value]) -> Vec<Value> {
         self.check_input(x.len());
-        let mut h = Vec::with_capacity(self.width().max(x.len()));
-        h.extend_from_slice(x);
-        self.forward_owned(h)
-    }
-
-    /// The most outputs of any layer.
-    fn width(&self) -> usize {
-        self.layers.iter().map(Layer::nout).max().unwrap_or(0)
-    }
-
-    /// The fused forward from an input buffer it takes over: two buffers
-    /// for all layers, swapped after each.
-    fn forward_owned(&self, mut h: Vec<Value>) -> Vec<Value> {
-        let width = self.width();
-        h.reserve(width.saturating_sub(h.len()));
-        let mut next = Vec::with_capacity(width);
-        for layer in &self.layers {
-            layer.forward_into(&h, &mut next);
-            std::mem::swap(&mut h, &mut next);
-        }
-        h
+        tape::with(|t| {
+            let x = match t.run_start(x) {
+                Some(x0) => Inputs::Run(x0, x.len()),
+                None => Inputs::Handles(x.to_vec()),
+            };
+            t.forward_layers(&self.layers, x)
+        })
     }
 
     /// The outputs of the last layer, one node per operation.
@@ -668,10 +724,13 @@ impl Mlp {
     /// ```
     pub fn forward_f64(&self, x: &[f64]) -> Vec<Value> {
         self.check_input(x.len());
-        // Room for the widest layer, so `forward_owned` need not grow it.
-        let mut h = Vec::with_capacity(self.width().max(x.len()));
-        h.extend(x.iter().map(|&v| Value::new(v)));
-        self.forward_owned(h)
+        tape::with(|t| {
+            let x0 = t.len();
+            for &v in x {
+                t.push(v, Code::Leaf, 0, 0);
+            }
+            t.forward_layers(&self.layers, Inputs::Run(x0, x.len()))
+        })
     }
 
     fn check_input(&self, got: usize) {

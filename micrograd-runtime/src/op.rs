@@ -362,8 +362,9 @@ pub(crate) fn dot(n: usize, pair: impl Fn(usize) -> (f64, f64)) -> f64 {
 pub(crate) fn dot_runs(w: &[f64], x: &[f64]) -> f64 {
     debug_assert_eq!(w.len(), x.len());
     let mut s = [0.0; 4];
-    let ((w4, w_tail), (x4, x_tail)) = (w.as_chunks::<4>(), x.as_chunks::<4>());
-    for (w, x) in w4.iter().zip(x4) {
+    let (w4, x4) = (w.chunks_exact(4), x.chunks_exact(4));
+    let (w_tail, x_tail) = (w4.remainder(), x4.remainder());
+    for (w, x) in w4.zip(x4) {
         for lane in 0..4 {
             s[lane] += w[lane] * x[lane];
         }
@@ -430,10 +431,14 @@ fn sigmoid(x: f64) -> f64 {
 /// Each operand is checked once ([`Sweep::operand`]), which also marks it
 /// as part of the graph, before its value or gradient is touched; doing so
 /// from the same `match` saves a second dispatch on the op per node.
+///
+/// Returns the lowest node handled: `i`, except for a neuron in the dense
+/// phase, which handles the reached neurons of its layer below it too
+/// ([`Sweep::dense_rows`]).
 #[inline(always)]
-pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) {
-    let (Rec { a, b, code }, i) = sw.node(i);
-    let (y, g) = (sw.x(i), *sw.g(i));
+pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) -> usize {
+    let (Rec { a, b, code }, node) = sw.node(i);
+    let (y, g) = (sw.x(node), *sw.g(node));
     match code {
         Code::Leaf => {}
         // y = a + b: da = 1, db = 1
@@ -586,6 +591,7 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) {
         // The parameters are leaves (see `Sweep::neuron_row`) and take
         // their share directly; a neuron whose adjoint is exactly 0 (an
         // inactive relu) would only add zeros, so it is skipped.
+        Code::Dense if !SPARSE => return sw.dense_rows(i, a, b),
         Code::Dense => {
             let d = dense_operands(sw.side(), a, b);
             let g = activation_adjoint(d.act, y, g);
@@ -596,4 +602,5 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) {
             }
         }
     }
+    i
 }

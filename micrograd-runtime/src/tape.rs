@@ -172,6 +172,12 @@ impl Drop for Reentry {
 
 #[cold]
 #[inline(never)]
+pub(crate) fn tape_full() -> ! {
+    panic!("the Value tape is full (2^32 nodes); free nodes with `scope`")
+}
+
+#[cold]
+#[inline(never)]
 fn stale() -> ! {
     panic!("{STALE}")
 }
@@ -313,9 +319,7 @@ impl Tape {
     #[inline]
     pub(crate) fn push(&mut self, data: f64, code: Code, a: u32, b: u32) -> Value {
         let idx = self.len();
-        let idx = u32::try_from(idx).unwrap_or_else(|_| {
-            panic!("the Value tape is full (2^32 nodes); free nodes with `scope`")
-        });
+        let idx = u32::try_from(idx).unwrap_or_else(|_| tape_full());
         self.data.push(data);
         self.recs.push(Rec { a, b, code });
         Value::from_parts(idx, self.top_epoch)
