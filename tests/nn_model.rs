@@ -300,3 +300,75 @@ fn layer_forward_matches_each_neuron_for_every_activation() {
         });
     }
 }
+
+/// Gradients of `loss(layer outputs)` with respect to the inputs and the
+/// parameters, after `junk` unrelated nodes recorded between the layer and
+/// the loss.
+fn layer_grads(
+    layer: &Layer,
+    x: &[f64],
+    junk: usize,
+    loss: impl Fn(&[Value]) -> Value,
+) -> Vec<f64> {
+    let params = layer.parameters();
+    scope(|| {
+        params.iter().for_each(|p| p.zero_grad());
+        let xs: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+        let ys = layer.forward(&xs);
+        let mut j = Value::new(1.0);
+        for _ in 0..junk {
+            j = j * 1.0;
+        }
+        loss(&ys).backward();
+        xs.iter().chain(&params).map(|v| v.grad()).collect()
+    })
+}
+
+#[test]
+fn a_layer_backward_from_some_outputs_ignores_the_others() {
+    // Rows of one layer are handled together in backward; rows the output
+    // does not reach must pass nothing on, even holding gradients from an
+    // earlier backward. Reference: each neuron on its own.
+    for act in [Activation::Tanh, Activation::Relu, Activation::Linear] {
+        let layer = Layer::new(3, 6, act, Init::seeded(2).with_bias(BiasInit::Uniform));
+        let x = [0.4, -0.9, 1.3];
+        let params = layer.parameters();
+        scope(|| {
+            let xs: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+            let ys = layer.forward(&xs);
+            (ys[0] + ys[5]).backward();
+            xs.iter().chain(&params).for_each(|v| v.zero_grad());
+            (ys[2] * 3.0).backward();
+            let got: Vec<f64> = xs.iter().chain(&params).map(|v| v.grad()).collect();
+
+            xs.iter().chain(&params).for_each(|v| v.zero_grad());
+            (layer.neurons()[2].forward(&xs) * 3.0).backward();
+            let want: Vec<f64> = xs.iter().chain(&params).map(|v| v.grad()).collect();
+            assert_eq!(got, want, "{act}");
+            assert!(
+                got.iter().any(|&g| g != 0.0) || ys[2].data() == 0.0,
+                "{act}"
+            );
+        });
+    }
+}
+
+#[test]
+fn a_layer_far_below_its_loss_gets_the_same_gradients() {
+    // Thousands of unrelated nodes between a layer and its loss send the
+    // backward sweep into its sparse phase, which handles neurons one by
+    // one: the same rules in the same order, so the same bits.
+    let layer = Layer::new(
+        4,
+        5,
+        Activation::Tanh,
+        Init::seeded(5).with_bias(BiasInit::Uniform),
+    );
+    let x = [0.3, -0.2, 0.8, -1.1];
+    let loss = |ys: &[Value]| ys[4] * ys[1] + ys[0];
+    let near = layer_grads(&layer, &x, 0, loss);
+    let far = layer_grads(&layer, &x, 50_000, loss);
+    assert_eq!(near, far);
+    assert!(micrograd::last_backward_work() < 10_000);
+    assert!(near.iter().filter(|&&g| g != 0.0).count() > 10);
+}

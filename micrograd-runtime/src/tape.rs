@@ -53,8 +53,10 @@ pub(crate) struct Tape {
     /// Per node, the latest `backward` (or graph walk) that reached it.
     /// Kept apart from the nodes so that checking whether a run of nodes
     /// is all marked reads one contiguous, vectorizable run of `u32`s.
-    /// Extended to the tape's length by each graph walk (new nodes start
-    /// unmarked), so recording a node does not touch it either.
+    /// Extended to the tape's length by each graph walk, so recording a
+    /// node does not touch it either, and never truncated: a slot freed
+    /// and reused keeps an old stamp, which no later walk's stamp equals,
+    /// so the new node starts unmarked without the slot being rewritten.
     pub(crate) stamps: Vec<u32>,
     /// Operands of weighted sums: `n` weights, `n` inputs and the bias for
     /// the gathered form, first weight, first input and bias for runs.
@@ -407,7 +409,6 @@ impl Tape {
         self.data.truncate(start);
         self.recs.truncate(start);
         self.grad.truncate(start);
-        self.stamps.truncate(seg.start as usize);
         self.side.truncate(seg.side_start as usize);
         if !self.labels.is_empty() {
             drop(self.labels.split_off(&seg.start));
