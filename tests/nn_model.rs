@@ -317,7 +317,7 @@ fn layer_grads(
         let ys = layer.forward(&xs);
         let mut j = Value::new(1.0);
         for _ in 0..junk {
-            j = j * 1.0;
+            j *= 1.0;
         }
         loss(&ys).backward();
         xs.iter().chain(&params).map(|v| v.grad()).collect()
