@@ -47,6 +47,7 @@ pub(crate) struct Sweep<'t, const SPARSE: bool> {
     // can stay in registers.
     stash: &'t mut Vec<(u32, f64)>,
     heap: &'t mut BinaryHeap<u32>,
+    row_adjoints: &'t mut Vec<f64>,
 }
 
 /// A node index known to be below the length of every column of a
@@ -214,23 +215,34 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     ) -> usize {
         let (row0, x, n) = (d.row as usize, d.x as usize, d.nin as usize);
         let first = i - r as usize;
-        let mut x_reached = false;
-        for j in (0..=r as usize).rev() {
-            let node = first + j;
-            if node != i {
-                if self.stamps[node] != self.stamp {
-                    continue;
+        // The adjoint of each row's weighted sum, 0 for rows not reached.
+        self.row_adjoints.clear();
+        let mut any = false;
+        for node in first..=i {
+            let g = if node == i || self.stamps[node] == self.stamp {
+                if node != i {
+                    self.pending -= 1;
                 }
-                self.pending -= 1;
-            }
-            let g = adjoint(self.data[node], self.grad[node]);
-            if g != 0.0 {
-                if !x_reached {
-                    self.reach_run(x, n);
-                    x_reached = true;
-                }
-                self.neuron_row(row0 + j * (n + 1), x, n, g);
-            }
+                adjoint(self.data[node], self.grad[node])
+            } else {
+                0.0
+            };
+            any |= g != 0.0;
+            self.row_adjoints.push(g);
+        }
+        if any {
+            self.reach_run(x, n);
+            // The rows' parameters and the inputs: disjoint (see `Tape::dense`).
+            let params = row0..row0 + (r as usize + 1) * (n + 1);
+            let (gp, gx) = if params.end <= x {
+                let (lo, hi) = self.grad.split_at_mut(x);
+                (&mut lo[params.clone()], &mut hi[..n])
+            } else {
+                let (lo, hi) = self.grad.split_at_mut(params.start);
+                (&mut hi[..params.len()], &mut lo[x..x + n])
+            };
+            let (wp, xs) = (&self.data[params], &self.data[x..x + n]);
+            layer_update(gp, gx, wp, xs, self.row_adjoints);
         }
         first
     }
@@ -268,9 +280,34 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 /// sweep (`count-instructions.sh`: fewer instructions per row).
 #[inline(never)]
 fn row_update(gw: &mut [f64], gx: &mut [f64], dw: &[f64], dx: &[f64], g: f64) {
+    row_update_inline(gw, gx, dw, dx, g);
+}
+
+#[inline(always)]
+fn row_update_inline(gw: &mut [f64], gx: &mut [f64], dw: &[f64], dx: &[f64], g: f64) {
     for (((gw, gx), dw), dx) in gw.iter_mut().zip(gx).zip(dw).zip(dx) {
         *gw += g * dx;
         *gx += g * dw;
+    }
+}
+
+/// The backward rule of a layer's rows (neurons) given the adjoints `gz`
+/// of their weighted sums: `gW += gz x^T`, `gb += gz`, `gx += W^T gz`,
+/// where `gp` and `wp` hold the rows' weights and bias, row after row, and
+/// `gx` and `xs` the inputs. Rows go from the last to the first, as the
+/// sweep visits the nodes one by one, so the sums are the same bits; a
+/// row whose adjoint is 0 adds nothing and is skipped. Out of line for the
+/// reason given at [`row_update`].
+#[inline(never)]
+fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f64]) {
+    let row = xs.len() + 1;
+    let rows = gp.chunks_exact_mut(row).zip(wp.chunks_exact(row)).zip(gz);
+    for ((gp, wp), &g) in rows.rev() {
+        if g != 0.0 {
+            let (gw, gb) = gp.split_at_mut(xs.len());
+            row_update_inline(gw, gx, &wp[..xs.len()], xs, g);
+            gb[0] += g;
+        }
     }
 }
 
@@ -340,6 +377,7 @@ impl Tape {
             side,
             stash,
             heap,
+            row_adjoints,
             last_work,
             ..
         } = self;
@@ -357,6 +395,7 @@ impl Tape {
             pending: 0,
             stash,
             heap,
+            row_adjoints,
         };
         let top = sw.operand(out as u32);
         *sw.g(top) = 1.0;
@@ -434,6 +473,7 @@ impl Sweep<'_, false> {
             pending: 0,
             stash: self.stash,
             heap: self.heap,
+            row_adjoints: self.row_adjoints,
         };
         while let Some(j) = sw.heap.pop() {
             op::propagate(&mut sw, j as usize);

@@ -79,6 +79,8 @@ pub(crate) struct Tape {
     pub(crate) stack: Vec<u32>,
     pub(crate) stash: Vec<(u32, f64)>,
     pub(crate) heap: std::collections::BinaryHeap<u32>,
+    /// The adjoints of one layer's neurons, while backward handles them.
+    pub(crate) row_adjoints: Vec<f64>,
     /// Nodes examined by the latest `backward` (see [`last_backward_work`]).
     pub(crate) last_work: usize,
 }
@@ -206,6 +208,7 @@ impl Tape {
             stack: Vec::new(),
             stash: Vec::new(),
             heap: std::collections::BinaryHeap::new(),
+            row_adjoints: Vec::new(),
             last_work: 0,
         }
     }
