@@ -19,16 +19,15 @@ use std::path::{Path, PathBuf};
 
 use criterion::Criterion;
 use micrograd::compare;
-use micrograd::data::moons;
-use micrograd::loss::{l2, max_margin};
-use micrograd::nn::Mlp;
-use micrograd::optim::{LrSchedule, Optimizer, Sgd};
-use micrograd::{Value, scope};
 
 #[allow(dead_code)]
 #[path = "../tests/nn_handwritten.rs"]
 mod handwritten;
 use handwritten::{HandMlp, NIN};
+
+#[allow(dead_code)]
+mod workloads;
+use workloads::{ALPHA, Demo};
 
 const GROUP: &str = "compare";
 
@@ -200,42 +199,25 @@ fn bench_expressions(c: &mut Criterion) {
     g.finish();
 }
 
-/// micrograd's demo step, as in `benches/train.rs`: 100 moons points,
-/// Mlp 2 -> 16 -> 16 -> 1, max-margin loss + 1e-4 sum(p^2), SGD with lr 1.
-/// Every iteration restores the same parameters first, so each sample
-/// times the same step.
+/// micrograd's demo step, the workload `benches/train.rs` times: 100 moons
+/// points, Mlp 2 -> 16 -> 16 -> 1, max-margin loss + 1e-4 sum(p^2), SGD
+/// with lr 1, every iteration from the same parameters.
 fn bench_train_step(c: &mut Criterion) {
-    const ALPHA: f64 = 1e-4;
     const LR: f64 = 1.0;
-    let data = moons(100, 0.1, 0);
-    let mlp = Mlp::demo(2, &[16, 16, 1], 0);
-    let params = mlp.parameters();
-    let init: Vec<f64> = params.iter().map(|p| p.data()).collect();
-    let mut opt = Sgd::new(params.clone(), LrSchedule::Constant(LR));
-    let xs: Vec<[f64; NIN]> = data.xs.iter().map(|x| [x[0], x[1]]).collect();
-    let hand_init = HandMlp::from_params(&init);
+    let mut demo = Demo::new(LR);
+    let xs: Vec<[f64; NIN]> = demo.data.xs.iter().map(|x| [x[0], x[1]]).collect();
+    let ys = demo.data.ys.clone();
+    let hand_init = HandMlp::from_params(&demo.init);
     let (mut net, mut grads) = (hand_init.clone(), HandMlp::zeros());
 
     let mut g = c.benchmark_group(GROUP);
     g.bench_function("moons-step/Value", |b| {
-        b.iter(|| {
-            for (p, &v) in params.iter().zip(&init) {
-                p.set_data(v);
-            }
-            scope(|| {
-                let scores: Vec<Value> = data.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
-                let loss = max_margin(&scores, &data.ys) + l2(&params, ALPHA);
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                black_box(loss.data())
-            })
-        })
+        b.iter(|| black_box(demo.step(true)))
     });
     g.bench_function("moons-step/hand", |b| {
         b.iter(|| {
             net.clone_from(&hand_init);
-            black_box(net.step(black_box(&xs), black_box(&data.ys), ALPHA, LR, &mut grads))
+            black_box(net.step(black_box(&xs), black_box(&ys), ALPHA, LR, &mut grads))
         })
     });
     g.finish();

@@ -298,7 +298,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let mut train_time = Duration::ZERO;
     for k in 0..s.steps {
         let t0 = Instant::now();
-        // Everything built in this step (about 70 nodes per point) is freed
+        // Everything built in this step (about 40 nodes per point) is freed
         // when the scope returns; the parameters live outside it.
         let (loss, acc) = scope(|| {
             let (loss, scores) = batch_loss(&s, &params);

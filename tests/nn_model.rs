@@ -372,3 +372,55 @@ fn a_layer_far_below_its_loss_gets_the_same_gradients() {
     assert!(micrograd::last_backward_work() < 10_000);
     assert!(near.iter().filter(|&&g| g != 0.0).count() > 10);
 }
+
+#[test]
+fn a_fused_neuron_has_the_bits_of_a_weighted_sum_and_an_activation() {
+    // Inputs that are not consecutive nodes take the two-node form; the
+    // same inputs in a run take one `Neuron` node. Same sum, same
+    // activation, same rules in the same order: the same bits.
+    for act in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
+        let n = Neuron::from_weights(&[0.7, -1.3, 0.4], 0.2, act);
+        let x = [0.9, 0.5, -0.35];
+        let run = |scattered: bool| {
+            scope(|| {
+                n.parameters().iter().for_each(|p| p.zero_grad());
+                let xs: Vec<Value> = x
+                    .iter()
+                    .map(|&v| {
+                        if scattered {
+                            Value::new(0.0); // a gap between the inputs
+                        }
+                        Value::new(v)
+                    })
+                    .collect();
+                let y = n.forward(&xs);
+                let op = y.op();
+                (y * 2.0).backward();
+                let grads: Vec<u64> = xs
+                    .iter()
+                    .chain(&n.parameters())
+                    .map(|v| v.grad().to_bits())
+                    .collect();
+                (y.data().to_bits(), op, grads)
+            })
+        };
+        let (fused, scattered) = (run(false), run(true));
+        assert_eq!(fused.1, Op::Neuron(act));
+        assert_eq!(scattered.1, scope(|| act.apply(Value::new(0.0)).op()));
+        assert_eq!((fused.0, &fused.2), (scattered.0, &scattered.2), "{act}");
+    }
+}
+
+#[test]
+fn an_inactive_neuron_over_an_infinite_input_is_reported() {
+    // relu(-inf) = 0: the neuron passes nothing back, and the infinite
+    // input is non-finite data that `backward_checked` names.
+    let n = Neuron::from_weights(&[1.0, 1.0], 0.0, Activation::Relu);
+    scope(|| {
+        let x = [Value::new(f64::NEG_INFINITY), Value::new(1.0)];
+        let y = n.forward(&x);
+        assert_eq!(y.data(), 0.0);
+        let err = y.backward_checked().unwrap_err();
+        assert_eq!((err.op, err.data), (Op::Leaf, f64::NEG_INFINITY));
+    });
+}
