@@ -232,63 +232,46 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
         }
         if any {
             self.reach_run(x, n);
-            // The rows' parameters and the inputs: disjoint (see `Tape::dense`).
             let params = row0..row0 + (r as usize + 1) * (n + 1);
-            let (gp, gx) = if params.end <= x {
-                let (lo, hi) = self.grad.split_at_mut(x);
-                (&mut lo[params.clone()], &mut hi[..n])
-            } else {
-                let (lo, hi) = self.grad.split_at_mut(params.start);
-                (&mut hi[..params.len()], &mut lo[x..x + n])
-            };
-            let (wp, xs) = (&self.data[params], &self.data[x..x + n]);
-            layer_update(gp, gx, wp, xs, self.row_adjoints);
+            update_rows(self.grad, self.data, params, x, n, self.row_adjoints);
         }
         first
     }
 
-    /// The backward rule of a `Dense` node (a neuron) after its
-    /// activation's, `g` the adjoint of its weighted sum: `dw_k = x_k`,
-    /// `dx_k = w_k`, `db = 1`, with weights `row..row + n`, the bias at
-    /// `row + n` and inputs `x..x + n`, which forward made disjoint.
-    ///
-    /// The weights and the bias are leaves (a layer's own parameters), so
-    /// they are not marked as reached: a leaf passes nothing on, and its
-    /// gradient takes this call's share directly. Added before or after
-    /// another node reaches it and stashes what it held, the total is the
-    /// same. Skipping the marks skips the pass over every parameter.
+    /// The backward rule of one `Dense` node (a neuron), `g` the adjoint
+    /// of its weighted sum, its weights and bias at `row..=row + n`.
     #[inline(always)]
     pub(crate) fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
-        let (dw, dx) = (&self.data[row..row + n], &self.data[x..x + n]);
-        let (gw, gx) = if row < x {
-            let (lo, hi) = self.grad.split_at_mut(x);
-            (&mut lo[row..=row + n], &mut hi[..n])
-        } else {
-            let (lo, hi) = self.grad.split_at_mut(row);
-            (&mut hi[..=n], &mut lo[x..x + n])
-        };
-        let (gw, gb) = gw.split_at_mut(n);
-        row_update(gw, gx, dw, dx, g);
-        gb[0] += g;
+        update_rows(self.grad, self.data, row..row + n + 1, x, n, &[g]);
     }
 }
 
-/// `gw += g * dx` and `gx += g * dw`, elementwise and interleaved as in
-/// the gathered weighted sum. Out of line on purpose: as a function's
-/// slice arguments the four are known not to overlap, so the loop is
-/// SIMD without the runtime overlap checks it gets when inlined into the
-/// sweep (`count-instructions.sh`: fewer instructions per row).
-#[inline(never)]
-fn row_update(gw: &mut [f64], gx: &mut [f64], dw: &[f64], dx: &[f64], g: f64) {
-    row_update_inline(gw, gx, dw, dx, g);
-}
-
+/// [`layer_update`] on the rows `params` of a layer's parameters and the
+/// inputs `x..x + n`, which forward made disjoint, given the rows'
+/// adjoints `gz`.
+///
+/// The parameters are leaves (the layer's own), so they are not marked as
+/// reached: a leaf passes nothing on, and its gradient takes this call's
+/// share directly. Added before or after another node reaches it and
+/// stashes what it held, the total is the same. Skipping the marks skips
+/// a pass over every parameter.
 #[inline(always)]
-fn row_update_inline(gw: &mut [f64], gx: &mut [f64], dw: &[f64], dx: &[f64], g: f64) {
-    for (((gw, gx), dw), dx) in gw.iter_mut().zip(gx).zip(dw).zip(dx) {
-        *gw += g * dx;
-        *gx += g * dw;
-    }
+fn update_rows(
+    grad: &mut [f64],
+    data: &[f64],
+    params: std::ops::Range<usize>,
+    x: usize,
+    n: usize,
+    gz: &[f64],
+) {
+    let (gp, gx) = if params.end <= x {
+        let (lo, hi) = grad.split_at_mut(x);
+        (&mut lo[params.clone()], &mut hi[..n])
+    } else {
+        let (lo, hi) = grad.split_at_mut(params.start);
+        (&mut hi[..params.len()], &mut lo[x..x + n])
+    };
+    layer_update(gp, gx, &data[params], &data[x..x + n], gz);
 }
 
 /// The backward rule of a layer's rows (neurons) given the adjoints `gz`
@@ -296,8 +279,10 @@ fn row_update_inline(gw: &mut [f64], gx: &mut [f64], dw: &[f64], dx: &[f64], g: 
 /// where `gp` and `wp` hold the rows' weights and bias, row after row, and
 /// `gx` and `xs` the inputs. Rows go from the last to the first, as the
 /// sweep visits the nodes one by one, so the sums are the same bits; a
-/// row whose adjoint is 0 adds nothing and is skipped. Out of line for the
-/// reason given at [`row_update`].
+/// row whose adjoint is 0 adds nothing and is skipped. Out of line on
+/// purpose: as a function's slice arguments the four are known not to
+/// overlap, so the row loop is SIMD without the runtime overlap checks it
+/// gets when inlined (`count-instructions.sh`: fewer instructions per row).
 #[inline(never)]
 fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f64]) {
     let row = xs.len() + 1;
@@ -305,7 +290,10 @@ fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f6
     for ((gp, wp), &g) in rows.rev() {
         if g != 0.0 {
             let (gw, gb) = gp.split_at_mut(xs.len());
-            row_update_inline(gw, gx, &wp[..xs.len()], xs, g);
+            for (((gw, gx), w), x) in gw.iter_mut().zip(&mut *gx).zip(wp).zip(xs) {
+                *gw += g * x;
+                *gx += g * w;
+            }
             gb[0] += g;
         }
     }

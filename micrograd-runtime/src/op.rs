@@ -588,7 +588,7 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
         }
         // y = act(sum_i w_i * x_i + bias), a neuron: the activation's rule
         // then the weighted sum's, with the same bits as the two nodes.
-        // The parameters are leaves (see `Sweep::neuron_row`) and take
+        // The parameters are leaves (see `Sweep::update_rows`) and take
         // their share directly; a neuron whose adjoint is exactly 0 (an
         // inactive relu) would only add zeros, so it is skipped.
         Code::Dense if !SPARSE => return sw.dense_rows(i, a, b),
