@@ -424,3 +424,50 @@ fn an_inactive_neuron_over_an_infinite_input_is_reported() {
         assert_eq!((err.op, err.data), (Op::Leaf, f64::NEG_INFINITY));
     });
 }
+
+#[test]
+fn a_network_on_scattered_inputs_gives_the_same_bits() {
+    // Inputs that are not consecutive nodes send the first layer down the
+    // two-node path; its outputs are consecutive again, so the layers
+    // after it are one node per neuron. Same values and gradients, bit for bit.
+    let mlp = Mlp::new(
+        3,
+        &[
+            (4, Activation::Tanh),
+            (3, Activation::Sigmoid),
+            (2, Activation::Linear),
+        ],
+        Init::seeded(3).with_bias(BiasInit::Uniform),
+    );
+    let params = mlp.parameters();
+    let x = [0.25, -0.6, 1.4];
+    let run = |scattered: bool| {
+        scope(|| {
+            mlp.zero_grad();
+            let xs: Vec<Value> = x
+                .iter()
+                .map(|&v| {
+                    if scattered {
+                        Value::new(0.0);
+                    }
+                    Value::new(v)
+                })
+                .collect();
+            let base = graph_len();
+            let out = mlp.forward(&xs);
+            let nodes = graph_len() - base;
+            (out[0] * out[1]).backward();
+            let bits: Vec<u64> = out
+                .iter()
+                .chain(&xs)
+                .chain(&params)
+                .flat_map(|v| [v.data().to_bits(), v.grad().to_bits()])
+                .collect();
+            (bits, nodes)
+        })
+    };
+    let (fused, scattered) = (run(false), run(true));
+    assert_eq!(fused.0, scattered.0);
+    assert_eq!(fused.1, 4 + 3 + 2);
+    assert_eq!(scattered.1, 2 * 4 + 3 + 2);
+}
