@@ -8,6 +8,15 @@
 //! Parameters are ordinary leaf [`Value`]s that live outside any
 //! [`scope`](crate::scope); create the network once, then run each training
 //! step inside `scope` so the step's nodes are freed when it ends.
+//!
+//! `forward` records each neuron as one node, [`Op::Neuron`] (its weighted
+//! sum and activation together), and backward handles a layer's neurons
+//! together, as a matrix-vector product: that is what makes training fast.
+//! `forward_unfused` records the same function one node per operation, the
+//! graph the lecture notebook draws; both give the same values and
+//! gradients to rounding.
+//!
+//! [`Op::Neuron`]: crate::Op::Neuron
 
 use std::fmt;
 use std::str::FromStr;
