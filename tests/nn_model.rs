@@ -471,3 +471,24 @@ fn a_network_on_scattered_inputs_gives_the_same_bits() {
     assert_eq!(fused.1, 4 + 3 + 2);
     assert_eq!(scattered.1, 2 * 4 + 3 + 2);
 }
+
+#[test]
+fn a_layer_with_no_inputs_is_its_biases() {
+    // Edge of the one-node-per-neuron form: rows of a bias alone.
+    let mlp = Mlp::new(
+        0,
+        &[(2, Activation::Tanh)],
+        Init::seeded(1).with_bias(BiasInit::Uniform),
+    );
+    let b: Vec<f64> = mlp.parameters().iter().map(|p| p.data()).collect();
+    scope(|| {
+        mlp.zero_grad();
+        let y = mlp.forward_f64(&[]);
+        assert_eq!(y[0].op(), Op::Neuron(Activation::Tanh));
+        (y[0] + y[1]).backward();
+        for (k, p) in mlp.parameters().iter().enumerate() {
+            assert_eq!(y[k].data(), b[k].tanh());
+            assert!((p.grad() - (1.0 - b[k].tanh().powi(2))).abs() < 1e-15);
+        }
+    });
+}
