@@ -373,6 +373,19 @@ fn a_layer_far_below_its_loss_gets_the_same_gradients() {
     assert!(near.iter().filter(|&&g| g != 0.0).count() > 10);
 }
 
+/// Leaves holding `x`, consecutive on the tape or, if `scattered`, each
+/// after an unrelated leaf, so that they are not a run.
+fn leaves(x: &[f64], scattered: bool) -> Vec<Value> {
+    x.iter()
+        .map(|&v| {
+            if scattered {
+                Value::new(0.0);
+            }
+            Value::new(v)
+        })
+        .collect()
+}
+
 #[test]
 fn a_fused_neuron_has_the_bits_of_a_weighted_sum_and_an_activation() {
     // Inputs that are not consecutive nodes take the two-node form; the
@@ -384,15 +397,7 @@ fn a_fused_neuron_has_the_bits_of_a_weighted_sum_and_an_activation() {
         let run = |scattered: bool| {
             scope(|| {
                 n.parameters().iter().for_each(|p| p.zero_grad());
-                let xs: Vec<Value> = x
-                    .iter()
-                    .map(|&v| {
-                        if scattered {
-                            Value::new(0.0); // a gap between the inputs
-                        }
-                        Value::new(v)
-                    })
-                    .collect();
+                let xs = leaves(&x, scattered);
                 let y = n.forward(&xs);
                 let op = y.op();
                 (y * 2.0).backward();
@@ -444,15 +449,7 @@ fn a_network_on_scattered_inputs_gives_the_same_bits() {
     let run = |scattered: bool| {
         scope(|| {
             mlp.zero_grad();
-            let xs: Vec<Value> = x
-                .iter()
-                .map(|&v| {
-                    if scattered {
-                        Value::new(0.0);
-                    }
-                    Value::new(v)
-                })
-                .collect();
+            let xs = leaves(&x, scattered);
             let base = graph_len();
             let out = mlp.forward(&xs);
             let nodes = graph_len() - base;

@@ -10,6 +10,7 @@
 use std::collections::BinaryHeap;
 use std::error::Error;
 use std::fmt;
+use std::ops::Range;
 
 use crate::nn::Activation;
 use crate::op::{self, Op, for_each_operand};
@@ -165,13 +166,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             }
             return;
         }
-        let (gw, gx) = if w < x {
-            let (lo, hi) = self.grad.split_at_mut(x);
-            (&mut lo[w..w + n], &mut hi[..n])
-        } else {
-            let (lo, hi) = self.grad.split_at_mut(w);
-            (&mut hi[..n], &mut lo[x..x + n])
-        };
+        let (gw, gx) = disjoint_mut(self.grad, w..w + n, x..x + n);
         for k in 0..n {
             gw[k] += g * dx[k];
             gx[k] += g * dw[k];
@@ -259,19 +254,26 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 fn update_rows(
     grad: &mut [f64],
     data: &[f64],
-    params: std::ops::Range<usize>,
+    params: Range<usize>,
     x: usize,
     n: usize,
     gz: &[f64],
 ) {
-    let (gp, gx) = if params.end <= x {
-        let (lo, hi) = grad.split_at_mut(x);
-        (&mut lo[params.clone()], &mut hi[..n])
-    } else {
-        let (lo, hi) = grad.split_at_mut(params.start);
-        (&mut hi[..params.len()], &mut lo[x..x + n])
-    };
+    let (gp, gx) = disjoint_mut(grad, params.clone(), x..x + n);
     layer_update(gp, gx, &data[params], &data[x..x + n], gz);
+}
+
+/// Mutable views of the ranges `a` and `b` of `s`, which must not
+/// overlap (a panic otherwise).
+#[inline(always)]
+fn disjoint_mut(s: &mut [f64], a: Range<usize>, b: Range<usize>) -> (&mut [f64], &mut [f64]) {
+    if a.end <= b.start {
+        let (lo, hi) = s.split_at_mut(b.start);
+        (&mut lo[a], &mut hi[..b.len()])
+    } else {
+        let (lo, hi) = s.split_at_mut(a.start);
+        (&mut hi[..a.len()], &mut lo[b])
+    }
 }
 
 /// The backward rule of a layer's rows (neurons) given the adjoints `gz`
