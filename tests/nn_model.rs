@@ -373,6 +373,32 @@ fn a_layer_far_below_its_loss_gets_the_same_gradients() {
     assert!(near.iter().filter(|&&g| g != 0.0).count() > 10);
 }
 
+#[test]
+fn a_layer_input_reached_through_another_node_gets_both_shares() {
+    // out = k * x + z, z a linear neuron over k = 3x, recorded between k
+    // and k * x: the sweep adds `k * x`'s share to k, then the layer adds
+    // its share in bulk, then handles k, whose adjoint must hold both.
+    // d out / dx = 6x + 3w. With `gap` unrelated nodes before `out`, the
+    // sweep handles the rest in its sparse phase.
+    let layer = Layer::new(1, 1, Activation::Linear, Init::seeded(3));
+    let w = layer.parameters()[0].data();
+    for gap in [0, 1_000] {
+        let x = 2.0;
+        let gx = scope(|| {
+            let xv = Value::new(x);
+            let k = xv * 3.0;
+            let z = layer.forward(&[k])[0];
+            let product = k * xv;
+            for _ in 0..gap {
+                Value::new(0.0);
+            }
+            (product + z).backward();
+            xv.grad()
+        });
+        assert_eq!(gx, 6.0 * x + 3.0 * w, "gap {gap}");
+    }
+}
+
 /// Leaves holding `x`, consecutive on the tape or, if `scattered`, each
 /// after an unrelated leaf, so that they are not a run.
 fn leaves(x: &[f64], scattered: bool) -> Vec<Value> {

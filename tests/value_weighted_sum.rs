@@ -166,3 +166,33 @@ fn freed_run_panics_when_only_its_inputs_are_freed() {
     let xs = scope(|| vec![Value::new(4.0), Value::new(5.0)]);
     let _ = Value::weighted_sum(&ws, &xs, Value::new(0.0));
 }
+
+/// d out / d (x, w, b) for `out = k * x + (w * k + b)` with `k = 3 x`, the
+/// weighted sum recorded between `k` and `k * x`, and `gap` unrelated
+/// nodes before `out` (enough send the sweep into its sparse phase).
+fn grads_through_a_sum_and_a_product(x: f64, w: f64, b: f64, gap: usize) -> [f64; 3] {
+    scope(|| {
+        let (xv, wv, bv) = (Value::new(x), Value::new(w), Value::new(b));
+        let k = xv * 3.0;
+        let sum = Value::weighted_sum(&[wv], &[k], bv);
+        let product = k * xv;
+        for _ in 0..gap {
+            Value::new(0.0);
+        }
+        let out = product + sum;
+        out.backward();
+        [xv.grad(), wv.grad(), bv.grad()]
+    })
+}
+
+#[test]
+fn a_node_reached_through_a_product_and_a_weighted_sum_gets_both_shares() {
+    // The sweep adds `k * x`'s share to k, then the weighted sum adds its
+    // own in bulk, then handles k: its adjoint must hold both.
+    // out = 3x^2 + 3wx + b: d/dx = 6x + 3w, d/dw = 3x, d/db = 1.
+    let (x, w, b) = (2.0, 5.0, 0.5);
+    for gap in [0, 1_000] {
+        let [gx, gw, gb] = grads_through_a_sum_and_a_product(x, w, b, gap);
+        assert_eq!((gx, gw, gb), (6.0 * x + 3.0 * w, 3.0 * x, 1.0), "gap {gap}");
+    }
+}

@@ -49,6 +49,12 @@ pub(crate) struct Sweep<'t, const SPARSE: bool> {
     stash: &'t mut Vec<(u32, f64)>,
     heap: &'t mut BinaryHeap<u32>,
     row_adjoints: &'t mut Vec<f64>,
+    /// The index and the new value of the gradient [`Sweep::add`] wrote
+    /// last. The node the sweep handles next is usually that operand (in
+    /// a chain, always), and taking its adjoint from here rather than from
+    /// memory takes a store-to-load delay off the chain of dependent
+    /// nodes. Bulk updates, which bypass `add`, reset it.
+    last: (usize, f64),
 }
 
 /// A node index known to be below the length of every column of a
@@ -140,9 +146,42 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 
     /// Node `i`'s gradient.
     #[inline(always)]
-    pub(crate) fn g(&mut self, i: Idx) -> &mut f64 {
+    fn g(&mut self, i: Idx) -> &mut f64 {
         // SAFETY: an `Idx` is below every column's length.
         unsafe { self.grad.get_unchecked_mut(i.0) }
+    }
+
+    /// Node `i`'s adjoint, for handling node `i`: complete by then.
+    #[inline(always)]
+    pub(crate) fn adjoint(&mut self, i: Idx) -> f64 {
+        if self.last.0 == i.0 {
+            self.last.1
+        } else {
+            *self.g(i)
+        }
+    }
+
+    /// Adds `v` to node `i`'s gradient.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, i: Idx, v: f64) {
+        let g = self.g(i);
+        *g += v;
+        self.last = (i.0, *g);
+    }
+
+    /// Adds `va` to `a`'s gradient and `vb` to `b`'s, the higher index
+    /// last, so that [`Sweep::adjoint`] finds it: that is the operand the
+    /// sweep reaches first. `a` first when they are the same node, which
+    /// keeps the order of the two additions, and so their sum's bits.
+    #[inline(always)]
+    pub(crate) fn add2(&mut self, a: Idx, va: f64, b: Idx, vb: f64) {
+        if a.0 > b.0 {
+            self.add(b, vb);
+            self.add(a, va);
+        } else {
+            self.add(a, va);
+            self.add(b, vb);
+        }
     }
 
     /// The weighted sums' operand lists.
@@ -156,6 +195,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// `dx_k = w_k`. A loop over plain slices, which compiles to SIMD.
     #[inline(always)]
     pub(crate) fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, g: f64) {
+        self.last.0 = usize::MAX;
         let (dw, dx) = (&self.data[w..w + n], &self.data[x..x + n]);
         if w == x {
             // A sum of squares (`l2`): each node is weight and input, and
@@ -226,6 +266,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             self.row_adjoints.push(g);
         }
         if any {
+            self.last.0 = usize::MAX;
             self.reach_run(x, n);
             let params = row0..row0 + (r as usize + 1) * (n + 1);
             update_rows(self.grad, self.data, params, x, n, self.row_adjoints);
@@ -237,6 +278,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// of its weighted sum, its weights and bias at `row..=row + n`.
     #[inline(always)]
     pub(crate) fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
+        self.last.0 = usize::MAX;
         update_rows(self.grad, self.data, row..row + n + 1, x, n, &[g]);
     }
 }
@@ -386,6 +428,7 @@ impl Tape {
             stash,
             heap,
             row_adjoints,
+            last: (usize::MAX, 0.0),
         };
         let top = sw.operand(out as u32);
         *sw.g(top) = 1.0;
@@ -464,6 +507,7 @@ impl Sweep<'_, false> {
             stash: self.stash,
             heap: self.heap,
             row_adjoints: self.row_adjoints,
+            last: (usize::MAX, 0.0),
         };
         while let Some(j) = sw.heap.pop() {
             op::propagate(&mut sw, j as usize);

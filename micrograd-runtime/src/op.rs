@@ -438,72 +438,68 @@ fn sigmoid(x: f64) -> f64 {
 #[inline(always)]
 pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) -> usize {
     let (Rec { a, b, code }, node) = sw.node(i);
-    let (y, g) = (sw.x(node), *sw.g(node));
+    let (y, g) = (sw.x(node), sw.adjoint(node));
     match code {
         Code::Leaf => {}
         // y = a + b: da = 1, db = 1
         Code::Add => {
             let (a, b) = (sw.operand(a), sw.operand(b));
-            *sw.g(a) += g;
-            *sw.g(b) += g;
+            sw.add2(a, g, b, g);
         }
         // y = a - b: da = 1, db = -1
         Code::Sub => {
             let (a, b) = (sw.operand(a), sw.operand(b));
-            *sw.g(a) += g;
-            *sw.g(b) -= g;
+            sw.add2(a, g, b, -g);
         }
         // y = a * b: da = b, db = a
         Code::Mul => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let (xa, xb) = (sw.x(a), sw.x(b));
-            *sw.g(a) += g * xb;
-            *sw.g(b) += g * xa;
+            sw.add2(a, g * xb, b, g * xa);
         }
         // y = a / b: da = 1 / b, db = -y / b
         Code::Div => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let xb = sw.x(b);
-            *sw.g(a) += g / xb;
-            *sw.g(b) += g * (-y / xb);
+            sw.add2(a, g / xb, b, g * (-y / xb));
         }
         // y = -x: dx = -1
         Code::Neg => {
             let a = sw.operand(a);
-            *sw.g(a) -= g;
+            sw.add(a, -g);
         }
         // y = exp(x): dx = y
         Code::Exp => {
             let a = sw.operand(a);
-            *sw.g(a) += g * y;
+            sw.add(a, g * y);
         }
         // y = ln(x): dx = 1 / x
         Code::Ln => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            *sw.g(a) += g / x;
+            sw.add(a, g / x);
         }
         // y = sqrt(x): dx = 0.5 / y
         Code::Sqrt => {
             let a = sw.operand(a);
-            *sw.g(a) += g * (0.5 / y);
+            sw.add(a, g * (0.5 / y));
         }
         // y = tanh(x): dx = 1 - y * y
         Code::Tanh => {
             let a = sw.operand(a);
-            *sw.g(a) += g * (1.0 - y * y);
+            sw.add(a, g * (1.0 - y * y));
         }
         // y = sin(x): dx = cos(x)
         Code::Sin => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            *sw.g(a) += g * x.cos();
+            sw.add(a, g * x.cos());
         }
         // y = cos(x): dx = -sin(x)
         Code::Cos => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            *sw.g(a) += g * -x.sin();
+            sw.add(a, g * -x.sin());
         }
         // y = |x|: dx = 1 if x > 0, -1 if x < 0, 0 at x = 0
         Code::Abs => {
@@ -516,18 +512,18 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
             } else {
                 0.0
             };
-            *sw.g(a) += g * d;
+            sw.add(a, g * d);
         }
         // y = relu(x): dx = 1 if x > 0 else 0
         Code::Relu => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            *sw.g(a) += if x > 0.0 { g } else { 0.0 };
+            sw.add(a, if x > 0.0 { g } else { 0.0 });
         }
         // y = sigmoid(x): dx = y * (1 - y)
         Code::Sigmoid => {
             let a = sw.operand(a);
-            *sw.g(a) += g * (y * (1.0 - y));
+            sw.add(a, g * (y * (1.0 - y)));
         }
         // y = x^n: dx = n * x^(n-1), 0 when n = 0
         Code::Powi => {
@@ -539,15 +535,14 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
             } else {
                 f64::from(n) * x.powi(n - 1)
             };
-            *sw.g(a) += g * d;
+            sw.add(a, g * d);
         }
         // y = x^e: dx = e * x^(e-1), de = y * ln(x), de = 0 where y == 0
         Code::Powf => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let (x, e) = (sw.x(a), sw.x(b));
             let de = if y == 0.0 { 0.0 } else { y * x.ln() };
-            *sw.g(a) += g * (e * x.powf(e - 1.0));
-            *sw.g(b) += g * de;
+            sw.add2(a, g * (e * x.powf(e - 1.0)), b, g * de);
         }
         // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
         Code::WeightedSum => {
@@ -563,11 +558,11 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
             for (&w, &x) in ws.iter().zip(xs) {
                 let (w, x) = (sw.operand(w), sw.operand(x));
                 let (dw, dx) = (sw.x(x), sw.x(w));
-                *sw.g(w) += g * dw;
-                *sw.g(x) += g * dx;
+                sw.add(w, g * dw);
+                sw.add(x, g * dx);
             }
             let bias = sw.operand(bias[0]);
-            *sw.g(bias) += g;
+            sw.add(bias, g);
         }
         // The same rule over two runs of nodes, which forward made either
         // identical or disjoint. Operands are reached first, then each
@@ -584,7 +579,7 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
             }
             let bias = sw.operand(bias);
             sw.weighted_sum_run(w, x, n, g);
-            *sw.g(bias) += g;
+            sw.add(bias, g);
         }
         // y = act(sum_i w_i * x_i + bias), a neuron: the activation's rule
         // then the weighted sum's, with the same bits as the two nodes.
