@@ -174,18 +174,23 @@ impl Drop for Reentry {
     }
 }
 
-/// `v.push(x)` where the caller has made room: a panic, never a call to
-/// the allocator, if it has not (see [`Tape::reserve_node`]).
+/// `v.push(x)` without `Vec::push`'s capacity check and its call to the
+/// allocator (see [`Tape::push_with`]).
+///
+/// # Safety
+///
+/// `v.len() < v.capacity()`.
 #[inline(always)]
 #[allow(unsafe_code)]
-fn push_within_capacity<T>(v: &mut Vec<T>, x: T) {
+unsafe fn push_within_capacity<T>(v: &mut Vec<T>, x: T) {
     let len = v.len();
-    assert!(
+    debug_assert!(
         len < v.capacity(),
         "micrograd bug: tape column not reserved"
     );
-    // SAFETY: `len < capacity`, so slot `len` is allocated; writing it and
-    // then counting it is what `Vec::push` does after its capacity check.
+    // SAFETY: `len < capacity` (the caller's promise), so slot `len` is
+    // allocated; writing it and then counting it is what `Vec::push` does
+    // after its capacity check.
     unsafe {
         v.as_mut_ptr().add(len).write(x);
         v.set_len(len + 1);
@@ -341,39 +346,7 @@ impl Tape {
     /// Appends a node and returns its handle.
     #[inline(always)]
     pub(crate) fn push(&mut self, data: f64, code: Code, a: u32, b: u32) -> Value {
-        self.reserve_node();
-        self.push_reserved(data, code, a, b)
-    }
-
-    /// Makes room for one more node, so that [`Tape::push_reserved`]
-    /// cannot call the allocator: an op reserves before it computes its
-    /// value, and the value then goes straight from a register to the tape.
-    /// With `Vec::push` instead, the possible call after the computation
-    /// made the compiler spill every op's value to the stack and read it
-    /// back, a store-to-load delay on the chain of dependent ops
-    /// (building the `mul_add` chain: 7.0 ns per node before, 4.2 after).
-    #[inline(always)]
-    fn reserve_node(&mut self) {
-        if self.data.len() == self.data.capacity() || self.recs.len() == self.recs.capacity() {
-            self.grow();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        self.data.reserve(1);
-        self.recs.reserve(1);
-    }
-
-    /// Appends a node after [`Tape::reserve_node`].
-    #[inline(always)]
-    fn push_reserved(&mut self, data: f64, code: Code, a: u32, b: u32) -> Value {
-        let idx = self.len();
-        let idx32 = u32::try_from(idx).unwrap_or_else(|_| tape_full());
-        push_within_capacity(&mut self.data, data);
-        push_within_capacity(&mut self.recs, Rec { a, b, code });
-        Value::from_parts(idx32, self.top_epoch)
+        self.push_with(code, a, b, |_| data)
     }
 
     /// Records unary op `code` on node `i`, which the caller has already
@@ -381,18 +354,57 @@ impl Tape {
     /// exponent bits, 0 for the other ops.
     #[inline(always)]
     pub(crate) fn push_unary_live(&mut self, code: Code, i: u32, n: u32) -> Value {
-        self.reserve_node();
-        let y = crate::op::forward_unary(code, self.data[i as usize], n as i32);
-        self.push_reserved(y, code, i, n)
+        self.push_with(code, i, n, |data| {
+            crate::op::forward_unary(code, data[i as usize], n as i32)
+        })
     }
 
     /// Records binary op `code` on nodes `i` and `j`, which the caller has
     /// already checked live (or pushed in this same borrow).
     #[inline(always)]
     pub(crate) fn push_binary_live(&mut self, code: Code, i: u32, j: u32) -> Value {
-        self.reserve_node();
-        let (a, b) = (self.data[i as usize], self.data[j as usize]);
-        self.push_reserved(crate::op::forward_binary(code, a, b), code, i, j)
+        self.push_with(code, i, j, |data| {
+            crate::op::forward_binary(code, data[i as usize], data[j as usize])
+        })
+    }
+
+    /// Appends a node whose value `value` computes from the values so far.
+    ///
+    /// Room for the node is made first, so that nothing after `value`
+    /// can call the allocator and its result goes straight from a register
+    /// to the tape. With `Vec::push`, the possible call after computing it
+    /// made the compiler spill every op's value to the stack and read it
+    /// back: a store-to-load delay on every chain of dependent ops
+    /// (building the `mul_add` chain: 7.0 ns per node with it, 4.2 without).
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn push_with(
+        &mut self,
+        code: Code,
+        a: u32,
+        b: u32,
+        value: impl FnOnce(&[f64]) -> f64,
+    ) -> Value {
+        if self.data.len() == self.data.capacity() || self.recs.len() == self.recs.capacity() {
+            self.grow();
+        }
+        let y = value(&self.data);
+        let idx = self.len();
+        let idx32 = u32::try_from(idx).unwrap_or_else(|_| tape_full());
+        // SAFETY: both columns have room for one more (just checked), and
+        // `value`, with only a shared borrow of the values, pushed nothing.
+        unsafe {
+            push_within_capacity(&mut self.data, y);
+            push_within_capacity(&mut self.recs, Rec { a, b, code });
+        }
+        Value::from_parts(idx32, self.top_epoch)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.data.reserve(1);
+        self.recs.reserve(1);
     }
 
     /// Zeroes the gradients of `vs` in this one borrow, each handle still
