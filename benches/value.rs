@@ -6,7 +6,8 @@
 //! 1,000,002-node graphs: `tanh` is y_k = tanh(y_{k-1} w + x) (libm's tanh
 //! alone costs about as much per node as the engine, so `f64_forward`
 //! times the plain-f64 forward of the same chain), `mul_add` is
-//! y_k = y_{k-1} w + x (engine cost only).
+//! y_k = y_{k-1} w + x (engine cost only). `chain_20k`: the same mul/add
+//! chain small enough to stay in the core's cache.
 //!
 //! Run: `cargo bench --bench value -- --warm-up-time 1 --measurement-time 3`
 
@@ -92,5 +93,16 @@ fn chain_1m(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, expr30, chain_1m);
+/// The mul/add chain again at 20,003 nodes, whose 640 kB of tape stay in
+/// the core's own cache: the engine's cost per node apart from the memory
+/// traffic of a tape as large as the shared L3 (32 MB at 1M nodes).
+fn chain_20k(c: &mut Criterion) {
+    let steps = 10_000;
+    let mut g = c.benchmark_group("chain_20k");
+    g.throughput(Throughput::Elements(3 + 2 * steps as u64));
+    g.bench_function("mul_add", |bn| bn.iter(|| mul_add_chain(steps, true)));
+    g.finish();
+}
+
+criterion_group!(benches, expr30, chain_1m, chain_20k);
 criterion_main!(benches);
