@@ -399,6 +399,51 @@ fn a_layer_input_reached_through_another_node_gets_both_shares() {
     }
 }
 
+#[test]
+fn a_layer_made_over_freed_slots_gets_only_its_own_gradients() {
+    // The layer is recorded in slots where freed nodes left gradients;
+    // its first gradients must start from 0, and its unreached outputs
+    // must show 0. loss = y_0 + y_2, y_j = tanh(w_j . x + b_j):
+    // d/dw_jk = (1 - y_j^2) x_k and d/db_j = 1 - y_j^2 for j = 0, 2, and 0
+    // for j = 1, 3. With `gap` unrelated nodes before the loss, the sweep
+    // reaches the neurons in its sparse phase.
+    let x = [0.5, -0.3, 0.8];
+    for gap in [0, 1_000] {
+        scope(|| {
+            scope(|| {
+                let vs: Vec<Value> = (0..500).map(|k| Value::new(f64::from(k))).collect();
+                vs.iter().sum::<Value>().backward();
+            });
+            let init = Init::seeded(7).with_bias(BiasInit::Uniform);
+            let layer = Layer::new(3, 4, Activation::Tanh, init);
+            let xs: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+            let ys = layer.forward(&xs);
+            for _ in 0..gap {
+                Value::new(0.0);
+            }
+            (ys[0] + ys[2]).backward();
+            let params = layer.parameters();
+            for (j, row) in params.chunks(4).enumerate() {
+                let reached = j % 2 == 0;
+                assert_eq!(ys[j].grad(), if reached { 1.0 } else { 0.0 }, "gap {gap}");
+                let dz = if reached {
+                    1.0 - ys[j].data() * ys[j].data()
+                } else {
+                    0.0
+                };
+                let want = [dz * x[0], dz * x[1], dz * x[2], dz];
+                for (p, w) in row.iter().zip(want) {
+                    assert!(
+                        (p.grad() - w).abs() < 1e-15,
+                        "gap {gap}: {} vs {w}",
+                        p.grad()
+                    );
+                }
+            }
+        });
+    }
+}
+
 /// Leaves holding `x`, consecutive on the tape or, if `scattered`, each
 /// after an unrelated leaf, so that they are not a run.
 fn leaves(x: &[f64], scattered: bool) -> Vec<Value> {

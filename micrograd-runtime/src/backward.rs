@@ -43,6 +43,10 @@ pub(crate) struct Sweep<'t, const SPARSE: bool> {
     side: &'t [u32],
     stamp: u32,
     pending: usize,
+    /// Nodes from here up were recorded since the latest gradient write
+    /// ([`Tape::grad_len`]): their gradient is 0, and their slots hold
+    /// whatever freed nodes left there until this call writes them.
+    held: usize,
     // Buffers borrowed from the tape rather than owned, so that passing
     // them to the cold path copies a pointer and the sweep's own fields
     // can stay in registers.
@@ -116,7 +120,12 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             self.pending += 1;
             // SAFETY: as above.
             let g = unsafe { self.grad.get_unchecked_mut(i) };
-            if *g != 0.0 || SPARSE {
+            if i >= self.held {
+                *g = 0.0;
+                if SPARSE {
+                    self.heap.push(c);
+                }
+            } else if *g != 0.0 || SPARSE {
                 let heap = SPARSE.then_some(&mut *self.heap);
                 first_sight_rare(self.stash, heap, g, c);
             }
@@ -181,6 +190,29 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
         } else {
             self.add(a, va);
             self.add(b, vb);
+        }
+    }
+
+    /// Node `i`, which this call did not reach and will not: its gradient
+    /// slot gets the 0 it stands for, if a freed node left something else.
+    #[inline(always)]
+    pub(crate) fn not_reached(&mut self, i: usize) {
+        if i >= self.held {
+            self.grad[i] = 0.0;
+        }
+    }
+
+    /// Marks the parameters in `params` recorded since the latest gradient
+    /// write, so that their slots are zeroed before they take their share
+    /// (see [`update_rows`]); parameters older than that hold a gradient
+    /// already. Almost always none: a model's parameters are recorded
+    /// before its first `backward`.
+    #[inline(always)]
+    fn reach_new_parameters(&mut self, params: Range<usize>) {
+        if params.end > self.held {
+            for p in params.start.max(self.held)..params.end {
+                self.operand(p as u32);
+            }
         }
     }
 
@@ -260,6 +292,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
                 }
                 adjoint(self.data[node], self.grad[node])
             } else {
+                self.not_reached(node);
                 0.0
             };
             any |= g != 0.0;
@@ -269,6 +302,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             self.last.0 = usize::MAX;
             self.reach_run(x, n);
             let params = row0..row0 + (r as usize + 1) * (n + 1);
+            self.reach_new_parameters(params.clone());
             update_rows(self.grad, self.data, params, x, n, self.row_adjoints);
         }
         first
@@ -279,6 +313,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     #[inline(always)]
     pub(crate) fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
         self.last.0 = usize::MAX;
+        self.reach_new_parameters(row..row + n + 1);
         update_rows(self.grad, self.data, row..row + n + 1, x, n, &[g]);
     }
 }
@@ -291,7 +326,9 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 /// reached: a leaf passes nothing on, and its gradient takes this call's
 /// share directly. Added before or after another node reaches it and
 /// stashes what it held, the total is the same. Skipping the marks skips
-/// a pass over every parameter.
+/// a pass over every parameter. The exception, parameters recorded since
+/// the latest gradient write, whose slots must be zeroed first, are
+/// marked by the caller ([`Sweep::reach_new_parameters`]).
 #[inline(always)]
 fn update_rows(
     grad: &mut [f64],
@@ -340,6 +377,13 @@ fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f6
             }
             gb[0] += g;
         }
+    }
+}
+
+/// Writes 0 to `grad[range]`; nothing if the range is empty.
+fn zero(grad: &mut [f64], range: Range<usize>) {
+    if range.start < range.end {
+        grad[range].fill(0.0);
     }
 }
 
@@ -400,7 +444,10 @@ impl Tape {
     /// graph first.
     pub(crate) fn backward(&mut self, out: usize) {
         let stamp = self.fresh_stamp();
-        self.grads();
+        let held = self.grad_len;
+        if self.grad.len() < self.len() {
+            self.grad.resize(self.len(), 0.0);
+        }
         let Tape {
             data,
             recs,
@@ -425,6 +472,7 @@ impl Tape {
             side,
             stamp,
             pending: 0,
+            held,
             stash,
             heap,
             row_adjoints,
@@ -439,24 +487,33 @@ impl Tape {
         let mut i = out;
         // `sw` is only ever borrowed by inlined code or moved, never lent
         // to a call, so its fields can live in registers.
-        *last_work = loop {
+        let (work, written_from) = loop {
             if sw.stamps[i] == stamp {
                 i = op::propagate(&mut sw, i);
                 sw.pending -= 1;
                 if sw.pending == 0 {
                     sw.restore_stash();
-                    break out - i + 1;
+                    break (out - i + 1, i);
                 }
                 thin -= DENSE as isize;
             } else {
+                sw.not_reached(i);
                 thin += 1;
                 if thin > SLACK as isize {
-                    break out - i + 1 + sw.finish_sparse(i);
+                    // The sparse phase wrote every new slot below `i`.
+                    break (out - i + 1 + sw.finish_sparse(i), 0);
                 }
             }
             // pending > 0 means a marked node below i is still waiting.
             i -= 1;
         };
+        *last_work = work;
+        // The sweep wrote every slot from `written_from` to `out`; the new
+        // nodes outside that range were not in the graph, and get their 0.
+        let new = held..self.len();
+        zero(&mut self.grad, new.start..written_from.max(new.start));
+        zero(&mut self.grad, (out + 1).max(new.start)..new.end);
+        self.grad_len = self.len();
     }
 }
 
@@ -504,6 +561,7 @@ impl Sweep<'_, false> {
             side: self.side,
             stamp: self.stamp,
             pending: 0,
+            held: self.held,
             stash: self.stash,
             heap: self.heap,
             row_adjoints: self.row_adjoints,
@@ -512,6 +570,14 @@ impl Sweep<'_, false> {
         while let Some(j) = sw.heap.pop() {
             op::propagate(&mut sw, j as usize);
             work += 1;
+        }
+        // Below `i`, the slots of nodes this call did not reach are spread
+        // among those it did. Only new nodes' slots need a look, as many
+        // as a fill of the new nodes' gradients would write anyway.
+        for j in sw.held..i {
+            if sw.stamps[j] != sw.stamp {
+                sw.grad[j] = 0.0;
+            }
         }
         sw.restore_stash();
         work

@@ -45,11 +45,16 @@ pub(crate) struct Tape {
     pub(crate) data: Vec<f64>,
     /// Ops and operands, one per node; its length is the tape's.
     pub(crate) recs: Vec<Rec>,
-    /// Gradients. Shorter than the tape when nodes were recorded since
-    /// a gradient was last written: theirs are 0. Extended by whatever
-    /// writes one ([`Tape::grads`]), so recording a node does not touch it;
-    /// read it through [`Tape::grad`].
+    /// Gradients, valid below [`Tape::grad_len`]; read them through
+    /// [`Tape::grad`]. Recording a node does not touch this column, and
+    /// closing a scope does not shrink it: the slots of freed nodes keep
+    /// what they held until a `backward` writes them, so that `backward`
+    /// need not first fill a new graph's slots with zeros (one more pass
+    /// over memory, a tenth of the time of a 1M-node chain).
     pub(crate) grad: Vec<f64>,
+    /// Nodes from here up were recorded since the latest gradient write:
+    /// their gradient is 0, whatever their slot in [`Tape::grad`] holds.
+    pub(crate) grad_len: usize,
     /// Per node, the latest `backward` (or graph walk) that reached it.
     /// Kept apart from the nodes so that checking whether a run of nodes
     /// is all marked reads one contiguous, vectorizable run of `u32`s.
@@ -219,6 +224,7 @@ impl Tape {
             data: Vec::new(),
             recs: Vec::new(),
             grad: Vec::new(),
+            grad_len: 0,
             stamps: Vec::new(),
             side: Vec::new(),
             segments: Vec::new(),
@@ -329,18 +335,7 @@ impl Tape {
     /// The gradient of node `i`.
     #[inline]
     pub(crate) fn grad(&self, i: usize) -> f64 {
-        self.grad.get(i).copied().unwrap_or(0.0)
-    }
-
-    /// Every node's gradient, for writing: extends the stored gradients
-    /// with the zeros of nodes recorded since the last write.
-    #[inline]
-    pub(crate) fn grads(&mut self) -> &mut [f64] {
-        let len = self.len();
-        if self.grad.len() < len {
-            self.grad.resize(len, 0.0);
-        }
-        &mut self.grad
+        if i < self.grad_len { self.grad[i] } else { 0.0 }
     }
 
     /// Appends a node and returns its handle.
@@ -413,8 +408,8 @@ impl Tape {
     pub(crate) fn zero_grads(&mut self, vs: &[Value]) {
         for &v in vs {
             let i = self.index(v);
-            if let Some(g) = self.grad.get_mut(i) {
-                *g = 0.0;
+            if i < self.grad_len {
+                self.grad[i] = 0.0;
             }
         }
     }
@@ -471,7 +466,7 @@ impl Tape {
         let start = seg.start as usize;
         self.data.truncate(start);
         self.recs.truncate(start);
-        self.grad.truncate(start);
+        self.grad_len = self.grad_len.min(start);
         self.side.truncate(seg.side_start as usize);
         if !self.labels.is_empty() {
             drop(self.labels.split_off(&seg.start));
