@@ -6,8 +6,10 @@
 //! 1,000,002-node graphs: `tanh` is y_k = tanh(y_{k-1} w + x) (libm's tanh
 //! alone costs about as much per node as the engine, so `f64_forward`
 //! times the plain-f64 forward of the same chain), `mul_add` is
-//! y_k = y_{k-1} w + x (engine cost only). `chain_20k`: the same mul/add
-//! chain small enough to stay in the core's cache.
+//! y_k = y_{k-1} w + x (engine cost only), and `plain_vecs` the same chain
+//! on two local vectors with none of the engine's checks (the floor for
+//! a tape of this layout). `chain_20k`: the mul/add chain small enough to
+//! stay in the core's cache.
 //!
 //! Run: `cargo bench --bench value -- --warm-up-time 1 --measurement-time 3`
 
@@ -90,7 +92,65 @@ fn chain_1m(c: &mut Criterion) {
     g.bench_function("mul_add_build_only", |bn| {
         bn.iter(|| mul_add_chain(steps, false))
     });
+    let mut plain = Plain::default();
+    let (v, p) = (mul_add_chain(steps, true), plain_chain(steps, &mut plain));
+    assert_eq!(v, p, "the plain chain computes the same gradient");
+    g.bench_function("plain_vecs", |bn| {
+        bn.iter(|| plain_chain(steps, &mut plain))
+    });
     g.finish();
+}
+
+/// Buffers of [`plain_chain`], reused across calls as the tape's are.
+#[derive(Default)]
+struct Plain {
+    data: Vec<f64>,
+    recs: Vec<(u32, u32, bool)>,
+    grad: Vec<f64>,
+}
+
+/// The floor for a tape of this layout: the mul/add chain recorded into
+/// two vectors (values; op and operands) and differentiated in reverse
+/// into a zero-filled third, the adjoint kept in a register, with no
+/// liveness checks, no marks and no scopes. Returns dy/dy_0, like
+/// `mul_add_chain`.
+fn plain_chain(steps: usize, p: &mut Plain) -> f64 {
+    let Plain { data, recs, grad } = p;
+    data.clear();
+    recs.clear();
+    for v in [0.999, 0.1, 0.5] {
+        data.push(black_box(v));
+        recs.push((0, 0, false));
+    }
+    let mut y = 2;
+    for _ in 0..steps {
+        for (x, is_mul) in [(0, true), (1, false)] {
+            let v = if is_mul {
+                data[y] * data[x]
+            } else {
+                data[y] + data[x]
+            };
+            recs.push((y as u32, x as u32, is_mul));
+            data.push(v);
+            y = data.len() - 1;
+        }
+    }
+    grad.clear();
+    grad.resize(data.len(), 0.0);
+    let mut g = 1.0;
+    for i in (3..data.len()).rev() {
+        let (a, b, is_mul) = recs[i];
+        let (a, b) = (a as usize, b as usize);
+        let (da, db) = if is_mul {
+            (g * data[b], g * data[a])
+        } else {
+            (g, g)
+        };
+        grad[b] += db;
+        g = grad[a] + da;
+        grad[a] = g;
+    }
+    grad[2]
 }
 
 /// The mul/add chain again at 20,003 nodes, whose 640 kB of tape stay in
@@ -101,6 +161,10 @@ fn chain_20k(c: &mut Criterion) {
     let mut g = c.benchmark_group("chain_20k");
     g.throughput(Throughput::Elements(3 + 2 * steps as u64));
     g.bench_function("mul_add", |bn| bn.iter(|| mul_add_chain(steps, true)));
+    let mut plain = Plain::default();
+    g.bench_function("plain_vecs", |bn| {
+        bn.iter(|| plain_chain(steps, &mut plain))
+    });
     g.finish();
 }
 
