@@ -20,7 +20,7 @@ cargo bench --bench value "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== training step (issue 4)"
 cargo bench --bench train "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== medians of the Value and training benches"
-bash benches/medians.sh expr30/value expr30/hand_f64 chain_1m/mul_add chain_1m/mul_add_build_only chain_20k/mul_add \
+bash benches/medians.sh expr30/value expr30/hand_f64 chain_1m/mul_add chain_1m/mul_add_build_only chain_1m/plain_vecs chain_20k/mul_add chain_20k/plain_vecs \
     chain_1m/tanh chain_1m/tanh_f64_forward train_step_moons100_2-16-16-1/value_graph \
     train_step_moons100_2-16-16-1/value_graph_unfused train_step_moons100_2-16-16-1/handwritten_f64
 
