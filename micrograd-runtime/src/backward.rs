@@ -205,8 +205,8 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// Marks the parameters in `params` recorded since the latest gradient
     /// write, so that their slots are zeroed before they take their share
     /// (see [`update_rows`]); parameters older than that hold a gradient
-    /// already. Almost always none: a model's parameters are recorded
-    /// before its first `backward`.
+    /// already. Usually none: parameters get a gradient slot of their own
+    /// at the first `backward` after they are made.
     #[inline(always)]
     fn reach_new_parameters(&mut self, params: Range<usize>) {
         if params.end > self.held {
