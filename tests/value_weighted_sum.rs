@@ -169,7 +169,7 @@ fn freed_run_panics_when_only_its_inputs_are_freed() {
 
 /// d out / d (x, w, b) for `out = k * x + (w * k + b)` with `k = 3 x`, the
 /// weighted sum recorded between `k` and `k * x`, and `gap` unrelated
-/// nodes before `out` (enough send the sweep into its sparse phase).
+/// nodes before `out` (enough to send the sweep into its sparse phase).
 fn grads_through_a_sum_and_a_product(x: f64, w: f64, b: f64, gap: usize) -> [f64; 3] {
     scope(|| {
         let (xv, wv, bv) = (Value::new(x), Value::new(w), Value::new(b));
