@@ -380,13 +380,6 @@ fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f6
     }
 }
 
-/// Writes 0 to `grad[range]`; nothing if the range is empty.
-fn zero(grad: &mut [f64], range: Range<usize>) {
-    if range.start < range.end {
-        grad[range].fill(0.0);
-    }
-}
-
 impl Tape {
     /// A stamp no node carries yet, with a stamp slot for every node.
     fn fresh_stamp(&mut self) -> u32 {
@@ -510,9 +503,11 @@ impl Tape {
         *last_work = work;
         // The sweep wrote every slot from `written_from` to `out`; the new
         // nodes outside that range were not in the graph, and get their 0.
-        let new = held..self.len();
-        zero(&mut self.grad, new.start..written_from.max(new.start));
-        zero(&mut self.grad, (out + 1).max(new.start)..new.end);
+        // Both ranges may be empty, never reversed: out < len, and
+        // `grad_len` (`held`) never exceeds the tape's length.
+        let len = self.len();
+        self.grad[held..written_from.max(held)].fill(0.0);
+        self.grad[(out + 1).max(held)..len].fill(0.0);
         self.grad_len = self.len();
     }
 }
