@@ -4,12 +4,15 @@
 //!
 //! The `compare!` and `assert_grad!` macros of the `micrograd` crate build a
 //! [`Comparison`] from one closure; this module holds everything that does
-//! not need to be generated: the finite difference, the report type
-//! [`GradCheck`], its table and its assertion.
+//! not need to be generated: the [`Flat`] view of a point of scalars and
+//! arrays, the finite difference, the report type [`GradCheck`], its table
+//! and its assertion.
 //!
 //! # How the finite-difference step is chosen
 //!
-//! For each parameter `x_i` the estimate is the central difference
+//! For each entry `x_i` of the point (every scalar parameter, and every
+//! entry of an array parameter, in [`Flat`] order) the estimate is the
+//! central difference
 //!
 //! ```text
 //! f'(x) ~ (f(x + h) - f(x - h)) / ((x + h) - (x - h)),   h = cbrt(eps) * max(1, |x|)
@@ -52,6 +55,202 @@ pub const DEFAULT_REL: f64 = 1e-12;
 /// room for moderate curvature and function values in the hundreds.
 pub const DEFAULT_FD_TOL: f64 = 1e-6;
 
+/// A point of any shape `compare!` accepts, seen as a flat list of `f64`
+/// entries: tuple components in order, arrays and `Vec`s row-major.
+///
+/// This is the order of [`GradCheck`]'s rows, of
+/// [`central_difference_flat`]'s results and of a gradient's entries.
+///
+/// ```
+/// use micrograd_runtime::check::Flat;
+/// let mut point = ([[1.0, 2.0], [3.0, 4.0]], 5.0, vec![6.0]);
+/// assert_eq!(point.flat_len(), 6);
+/// assert_eq!(point.flatten(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// *point.flat_mut(2) = -3.0;
+/// assert_eq!(point.0[1][0], -3.0);
+/// let mut names = Vec::new();
+/// point.0.names_into("w", &mut names);
+/// point.1.names_into("b", &mut names);
+/// assert_eq!(names, ["w[0][0]", "w[0][1]", "w[1][0]", "w[1][1]", "b"]);
+/// ```
+pub trait Flat {
+    /// Number of f64 entries.
+    fn flat_len(&self) -> usize;
+
+    /// Appends the entries in flat order: tuple components in order, arrays
+    /// and Vecs row-major.
+    fn flatten_into(&self, out: &mut Vec<f64>);
+
+    /// The entry at flat position `j`.
+    ///
+    /// # Panics
+    /// If `j >= self.flat_len()`, with a message naming `j` and the length.
+    fn flat_mut(&mut self, j: usize) -> &mut f64;
+
+    /// Appends one name per entry: `name` for an f64, `name[i]` for arrays
+    /// and Vecs (recursively `name[i][j]`), `name.k` for component `k` of a
+    /// tuple.
+    fn names_into(&self, name: &str, out: &mut Vec<String>);
+
+    /// The entries in flat order, as a new `Vec`.
+    fn flatten(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.flat_len());
+        self.flatten_into(&mut out);
+        out
+    }
+}
+
+/// Which component holds flat entry `j`, given the components' lengths,
+/// and `j`'s position inside it; `None` past the end.
+fn locate(lens: impl IntoIterator<Item = usize>, mut j: usize) -> Option<(usize, usize)> {
+    for (k, n) in lens.into_iter().enumerate() {
+        if j < n {
+            return Some((k, j));
+        }
+        j -= n;
+    }
+    None
+}
+
+/// The panic of [`Flat::flat_mut`]. Containers check the whole index
+/// before descending, so the message names the outermost point's length.
+#[cold]
+#[track_caller]
+fn out_of_range(j: usize, len: usize) -> ! {
+    panic!("flat index {j} is out of range for a point of {len} entries")
+}
+
+impl Flat for f64 {
+    fn flat_len(&self) -> usize {
+        1
+    }
+
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+
+    #[track_caller]
+    fn flat_mut(&mut self, j: usize) -> &mut f64 {
+        if j != 0 {
+            out_of_range(j, 1);
+        }
+        self
+    }
+
+    fn names_into(&self, name: &str, out: &mut Vec<String>) {
+        out.push(name.to_string());
+    }
+}
+
+// Arrays and Vecs share these, through their slices.
+
+fn slice_len<T: Flat>(xs: &[T]) -> usize {
+    xs.iter().map(Flat::flat_len).sum()
+}
+
+fn slice_flatten_into<T: Flat>(xs: &[T], out: &mut Vec<f64>) {
+    for x in xs {
+        x.flatten_into(out);
+    }
+}
+
+#[track_caller]
+fn slice_flat_mut<T: Flat>(xs: &mut [T], j: usize) -> &mut f64 {
+    match locate(xs.iter().map(Flat::flat_len), j) {
+        Some((k, r)) => xs[k].flat_mut(r),
+        None => out_of_range(j, slice_len(xs)),
+    }
+}
+
+fn slice_names_into<T: Flat>(xs: &[T], name: &str, out: &mut Vec<String>) {
+    for (i, x) in xs.iter().enumerate() {
+        x.names_into(&format!("{name}[{i}]"), out);
+    }
+}
+
+impl<T: Flat, const N: usize> Flat for [T; N] {
+    fn flat_len(&self) -> usize {
+        slice_len(self)
+    }
+
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        slice_flatten_into(self, out);
+    }
+
+    #[track_caller]
+    fn flat_mut(&mut self, j: usize) -> &mut f64 {
+        slice_flat_mut(self, j)
+    }
+
+    fn names_into(&self, name: &str, out: &mut Vec<String>) {
+        slice_names_into(self, name, out);
+    }
+}
+
+impl<T: Flat> Flat for Vec<T> {
+    fn flat_len(&self) -> usize {
+        slice_len(self)
+    }
+
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        slice_flatten_into(self, out);
+    }
+
+    #[track_caller]
+    fn flat_mut(&mut self, j: usize) -> &mut f64 {
+        slice_flat_mut(self, j)
+    }
+
+    fn names_into(&self, name: &str, out: &mut Vec<String>) {
+        slice_names_into(self, name, out);
+    }
+}
+
+/// `Flat` for a tuple of the given components (type parameter, index).
+macro_rules! flat_tuple {
+    ($(($T:ident, $k:tt)),+) => {
+        impl<$($T: Flat),+> Flat for ($($T,)+) {
+            fn flat_len(&self) -> usize {
+                0 $(+ self.$k.flat_len())+
+            }
+
+            fn flatten_into(&self, out: &mut Vec<f64>) {
+                $(self.$k.flatten_into(out);)+
+            }
+
+            #[track_caller]
+            fn flat_mut(&mut self, j: usize) -> &mut f64 {
+                match locate([$(self.$k.flat_len()),+], j) {
+                    $(Some(($k, r)) => self.$k.flat_mut(r),)+
+                    _ => out_of_range(j, self.flat_len()),
+                }
+            }
+
+            fn names_into(&self, name: &str, out: &mut Vec<String>) {
+                $(self.$k.names_into(&format!("{name}.{}", $k), out);)+
+            }
+        }
+    };
+}
+
+flat_tuple!((A, 0));
+flat_tuple!((A, 0), (B, 1));
+flat_tuple!((A, 0), (B, 1), (C, 2));
+flat_tuple!((A, 0), (B, 1), (C, 2), (D, 3));
+flat_tuple!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4));
+flat_tuple!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5));
+flat_tuple!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6));
+flat_tuple!(
+    (A, 0),
+    (B, 1),
+    (C, 2),
+    (D, 3),
+    (E, 4),
+    (F, 5),
+    (G, 6),
+    (H, 7)
+);
+
 /// The finite-difference step for a point coordinate `x`:
 /// `cbrt(f64::EPSILON) * max(1, |x|)` (see the [module docs](self)).
 ///
@@ -65,7 +264,7 @@ pub fn fd_step(x: f64) -> f64 {
 }
 
 /// Central finite differences of `f` at `point`, one per coordinate, with
-/// the steps used.
+/// the steps used: [`central_difference_flat`] for a point of scalars.
 ///
 /// ```
 /// use micrograd_runtime::check::central_difference;
@@ -77,16 +276,46 @@ pub fn central_difference<const N: usize>(
     f: impl Fn([f64; N]) -> f64,
     point: [f64; N],
 ) -> ([f64; N], [f64; N]) {
-    let mut grad = [0.0; N];
-    let mut steps = [0.0; N];
-    for i in 0..N {
-        let h = fd_step(point[i]);
-        let (mut plus, mut minus) = (point, point);
-        plus[i] += h;
-        minus[i] -= h;
+    let (grad, steps) = central_difference_flat(f, &point);
+    (
+        std::array::from_fn(|i| grad[i]),
+        std::array::from_fn(|i| steps[i]),
+    )
+}
+
+/// Central finite differences of `f` at a point of any [`Flat`] shape, one
+/// per flat entry (in [`Flat::flatten`] order), with the steps used.
+///
+/// Entry `j` is moved by `h = fd_step(x_j)` each way with every other
+/// entry held, and the difference is divided by the distance between the
+/// two stored values of `x_j` (see the [module docs](self)).
+///
+/// ```
+/// use micrograd_runtime::check::central_difference_flat;
+/// // f = w[0] * w[1] + b^2: df/dw[0] = w[1] = 2, df/dw[1] = w[0] = 1, df/db = 2b = 6
+/// let f = |(w, b): ([f64; 2], f64)| w[0] * w[1] + b * b;
+/// let (d, steps) = central_difference_flat(f, &([1.0, 2.0], 3.0));
+/// assert_eq!(steps.len(), 3);
+/// for (d, want) in d.iter().zip([2.0, 1.0, 6.0]) {
+///     assert!((d - want).abs() < 1e-8);
+/// }
+/// ```
+pub fn central_difference_flat<P: Flat + Clone>(
+    f: impl Fn(P) -> f64,
+    point: &P,
+) -> (Vec<f64>, Vec<f64>) {
+    let flat = point.flatten();
+    let mut grad = Vec::with_capacity(flat.len());
+    let mut steps = Vec::with_capacity(flat.len());
+    for (j, &x) in flat.iter().enumerate() {
+        let h = fd_step(x);
+        let (mut plus, mut minus) = (point.clone(), point.clone());
+        *plus.flat_mut(j) += h;
+        *minus.flat_mut(j) -= h;
         // The stored distance, which is exact, rather than 2h.
-        grad[i] = (f(plus) - f(minus)) / (plus[i] - minus[i]);
-        steps[i] = h;
+        let dist = *plus.flat_mut(j) - *minus.flat_mut(j);
+        grad.push((f(plus) - f(minus)) / dist);
+        steps.push(h);
     }
     (grad, steps)
 }
@@ -126,7 +355,8 @@ fn worst(a: &[f64], b: &[f64]) -> f64 {
 
 /// One gradient computed three ways, as built by `compare!`.
 ///
-/// It prints as an aligned table, one row per parameter: the static
+/// It prints as an aligned table, one row per flat entry of the point
+/// (a scalar parameter, or one entry of an array parameter, `w[1][0]`): the static
 /// (`grad!`) gradient, the dynamic (`Value`) gradient, the central finite
 /// difference, and the disagreements of static with dynamic and with the
 /// finite difference (see [`disagreement`]), then the largest of each.
@@ -154,9 +384,10 @@ fn worst(a: &[f64], b: &[f64]) -> f64 {
 pub struct GradCheck {
     /// The closure as written.
     pub source: String,
-    /// Parameter names, in order.
+    /// One name per flat entry of the point, in [`Flat`] order: `x`,
+    /// `w[1][0]`.
     pub params: Vec<String>,
-    /// Where the gradient was taken.
+    /// Where the gradient was taken, flattened in the same order.
     pub point: Vec<f64>,
     /// The function's value from the static code.
     pub value: f64,
@@ -168,7 +399,7 @@ pub struct GradCheck {
     pub dynamic_grad: Vec<f64>,
     /// The central finite difference of the forward-only code.
     pub finite_diff: Vec<f64>,
-    /// The step `h` used for each parameter (see [`fd_step`]).
+    /// The step `h` used for each entry (see [`fd_step`]).
     pub steps: Vec<f64>,
 }
 
@@ -317,10 +548,14 @@ impl fmt::Display for GradCheck {
 /// The three engines of one closure, built by `compare!` without a point,
 /// so each can be called (and timed) on its own.
 ///
-/// All three take the point as an array: `static_grad` wraps the `grad!`
-/// closure, `dynamic_grad` builds the same expression on `Value`s inside a
+/// All three take the point `P`: `[f64; N]` when every parameter is a
+/// scalar, otherwise a tuple of the parameters' values (arrays as arrays,
+/// slices as `Vec<f64>`). `static_grad` wraps the `grad!` closure,
+/// `dynamic_grad` builds the same program on `Value`s inside a
 /// [`scope`](crate::scope) and runs `backward`, and `value_fn` is the
-/// forward pass alone, in plain `f64`, for the finite difference.
+/// forward pass alone, in plain `f64`, for the finite difference. Both
+/// gradients have the point's [`Flat`] entries in the same order, and
+/// `names` names them.
 ///
 /// ```
 /// use micrograd_runtime::check::Comparison;
@@ -328,7 +563,7 @@ impl fmt::Display for GradCheck {
 /// // Written by hand here; `compare!(|x| x * x)` generates the same shape.
 /// let square = Comparison {
 ///     source: "|x| x * x",
-///     params: ["x"],
+///     names: |_| vec!["x".into()],
 ///     static_grad: |[x]: [f64; 1]| (x * x, [2.0 * x]),
 ///     dynamic_grad: |[x]: [f64; 1]| {
 ///         scope(|| {
@@ -345,12 +580,47 @@ impl fmt::Display for GradCheck {
 /// assert_eq!(report.dynamic_grad, [6.0]);
 /// report.assert_agree(0.0, 1e-9);
 /// ```
-#[derive(Clone, Copy)]
-pub struct Comparison<const N: usize, S, D, V> {
+///
+/// A point with an array parameter, `|w: [f64; 2], b| w[0] * w[1] + b`:
+///
+/// ```
+/// use micrograd_runtime::check::{Comparison, Flat};
+/// use micrograd_runtime::{scope, Value};
+/// type Point = ([f64; 2], f64);
+/// let engines = Comparison {
+///     source: "|w: [f64; 2], b| w[0] * w[1] + b",
+///     // The macro names each parameter's entries after the parameter.
+///     names: |(w, b): &Point| {
+///         let mut names = Vec::new();
+///         w.names_into("w", &mut names);
+///         b.names_into("b", &mut names);
+///         names
+///     },
+///     // d/dw[0] = w[1], d/dw[1] = w[0], d/db = 1
+///     static_grad: |(w, b): Point| (w[0] * w[1] + b, ([w[1], w[0]], 1.0)),
+///     dynamic_grad: |(w, b): Point| {
+///         scope(|| {
+///             let (w0, w1, b) = (Value::new(w[0]), Value::new(w[1]), Value::new(b));
+///             let y = w0 * w1 + b;
+///             y.backward();
+///             (y.data(), ([w0.grad(), w1.grad()], b.grad()))
+///         })
+///     },
+///     value_fn: |(w, b): Point| w[0] * w[1] + b,
+/// };
+/// let report = engines.check(([1.0, 2.0], 3.0));
+/// assert_eq!(report.params, ["w[0]", "w[1]", "b"]);
+/// assert_eq!(report.point, [1.0, 2.0, 3.0]);
+/// assert_eq!(report.static_grad, [2.0, 1.0, 1.0]);
+/// report.assert_agree(0.0, 1e-9);
+/// assert!(report.to_string().contains("w[1]"));
+/// ```
+pub struct Comparison<P, S, D, V> {
     /// The closure as written.
     pub source: &'static str,
-    /// Parameter names, in order.
-    pub params: [&'static str; N],
+    /// One name per flat entry of a point (a slice's length is known only
+    /// from the point).
+    pub names: fn(&P) -> Vec<String>,
     /// `grad!`'s generated code: value and gradient.
     pub static_grad: S,
     /// The `Value` graph: build, `backward`, read the gradients.
@@ -359,36 +629,74 @@ pub struct Comparison<const N: usize, S, D, V> {
     pub value_fn: V,
 }
 
-impl<const N: usize, S, D, V> Comparison<N, S, D, V>
-where
-    S: Fn([f64; N]) -> (f64, [f64; N]),
-    D: Fn([f64; N]) -> (f64, [f64; N]),
-    V: Fn([f64; N]) -> f64,
-{
-    /// Runs the three engines at `point` and reports.
-    pub fn check(&self, point: [f64; N]) -> GradCheck {
-        let (value, static_grad) = (self.static_grad)(point);
-        let (dynamic_value, dynamic_grad) = (self.dynamic_grad)(point);
-        let (finite_diff, steps) = central_difference(&self.value_fn, point);
-        GradCheck {
-            source: self.source.to_string(),
-            params: self.params.iter().map(|p| p.to_string()).collect(),
-            point: point.to_vec(),
-            value,
-            dynamic_value,
-            static_grad: static_grad.to_vec(),
-            dynamic_grad: dynamic_grad.to_vec(),
-            finite_diff: finite_diff.to_vec(),
-            steps: steps.to_vec(),
+// By hand rather than derived: a derive would also require `P: Clone`
+// (`P: Copy`), though only `fn(&P)` is stored, and a point holding a `Vec`
+// would then make the whole `Comparison` non-`Copy`.
+impl<P, S: Clone, D: Clone, V: Clone> Clone for Comparison<P, S, D, V> {
+    fn clone(&self) -> Self {
+        Comparison {
+            source: self.source,
+            names: self.names,
+            static_grad: self.static_grad.clone(),
+            dynamic_grad: self.dynamic_grad.clone(),
+            value_fn: self.value_fn.clone(),
         }
     }
 }
 
-impl<const N: usize, S, D, V> fmt::Debug for Comparison<N, S, D, V> {
+impl<P, S: Copy, D: Copy, V: Copy> Copy for Comparison<P, S, D, V> {}
+
+impl<P, G, S, D, V> Comparison<P, S, D, V>
+where
+    P: Flat + Clone,
+    G: Flat,
+    S: Fn(P) -> (f64, G),
+    D: Fn(P) -> (f64, G),
+    V: Fn(P) -> f64,
+{
+    /// Runs the three engines at `point` and reports, one row per flat
+    /// entry of the point.
+    ///
+    /// # Panics
+    /// If a gradient or `names` does not have one entry per flat entry of
+    /// the point: the engines were not built for this point's shape.
+    pub fn check(&self, point: P) -> GradCheck {
+        let (value, static_grad) = (self.static_grad)(point.clone());
+        let (dynamic_value, dynamic_grad) = (self.dynamic_grad)(point.clone());
+        let (finite_diff, steps) = central_difference_flat(&self.value_fn, &point);
+        let (static_grad, dynamic_grad) = (static_grad.flatten(), dynamic_grad.flatten());
+        let params = (self.names)(&point);
+        let n = finite_diff.len();
+        // `worst` zips, so a short gradient would otherwise pass unseen.
+        for (what, len) in [
+            ("names", params.len()),
+            ("static gradient", static_grad.len()),
+            ("dynamic gradient", dynamic_grad.len()),
+        ] {
+            assert_eq!(
+                len, n,
+                "{}: {what} has {len} entries for a point of {n}",
+                self.source
+            );
+        }
+        GradCheck {
+            source: self.source.to_string(),
+            params,
+            point: point.flatten(),
+            value,
+            dynamic_value,
+            static_grad,
+            dynamic_grad,
+            finite_diff,
+            steps,
+        }
+    }
+}
+
+impl<P, S, D, V> fmt::Debug for Comparison<P, S, D, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Comparison")
             .field("source", &self.source)
-            .field("params", &self.params)
             .finish_non_exhaustive()
     }
 }

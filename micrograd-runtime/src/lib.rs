@@ -43,4 +43,4 @@ pub mod optim;
 // Static vs dynamic: the report of `compare!` and the finite differences
 // it checks both engines against.
 pub mod check;
-pub use check::{Comparison, GradCheck};
+pub use check::{Comparison, Flat, GradCheck};

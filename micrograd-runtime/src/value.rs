@@ -343,6 +343,117 @@ impl Value {
         self.binary::<{ Code::Powf as u8 }>(e)
     }
 
+    /// `max(a, b)` as a selection: returns the handle of the operand that
+    /// `f64::max` returns, so the gradient goes wholly to it. No node is
+    /// recorded (and `op()` of the result is the chosen operand's op).
+    ///
+    /// The rule, the same comparison `grad!` makes: `b` if `a < b` or `a`
+    /// is NaN, otherwise `a`. So `da = 1, db = 0` where `a > b`, the
+    /// reverse where `a < b`, and at a tie `a == b` the receiver `a` takes
+    /// it all. Clad's pullback of `std::max` and TensorFlow's `maximum` also
+    /// give ties to the first operand (PyTorch's `maximum` splits them
+    /// evenly); we follow the first. A NaN operand is passed over, as
+    /// `f64::max` does, unless both are NaN (then `b`).
+    ///
+    /// `x.max(0.0)` is relu away from 0, but at `x = 0` it gives `x` the
+    /// gradient 1, where [`relu`](Value::relu) gives 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let (a, b) = (Value::new(1.0), Value::new(3.0));
+    /// let y = a.max(b) * 2.0;
+    /// y.backward(); // y = 2 max(a, b) = 2b here: dy/da = 0, dy/db = 2
+    /// assert_eq!((y.data(), a.grad(), b.grad()), (6.0, 0.0, 2.0));
+    /// let tie = Value::new(2.0);
+    /// tie.max(2.0).backward(); // a tie goes to the receiver
+    /// assert_eq!(tie.grad(), 1.0);
+    /// ```
+    #[inline]
+    pub fn max(self, other: impl Into<Value>) -> Value {
+        let other = other.into();
+        let (a, b) = self.data_pair(other);
+        if a < b || a.is_nan() { other } else { self }
+    }
+
+    /// `min(a, b)` as a selection: returns the handle of the operand that
+    /// `f64::min` returns, so the gradient goes wholly to it. No node is
+    /// recorded.
+    ///
+    /// The rule, the same comparison `grad!` makes: `b` if `a > b` or `a`
+    /// is NaN, otherwise `a`. So `da = 1, db = 0` where `a < b`, the
+    /// reverse where `a > b`, and at a tie the receiver `a` takes it all,
+    /// as for [`max`](Value::max) (Clad's and TensorFlow's convention;
+    /// PyTorch's `minimum` splits ties evenly). A NaN operand is passed
+    /// over unless both are NaN.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(5.0);
+    /// let y = x.min(4.0) * x; // x > 4: y = 4x, dy/dx = 4
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (20.0, 4.0));
+    /// ```
+    #[inline]
+    pub fn min(self, other: impl Into<Value>) -> Value {
+        let other = other.into();
+        let (a, b) = self.data_pair(other);
+        if a > b || a.is_nan() { other } else { self }
+    }
+
+    /// `x` restricted to `[lo, hi]` as a selection: returns the handle of
+    /// `lo` where `x < lo`, of `hi` where `x > hi`, and of `x` otherwise,
+    /// so the gradient goes wholly to the one returned. No node is
+    /// recorded.
+    ///
+    /// `x` keeps the gradient on the closed interval `lo <= x <= hi`
+    /// (`dx = 1` there, 0 outside), as with PyTorch's `clamp`: at a bound
+    /// the tie goes to `x`, as ties go to the receiver in
+    /// [`max`](Value::max). A NaN `x` stays `x`, as with `f64::clamp`.
+    ///
+    /// # Panics
+    /// Like `f64::clamp`, if `lo > hi` or either bound is NaN; the message
+    /// names both bounds.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let (x, lo) = (Value::new(-2.0), Value::new(-1.0));
+    /// let y = x.clamp(lo, 1.0);
+    /// y.backward(); // x < lo: y = lo, dy/dlo = 1, dy/dx = 0
+    /// assert_eq!((y.data(), x.grad(), lo.grad()), (-1.0, 0.0, 1.0));
+    /// let at_bound = Value::new(1.0);
+    /// at_bound.clamp(-1.0, 1.0).backward(); // the closed interval: x keeps it
+    /// assert_eq!(at_bound.grad(), 1.0);
+    /// ```
+    ///
+    /// ```should_panic
+    /// use micrograd_runtime::Value;
+    /// Value::new(0.0).clamp(1.0, -1.0); // panics: lo > hi
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn clamp(self, lo: impl Into<Value>, hi: impl Into<Value>) -> Value {
+        let (lo, hi) = (lo.into(), hi.into());
+        let (l, h) = lo.data_pair(hi);
+        assert!(
+            l <= h,
+            "clamp needs lo <= hi and neither NaN, got lo = {l:?}, hi = {h:?}"
+        );
+        let x = self.data();
+        if x < l {
+            lo
+        } else if x > h {
+            hi
+        } else {
+            self
+        }
+    }
+
+    /// Both values' data with one tape access (each handle checked).
+    #[inline]
+    fn data_pair(self, other: Value) -> (f64, f64) {
+        tape::with(|t| (t.data[t.index(self)], t.data[t.index(other)]))
+    }
+
     /// `sum_i weights[i] * inputs[i] + bias` as a single node.
     ///
     /// A neuron written with `*` and `+` records `2n` nodes and walks them
