@@ -9,6 +9,8 @@ mod codegen;
 mod diff;
 mod dot;
 mod expand;
+#[cfg(test)]
+mod fuzz_tests;
 mod ir;
 mod lower;
 mod parse;
