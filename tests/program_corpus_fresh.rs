@@ -1,9 +1,18 @@
 //! The generated program corpus `tests/program_corpus_*.rs` is what its
 //! checked-in generator `tests/corpus/programs.rs` produces today, and
-//! covers every construct of the `grad!` program language many times.
+//! covers every construct of the `grad!` program language many times; and
+//! its programs, interpreted by the generator on the `Value` engine, match
+//! finite differences (what `grad!` must then match too).
 
 #[path = "corpus/programs.rs"]
 mod generator;
+// Only `FD` is needed here; `REL` bounds `grad!` against `Value`.
+#[allow(dead_code)]
+#[path = "corpus/program_tolerances.rs"]
+mod tolerances;
+
+use generator::{Bin, Un};
+use micrograd::Value;
 
 #[test]
 fn checked_in_program_corpus_is_fresh() {
@@ -41,3 +50,62 @@ fn program_corpus_covers_every_construct() {
 
 /// The least number of occurrences of each construct in the corpus.
 const MIN: usize = 15;
+
+/// The generator's evaluator run on the `Value` engine: what `grad!` must
+/// reproduce, checked against finite differences without the macro.
+impl generator::Num for Value {
+    fn lit(v: f64) -> Value {
+        Value::new(v)
+    }
+    fn val(self) -> f64 {
+        self.data()
+    }
+    fn un(self, op: Un) -> Value {
+        match op {
+            Un::Neg => -self,
+            Un::Exp => self.exp(),
+            Un::Ln => self.ln(),
+            Un::Sqrt => self.sqrt(),
+            Un::Tanh => self.tanh(),
+            Un::Sin => self.sin(),
+            Un::Cos => self.cos(),
+            Un::Abs => self.abs(),
+            Un::Relu => self.relu(),
+            Un::Sigmoid => self.sigmoid(),
+        }
+    }
+    fn bin(self, op: Bin, b: Value) -> Value {
+        match op {
+            Bin::Add => self + b,
+            Bin::Sub => self - b,
+            Bin::Mul => self * b,
+            Bin::Div => self / b,
+        }
+    }
+    fn powi(self, n: i32) -> Value {
+        Value::powi(self, n)
+    }
+    fn powf(self, e: Value) -> Value {
+        Value::powf(self, e)
+    }
+}
+
+impl generator::Engine for Value {
+    fn gradient(point: &[f64], f: &dyn Fn(&[Value]) -> Value) -> Vec<f64> {
+        micrograd::scope(|| {
+            let x: Vec<Value> = point.iter().map(|&v| Value::new(v)).collect();
+            f(&x).backward();
+            x.iter().map(|v| v.grad()).collect()
+        })
+    }
+}
+
+#[test]
+fn programs_on_the_value_engine_match_finite_differences() {
+    let worst = generator::engine_vs_fd::<Value>();
+    let (k, err) = (worst.iter().copied().enumerate())
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    println!("largest disagreement {err:.2e} (case_{k:03})");
+    assert!(err <= tolerances::FD, "case_{k:03}: {err:.2e}");
+}

@@ -30,5 +30,8 @@ pub const REL: f64 = 1e-11;
 /// `micrograd::check`'s default); a derivative bug (a wrong rule, a value
 /// read after it was overwritten in a loop, a lost contribution) typically
 /// shows up at 1e-3 or more, so 1e-6 still separates right from wrong by
-/// orders of magnitude.
+/// orders of magnitude. Measured by `program_corpus_fresh` (the generator's
+/// evaluator run on `Value`, up to 428 graph nodes per case): the largest
+/// disagreement is 4.6e-8, ten times the formula corpus's 4.3e-9, so the
+/// formula corpus's 1e-7 would leave only a factor of 2.
 pub const FD: f64 = 1e-6;

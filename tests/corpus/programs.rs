@@ -2238,6 +2238,42 @@ pub fn path(index: usize) -> String {
     format!("tests/program_corpus_{}.rs", index + 1)
 }
 
+// ------------------------------------------- an engine on the evaluator
+
+/// A reverse-mode engine the evaluator can run on: [`Num`] plus a way to
+/// take the gradient of a function of the flat point.
+pub trait Engine: Num {
+    /// The gradient of `f` at `point`, one entry per flat coordinate.
+    fn gradient(point: &[f64], f: &dyn Fn(&[Self]) -> Self) -> Vec<f64>;
+}
+
+/// For every case, the largest disagreement `|a - b| / max(|a|, |b|, 1)`
+/// between `T`'s gradient of the evaluator and a central difference of the
+/// f64 evaluator (step `cbrt(eps) * max(1, |x|)`, as `micrograd::check`).
+/// This checks the corpus without the macro: run on `micrograd::Value` it
+/// says the checks above keep every case where a finite difference can
+/// judge it.
+pub fn engine_vs_fd<T: Engine>() -> Vec<f64> {
+    cases()
+        .iter()
+        .map(|case| {
+            let grad = T::gradient(&case.point, &|x: &[T]| run(case, x).0);
+            let f = |p: &[f64]| run::<f64>(case, p).0;
+            (0..case.point.len())
+                .map(|i| {
+                    let x = case.point[i];
+                    let h = f64::EPSILON.cbrt() * x.abs().max(1.0);
+                    let (mut up, mut down) = (case.point.clone(), case.point.clone());
+                    up[i] = x + h;
+                    down[i] = x - h;
+                    let fd = (f(&up) - f(&down)) / (up[i] - down[i]);
+                    (grad[i] - fd).abs() / grad[i].abs().max(fd.abs()).max(1.0)
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
 // ------------------------------------------------------------ coverage
 
 /// Every construct the coverage test counts, in the order it reports them.
