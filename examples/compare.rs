@@ -39,7 +39,11 @@ fn time_per_call<T>(mut f: impl FnMut() -> T) -> f64 {
 }
 
 /// Prints the report at `point`, then the time per gradient of each way.
-fn show<const N: usize, S, D, V>(title: &str, engines: &Comparison<N, S, D, V>, point: [f64; N])
+fn show<const N: usize, S, D, V>(
+    title: &str,
+    engines: &Comparison<[f64; N], S, D, V>,
+    point: [f64; N],
+)
 where
     S: Fn([f64; N]) -> (f64, [f64; N]),
     D: Fn([f64; N]) -> (f64, [f64; N]),

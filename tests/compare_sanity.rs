@@ -180,6 +180,6 @@ fn engines_can_be_called_one_by_one() {
         assert!(report.value.is_finite() && report.static_grad[0].is_finite());
         report.assert_agree(0.0, 1e-12);
     }
-    assert_eq!(engines.params, ["x"]);
+    assert_eq!((engines.names)(&[0.0]), ["x"]);
     assert_eq!(engines.source, "|x| x.sigmoid()");
 }

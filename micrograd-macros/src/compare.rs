@@ -14,15 +14,13 @@
 //! can only come from the engines' rules, never from two front ends reading
 //! the source differently.
 
-use crate::codegen;
-use crate::ir::{Const, Op, Operand, Program};
+use crate::codegen::{self, forward::Forward, forward::Mode};
+use crate::ir::{ParamTy, Program};
 use crate::lower;
 use crate::parse::GradInput;
-use crate::rules::{self, f64_literal};
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
-use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
 /// The input of `compare!` / `assert_grad!`.
@@ -77,17 +75,68 @@ impl Parse for CompareInput {
 
 /// `compare!`.
 pub fn compare(tokens: TokenStream) -> TokenStream {
-    expand(tokens, false).unwrap_or_else(|e| {
-        let errors = e.into_compile_error();
-        quote!({ #errors loop {} })
-    })
+    expand(tokens.clone(), false).unwrap_or_else(|e| fallback(tokens, false, e))
 }
 
 /// `assert_grad!`.
 pub fn assert_grad(tokens: TokenStream) -> TokenStream {
-    expand(tokens, true).unwrap_or_else(|e| {
-        let errors = e.into_compile_error();
-        quote!({ #errors loop {} })
+    expand(tokens.clone(), true).unwrap_or_else(|e| fallback(tokens, true, e))
+}
+
+/// The errors, then a value of the type the macro would have produced, so
+/// the user sees our messages and no follow-on type errors or
+/// unreachable-code warnings. Only input that is not even a closure falls
+/// back to a diverging `loop {}`.
+fn fallback(tokens: TokenStream, asserting: bool, error: syn::Error) -> TokenStream {
+    let errors = error.into_compile_error();
+    let Ok(input) = syn::parse2::<CompareInput>(tokens) else {
+        return quote!({ #errors loop {} });
+    };
+    if asserting || input.point.is_some() {
+        return quote!({
+            #errors
+            ::micrograd::check::GradCheck {
+                source: ::std::string::String::new(),
+                params: ::std::vec::Vec::new(),
+                point: ::std::vec::Vec::new(),
+                value: 0.0,
+                dynamic_value: 0.0,
+                static_grad: ::std::vec::Vec::new(),
+                dynamic_grad: ::std::vec::Vec::new(),
+                finite_diff: ::std::vec::Vec::new(),
+                steps: ::std::vec::Vec::new(),
+            }
+        });
+    }
+    let Some(params) = crate::expand::fallback_params(input.closure) else {
+        return quote!({ #errors loop {} });
+    };
+    let point = point_ty(&params);
+    let program = Program {
+        params,
+        consts: Vec::new(),
+        captured_ints: Vec::new(),
+        data: Vec::new(),
+        ints: Vec::new(),
+        vars: Vec::new(),
+        insts: Vec::new(),
+        body: Vec::new(),
+        output: crate::ir::Operand::Param(0),
+        loops: 0,
+        branches: 0,
+    };
+    let grads = codegen::grads_ty(&program);
+    let zeros = codegen::zero_grads(&program);
+    let f64_ty = quote!(::core::primitive::f64);
+    quote!({
+        #errors
+        ::micrograd::check::Comparison::<#point, _, _, _> {
+            source: "",
+            names: |_: &#point| ::std::vec::Vec::new(),
+            static_grad: move |_: #point| -> (#f64_ty, #grads) { (0.0, #zeros) },
+            dynamic_grad: move |_: #point| -> (#f64_ty, #grads) { (0.0, #zeros) },
+            value_fn: move |_: #point| -> #f64_ty { 0.0 },
+        }
     })
 }
 
@@ -164,34 +213,111 @@ fn source_text(closure: &TokenStream) -> String {
         .join("\n")
 }
 
+/// How the point of `compare!` holds the parameters: an array of scalars,
+/// the lone non-scalar parameter itself, or a tuple of all of them.
+enum PointShape {
+    Scalars,
+    Single,
+    Tuple,
+}
+
+fn point_shape(program: &Program) -> PointShape {
+    if program.params.iter().all(|p| matches!(p.ty, ParamTy::Scalar)) {
+        PointShape::Scalars
+    } else if program.params.len() == 1 {
+        PointShape::Single
+    } else {
+        PointShape::Tuple
+    }
+}
+
+/// The point type of `compare!` for `params`: `[f64; N]` for scalars,
+/// else the parameters' types (a slice as `Vec<f64>`), alone or in a tuple.
+pub(crate) fn point_ty(params: &[crate::ir::Param]) -> TokenStream {
+    let f64_ty = quote!(::core::primitive::f64);
+    let one = |ty: &ParamTy| match ty {
+        ParamTy::Scalar => f64_ty.clone(),
+        ParamTy::Array(dims) => codegen::array_ty(dims, f64_ty.clone()),
+        ParamTy::Slice => quote!(::std::vec::Vec<#f64_ty>),
+    };
+    if params.iter().all(|p| matches!(p.ty, ParamTy::Scalar)) {
+        let len = Literal::usize_unsuffixed(params.len());
+        quote!([#f64_ty; #len])
+    } else if params.len() == 1 {
+        one(&params[0].ty)
+    } else {
+        let tys = params.iter().map(|p| one(&p.ty));
+        quote!((#(#tys,)*))
+    }
+}
+
+/// Parameter `i` read from the point `__mg_x` (by value; a slice borrowed).
+fn from_point(program: &Program, i: usize) -> TokenStream {
+    let x = ident("__mg_x");
+    let k = Literal::usize_unsuffixed(i);
+    let value = match point_shape(program) {
+        PointShape::Scalars => quote!(#x[#k]),
+        PointShape::Single => quote!(#x),
+        PointShape::Tuple => quote!(#x.#k),
+    };
+    match program.params[i].ty {
+        ParamTy::Slice => quote!(&#value),
+        _ => value,
+    }
+}
+
 /// The `Comparison` literal: the three engines of `program`.
 fn engines(program: &Program, source: &str) -> TokenStream {
     let f64_ty = quote!(::core::primitive::f64);
-    let n = program.params.len();
-    let len = Literal::usize_unsuffixed(n);
-    let names = program.params.iter().map(|p| p.ident.to_string());
-    let indices: Vec<_> = (0..n).map(Literal::usize_unsuffixed).collect();
+    let point = point_ty(&program.params);
+    let grads = codegen::grads_ty(program);
     let grad_closure = codegen::closure(program);
-    let dynamic = dynamic_body(program);
-    let forward = forward_body(program);
+    let plan = crate::diff::plan(program);
+    let dynamic = dynamic_body(program, &plan);
+    let forward = forward_body(program, &plan);
+    let names = names_fn(program);
     let (engines, stat, x) = (ident("__mg_engines"), ident("__mg_static"), ident("__mg_x"));
+    let args = (0..program.params.len()).map(|i| from_point(program, i));
     // Lints are about code people write; the generated code may contain
     // `(-1.0f64) * x` or `1.0 * g` on purpose (as in `grad!` itself).
     quote!({
-        #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         let #engines = {
             let #stat = #grad_closure;
-            ::micrograd::check::Comparison::<#len, _, _, _> {
+            ::micrograd::check::Comparison::<#point, _, _, _> {
                 source: #source,
-                params: [#(#names),*],
-                static_grad: move |#x: [#f64_ty; #len]| #stat(#(#x[#indices]),*),
-                dynamic_grad: move |#x: [#f64_ty; #len]| -> (#f64_ty, [#f64_ty; #len]) {
+                names: #names,
+                static_grad: move |#x: #point| #stat(#(#args),*),
+                dynamic_grad: move |#x: #point| -> (#f64_ty, #grads) {
                     #dynamic
                 },
-                value_fn: move |#x: [#f64_ty; #len]| -> #f64_ty { #forward },
+                value_fn: move |#x: #point| -> #f64_ty { #forward },
             }
         };
         #engines
+    })
+}
+
+/// The report's names: the parameters for scalars, `w[i][j]` for arrays.
+fn names_fn(program: &Program) -> TokenStream {
+    let point = point_ty(&program.params);
+    let p = ident("__mg_point");
+    let out = ident("__mg_names");
+    let shape = point_shape(program);
+    let lines = program.params.iter().enumerate().map(|(i, param)| {
+        let name = param.ident.to_string();
+        let k = Literal::usize_unsuffixed(i);
+        let component = match shape {
+            PointShape::Scalars => quote!(&#p[#k]),
+            PointShape::Single => quote!(#p),
+            PointShape::Tuple => quote!(&#p.#k),
+        };
+        quote!(::micrograd::check::Flat::names_into(#component, #name, &mut #out);)
+    });
+    quote!(|#p: &#point| -> ::std::vec::Vec<::std::string::String> {
+        let mut #out = ::std::vec::Vec::new();
+        #(#lines)*
+        #out
     })
 }
 
@@ -201,154 +327,97 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
-/// `let __mg_cI: f64 = path;` for the captured constants that live code
-/// reads, at the user's tokens so a type error points there. Constants
-/// that only dead code mentions are still read (into `_`), so a local the
-/// user captured never looks unused.
-fn captured(program: &Program, live: &[bool]) -> Vec<TokenStream> {
-    let mut used = vec![false; program.consts.len()];
-    for (inst, _) in program.insts.iter().zip(live).filter(|(_, l)| **l) {
-        for arg in &inst.args[..inst.op.arity()] {
-            if let Operand::Const(c) = *arg {
-                used[c] = true;
+/// `__mg_p{i}` bound from the point, as `f64` data (`value` false) or as
+/// `Value`s of the same shape.
+fn bind_params(program: &Program, value: bool) -> TokenStream {
+    let v = quote!(::micrograd::Value);
+    let mut out = TokenStream::new();
+    for (i, param) in program.params.iter().enumerate() {
+        let p = codegen::name("p", i);
+        let src = from_point(program, i);
+        out.extend(match (&param.ty, value) {
+            (_, false) => quote!(let #p = #src;),
+            (ParamTy::Scalar, true) => quote!(let #p = #v::new(#src);),
+            (ParamTy::Array(dims), true) => {
+                let mapped = map_nested(src, dims.len(), &quote!(#v::new));
+                quote!(let #p = #mapped;)
             }
-        }
+            (ParamTy::Slice, true) => quote!(
+                let #p: ::std::vec::Vec<#v> = (#src).iter().map(|__mg_e| #v::new(*__mg_e)).collect();
+            ),
+        });
     }
-    if let Operand::Const(c) = program.output {
-        used[c] = true;
-    }
-    program
-        .consts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, entry)| match &entry.value {
-            Const::Captured(path) if used[i] => {
-                let name = ident(&format!("__mg_c{i}"));
-                Some(quote_spanned!(path.span()=> let #name: ::core::primitive::f64 = #path;))
-            }
-            Const::Captured(path) => {
-                Some(quote_spanned!(path.span()=> let _: ::core::primitive::f64 = #path;))
-            }
-            Const::Literal(_) => None,
-        })
-        .collect()
+    out
 }
 
-/// An operand as an `f64` (parameters read from the point array) or, on
-/// the dynamic side, as the `Value` that carries it.
-fn operand(program: &Program, operand: Operand, dynamic: bool) -> TokenStream {
-    match operand {
-        Operand::Param(i) if dynamic => ident(&format!("__mg_dp{i}")).into_token_stream(),
-        Operand::Param(i) => ident(&format!("__mg_p{i}")).into_token_stream(),
-        Operand::Inst(i) if dynamic && program.insts[i].active => {
-            ident(&format!("__mg_d{i}")).into_token_stream()
-        }
-        Operand::Inst(i) => ident(&format!("__mg_v{i}")).into_token_stream(),
-        Operand::Const(i) => match &program.consts[i].value {
-            Const::Literal(v) => f64_literal(*v),
-            Const::Captured(_) => ident(&format!("__mg_c{i}")).into_token_stream(),
-        },
+/// `array.map(f)` through `depth` levels of nesting.
+fn map_nested(array: TokenStream, depth: usize, f: &TokenStream) -> TokenStream {
+    if depth <= 1 {
+        return quote!(#array.map(#f));
     }
+    let r = ident(&format!("__mg_row{depth}"));
+    let inner = map_nested(quote!(#r), depth - 1, f);
+    quote!(#array.map(|#r| #inner))
 }
 
 /// The forward pass in `f64`, with the same formulas as `grad!`'s forward.
-fn forward_body(program: &Program) -> TokenStream {
-    let live = program.live();
-    let params = (0..program.params.len()).map(|i| {
-        let name = ident(&format!("__mg_p{i}"));
-        let i = Literal::usize_unsuffixed(i);
-        let x = ident("__mg_x");
-        quote!(let #name = #x[#i];)
-    });
-    let constants = captured(program, &live);
-    let lines = program
-        .insts
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| live[*i])
-        .map(|(i, inst)| {
-            let y = ident(&format!("__mg_v{i}"));
-            let a = operand(program, inst.args[0], false);
-            let b = operand(program, inst.args[1], false);
-            let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
-            quote_spanned!(inst.span=> let #y = #forward;)
-        });
-    let out = operand(program, program.output, false);
-    quote!(#(#params)* #(#constants)* #(#lines)* #out)
+fn forward_body(program: &Program, plan: &crate::diff::Plan) -> TokenStream {
+    let fwd = Forward {
+        program,
+        plan,
+        mode: Mode::Plain,
+    };
+    let params = bind_params(program, false);
+    let captured = codegen::captures(program, &vec![true; program.consts.len()]);
+    let declarations = fwd.declarations();
+    let body = fwd.stmts(&program.body);
+    let out = codegen::operand(program, program.output);
+    quote!(#params #captured #declarations #body #out)
 }
 
 /// The `Value` replay: build the graph in a scope, `backward`, read grads.
-fn dynamic_body(program: &Program) -> TokenStream {
-    let value_ty = quote!(::micrograd::Value);
-    let live = program.live();
-    let n = program.params.len();
-    let params = (0..n).map(|i| {
-        let name = ident(&format!("__mg_dp{i}"));
-        let i = Literal::usize_unsuffixed(i);
-        let x = ident("__mg_x");
-        quote!(let #name = #value_ty::new(#x[#i]);)
-    });
-    let constants = captured(program, &live);
-    let lines = program
-        .insts
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| live[*i])
-        .map(|(i, inst)| {
-            if !inst.active {
-                // Depends only on constants: plain f64, no node, as in grad!.
-                let y = ident(&format!("__mg_v{i}"));
-                let a = operand(program, inst.args[0], false);
-                let b = operand(program, inst.args[1], false);
-                let forward = rules::rule(inst.op, &a, &b, &y.to_token_stream()).forward;
-                return quote_spanned!(inst.span=> let #y = #forward;);
-            }
-            let y = ident(&format!("__mg_d{i}"));
-            let a = operand(program, inst.args[0], true);
-            let b = operand(program, inst.args[1], true);
-            let a_is_value = program.is_active(inst.args[0]);
-            let value = match inst.op {
-                Op::Add => quote!(#a + #b),
-                Op::Sub => quote!(#a - #b),
-                Op::Mul => quote!(#a * #b),
-                Op::Div => quote!(#a / #b),
-                Op::Neg => quote!(-#a),
-                Op::Exp => quote!(#value_ty::exp(#a)),
-                Op::Ln => quote!(#value_ty::ln(#a)),
-                Op::Sqrt => quote!(#value_ty::sqrt(#a)),
-                Op::Tanh => quote!(#value_ty::tanh(#a)),
-                Op::Sin => quote!(#value_ty::sin(#a)),
-                Op::Cos => quote!(#value_ty::cos(#a)),
-                Op::Abs => quote!(#value_ty::abs(#a)),
-                Op::Relu => quote!(#value_ty::relu(#a)),
-                Op::Sigmoid => quote!(#value_ty::sigmoid(#a)),
-                Op::Powi(k) => quote!(#value_ty::powi(#a, #k)),
-                // A constant base with an active exponent: the base becomes
-                // a constant leaf, as `f64` operands of `+ - * /` do.
-                Op::Powf if a_is_value => quote!(#value_ty::powf(#a, #b)),
-                Op::Powf => quote!(#value_ty::powf(#value_ty::new(#a), #b)),
-            };
-            quote_spanned!(inst.span=> let #y: #value_ty = #value;)
-        });
-    let out = operand(program, program.output, true);
+fn dynamic_body(program: &Program, plan: &crate::diff::Plan) -> TokenStream {
+    let v = quote!(::micrograd::Value);
+    let fwd = Forward {
+        program,
+        plan,
+        mode: Mode::Value,
+    };
+    let params = bind_params(program, true);
+    let captured = codegen::captures(program, &vec![true; program.consts.len()]);
+    let declarations = fwd.declarations();
+    let body = fwd.stmts(&program.body);
+    let out = codegen::operand(program, program.output);
     let out = if program.is_active(program.output) {
         out
     } else {
         // Constant output: a lone leaf whose backward reaches no parameter.
-        quote!(#value_ty::new(#out))
+        quote!(#v::new(#out))
     };
-    let grads = (0..n).map(|i| {
-        let name = ident(&format!("__mg_dp{i}"));
-        quote!(#name.grad())
-    });
+    let grad = quote!(|__mg_e: #v| __mg_e.grad());
+    let grads = program
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, param)| {
+            let p = codegen::name("p", i);
+            match &param.ty {
+                ParamTy::Scalar => quote!(#p.grad()),
+                ParamTy::Array(dims) => map_nested(quote!(#p), dims.len(), &grad),
+                ParamTy::Slice => quote!(#p.iter().map(|__mg_e| __mg_e.grad()).collect()),
+            }
+        })
+        .collect();
+    let grads = codegen::grads_value(program, grads);
     let out_name = ident("__mg_out");
     quote!(::micrograd::scope(move || {
-        #(#params)*
-        #(#constants)*
-        #(#lines)*
-        let #out_name: #value_ty = #out;
+        #params
+        #captured
+        #declarations
+        #body
+        let #out_name: #v = #out;
         #out_name.backward();
-        (#out_name.data(), [#(#grads),*])
+        (#out_name.data(), #grads)
     }))
 }
 
@@ -422,7 +491,8 @@ mod tests {
         )
         .expect("a closure");
         let program = lower::lower(&input, false).expect("lowers");
-        let dynamic = dynamic_body(&program).to_string();
+        let plan = crate::diff::plan(&program);
+        let dynamic = dynamic_body(&program, &plan).to_string();
         assert_eq!(
             dynamic.matches(":: micrograd :: Value = ").count(),
             4,
@@ -430,6 +500,6 @@ mod tests {
         );
         assert!(dynamic.contains("Value :: tanh"), "{dynamic}");
         assert!(!dynamic.contains("exp"), "{dynamic}");
-        assert!(!forward_body(&program).to_string().contains("exp"));
+        assert!(!forward_body(&program, &plan).to_string().contains("exp"));
     }
 }

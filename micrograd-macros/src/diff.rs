@@ -1,14 +1,16 @@
 //! The reverse sweep: which adjoint contributions the backward code makes,
-//! and in which order.
+//! in which order, and which forward values it needs.
 //!
-//! Instructions are visited from last to first; each live, active instruction
+//! Two plans. [`backward`] is for straight-line programs (scalar
+//! parameters, no loops or branches): instructions are visited from last
+//! to first; each live, active instruction
 //! that has an adjoint passes `g * local` to each of its active operands,
 //! once per edge (`a * a` has two edges). The first contribution to a value
 //! declares its adjoint, the later ones accumulate with `+=`, so there is no
 //! `0.0 + ...` and no zero-initialised adjoint that is never used. Constants
 //! and values that depend only on constants get no adjoint at all.
 
-use crate::ir::{Operand, Program};
+use crate::ir::{Kind, Operand, Program, Stmt, Target};
 use crate::rules;
 
 /// How one contribution is written.
@@ -43,7 +45,7 @@ pub struct Backward {
 
 /// Plans the reverse sweep of `program`.
 pub fn backward(program: &Program) -> Backward {
-    let live = program.live();
+    let live = program.live().insts;
     let n = program.insts.len();
     // Adjoint presence: the output is seeded with 1.
     let mut inst_reached = vec![false; n];
@@ -57,8 +59,11 @@ pub fn backward(program: &Program) -> Backward {
         if !live[i] || !inst.active || !inst_reached[i] {
             continue;
         }
-        for (arg, &target) in inst.args[..inst.op.arity()].iter().enumerate() {
-            if !program.is_active(target) || !rules::has_local(inst.op, arg) {
+        let Kind::Op { op, args } = inst.kind else {
+            continue;
+        };
+        for (arg, &target) in args[..op.arity()].iter().enumerate() {
+            if !program.is_active(target) || !rules::has_local(op, arg) {
                 continue;
             }
             match target {
@@ -97,5 +102,213 @@ pub fn backward(program: &Program) -> Backward {
         steps,
         param_reached,
         live,
+    }
+}
+
+/// The plan of a program with loops, branches, arrays or storage.
+///
+/// The scheme (after Tapenade's and Clad's, with recomputation):
+/// - the forward sweep runs the program as written; the reverse sweep
+///   runs each region (the body, a loop body, a branch) backwards, each
+///   loop from its last iteration to its first;
+/// - before a region's statements are reversed, the forward values its
+///   local derivatives read (`needed`) are recomputed from values that
+///   are still there: parameters, constants, integers, and storage that
+///   nothing overwrites later;
+/// - a load of storage that something may overwrite after it (a variable
+///   updated in a loop, `y *= y`) is the one value that cannot be
+///   recomputed: the forward sweep saves it on a tape (`sites`) right after
+///   reading it, and the reverse sweep pops it back (last in, first out);
+/// - the outcome of a branch that has reverse work is saved the same way
+///   (`branch_sites`), so the reverse sweep takes exactly the branch the
+///   forward sweep took and never evaluates the other one;
+/// - values of the top-level region stay in scope from the forward sweep,
+///   so nothing there is recomputed or saved.
+pub struct Plan {
+    pub live: crate::ir::Liveness,
+    /// Forward values that some local derivative of the reverse sweep reads.
+    pub needed: Vec<bool>,
+    /// For each instruction, the tape it is saved on, if any.
+    pub taped: Vec<Option<usize>>,
+    /// Each value tape by its loop depth (0: a plain variable suffices).
+    pub sites: Vec<usize>,
+    /// For each branch (`If::id`): the loop depth of its outcome tape, when
+    /// the branch has reverse work.
+    pub branch_sites: Vec<Option<usize>>,
+    /// Instructions of regions (not of conditions), whose adjoints exist.
+    pub in_region: Vec<bool>,
+}
+
+impl Plan {
+    /// Whether a statement has anything to do in the reverse sweep.
+    pub fn has_reverse(&self, program: &Program, stmt: &Stmt) -> bool {
+        match stmt {
+            Stmt::Inst(i) => {
+                self.live.insts[*i]
+                    && program.insts[*i].active
+                    && !matches!(program.insts[*i].kind, Kind::FromInt(_))
+            }
+            Stmt::Int(..) => false,
+            Stmt::Store { place, .. } => match place.target {
+                Target::Var(v) => self.live.vars[v] && program.vars[v].active,
+                _ => false,
+            },
+            Stmt::Init { var, .. } => self.live.vars[*var] && program.vars[*var].active,
+            Stmt::For(l) => l.body.iter().any(|s| self.has_reverse(program, s)),
+            Stmt::If(b) => b
+                .then
+                .iter()
+                .chain(&b.els)
+                .any(|s| self.has_reverse(program, s)),
+        }
+    }
+}
+
+/// Plans the reverse sweep of a program with control flow or storage.
+pub fn plan(program: &Program) -> Plan {
+    let live = program.live();
+    let n = program.insts.len();
+    let mut in_region = vec![false; n];
+    crate::ir::walk(&program.body, &mut |s| {
+        if let Stmt::Inst(i) = s {
+            in_region[*i] = true;
+        }
+    });
+    // Values read by local derivatives, then everything needed to
+    // recompute those.
+    let mut needed = vec![false; n];
+    let mut work = Vec::new();
+    for i in 0..n {
+        let inst = &program.insts[i];
+        if !live.insts[i] || !inst.active || !in_region[i] {
+            continue;
+        }
+        match &inst.kind {
+            Kind::Op { op, args } => {
+                for (arg, target) in args[..op.arity()].iter().enumerate() {
+                    if !program.is_active(*target) || !rules::has_local(*op, arg) {
+                        continue;
+                    }
+                    let reads = rules::reads(*op, arg);
+                    for (k, operand) in args.iter().enumerate().take(op.arity()) {
+                        if reads[k] {
+                            work.push(*operand);
+                        }
+                    }
+                    if reads[3] {
+                        work.push(Operand::Inst(i));
+                    }
+                }
+            }
+            Kind::PowiBy { base, .. } => work.push(*base),
+            Kind::Load(_) | Kind::FromInt(_) => {}
+        }
+    }
+    while let Some(o) = work.pop() {
+        if let Operand::Inst(j) = o {
+            if !needed[j] {
+                needed[j] = true;
+                work.extend(program.insts[j].operands());
+            }
+        }
+    }
+    // Which loads something may overwrite after them: a store later in
+    // source order, or an earlier one inside a loop that also holds the
+    // load (it runs again on the next iteration).
+    let mut position = 0usize;
+    let mut loops: Vec<usize> = Vec::new();
+    let mut stores: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+    let mut loads: Vec<(usize, usize, usize, Vec<usize>, bool)> = Vec::new();
+    let mut branch_sites = vec![None; program.branches];
+    let mut empty_plan = Plan {
+        live,
+        needed: needed.clone(),
+        taped: vec![None; n],
+        sites: Vec::new(),
+        branch_sites: Vec::new(),
+        in_region: in_region.clone(),
+    };
+    scan(
+        program,
+        &program.body,
+        true,
+        &mut position,
+        &mut loops,
+        &mut stores,
+        &mut loads,
+        &mut branch_sites,
+        &empty_plan,
+    );
+    let mut taped = vec![None; n];
+    let mut sites = Vec::new();
+    for (inst, var, pos, load_loops, top) in loads {
+        if top || !needed[inst] {
+            continue;
+        }
+        let clobbered = stores.iter().any(|(v, p, store_loops)| {
+            *v == var && (*p > pos || store_loops.iter().any(|l| load_loops.contains(l)))
+        });
+        if clobbered {
+            taped[inst] = Some(sites.len());
+            sites.push(load_loops.len());
+        }
+    }
+    empty_plan.taped = taped;
+    empty_plan.sites = sites;
+    empty_plan.branch_sites = branch_sites;
+    empty_plan
+}
+
+/// One walk in source order: positions of stores and loads of storage,
+/// with their enclosing loops, and the depth of each branch with reverse
+/// work.
+#[allow(clippy::too_many_arguments)]
+fn scan(
+    program: &Program,
+    stmts: &[Stmt],
+    top: bool,
+    position: &mut usize,
+    loops: &mut Vec<usize>,
+    stores: &mut Vec<(usize, usize, Vec<usize>)>,
+    loads: &mut Vec<(usize, usize, usize, Vec<usize>, bool)>,
+    branch_sites: &mut Vec<Option<usize>>,
+    plan: &Plan,
+) {
+    for stmt in stmts {
+        *position += 1;
+        match stmt {
+            Stmt::Inst(i) => {
+                if let Kind::Load(place) = &program.insts[*i].kind {
+                    if let Target::Var(v) = place.target {
+                        loads.push((*i, v, *position, loops.clone(), top));
+                    }
+                }
+            }
+            Stmt::Store { place, .. } => {
+                if let Target::Var(v) = place.target {
+                    stores.push((v, *position, loops.clone()));
+                }
+            }
+            Stmt::Init { var, .. } => stores.push((*var, *position, loops.clone())),
+            Stmt::Int(..) => {}
+            Stmt::For(l) => {
+                loops.push(l.id);
+                scan(
+                    program, &l.body, false, position, loops, stores, loads, branch_sites, plan,
+                );
+                loops.pop();
+            }
+            Stmt::If(b) => {
+                if plan.has_reverse(program, stmt) {
+                    branch_sites[b.id] = Some(loops.len());
+                }
+                scan(
+                    program, &b.then, false, position, loops, stores, loads, branch_sites, plan,
+                );
+                scan(
+                    program, &b.els, false, position, loops, stores, loads, branch_sites, plan,
+                );
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! IR -> Graphviz DOT: the static expression graph for `grad_dot!`.
+//! IR -> Graphviz DOT: the static program graph for `grad_dot!`.
 //!
 //! Same picture as micrograd's `draw_dot` (and the runtime's graph): left to
 //! right, one record `{ label | data ... | grad ... }` per value and a small
@@ -7,9 +7,16 @@
 //! will hold them (`__mg_v3`, `__mg_g3`, the names `grad_code!` shows);
 //! constants say `const` and have no gradient. The label is the `let` or
 //! parameter name when there is one, else the source text.
+//!
+//! Loops are not unrolled in the picture either: a loop body is drawn once,
+//! inside a box labelled with its range (`for i in 0..n`), and a branch as
+//! two boxes (`if x > 0.0` and `else`). Arrays and storage are one record
+//! each; loads and stores are edges to and from them, labelled with the
+//! index (`[i]`).
 
 use crate::diff;
-use crate::ir::{Const, Operand, Program};
+use crate::ir::{Const, Kind, Operand, ParamTy, Program, Stmt, Target};
+use std::fmt::Write as _;
 
 /// Escapes text for a record label, where `{}|<>"` and `\` are syntax.
 fn escape(text: &str) -> String {
@@ -35,42 +42,113 @@ fn node_id(operand: Operand) -> String {
     }
 }
 
+fn target_id(target: Target) -> String {
+    match target {
+        Target::Param(i) => format!("p{i}"),
+        Target::Var(k) => format!("x{k}"),
+        Target::Data(d) => format!("d{d}"),
+    }
+}
+
+struct Dot<'a> {
+    program: &'a Program,
+    live: crate::ir::Liveness,
+    /// Which values have an adjoint variable.
+    reached: Vec<bool>,
+    out: String,
+}
+
 /// The DOT text of `program`'s graph, live values only.
 pub fn dot(program: &Program) -> String {
-    let backward = diff::backward(program);
     let mut reached = vec![false; program.insts.len()];
-    for step in &backward.steps {
-        if let Operand::Inst(j) = step.target {
-            reached[j] = true;
+    let mut param_reached = vec![true; program.params.len()];
+    if program.is_straight_line() {
+        let backward = diff::backward(program);
+        for step in &backward.steps {
+            if let Operand::Inst(j) = step.target {
+                reached[j] = true;
+            }
+        }
+        param_reached = backward.param_reached;
+    } else {
+        let plan = diff::plan(program);
+        for (i, r) in reached.iter_mut().enumerate() {
+            *r = plan.live.insts[i] && program.insts[i].active && plan.in_region[i];
         }
     }
     if let Operand::Inst(i) = program.output {
         reached[i] = true;
     }
-    let mut out = String::from("digraph grad {\n  rankdir=LR;\n  node [shape=record];\n");
+    let mut dot = Dot {
+        program,
+        live: program.live(),
+        reached,
+        out: String::from("digraph grad {\n  rankdir=LR;\n  node [shape=record];\n"),
+    };
     for (i, p) in program.params.iter().enumerate() {
         let grad = if program.output == Operand::Param(i) {
             "1".to_owned()
-        } else if backward.param_reached[i] {
+        } else if param_reached[i] {
             format!("__mg_gp{i}")
         } else {
             "0".to_owned()
         };
-        out.push_str(&format!(
-            "  p{i} [label=\"{{ {} | data __mg_p{i} | grad {grad} }}\"];\n",
-            escape(&p.ident.to_string())
-        ));
+        let shape = match &p.ty {
+            ParamTy::Scalar => String::new(),
+            ParamTy::Array(dims) => dims.iter().map(|d| format!("[{d}]")).collect(),
+            ParamTy::Slice => "[..]".into(),
+        };
+        let _ = writeln!(
+            dot.out,
+            "  p{i} [label=\"{{ {}{} | data __mg_p{i} | grad {grad} }}\"];",
+            escape(&p.ident.to_string()),
+            escape(&shape)
+        );
+    }
+    for (d, path) in program.data.iter().enumerate() {
+        let text = quote::quote!(#path).to_string();
+        let _ = writeln!(
+            dot.out,
+            "  d{d} [label=\"{{ {} | data const | grad none }}\"];",
+            escape(&text)
+        );
+    }
+    for (k, var) in program.vars.iter().enumerate() {
+        if !dot.live.vars[k] {
+            continue;
+        }
+        let shape: String = var.dims.iter().map(|d| format!("[{d}]")).collect();
+        let grad = if var.active {
+            format!("__mg_gx{k}")
+        } else {
+            "none".into()
+        };
+        let _ = writeln!(
+            dot.out,
+            "  x{k} [label=\"{{ {}{} (storage) | data __mg_x{k} | grad {grad} }}\"];",
+            escape(&var.name),
+            escape(&shape)
+        );
     }
     let mut const_used = vec![false; program.consts.len()];
     for (i, inst) in program.insts.iter().enumerate() {
-        if backward.live[i] {
-            for arg in &inst.args[..inst.op.arity()] {
-                if let Operand::Const(c) = *arg {
+        if dot.live.insts[i] {
+            for arg in inst.operands() {
+                if let Operand::Const(c) = arg {
                     const_used[c] = true;
                 }
             }
         }
     }
+    crate::ir::walk(&program.body, &mut |s| {
+        if let Stmt::Store {
+            value: Operand::Const(c),
+            ..
+        } = s
+        {
+            const_used[*c] = true;
+        }
+    });
     if let Operand::Const(c) = program.output {
         const_used[c] = true;
     }
@@ -82,39 +160,157 @@ pub fn dot(program: &Program) -> String {
             Const::Literal(v) if c.text.is_empty() => format!("{v:?}"),
             _ => c.text.clone(),
         };
-        out.push_str(&format!(
-            "  c{i} [label=\"{{ {} | data const | grad none }}\"];\n",
+        let _ = writeln!(
+            dot.out,
+            "  c{i} [label=\"{{ {} | data const | grad none }}\"];",
             escape(&text)
-        ));
+        );
     }
-    for (i, inst) in program.insts.iter().enumerate() {
-        if !backward.live[i] {
-            continue;
+    dot.stmts(&program.body, 1);
+    dot.out.push_str("}\n");
+    dot.out
+}
+
+impl Dot<'_> {
+    fn stmts(&mut self, stmts: &[Stmt], depth: usize) {
+        for stmt in stmts {
+            self.stmt(stmt, depth);
         }
+    }
+
+    fn indent(depth: usize) -> String {
+        "  ".repeat(depth)
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, depth: usize) {
+        let pad = Self::indent(depth);
+        let program = self.program;
+        match stmt {
+            Stmt::Inst(i) => self.inst(*i, depth),
+            Stmt::Int(..) => {}
+            Stmt::Store { place, value } => {
+                if !self.live.stmt(stmt) {
+                    return;
+                }
+                let index = index_text(place.index.len());
+                let _ = writeln!(
+                    self.out,
+                    "{pad}{} -> {} [label=\"store{}\", style=dashed];",
+                    node_id(*value),
+                    target_id(place.target),
+                    escape(&index)
+                );
+            }
+            Stmt::Init { var, init } => {
+                if !self.live.stmt(stmt) {
+                    return;
+                }
+                let mut elems = Vec::new();
+                init.elems(&mut elems);
+                for e in elems {
+                    let _ = writeln!(
+                        self.out,
+                        "{pad}{} -> x{var} [label=\"init\", style=dashed];",
+                        node_id(e)
+                    );
+                }
+            }
+            Stmt::For(l) => {
+                if !self.live.stmt(stmt) {
+                    return;
+                }
+                let _ = writeln!(
+                    self.out,
+                    "{pad}subgraph cluster_loop{} {{\n{pad}  label=\"{}\";\n{pad}  style=rounded;",
+                    l.id,
+                    escape_label(&l.text)
+                );
+                self.stmts(&l.body, depth + 1);
+                let _ = writeln!(self.out, "{pad}}}");
+            }
+            Stmt::If(b) => {
+                if !self.live.stmt(stmt) {
+                    return;
+                }
+                for (part, label, body) in [
+                    ("then", format!("if {}", b.text), &b.then),
+                    ("else", "else".to_owned(), &b.els),
+                ] {
+                    let _ = writeln!(
+                        self.out,
+                        "{pad}subgraph cluster_{part}{} {{\n{pad}  label=\"{}\";\n{pad}  style=dashed;",
+                        b.id,
+                        escape_label(&label)
+                    );
+                    self.stmts(body, depth + 1);
+                    let _ = writeln!(self.out, "{pad}}}");
+                }
+                let _ = program;
+            }
+        }
+    }
+
+    fn inst(&mut self, i: usize, depth: usize) {
+        if !self.live.insts[i] {
+            return;
+        }
+        let pad = Self::indent(depth);
+        let program = self.program;
+        let inst = &program.insts[i];
         let label = inst.name.clone().unwrap_or_else(|| inst.text.clone());
         let grad = if !inst.active {
             "none".to_owned()
         } else if program.output == Operand::Inst(i) {
             "1".to_owned()
-        } else if reached[i] {
+        } else if self.reached[i] {
             format!("__mg_g{i}")
         } else {
             "0".to_owned()
         };
-        out.push_str(&format!(
-            "  v{i} [label=\"{{ {} | data __mg_v{i} | grad {grad} }}\"];\n",
+        let _ = writeln!(
+            self.out,
+            "{pad}v{i} [label=\"{{ {} | data __mg_v{i} | grad {grad} }}\"];",
             escape(&label)
-        ));
-        out.push_str(&format!(
-            "  v{i}_op [label=\"{}\", tooltip=\"{}\", shape=ellipse];\n",
-            escape(&inst.op.symbol()),
-            inst.op.name()
-        ));
-        for arg in &inst.args[..inst.op.arity()] {
-            out.push_str(&format!("  {} -> v{i}_op;\n", node_id(*arg)));
+        );
+        match &inst.kind {
+            Kind::Op { op, args } => {
+                let _ = writeln!(
+                    self.out,
+                    "{pad}v{i}_op [label=\"{}\", tooltip=\"{}\", shape=ellipse];",
+                    escape(&op.symbol()),
+                    op.name()
+                );
+                for arg in &args[..op.arity()] {
+                    let _ = writeln!(self.out, "{pad}{} -> v{i}_op;", node_id(*arg));
+                }
+                let _ = writeln!(self.out, "{pad}v{i}_op -> v{i};");
+            }
+            Kind::PowiBy { base, .. } => {
+                let _ = writeln!(
+                    self.out,
+                    "{pad}v{i}_op [label=\"powi\", tooltip=\"Powi\", shape=ellipse];\n{pad}{} -> v{i}_op;\n{pad}v{i}_op -> v{i};",
+                    node_id(*base)
+                );
+            }
+            Kind::Load(place) => {
+                let _ = writeln!(
+                    self.out,
+                    "{pad}{} -> v{i} [label=\"load{}\"];",
+                    target_id(place.target),
+                    escape(&index_text(place.index.len()))
+                );
+            }
+            Kind::FromInt(_) => {}
         }
-        out.push_str(&format!("  v{i}_op -> v{i};\n"));
     }
-    out.push_str("}\n");
-    out
+}
+
+/// `[..]` once per index, for edge labels.
+fn index_text(n: usize) -> String {
+    "[..]".repeat(n)
+}
+
+/// Escapes a plain (non-record) label.
+fn escape_label(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }

@@ -5,44 +5,94 @@
 //! arity, or a `&str`), so the user sees our messages and no follow-on type
 //! errors or unreachable-code warnings.
 
+use crate::ir::{Param, ParamTy};
 use crate::parse::GradInput;
 use crate::{codegen, dot, lower};
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 /// `grad!`: the closure itself.
 pub fn grad(tokens: TokenStream) -> TokenStream {
-    let input: GradInput = match syn::parse2(tokens) {
-        Ok(input) => input,
-        Err(error) => {
-            let errors = error.into_compile_error();
-            return quote!({ #errors loop {} });
-        }
-    };
-    match lower::lower(&input, false) {
+    let program =
+        syn::parse2::<GradInput>(tokens.clone()).and_then(|input| lower::lower(&input, false));
+    match program {
         Ok(program) => {
             // Lints are about code people write: the generated code may
             // contain `(-1.0f64) * x` or `1.0 * g`, which is deliberate.
             let closure = codegen::closure(&program);
             let name = quote::format_ident!("__mg_grad", span = proc_macro2::Span::mixed_site());
             quote!({
-                #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
+                #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
                 let #name = #closure;
                 #name
             })
         }
         Err(error) => {
             let errors = error.into_compile_error();
-            let n = input.params.len();
-            let len = Literal::usize_unsuffixed(n);
-            let f64_ty = quote!(::core::primitive::f64);
-            let params = std::iter::repeat_n(quote!(_: #f64_ty), n);
-            quote!({
-                #errors
-                move |#(#params),*| -> (#f64_ty, [#f64_ty; #len]) { (0.0, [0.0; #len]) }
-            })
+            match fallback_params(tokens) {
+                Some(params) => {
+                    let program = placeholder(params);
+                    let decls = (0..program.params.len()).map(|i| {
+                        let ty = match &program.params[i].ty {
+                            ParamTy::Scalar => quote!(::core::primitive::f64),
+                            ParamTy::Array(dims) => {
+                                codegen::array_ty(dims, quote!(::core::primitive::f64))
+                            }
+                            ParamTy::Slice => quote!(&[::core::primitive::f64]),
+                        };
+                        quote!(_: #ty)
+                    });
+                    let grads = codegen::grads_ty(&program);
+                    let zeros = codegen::zero_grads(&program);
+                    quote!({
+                        #errors
+                        move |#(#decls),*| -> (::core::primitive::f64, #grads) { (0.0, #zeros) }
+                    })
+                }
+                None => quote!({ #errors loop {} }),
+            }
         }
     }
+}
+
+/// A program with these parameters and nothing else, for fallbacks.
+fn placeholder(params: Vec<Param>) -> crate::ir::Program {
+    crate::ir::Program {
+        params,
+        consts: Vec::new(),
+        captured_ints: Vec::new(),
+        data: Vec::new(),
+        ints: Vec::new(),
+        vars: Vec::new(),
+        insts: Vec::new(),
+        body: Vec::new(),
+        output: crate::ir::Operand::Param(0),
+        loops: 0,
+        branches: 0,
+    }
+}
+
+/// The parameters of a closure that failed to compile, for a fallback of
+/// the right type: each parameter's declared type when it is one `grad!`
+/// accepts, else `f64`. `None` when the input is not a closure.
+pub fn fallback_params(tokens: TokenStream) -> Option<Vec<Param>> {
+    let closure: syn::ExprClosure = syn::parse2(tokens).ok()?;
+    let params = closure
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, pat)| {
+            let ty = match pat {
+                syn::Pat::Type(t) => crate::parse::param_type(&t.ty).unwrap_or(ParamTy::Scalar),
+                _ => ParamTy::Scalar,
+            };
+            Param {
+                ident: quote::format_ident!("p{}", i),
+                ty,
+            }
+        })
+        .collect();
+    Some(params)
 }
 
 /// `grad_code!`: the closure `grad!` would generate, as formatted text.
@@ -66,21 +116,14 @@ fn text(
         Ok(program) => {
             let text = render(&program);
             // Read the captured names as `grad!` would, so they count as used
-            // and a non-f64 one is the same type error here as there.
-            let captured: Vec<&syn::ExprPath> = program
-                .consts
-                .iter()
-                .filter_map(|c| match &c.value {
-                    crate::ir::Const::Captured(path) => Some(path),
-                    crate::ir::Const::Literal(_) => None,
-                })
-                .collect();
-            if captured.is_empty() {
+            // and a wrong type is the same error here as there.
+            let captures = codegen::captures(&program, &vec![true; program.consts.len()]);
+            if captures.is_empty() {
                 quote!(#text)
             } else {
-                let len = Literal::usize_unsuffixed(captured.len());
                 quote!({
-                    let _: [::core::primitive::f64; #len] = [#(#captured),*];
+                    #[allow(unused_variables)]
+                    let _ = || { #captures };
                     #text
                 })
             }
@@ -232,6 +275,9 @@ mod tests {
             crate::ir::Op::Sigmoid,
             crate::ir::Op::Powi(2),
             crate::ir::Op::Powf,
+            crate::ir::Op::Max,
+            crate::ir::Op::Min,
+            crate::ir::Op::Clamp,
         ];
         let ours: Vec<&str> = ops.iter().map(|op| op.name()).collect();
         assert_eq!(names, ours);

@@ -1,17 +1,27 @@
-//! The typed intermediate form: a closure body lowered to straight-line SSA.
+//! The typed intermediate form: a closure body lowered to structured SSA.
 //!
-//! Every value is named once: a parameter, a constant, or the result of one
-//! instruction. The IR knows nothing about code generation, so other front
-//! ends (a future `compare!` that replays the same program on the runtime's
-//! `Value`) can reuse `parse` + `lower` and walk [`Program::insts`] directly.
+//! Scalar `f64` values are SSA: a parameter, a constant, or the result of
+//! one instruction ([`Inst`]), each named once. Control flow stays structure:
+//! a [`Stmt::For`] holds its body, a [`Stmt::If`] its two branches, so
+//! loops are never unrolled and the generated code grows with the source.
+//! What SSA cannot hold lives in mutable storage, a [`Var`]: local arrays,
+//! and `let mut` scalars assigned inside a loop or a branch. Storage is read
+//! by a `Load` instruction and written by [`Stmt::Store`] or
+//! [`Stmt::Init`]. Integers (`usize`: loop variables, bounds, indices) are
+//! never differentiated; they are pure [`IntExpr`]s, immutable once bound,
+//! so the reverse sweep can always recompute them.
+//!
+//! The IR knows nothing about code generation: `codegen` (the `grad!`
+//! closure), `compare` (the `Value` replay and the plain forward pass) and
+//! `dot` all walk the same [`Program`].
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 
 /// One op of the shared table in `OPS.md`, same names, same order.
 ///
-/// `Powi` carries its exponent because `powi` only accepts an integer literal:
-/// the exponent is part of the op, not an operand, exactly as on the dynamic
-/// side.
+/// `Powi` carries its exponent when it is a literal: the exponent is part
+/// of the op, not an operand, exactly as on the dynamic side. An integer
+/// expression as exponent (`x.powi(k as i32)`) is [`Kind::PowiBy`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     Add,
@@ -30,13 +40,16 @@ pub enum Op {
     Sigmoid,
     Powi(i32),
     Powf,
+    Max,
+    Min,
+    Clamp,
 }
 
 /// The unary methods, by the name the user writes, in `OPS.md` order.
 ///
 /// Kept here rather than in `lower` so error messages, the graph labels and
-/// a future `compare!` all list the same names.
-pub const UNARY_METHODS: [(&str, Op); 8] = [
+/// `compare!` all list the same names.
+pub const UNARY_METHODS: [(&str, Op); 9] = [
     ("exp", Op::Exp),
     ("ln", Op::Ln),
     ("sqrt", Op::Sqrt),
@@ -45,17 +58,19 @@ pub const UNARY_METHODS: [(&str, Op); 8] = [
     ("cos", Op::Cos),
     ("abs", Op::Abs),
     ("relu", Op::Relu),
+    ("sigmoid", Op::Sigmoid),
 ];
 
 /// Every method `grad!` accepts, for the "supported: ..." part of errors.
-pub const SUPPORTED_METHODS: &str =
-    "exp, ln, sqrt, tanh, sin, cos, abs, relu, sigmoid, powi(n), powf(e)";
+pub const SUPPORTED_METHODS: &str = "exp, ln, sqrt, tanh, sin, cos, abs, relu, sigmoid, \
+     powi(n), powf(e), max(b), min(b), clamp(lo, hi)";
 
 impl Op {
     /// How many operands the op reads.
     pub fn arity(self) -> usize {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Powf => 2,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Powf | Op::Max | Op::Min => 2,
+            Op::Clamp => 3,
             _ => 1,
         }
     }
@@ -79,6 +94,9 @@ impl Op {
             Op::Sigmoid => "Sigmoid",
             Op::Powi(_) => "Powi",
             Op::Powf => "Powf",
+            Op::Max => "Max",
+            Op::Min => "Min",
+            Op::Clamp => "Clamp",
         }
     }
 
@@ -92,7 +110,9 @@ impl Op {
             Op::Neg => "neg".into(),
             Op::Powi(n) => format!("powi({n})"),
             Op::Powf => "powf".into(),
-            Op::Sigmoid => "sigmoid".into(),
+            Op::Max => "max".into(),
+            Op::Min => "min".into(),
+            Op::Clamp => "clamp".into(),
             other => UNARY_METHODS
                 .iter()
                 .find(|(_, op)| *op == other)
@@ -102,10 +122,10 @@ impl Op {
     }
 }
 
-/// A reference to a value of the program.
+/// A reference to a scalar `f64` value of the program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operand {
-    /// The i-th closure parameter.
+    /// The i-th closure parameter (a scalar one).
     Param(usize),
     /// The i-th entry of [`Program::consts`].
     Const(usize),
@@ -113,7 +133,7 @@ pub enum Operand {
     Inst(usize),
 }
 
-/// A value that carries no gradient.
+/// A scalar that carries no gradient.
 #[derive(Clone)]
 pub enum Const {
     /// A number known at expansion time: a literal, or an op over literals
@@ -121,31 +141,8 @@ pub enum Const {
     Literal(f64),
     /// An outer variable or path (`w`, `PI`, `core::f64::consts::PI`),
     /// read when the closure runs. Kept as the user's tokens so a type error
-    /// lands on them.
-    Captured(syn::ExprPath),
-}
-
-/// One SSA instruction: `insts[i] = op(args)`.
-#[derive(Clone, Debug)]
-pub struct Inst {
-    pub op: Op,
-    /// `arity()` operands; the unused second slot of unary ops is ignored.
-    pub args: [Operand; 2],
-    /// True when the value depends on a parameter. Inactive instructions are
-    /// computed forward only and never get an adjoint.
-    pub active: bool,
-    /// Where the user wrote the op, for generated code and messages.
-    pub span: Span,
-    /// The source text of the expression, for graph labels.
-    pub text: String,
-    /// The `let` name the value was bound to, if any (last binding wins).
-    pub name: Option<String>,
-}
-
-/// A closure parameter.
-#[derive(Clone, Debug)]
-pub struct Param {
-    pub ident: syn::Ident,
+    /// lands on them; `cast` marks `w as f64` (an `f32` or integer capture).
+    Captured { path: syn::ExprPath, cast: bool },
 }
 
 /// A constant with the text it came from.
@@ -155,13 +152,243 @@ pub struct ConstEntry {
     pub text: String,
 }
 
+/// Binary integer operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// A `usize` expression: pure, never differentiated, recomputable anywhere
+/// its integer names are in scope (they are never reassigned).
+#[derive(Clone, Debug)]
+pub enum IntExpr {
+    Lit(u64),
+    /// The i-th entry of [`Program::ints`] (a loop variable or an integer `let`).
+    Int(usize),
+    /// The i-th entry of [`Program::captured_ints`].
+    Captured(usize),
+    /// `a.len()` of an array, slice or captured data, after the given
+    /// leading indices (`xs[k].len()`).
+    Len(Target, Vec<IntExpr>),
+    Bin(IntOp, Box<IntExpr>, Box<IntExpr>),
+}
+
+/// An integer name: a loop variable or an integer `let`.
+#[derive(Clone, Debug)]
+pub struct IntDef {
+    pub name: String,
+}
+
+/// Where an array element or a stored scalar lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A [`Var`] of the program.
+    Var(usize),
+    /// An array or slice parameter.
+    Param(usize),
+    /// Captured data (an outer array, slice or `Vec`): a constant.
+    Data(usize),
+}
+
+/// A storage location: a target and one index per dimension (none for a
+/// scalar [`Var`]).
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub target: Target,
+    pub index: Vec<IntExpr>,
+}
+
+/// What an instruction computes.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// One op of the table on `op.arity()` operands (the rest unused).
+    Op { op: Op, args: [Operand; 3] },
+    /// `base.powi(exp as i32)` with an integer-expression exponent.
+    PowiBy { base: Operand, exp: IntExpr },
+    /// Reads a storage location.
+    Load(Place),
+    /// `n as f64` of an integer expression: a constant of this iteration.
+    FromInt(IntExpr),
+}
+
+/// One SSA instruction: `insts[i] = kind`.
+#[derive(Clone, Debug)]
+pub struct Inst {
+    pub kind: Kind,
+    /// True when the value depends on a parameter (set by [`Program::analyze`]).
+    /// Inactive instructions are computed forward only and never get an adjoint.
+    pub active: bool,
+    /// Where the user wrote the op, for generated code and messages.
+    pub span: Span,
+    /// The source text of the expression, for graph labels.
+    pub text: String,
+    /// The `let` name the value was bound to, if any (first binding wins).
+    pub name: Option<String>,
+}
+
+impl Inst {
+    /// The operands the instruction reads.
+    pub fn operands(&self) -> Vec<Operand> {
+        match &self.kind {
+            Kind::Op { op, args } => args[..op.arity()].to_vec(),
+            Kind::PowiBy { base, .. } => vec![*base],
+            Kind::Load(_) | Kind::FromInt(_) => Vec::new(),
+        }
+    }
+}
+
+/// The shape of a parameter.
+#[derive(Clone, Debug)]
+pub enum ParamTy {
+    Scalar,
+    /// `[f64; N]`, `[[f64; M]; N]`, ...: the lengths, outermost first, as
+    /// the user wrote them.
+    Array(Vec<TokenStream>),
+    /// `&[f64]`: run-time length; its gradient is a `Vec<f64>`.
+    Slice,
+}
+
+/// A closure parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub ident: syn::Ident,
+    pub ty: ParamTy,
+}
+
+/// Mutable storage: a scalar (`dims` empty) or a local array.
+#[derive(Clone, Debug)]
+pub struct Var {
+    pub name: String,
+    /// Array lengths, outermost first, as tokens (`16`, `N`).
+    pub dims: Vec<TokenStream>,
+    /// Whether any stored value depends on a parameter (set by `analyze`).
+    pub active: bool,
+}
+
+/// An array initializer: `[e; N]`, `[a, b, c]` and nestings of them.
+#[derive(Clone, Debug)]
+pub enum ArrayInit {
+    Elem(Operand),
+    List(Vec<ArrayInit>),
+    Repeat(Box<ArrayInit>, TokenStream),
+}
+
+impl ArrayInit {
+    /// The element operands, each once.
+    pub fn elems(&self, out: &mut Vec<Operand>) {
+        match self {
+            ArrayInit::Elem(o) => out.push(*o),
+            ArrayInit::List(items) => items.iter().for_each(|i| i.elems(out)),
+            ArrayInit::Repeat(inner, _) => inner.elems(out),
+        }
+    }
+}
+
+/// A comparison operator of a condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// One side of a comparison.
+#[derive(Clone, Debug)]
+pub enum CondVal {
+    F64(Operand),
+    Int(IntExpr),
+}
+
+/// A branch condition. Conditions are evaluated by the forward sweep only
+/// (the reverse sweep reads the saved outcome), so their operands get no
+/// adjoints. Each comparison computes its own operands (`pre`) when it is
+/// reached, so `&&` and `||` short-circuit as in Rust.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    Cmp {
+        pre: Vec<Stmt>,
+        op: CmpOp,
+        a: CondVal,
+        b: CondVal,
+    },
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+/// `for var in start..end` (`..=` when `inclusive`, `.rev()` when `rev`).
+#[derive(Clone, Debug)]
+pub struct For {
+    /// Numbers the loops of a program, in source order.
+    pub id: usize,
+    /// The loop variable, an entry of [`Program::ints`].
+    pub var: usize,
+    pub start: IntExpr,
+    pub end: IntExpr,
+    pub inclusive: bool,
+    pub rev: bool,
+    pub body: Vec<Stmt>,
+    /// The range as written, for `grad_dot!`'s box label.
+    pub text: String,
+}
+
+/// `if cond { then } else { els }`.
+#[derive(Clone, Debug)]
+pub struct If {
+    /// Numbers the branches of a program, in source order.
+    pub id: usize,
+    pub cond: Cond,
+    pub then: Vec<Stmt>,
+    pub els: Vec<Stmt>,
+    /// The condition as written, for `grad_dot!`'s box labels.
+    pub text: String,
+}
+
+/// One statement of a region (the body, a loop body or a branch).
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// Computes `insts[i]` here.
+    Inst(usize),
+    /// Binds `ints[i]` to an integer expression here.
+    Int(usize, IntExpr),
+    /// Writes a scalar value to a [`Var`] or one of its elements.
+    Store {
+        place: Place,
+        value: Operand,
+    },
+    /// (Re)initializes a whole local array.
+    Init {
+        var: usize,
+        init: ArrayInit,
+    },
+    For(Box<For>),
+    If(Box<If>),
+}
+
 /// A whole lowered closure.
 #[derive(Clone)]
 pub struct Program {
     pub params: Vec<Param>,
     pub consts: Vec<ConstEntry>,
+    /// Captured integers (`n` in `0..n`), read once per call as `usize`.
+    pub captured_ints: Vec<syn::ExprPath>,
+    /// Captured data (`xs` in `xs[k][0]`), borrowed once per call.
+    pub data: Vec<syn::ExprPath>,
+    pub ints: Vec<IntDef>,
+    pub vars: Vec<Var>,
     pub insts: Vec<Inst>,
+    pub body: Vec<Stmt>,
     pub output: Operand,
+    /// How many `For` and `If` statements there are (their ids).
+    pub loops: usize,
+    pub branches: usize,
 }
 
 impl Program {
@@ -174,24 +401,206 @@ impl Program {
         }
     }
 
-    /// Which instructions the output depends on; the rest is dead code and
-    /// generates nothing.
-    pub fn live(&self) -> Vec<bool> {
-        let mut live = vec![false; self.insts.len()];
-        if let Operand::Inst(i) = self.output {
-            live[i] = true;
-        }
-        for i in (0..self.insts.len()).rev() {
-            if !live[i] {
-                continue;
+    /// True for the straight-line programs of the first `grad!`: scalar
+    /// parameters, no loops, branches or storage. Their code keeps the
+    /// minimal form (adjoints declared at their first contribution).
+    pub fn is_straight_line(&self) -> bool {
+        self.vars.is_empty()
+            && self.params.iter().all(|p| matches!(p.ty, ParamTy::Scalar))
+            && self
+                .body
+                .iter()
+                .all(|s| matches!(s, Stmt::Inst(_) | Stmt::Int(..)))
+            && self
+                .insts
+                .iter()
+                .all(|i| matches!(i.kind, Kind::Op { .. } | Kind::PowiBy { .. }))
+    }
+
+    /// Sets [`Inst::active`] and [`Var::active`]: a value is active when it
+    /// depends on a parameter. Storage makes this a fixpoint: a variable
+    /// that starts from a literal and accumulates a parameter in a loop is
+    /// active, and so is every earlier load of it.
+    pub fn analyze(&mut self) {
+        loop {
+            let mut changed = false;
+            for i in 0..self.insts.len() {
+                let active = match &self.insts[i].kind {
+                    Kind::Op { .. } | Kind::PowiBy { .. } => {
+                        self.insts[i].operands().iter().any(|o| self.is_active(*o))
+                    }
+                    Kind::Load(place) => match place.target {
+                        Target::Var(v) => self.vars[v].active,
+                        Target::Param(_) => true,
+                        Target::Data(_) => false,
+                    },
+                    Kind::FromInt(_) => false,
+                };
+                if active && !self.insts[i].active {
+                    self.insts[i].active = true;
+                    changed = true;
+                }
             }
-            let inst = &self.insts[i];
-            for arg in &inst.args[..inst.op.arity()] {
-                if let Operand::Inst(j) = *arg {
-                    live[j] = true;
+            let mut stored = Vec::new();
+            walk(&self.body, &mut |s| match s {
+                Stmt::Store { place, value } => {
+                    if let Target::Var(v) = place.target {
+                        stored.push((v, vec![*value]));
+                    }
+                }
+                Stmt::Init { var, init } => {
+                    let mut elems = Vec::new();
+                    init.elems(&mut elems);
+                    stored.push((*var, elems));
+                }
+                _ => {}
+            });
+            for (v, values) in stored {
+                if !self.vars[v].active && values.iter().any(|o| self.is_active(*o)) {
+                    self.vars[v].active = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Which instructions and variables the output depends on; the rest is
+    /// dead code and generates nothing. The conditions of branches that hold
+    /// live statements are live too: the forward sweep evaluates them.
+    pub fn live(&self) -> Liveness {
+        let mut stores: Vec<(usize, Vec<Operand>)> = Vec::new();
+        let mut branches: Vec<&If> = Vec::new();
+        walk(&self.body, &mut |s| match s {
+            Stmt::Store { place, value } => {
+                if let Target::Var(v) = place.target {
+                    stores.push((v, vec![*value]));
+                }
+            }
+            Stmt::Init { var, init } => {
+                let mut elems = Vec::new();
+                init.elems(&mut elems);
+                stores.push((*var, elems));
+            }
+            Stmt::If(branch) => branches.push(branch),
+            _ => {}
+        });
+        let mut live = Liveness {
+            insts: vec![false; self.insts.len()],
+            vars: vec![false; self.vars.len()],
+        };
+        let mut work: Vec<Operand> = vec![self.output];
+        while !work.is_empty() {
+            while let Some(o) = work.pop() {
+                let Operand::Inst(i) = o else { continue };
+                if live.insts[i] {
+                    continue;
+                }
+                live.insts[i] = true;
+                work.extend(self.insts[i].operands());
+                if let Kind::Load(Place {
+                    target: Target::Var(v),
+                    ..
+                }) = self.insts[i].kind
+                {
+                    live.vars[v] = true;
+                }
+            }
+            for (v, values) in &stores {
+                if live.vars[*v] {
+                    work.extend(values.iter().copied().filter(|o| match o {
+                        Operand::Inst(i) => !live.insts[*i],
+                        _ => false,
+                    }));
+                }
+            }
+            for branch in &branches {
+                if branch.then.iter().chain(&branch.els).any(|s| live.stmt(s)) {
+                    cond_stmts(&branch.cond, &mut |s| {
+                        walk(std::slice::from_ref(s), &mut |s| {
+                            if let Stmt::Inst(i) = s {
+                                if !live.insts[*i] {
+                                    work.push(Operand::Inst(*i));
+                                }
+                            }
+                        });
+                    });
+                    collect_cond_operands(&branch.cond, &mut work);
+                }
+            }
+            work.retain(|o| matches!(o, Operand::Inst(i) if !live.insts[*i]));
+        }
+        live
+    }
+}
+
+/// The `f64` operands compared by a condition.
+fn collect_cond_operands(cond: &Cond, out: &mut Vec<Operand>) {
+    match cond {
+        Cond::Cmp { a, b, .. } => {
+            for side in [a, b] {
+                if let CondVal::F64(o) = side {
+                    out.push(*o);
                 }
             }
         }
-        live
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            collect_cond_operands(a, out);
+            collect_cond_operands(b, out);
+        }
+        Cond::Not(a) => collect_cond_operands(a, out),
+    }
+}
+
+/// The result of [`Program::live`].
+pub struct Liveness {
+    pub insts: Vec<bool>,
+    pub vars: Vec<bool>,
+}
+
+impl Liveness {
+    /// Whether a statement does anything the output depends on.
+    pub fn stmt(&self, stmt: &Stmt) -> bool {
+        match stmt {
+            Stmt::Inst(i) => self.insts[*i],
+            Stmt::Int(..) => false,
+            Stmt::Store { place, .. } => match place.target {
+                Target::Var(v) => self.vars[v],
+                _ => false,
+            },
+            Stmt::Init { var, .. } => self.vars[*var],
+            Stmt::For(f) => f.body.iter().any(|s| self.stmt(s)),
+            Stmt::If(b) => b.then.iter().chain(&b.els).any(|s| self.stmt(s)),
+        }
+    }
+}
+
+/// Visits every statement in preorder, entering loop bodies and branches
+/// (not conditions).
+pub fn walk<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for s in stmts {
+        f(s);
+        match s {
+            Stmt::For(l) => walk(&l.body, f),
+            Stmt::If(b) => {
+                walk(&b.then, f);
+                walk(&b.els, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Visits the statements of a condition's comparisons.
+pub fn cond_stmts<'a>(cond: &'a Cond, f: &mut impl FnMut(&'a Stmt)) {
+    match cond {
+        Cond::Cmp { pre, .. } => pre.iter().for_each(&mut *f),
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            cond_stmts(a, f);
+            cond_stmts(b, f);
+        }
+        Cond::Not(a) => cond_stmts(a, f),
     }
 }

@@ -1,5 +1,7 @@
 //! The input of `grad!`, `grad_code!` and `grad_dot!`: one closure.
 
+use crate::ir::{Param, ParamTy};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Error, Expr, Pat, Result, Type};
 
@@ -9,14 +11,17 @@ use syn::{Error, Expr, Pat, Result, Type};
 ///
 /// ```text
 /// input  := "move"? "|" param ("," param)* ","? "|" body
-/// param  := IDENT (":" "f64")?
+/// param  := IDENT (":" type)?
+/// type   := "f64" | "[" type ";" LEN "]" | "&" "[" "f64" "]"
 /// body   := expr | "{" stmt* expr "}"
 /// ```
 ///
 /// At least one parameter; a parameter is a plain name (no `mut`, `ref`,
-/// tuple or wildcard pattern) whose type, if written, is `f64`.
+/// tuple or wildcard pattern). Its type, if written, is `f64`, an array of
+/// `f64` of any depth whose lengths are constants (`[[f64; 2]; N]`), or a
+/// slice `&[f64]`; no type means `f64`.
 pub struct GradInput {
-    pub params: Vec<syn::Ident>,
+    pub params: Vec<Param>,
     pub body: Expr,
 }
 
@@ -80,14 +85,14 @@ impl Parse for GradInput {
         let mut params = Vec::new();
         for pat in &closure.inputs {
             match param(pat) {
-                Ok(ident) => {
-                    if params.contains(&ident) {
+                Ok(p) => {
+                    if params.iter().any(|q: &Param| q.ident == p.ident) {
                         errors.push(Error::new_spanned(
-                            &ident,
-                            format!("parameter `{ident}` is declared twice"),
+                            &p.ident,
+                            format!("parameter `{}` is declared twice", p.ident),
                         ));
                     }
-                    params.push(ident);
+                    params.push(p);
                 }
                 Err(e) => errors.push(e),
             }
@@ -105,11 +110,14 @@ impl Parse for GradInput {
     }
 }
 
-/// Checks one parameter: a plain name, optionally typed `f64`.
-fn param(pat: &Pat) -> Result<syn::Ident> {
+/// Checks one parameter: a plain name, optionally typed.
+fn param(pat: &Pat) -> Result<Param> {
     match pat {
         Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
-            Ok(p.ident.clone())
+            Ok(Param {
+                ident: p.ident.clone(),
+                ty: ParamTy::Scalar,
+            })
         }
         Pat::Ident(p) if p.mutability.is_some() => Err(Error::new_spanned(
             pat,
@@ -119,15 +127,9 @@ fn param(pat: &Pat) -> Result<syn::Ident> {
             ),
         )),
         Pat::Type(typed) => {
-            let ident = param(&typed.pat)?;
-            if is_f64(&typed.ty) {
-                Ok(ident)
-            } else {
-                Err(Error::new_spanned(
-                    &typed.ty,
-                    "expected parameter type `f64` (or no type): grad! differentiates f64 functions",
-                ))
-            }
+            let mut p = param(&typed.pat)?;
+            p.ty = param_type(&typed.ty)?;
+            Ok(p)
         }
         _ => Err(Error::new_spanned(
             pat,
@@ -136,9 +138,40 @@ fn param(pat: &Pat) -> Result<syn::Ident> {
     }
 }
 
+const PARAM_TYPES: &str = "expected parameter type `f64`, an array of f64 like `[f64; 3]` or \
+     `[[f64; 2]; 16]`, or a slice `&[f64]`: grad! differentiates f64 functions";
+
+/// `f64`, `[f64; N]` nested to any depth, or `&[f64]`.
+pub fn param_type(ty: &Type) -> Result<ParamTy> {
+    if is_f64(ty) {
+        return Ok(ParamTy::Scalar);
+    }
+    match ty {
+        Type::Array(_) => {
+            let mut dims = Vec::new();
+            let mut t = ty;
+            while let Type::Array(array) = t {
+                dims.push(array.len.to_token_stream());
+                t = &array.elem;
+            }
+            if is_f64(t) {
+                Ok(ParamTy::Array(dims))
+            } else {
+                Err(Error::new_spanned(t, PARAM_TYPES))
+            }
+        }
+        Type::Reference(r) if r.mutability.is_none() => match &*r.elem {
+            Type::Slice(s) if is_f64(&s.elem) => Ok(ParamTy::Slice),
+            _ => Err(Error::new_spanned(ty, PARAM_TYPES)),
+        },
+        Type::Paren(p) => param_type(&p.elem),
+        _ => Err(Error::new_spanned(ty, PARAM_TYPES)),
+    }
+}
+
 /// `f64`, `core::primitive::f64` or `std::primitive::f64`, with or without
 /// a leading `::`.
-fn is_f64(ty: &Type) -> bool {
+pub fn is_f64(ty: &Type) -> bool {
     let Type::Path(path) = ty else { return false };
     if path.qself.is_some() {
         return false;

@@ -27,52 +27,56 @@ pub enum Local {
 
 /// What one op computes and how it differentiates.
 pub struct Rule {
-    /// Code for `y`, reading the operands `a` and `b`.
+    /// Code for `y`, reading the operands `a`, `b` and `c`.
     pub forward: TokenStream,
-    /// Local derivatives with respect to `a` and `b` (`b`'s unused for unary ops).
-    pub local: [Local; 2],
+    /// Local derivatives with respect to `a`, `b` and `c` (unused ones `Zero`).
+    pub local: [Local; 3],
 }
 
-/// The rule of `op` over operand tokens `a`, `b` and output tokens `y`.
-pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
+/// The rule of `op` over operand tokens `a`, `b`, `c` and output tokens `y`.
+pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
     use Local::{Expr, MinusOne, One, Zero};
-    let (forward, da, db) = match op {
+    let [a, b, c] = args;
+    let (forward, da, db, dc) = match op {
         // 1. Add: y = a + b; da = 1, db = 1
-        Op::Add => (quote!(#a + #b), One, One),
+        Op::Add => (quote!(#a + #b), One, One, Zero),
         // 2. Sub: y = a - b; da = 1, db = -1
-        Op::Sub => (quote!(#a - #b), One, MinusOne),
+        Op::Sub => (quote!(#a - #b), One, MinusOne, Zero),
         // 3. Mul: y = a * b; da = b, db = a
-        Op::Mul => (quote!(#a * #b), Expr(quote!(#b)), Expr(quote!(#a))),
+        Op::Mul => (quote!(#a * #b), Expr(quote!(#b)), Expr(quote!(#a)), Zero),
         // 4. Div: y = a / b; da = 1 / b, db = -y / b
         Op::Div => (
             quote!(#a / #b),
             Expr(quote!(1.0 / #b)),
             Expr(quote!(-#y / #b)),
+            Zero,
         ),
         // 5. Neg: y = -x; dx = -1
-        Op::Neg => (quote!(-#a), MinusOne, Zero),
+        Op::Neg => (quote!(-#a), MinusOne, Zero, Zero),
         // 6. Exp: y = exp(x); dx = y
-        Op::Exp => (quote!(#a.exp()), Expr(quote!(#y)), Zero),
+        Op::Exp => (quote!(#a.exp()), Expr(quote!(#y)), Zero, Zero),
         // 7. Ln: y = ln(x); dx = 1 / x
-        Op::Ln => (quote!(#a.ln()), Expr(quote!(1.0 / #a)), Zero),
+        Op::Ln => (quote!(#a.ln()), Expr(quote!(1.0 / #a)), Zero, Zero),
         // 8. Sqrt: y = sqrt(x); dx = 0.5 / y
-        Op::Sqrt => (quote!(#a.sqrt()), Expr(quote!(0.5 / #y)), Zero),
+        Op::Sqrt => (quote!(#a.sqrt()), Expr(quote!(0.5 / #y)), Zero, Zero),
         // 9. Tanh: y = tanh(x) through f64::tanh; dx = 1 - y * y
-        Op::Tanh => (quote!(#a.tanh()), Expr(quote!(1.0 - #y * #y)), Zero),
+        Op::Tanh => (quote!(#a.tanh()), Expr(quote!(1.0 - #y * #y)), Zero, Zero),
         // 10. Sin: y = sin(x); dx = cos(x)
-        Op::Sin => (quote!(#a.sin()), Expr(quote!(#a.cos())), Zero),
+        Op::Sin => (quote!(#a.sin()), Expr(quote!(#a.cos())), Zero, Zero),
         // 11. Cos: y = cos(x); dx = -sin(x)
-        Op::Cos => (quote!(#a.cos()), Expr(quote!(-#a.sin())), Zero),
+        Op::Cos => (quote!(#a.cos()), Expr(quote!(-#a.sin())), Zero, Zero),
         // 12. Abs: y = |x|; dx = 1 if x > 0, -1 if x < 0, 0 at x = 0
         Op::Abs => (
             quote!(#a.abs()),
             Expr(quote!(if #a > 0.0 { 1.0 } else if #a < 0.0 { -1.0 } else { 0.0 })),
+            Zero,
             Zero,
         ),
         // 13. Relu: y = x if x > 0 else 0; dx = 1 if x > 0 else 0
         Op::Relu => (
             quote!(if #a > 0.0 { #a } else { 0.0 }),
             Expr(quote!(if #a > 0.0 { 1.0 } else { 0.0 })),
+            Zero,
             Zero,
         ),
         // 14. Sigmoid: y = 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0, so
@@ -89,6 +93,7 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
             },
             Expr(quote!(#y * (1.0 - #y))),
             Zero,
+            Zero,
         ),
         // 15. Powi(n): y = x.powi(n); dx = n * x.powi(n - 1) (0 when n = 0)
         Op::Powi(n) => {
@@ -100,7 +105,7 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
                 let m = n - 1;
                 Expr(quote!(#factor * #a.powi(#m)))
             };
-            (quote!(#a.powi(#n)), local, Zero)
+            (quote!(#a.powi(#n)), local, Zero, Zero)
         }
         // 16. Powf: y = a.powf(b); da = b * a.powf(b - 1), db = y * ln(a),
         // and db = 0 where y == 0 (the limit of y * ln(a) as a -> 0+)
@@ -108,17 +113,57 @@ pub fn rule(op: Op, a: &TokenStream, b: &TokenStream, y: &TokenStream) -> Rule {
             quote!(#a.powf(#b)),
             Expr(quote!(#b * #a.powf(#b - 1.0))),
             Expr(quote!(if #y == 0.0 { 0.0 } else { #y * #a.ln() })),
+            Zero,
+        ),
+        // 17. Max: y = a.max(b), a selection: db = 1 where `a < b` or a is
+        // NaN (y is b), da = 1 elsewhere, ties included (y is a)
+        Op::Max => (
+            quote!(#a.max(#b)),
+            Expr(quote!(if #a < #b || #a.is_nan() { 0.0 } else { 1.0 })),
+            Expr(quote!(if #a < #b || #a.is_nan() { 1.0 } else { 0.0 })),
+            Zero,
+        ),
+        // 18. Min: y = a.min(b), a selection: db = 1 where `a > b` or a is
+        // NaN (y is b), da = 1 elsewhere, ties included (y is a)
+        Op::Min => (
+            quote!(#a.min(#b)),
+            Expr(quote!(if #a > #b || #a.is_nan() { 0.0 } else { 1.0 })),
+            Expr(quote!(if #a > #b || #a.is_nan() { 1.0 } else { 0.0 })),
+            Zero,
+        ),
+        // 19. Clamp: y = x.clamp(lo, hi), a selection: dlo = 1 where x < lo,
+        // dhi = 1 where x > hi, dx = 1 on lo <= x <= hi (and for NaN x)
+        Op::Clamp => (
+            quote!(#a.clamp(#b, #c)),
+            Expr(quote!(if #a < #b || #a > #c { 0.0 } else { 1.0 })),
+            Expr(quote!(if #a < #b { 1.0 } else { 0.0 })),
+            Expr(quote!(if #a > #c { 1.0 } else { 0.0 })),
         ),
     };
     Rule {
         forward,
-        local: [da, db],
+        local: [da, db, dc],
+    }
+}
+
+/// The rule of `x.powi(n)` for an integer expression `n` (tokens of type
+/// `i32`): `dx = n * x.powi(n - 1)`, and 0 when `n == 0`.
+pub fn powi_by(x: &TokenStream, n: &TokenStream) -> Rule {
+    Rule {
+        forward: quote!(#x.powi(#n)),
+        local: [
+            Local::Expr(
+                quote!(if #n == 0 { 0.0 } else { ::core::primitive::f64::from(#n) * #x.powi(#n - 1) }),
+            ),
+            Local::Zero,
+            Local::Zero,
+        ],
     }
 }
 
 /// The forward formulas of [`rule`] on numbers, to fold literal-only
 /// subexpressions at expansion time (`2.0 * 3.0` becomes `6.0`).
-pub fn eval(op: Op, a: f64, b: f64) -> f64 {
+pub fn eval(op: Op, a: f64, b: f64, c: f64) -> f64 {
     match op {
         Op::Add => a + b,
         Op::Sub => a - b,
@@ -149,6 +194,12 @@ pub fn eval(op: Op, a: f64, b: f64) -> f64 {
         }
         Op::Powi(n) => a.powi(n),
         Op::Powf => a.powf(b),
+        Op::Max => a.max(b),
+        Op::Min => a.min(b),
+        // `f64::clamp` panics on bad bounds; at expansion time that would
+        // be a macro panic, so fold only valid ones to the same value.
+        Op::Clamp if b <= c => a.clamp(b, c),
+        Op::Clamp => f64::NAN,
     }
 }
 
@@ -156,6 +207,22 @@ pub fn eval(op: Op, a: f64, b: f64) -> f64 {
 /// reverse sweep can skip edges whose rule is [`Local::Zero`].
 pub fn has_local(op: Op, arg: usize) -> bool {
     arg < op.arity() && op != Op::Powi(0)
+}
+
+/// Which of the operands `a`, `b`, `c` and the output `y` the local
+/// derivative of `op` with respect to operand `arg` reads, found by
+/// building the rule over placeholder names. The reverse sweep inside a
+/// loop recomputes (or saves) exactly these values.
+pub fn reads(op: Op, arg: usize) -> [bool; 4] {
+    let names = ["__mg_ra", "__mg_rb", "__mg_rc", "__mg_ry"];
+    let ident = |n: &str| proc_macro2::Ident::new(n, proc_macro2::Span::call_site());
+    let (a, b, c, y) = (ident(names[0]), ident(names[1]), ident(names[2]), ident(names[3]));
+    let rule = rule(op, &[quote!(#a), quote!(#b), quote!(#c)], &quote!(#y));
+    let Local::Expr(tokens) = &rule.local[arg] else {
+        return [false; 4];
+    };
+    let text = tokens.to_string();
+    names.map(|n| text.contains(n))
 }
 
 /// Tokens for an f64 constant that are valid anywhere an operand goes,

@@ -1,0 +1,366 @@
+//! The forward sweep of any program, as written: loops stay loops, branches
+//! stay branches, storage is Rust locals declared once at the top.
+//!
+//! Three flavours walk the same statements:
+//! - [`Mode::Grad`]: `grad!`'s forward sweep, which also saves on tapes
+//!   the loads and branch outcomes that the reverse sweep reads
+//!   (see [`crate::diff::Plan`]);
+//! - [`Mode::Plain`]: the same in `f64` without tapes (`compare!`'s forward
+//!   pass for finite differences);
+//! - [`Mode::Value`]: the dynamic engine's replay: every active value is a
+//!   `::micrograd::Value`, constants stay `f64` operands.
+
+use super::{array_fill, index, int, name, operand, storage};
+use crate::diff::Plan;
+use crate::ir::{
+    ArrayInit, CmpOp, Cond, CondVal, Kind, Op, Operand, Place, Program, Stmt, Target,
+};
+use crate::rules;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Grad,
+    Plain,
+    Value,
+}
+
+pub struct Forward<'a> {
+    pub program: &'a Program,
+    pub plan: &'a Plan,
+    pub mode: Mode,
+}
+
+fn value_ty() -> TokenStream {
+    quote!(::micrograd::Value)
+}
+
+impl Forward<'_> {
+    /// Whether operand `o` is a `Value` in this flavour.
+    fn is_value(&self, o: Operand) -> bool {
+        self.mode == Mode::Value && self.program.is_active(o)
+    }
+
+    /// Operand tokens as an `f64` (reading a `Value`'s data if need be).
+    fn number(&self, o: Operand) -> TokenStream {
+        let t = operand(self.program, o);
+        if self.is_value(o) { quote!(#t.data()) } else { t }
+    }
+
+    /// Operand tokens as a `Value` (a constant becomes a leaf).
+    fn value(&self, o: Operand) -> TokenStream {
+        let t = operand(self.program, o);
+        if self.is_value(o) {
+            t
+        } else {
+            let v = value_ty();
+            quote!(#v::new(#t))
+        }
+    }
+
+    /// Declarations of storage, tapes and branch tapes, at the top.
+    pub fn declarations(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (k, var) in self.program.vars.iter().enumerate() {
+            if !self.plan.live.vars[k] {
+                continue;
+            }
+            let x = name("x", k);
+            let zero = if self.mode == Mode::Value && var.active {
+                let v = value_ty();
+                quote!(#v::new(0.0))
+            } else {
+                quote!(0.0f64)
+            };
+            let init = array_fill(&var.dims, zero);
+            out.extend(quote!(let mut #x = #init;));
+        }
+        if self.mode == Mode::Grad {
+            for (s, depth) in self.plan.sites.iter().enumerate() {
+                let t = name("t", s);
+                out.extend(if *depth == 0 {
+                    quote!(let mut #t: ::core::primitive::f64 = 0.0;)
+                } else {
+                    quote!(let mut #t: ::std::vec::Vec<::core::primitive::f64> = ::std::vec::Vec::new();)
+                });
+            }
+            for (b, depth) in self.plan.branch_sites.iter().enumerate() {
+                let t = name("b", b);
+                match depth {
+                    Some(0) => out.extend(quote!(let mut #t: bool = false;)),
+                    Some(_) => out.extend(
+                        quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();),
+                    ),
+                    None => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The forward code of a region.
+    pub fn stmts(&self, stmts: &[Stmt]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for stmt in stmts {
+            out.extend(self.stmt(stmt));
+        }
+        out
+    }
+
+    fn stmt(&self, stmt: &Stmt) -> TokenStream {
+        let program = self.program;
+        match stmt {
+            Stmt::Inst(i) => {
+                if !self.plan.live.insts[*i] {
+                    return TokenStream::new();
+                }
+                let line = self.inst(*i);
+                match (self.mode, self.plan.taped[*i]) {
+                    (Mode::Grad, Some(s)) => {
+                        let (t, v) = (name("t", s), name("v", *i));
+                        if self.plan.sites[s] == 0 {
+                            quote!(#line #t = #v;)
+                        } else {
+                            quote!(#line #t.push(#v);)
+                        }
+                    }
+                    _ => line,
+                }
+            }
+            Stmt::Int(i, e) => {
+                let n = name("i", *i);
+                let e = int(program, e);
+                quote!(let #n: ::core::primitive::usize = #e;)
+            }
+            Stmt::Store { place, value } => {
+                let Target::Var(v) = place.target else {
+                    return TokenStream::new();
+                };
+                if !self.plan.live.vars[v] {
+                    return TokenStream::new();
+                }
+                let x = name("x", v);
+                let idx = index(program, &place.index);
+                let value = if self.mode == Mode::Value && program.vars[v].active {
+                    self.value(*value)
+                } else {
+                    operand(program, *value)
+                };
+                quote!(#x #idx = #value;)
+            }
+            Stmt::Init { var, init } => {
+                if !self.plan.live.vars[*var] {
+                    return TokenStream::new();
+                }
+                let x = name("x", *var);
+                let value = self.array_init(init, program.vars[*var].active);
+                quote!(#x = #value;)
+            }
+            Stmt::For(l) => {
+                if !self.plan.live.stmt(stmt) {
+                    return TokenStream::new();
+                }
+                let i = name("i", l.var);
+                let range = range(program, l, l.rev);
+                let body = self.stmts(&l.body);
+                quote!(for #i in #range { #body })
+            }
+            Stmt::If(b) => {
+                if !self.plan.live.stmt(stmt) {
+                    return TokenStream::new();
+                }
+                let cond = self.cond(&b.cond);
+                let then = self.stmts(&b.then);
+                let els = self.stmts(&b.els);
+                let els = if els.is_empty() {
+                    TokenStream::new()
+                } else {
+                    quote!(else { #els })
+                };
+                match (self.mode, self.plan.branch_sites[b.id]) {
+                    (Mode::Grad, Some(depth)) => {
+                        let (t, c) = (name("b", b.id), name("cond", b.id));
+                        let save = if depth == 0 {
+                            quote!(#t = #c;)
+                        } else {
+                            quote!(#t.push(#c);)
+                        };
+                        quote!({ let #c: bool = #cond; #save if #c { #then } #els })
+                    }
+                    _ => quote!(if #cond { #then } #els),
+                }
+            }
+        }
+    }
+
+    /// `let __mg_v{i} = ...;` for one instruction.
+    pub fn inst(&self, i: usize) -> TokenStream {
+        let program = self.program;
+        let inst = &program.insts[i];
+        let y = name("v", i);
+        let span = inst.span;
+        let f64_ty = super::f64_ty();
+        if self.mode == Mode::Value && inst.active {
+            let v = value_ty();
+            let value = self.value_op(i);
+            return quote_spanned!(span=> let #y: #v = #value;);
+        }
+        match &inst.kind {
+            Kind::Op { op, args } => {
+                let a = args.map(|a| self.number(a));
+                let forward = rules::rule(*op, &a, &y.to_token_stream()).forward;
+                quote_spanned!(span=> let #y = #forward;)
+            }
+            Kind::PowiBy { base, exp } => {
+                let x = self.number(*base);
+                let n = int(program, exp);
+                quote_spanned!(span=> let #y = #x.powi((#n) as i32);)
+            }
+            Kind::Load(place) => {
+                let src = place_tokens(program, place);
+                quote_spanned!(span=> let #y: #f64_ty = #src;)
+            }
+            Kind::FromInt(e) => {
+                let n = int(program, e);
+                quote_spanned!(span=> let #y = (#n) as #f64_ty;)
+            }
+        }
+    }
+
+    /// An active instruction on `Value`s.
+    fn value_op(&self, i: usize) -> TokenStream {
+        let program = self.program;
+        let v = value_ty();
+        match &program.insts[i].kind {
+            Kind::Op { op, args } => {
+                let [a, b, c] = args.map(|o| operand(program, o));
+                let recv = self.value(args[0]);
+                match op {
+                    Op::Add => quote!(#a + #b),
+                    Op::Sub => quote!(#a - #b),
+                    Op::Mul => quote!(#a * #b),
+                    Op::Div => quote!(#a / #b),
+                    Op::Neg => quote!(-#a),
+                    Op::Exp => quote!(#v::exp(#a)),
+                    Op::Ln => quote!(#v::ln(#a)),
+                    Op::Sqrt => quote!(#v::sqrt(#a)),
+                    Op::Tanh => quote!(#v::tanh(#a)),
+                    Op::Sin => quote!(#v::sin(#a)),
+                    Op::Cos => quote!(#v::cos(#a)),
+                    Op::Abs => quote!(#v::abs(#a)),
+                    Op::Relu => quote!(#v::relu(#a)),
+                    Op::Sigmoid => quote!(#v::sigmoid(#a)),
+                    Op::Powi(k) => quote!(#v::powi(#a, #k)),
+                    // A constant base with an active exponent: the base
+                    // becomes a constant leaf, as `f64` operands of `+ - * /` do.
+                    Op::Powf => quote!(#v::powf(#recv, #b)),
+                    Op::Max => quote!(#v::max(#recv, #b)),
+                    Op::Min => quote!(#v::min(#recv, #b)),
+                    Op::Clamp => quote!(#v::clamp(#recv, #b, #c)),
+                }
+            }
+            Kind::PowiBy { base, exp } => {
+                let x = self.value(*base);
+                let n = int(program, exp);
+                quote!(#v::powi(#x, (#n) as i32))
+            }
+            Kind::Load(place) => place_tokens(program, place),
+            Kind::FromInt(_) => unreachable_inactive(),
+        }
+    }
+
+    fn array_init(&self, init: &ArrayInit, active: bool) -> TokenStream {
+        match init {
+            ArrayInit::Elem(o) => {
+                if self.mode == Mode::Value && active {
+                    self.value(*o)
+                } else {
+                    operand(self.program, *o)
+                }
+            }
+            ArrayInit::List(items) => {
+                let items = items.iter().map(|i| self.array_init(i, active));
+                quote!([#(#items),*])
+            }
+            ArrayInit::Repeat(inner, len) => {
+                let inner = self.array_init(inner, active);
+                quote!([#inner; #len])
+            }
+        }
+    }
+
+    /// A condition as a `bool` expression; each comparison computes its own
+    /// operands when reached, so `&&` and `||` short-circuit.
+    pub fn cond(&self, cond: &Cond) -> TokenStream {
+        match cond {
+            Cond::Cmp { pre, op, a, b } => {
+                let pre: TokenStream = pre
+                    .iter()
+                    .map(|s| match s {
+                        Stmt::Inst(i) => self.inst(*i),
+                        Stmt::Int(i, e) => {
+                            let n = name("i", *i);
+                            let e = int(self.program, e);
+                            quote!(let #n: ::core::primitive::usize = #e;)
+                        }
+                        _ => TokenStream::new(),
+                    })
+                    .collect();
+                let side = |v: &CondVal| match v {
+                    CondVal::F64(o) => self.number(*o),
+                    CondVal::Int(e) => int(self.program, e),
+                };
+                let (a, b) = (side(a), side(b));
+                let op = match op {
+                    CmpOp::Lt => quote!(<),
+                    CmpOp::Le => quote!(<=),
+                    CmpOp::Gt => quote!(>),
+                    CmpOp::Ge => quote!(>=),
+                    CmpOp::Eq => quote!(==),
+                    CmpOp::Ne => quote!(!=),
+                };
+                if pre.is_empty() {
+                    quote!((#a #op #b))
+                } else {
+                    quote!({ #pre #a #op #b })
+                }
+            }
+            Cond::And(a, b) => {
+                let (a, b) = (self.cond(a), self.cond(b));
+                quote!((#a && #b))
+            }
+            Cond::Or(a, b) => {
+                let (a, b) = (self.cond(a), self.cond(b));
+                quote!((#a || #b))
+            }
+            Cond::Not(a) => {
+                let a = self.cond(a);
+                quote!((!#a))
+            }
+        }
+    }
+}
+
+/// `FromInt` is never active, so it never reaches the `Value` op table.
+fn unreachable_inactive() -> TokenStream {
+    quote!(::core::unreachable!())
+}
+
+/// The tokens that read a place (`__mg_x3[i]`, `__mg_p0[i][j]`).
+pub fn place_tokens(program: &Program, place: &Place) -> TokenStream {
+    let base = storage(place.target);
+    let idx = index(program, &place.index);
+    quote!(#base #idx)
+}
+
+/// A loop's range, forwards or reversed.
+pub fn range(program: &Program, l: &crate::ir::For, rev: bool) -> TokenStream {
+    let (a, b) = (int(program, &l.start), int(program, &l.end));
+    let r = if l.inclusive {
+        quote!(#a..=#b)
+    } else {
+        quote!(#a..#b)
+    };
+    if rev { quote!((#r).rev()) } else { r }
+}

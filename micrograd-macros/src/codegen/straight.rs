@@ -1,0 +1,165 @@
+//! Straight-line programs: one `let` per op, then one adjoint line per
+//! edge, adjoints declared at their first contribution (no zero
+//! initialisation, no `mut` unless a value has several contributions).
+
+use super::{captures, f64_ty, name, operand, used_consts};
+use crate::diff::{self, Write};
+use crate::ir::{Const, Kind, Operand, Program};
+use crate::rules::{self, Local};
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+
+fn adjoint(operand: Operand) -> syn::Ident {
+    match operand {
+        Operand::Param(i) => name("gp", i),
+        Operand::Inst(i) => name("g", i),
+        Operand::Const(i) => name("gc", i),
+    }
+}
+
+/// The three operand tokens of an op instruction.
+pub fn args(program: &Program, args: &[Operand; 3]) -> [TokenStream; 3] {
+    args.map(|a| operand(program, a))
+}
+
+use quote::ToTokens;
+
+/// The `move` closure `Fn(f64, ..) -> (f64, [f64; N])` for `program`.
+pub fn closure(program: &Program) -> TokenStream {
+    let f64_ty = f64_ty();
+    let n = program.params.len();
+    let len = Literal::usize_unsuffixed(n);
+    let params = (0..n).map(|i| super::param_decl(program, i));
+    let backward = diff::backward(program);
+    let live = program.live();
+    let constants = captures(program, &used_consts(program, &live));
+
+    let forward = program
+        .insts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| backward.live[*i])
+        .filter_map(|(i, inst)| {
+            let Kind::Op { op, args: a } = &inst.kind else {
+                return None;
+            };
+            let y = name("v", i);
+            let rule = rules::rule(*op, &args(program, a), &y.to_token_stream());
+            let forward = rule.forward;
+            let span = inst.span;
+            Some(quote_spanned!(span=> let #y = #forward;))
+        });
+
+    let output_inst = match program.output {
+        Operand::Inst(i) => Some(i),
+        _ => None,
+    };
+    let steps = backward.steps.iter().filter_map(|step| {
+        let inst = &program.insts[step.inst];
+        let Kind::Op { op, args: a } = &inst.kind else {
+            return None;
+        };
+        let y = name("v", step.inst).into_token_stream();
+        let rule = rules::rule(*op, &args(program, a), &y);
+        // The output's adjoint is the seed 1: `1.0 * local` is folded by the
+        // compiler (exactly, since x * 1 == x), so it is written as such.
+        let g = if Some(step.inst) == output_inst {
+            quote!(1.0)
+        } else {
+            adjoint(Operand::Inst(step.inst)).into_token_stream()
+        };
+        let [da, db, dc] = rule.local;
+        let local = [da, db, dc].into_iter().nth(step.arg).unwrap_or(Local::Zero);
+        let contribution = contribution(g, local);
+        let target = adjoint(step.target);
+        Some(match step.write {
+            Write::Declare { mutable: false } => quote!(let #target = #contribution;),
+            Write::Declare { mutable: true } => quote!(let mut #target = #contribution;),
+            Write::Accumulate => quote!(#target += #contribution;),
+        })
+    });
+
+    let value = operand(program, program.output);
+    let grads = (0..n).map(|i| {
+        if program.output == Operand::Param(i) {
+            quote!(1.0)
+        } else if backward.param_reached[i] {
+            adjoint(Operand::Param(i)).into_token_stream()
+        } else {
+            quote!(0.0)
+        }
+    });
+
+    quote! {
+        move |#(#params),*| -> (#f64_ty, [#f64_ty; #len]) {
+            #constants
+            #(#forward)*
+            #(#steps)*
+            (#value, [#(#grads),*])
+        }
+    }
+}
+
+/// `g * local`, with `g * 1` and `g * -1` written `g` and `-g` (exact).
+pub fn contribution(g: TokenStream, local: Local) -> TokenStream {
+    match local {
+        Local::One => g,
+        Local::MinusOne => quote!(-#g),
+        // A lone name or literal needs no parentheses.
+        Local::Expr(e) if e.clone().into_iter().count() == 1 => quote!(#g * #e),
+        Local::Expr(e) => quote!(#g * (#e)),
+        Local::Zero => quote!(0.0),
+    }
+}
+
+/// The generated closure as formatted Rust, inside a function that names
+/// its type, with a legend mapping the generated names to the user's.
+pub fn code_string(program: &Program) -> String {
+    let closure = super::closure(program);
+    let f64_ty = quote!(f64);
+    let params = program.params.iter().map(|p| match &p.ty {
+        crate::ir::ParamTy::Scalar => quote!(f64),
+        crate::ir::ParamTy::Array(dims) => super::array_ty(dims, f64_ty.clone()),
+        crate::ir::ParamTy::Slice => quote!(&[f64]),
+    });
+    let grads = super::grads_ty(program);
+    let item = quote! {
+        fn grad() -> impl Fn(#(#params),*) -> (f64, #grads) {
+            #closure
+        }
+    };
+    let code = match syn::parse2::<syn::File>(item) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => closure.to_string(),
+    };
+    let code = code
+        .replace("::core::primitive::f64", "f64")
+        .replace("::core::primitive::usize", "usize")
+        .replace("::std::vec::Vec", "Vec");
+    let mut legend =
+        String::from("// generated by grad!: forward values __mg_v*, adjoints __mg_g*\n");
+    for (i, p) in program.params.iter().enumerate() {
+        legend.push_str(&format!(
+            "// __mg_p{i} = {} (adjoint __mg_gp{i})\n",
+            p.ident
+        ));
+    }
+    for (i, c) in program.consts.iter().enumerate() {
+        if matches!(c.value, Const::Captured { .. }) {
+            legend.push_str(&format!("// __mg_c{i} = {}\n", c.text));
+        }
+    }
+    for (i, path) in program.captured_ints.iter().enumerate() {
+        legend.push_str(&format!("// __mg_n{i} = {}\n", quote!(#path)));
+    }
+    for (i, path) in program.data.iter().enumerate() {
+        legend.push_str(&format!("// __mg_d{i} = &{}\n", quote!(#path)));
+    }
+    for (i, d) in program.ints.iter().enumerate() {
+        legend.push_str(&format!("// __mg_i{i} = {} (usize)\n", d.name));
+    }
+    for (k, v) in program.vars.iter().enumerate() {
+        legend.push_str(&format!("// __mg_x{k} = {} (storage; adjoint __mg_gx{k})\n", v.name));
+    }
+    legend + &code
+}

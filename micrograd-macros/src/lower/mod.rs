@@ -1,0 +1,784 @@
+//! syn -> IR: the one place that accepts or rejects the body's syntax.
+//!
+//! Lowering walks the body once, in source order, appending one SSA
+//! instruction per op and one [`Stmt`] per effect to the current region
+//! (the body, a loop body or a branch), so the IR is linear in the input.
+//! Split by construct:
+//! - this file: names and scopes, blocks, `let`, assignments;
+//! - `control`: `for` loops, `if`/`else` and conditions;
+//! - `expr`: `f64` expressions, methods and literals;
+//! - `int`: `usize` expressions (bounds, indices) and which names are integers;
+//! - `array`: indexing, array parameters, local arrays and captured data.
+//!
+//! Names resolve through a stack of scopes (`let`, shadowing, inner
+//! blocks). A `let mut` scalar stays SSA (each assignment rebinds the name
+//! to a new value, so `c += c + 1` and `let c = c + (c + 1)` lower to the
+//! same instructions) until a loop or a branch assigns it: then it moves to
+//! storage (a [`crate::ir::Var`]) just before that loop or branch. Unknown
+//! names and paths are captured: an `f64` constant, a `usize` when used in
+//! an integer position, or data when indexed. Errors do not stop the walk:
+//! each bad construct adds a spanned error and lowers to a placeholder, and
+//! all errors are reported together.
+
+mod array;
+mod control;
+mod expr;
+mod int;
+
+use crate::ir::{
+    Const, ConstEntry, IntExpr, Kind, Operand, Param, ParamTy, Place, Program, Stmt, Target, Var,
+};
+use crate::parse::GradInput;
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::HashMap;
+use syn::{Block, Error, Expr, Pat, Result};
+
+/// Lowers a parsed closure. `with_text` keeps each expression's source text
+/// for graph labels; it costs a walk of every subexpression, so only
+/// `grad_dot!` asks for it.
+pub fn lower(input: &GradInput, with_text: bool) -> Result<Program> {
+    let params: Vec<Param> = input.params.clone();
+    let bindings = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Binding {
+            name: p.ident.to_string(),
+            bound: match &p.ty {
+                ParamTy::Scalar => Bound::Value(Operand::Param(i)),
+                ParamTy::Array(dims) => Bound::Array(Target::Param(i), Some(dims.len())),
+                ParamTy::Slice => Bound::Array(Target::Param(i), Some(1)),
+            },
+            kind: BindKind::Param,
+        })
+        .collect();
+    let mut lowerer = Lowerer {
+        program: Program {
+            params,
+            consts: Vec::new(),
+            captured_ints: Vec::new(),
+            data: Vec::new(),
+            ints: Vec::new(),
+            vars: Vec::new(),
+            insts: Vec::new(),
+            body: Vec::new(),
+            output: Operand::Const(0),
+            loops: 0,
+            branches: 0,
+        },
+        scopes: vec![bindings],
+        captured: HashMap::new(),
+        roles: HashMap::new(),
+        errors: Vec::new(),
+        with_text,
+        stmts: Vec::new(),
+        in_cond: false,
+    };
+    let output = match &input.body {
+        Expr::Block(block) if block.label.is_none() && block.attrs.is_empty() => {
+            lowerer.block(&block.block)
+        }
+        body => lowerer.expr(body),
+    };
+    lowerer.program.output = output;
+    lowerer.program.body = std::mem::take(&mut lowerer.stmts);
+    match lowerer.errors.into_iter().reduce(|mut all, e| {
+        all.combine(e);
+        all
+    }) {
+        Some(error) => Err(error),
+        None => {
+            let mut program = lowerer.program;
+            program.analyze();
+            Ok(program)
+        }
+    }
+}
+
+/// How a name was introduced, which decides whether it may be assigned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BindKind {
+    Param,
+    Let,
+    LetMut,
+}
+
+/// What a name stands for.
+#[derive(Clone)]
+enum Bound {
+    /// An SSA `f64` value.
+    Value(Operand),
+    /// A scalar `f64` in storage: each read is a load.
+    Var(usize),
+    /// An array: a parameter or a local array, with its number of
+    /// dimensions (`None` when unknown).
+    Array(Target, Option<usize>),
+    /// A `usize`: a loop variable or an integer `let`.
+    Int(IntExpr),
+}
+
+struct Binding {
+    name: String,
+    bound: Bound,
+    kind: BindKind,
+}
+
+/// The role of a captured name; one name cannot play two.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Number,
+    Integer,
+    Data,
+}
+
+impl Role {
+    fn describe(self) -> &'static str {
+        match self {
+            Role::Number => "a number (f64)",
+            Role::Integer => "an integer (usize: a bound, an index or a length)",
+            Role::Data => "captured data (indexed)",
+        }
+    }
+}
+
+struct Lowerer {
+    program: Program,
+    scopes: Vec<Vec<Binding>>,
+    /// Captured constants, integers and data by token text and role, so
+    /// `w * w` reads `w` once.
+    captured: HashMap<(String, u8), usize>,
+    /// The first use of each captured name, to reject a second role.
+    roles: HashMap<String, (Role, Span)>,
+    errors: Vec<Error>,
+    with_text: bool,
+    /// The statements of the region being lowered.
+    stmts: Vec<Stmt>,
+    /// Inside an `if` condition, which is evaluated forward only: no
+    /// assignments, loops or branches there.
+    in_cond: bool,
+}
+
+const CONTROL_FLOW: &str = "grad! programs use `for` loops over ranges and `if`/`else`: \
+     no `while`, `loop`, `match`, `return`, `break`, `continue` or `?`";
+
+impl Lowerer {
+    /// Records an error and returns a placeholder so lowering can go on.
+    fn fail(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) -> Operand {
+        self.errors.push(Error::new_spanned(tokens, message));
+        self.literal(0.0, String::new())
+    }
+
+    fn text(&self, tokens: impl ToTokens) -> String {
+        if self.with_text {
+            tokens.to_token_stream().to_string()
+        } else {
+            String::new()
+        }
+    }
+
+    fn literal(&mut self, value: f64, text: String) -> Operand {
+        self.program.consts.push(ConstEntry {
+            value: Const::Literal(value),
+            text,
+        });
+        Operand::Const(self.program.consts.len() - 1)
+    }
+
+    fn literal_value(&self, operand: Operand) -> Option<f64> {
+        match operand {
+            Operand::Const(i) => match self.program.consts[i].value {
+                Const::Literal(v) => Some(v),
+                Const::Captured { .. } => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Appends an instruction to the current region.
+    fn inst(&mut self, kind: Kind, span: Span, text: String) -> Operand {
+        self.program.insts.push(crate::ir::Inst {
+            kind,
+            active: false,
+            span,
+            text,
+            name: None,
+        });
+        let i = self.program.insts.len() - 1;
+        self.stmts.push(Stmt::Inst(i));
+        Operand::Inst(i)
+    }
+
+    /// Reads a storage location.
+    fn load(&mut self, place: Place, span: Span, text: String) -> Operand {
+        self.inst(Kind::Load(place), span, text)
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|scope| scope.iter().rev())
+            .find(|b| b.name == name)
+    }
+
+    fn lookup_mut(&mut self, name: &str) -> Option<&mut Binding> {
+        self.scopes
+            .iter_mut()
+            .rev()
+            .flat_map(|scope| scope.iter_mut().rev())
+            .find(|b| b.name == name)
+    }
+
+    fn bind(&mut self, ident: &syn::Ident, bound: Bound, kind: BindKind) {
+        let name = ident.to_string();
+        if let Bound::Value(Operand::Inst(i)) = bound {
+            self.program.insts[i]
+                .name
+                .get_or_insert_with(|| name.clone());
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(Binding { name, bound, kind });
+        }
+    }
+
+    /// The captured entry for `key` in `role`, created on first use; a
+    /// name used in two roles is an error at the second use.
+    fn capture(&mut self, tokens: &syn::ExprPath, role: Role) -> Option<usize> {
+        let key = tokens.to_token_stream().to_string();
+        match self.roles.get(&key) {
+            Some((first, _)) if *first != role => {
+                let first = *first;
+                self.fail(
+                    tokens,
+                    format!(
+                        "`{key}` is used here as {} but elsewhere as {}; \
+                         use two names, or convert with `as f64`",
+                        role.describe(),
+                        first.describe()
+                    ),
+                );
+                return None;
+            }
+            Some(_) => {}
+            None => {
+                self.roles.insert(key.clone(), (role, tokens_span(tokens)));
+            }
+        }
+        if let Some(&i) = self.captured.get(&(key.clone(), role as u8)) {
+            return Some(i);
+        }
+        let i = match role {
+            Role::Number => {
+                self.program.consts.push(ConstEntry {
+                    value: Const::Captured {
+                        path: tokens.clone(),
+                        cast: false,
+                    },
+                    text: key.clone(),
+                });
+                self.program.consts.len() - 1
+            }
+            Role::Integer => {
+                self.program.captured_ints.push(tokens.clone());
+                self.program.captured_ints.len() - 1
+            }
+            Role::Data => {
+                self.program.data.push(tokens.clone());
+                self.program.data.len() - 1
+            }
+        };
+        self.captured.insert((key, role as u8), i);
+        Some(i)
+    }
+
+    /// Runs `f` with a fresh statement list and returns what it appended.
+    fn region(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Stmt> {
+        let outer = std::mem::take(&mut self.stmts);
+        self.scopes.push(Vec::new());
+        f(self);
+        self.scopes.pop();
+        std::mem::replace(&mut self.stmts, outer)
+    }
+
+    /// `{ stmt* expr }`: statements in a new scope, then the final expression.
+    fn block(&mut self, block: &Block) -> Operand {
+        self.scopes.push(Vec::new());
+        let value = self.stmts_of(block, true);
+        self.scopes.pop();
+        value.unwrap_or_else(|| self.literal(0.0, String::new()))
+    }
+
+    /// The statements of a block in the current scope. With `want_value`
+    /// the block must end in a final expression, whose operand is returned;
+    /// without (a loop body, an `if` statement's branch), it must not.
+    fn stmts_of(&mut self, block: &Block, want_value: bool) -> Option<Operand> {
+        let mut result = None;
+        let count = block.stmts.len();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == count;
+            match stmt {
+                syn::Stmt::Expr(expr, None) if last && want_value && !is_statement_only(expr) => {
+                    result = Some(self.expr(expr));
+                }
+                syn::Stmt::Expr(expr, semi) if last && want_value && !is_statement_only(expr) => {
+                    // `...; a;`: the value is there, only the `;` is wrong.
+                    self.expr(expr);
+                    self.errors.push(Error::new_spanned(
+                        quote::quote!(#expr #semi),
+                        "expected a final expression: remove this `;` to make it \
+                         the value that grad! differentiates",
+                    ));
+                }
+                syn::Stmt::Expr(expr, _) => {
+                    self.statement(expr, !want_value && last);
+                    if last && want_value && !is_control_flow(expr) {
+                        self.errors.push(Error::new_spanned(
+                            expr,
+                            "expected a final expression after this statement: \
+                             the value that grad! differentiates",
+                        ));
+                    }
+                }
+                syn::Stmt::Local(local) => {
+                    self.local(local);
+                    if last && want_value {
+                        self.errors.push(Error::new_spanned(
+                            local,
+                            "expected a final expression after this `let`: \
+                             the value that grad! differentiates",
+                        ));
+                    }
+                }
+                syn::Stmt::Macro(mac) => {
+                    self.fail(&mac.mac, "macro calls are not supported inside grad!");
+                }
+                syn::Stmt::Item(item) => {
+                    self.fail(
+                        item,
+                        "items (`fn`, `use`, `const`, ...) are not supported inside grad!",
+                    );
+                }
+            }
+        }
+        if count == 0 && want_value {
+            self.errors.push(Error::new_spanned(
+                quote::quote!(#block),
+                "expected a final expression: the value that grad! differentiates",
+            ));
+        }
+        result
+    }
+
+    /// `let name (: ty)? = expr;`, `let mut name = expr;` and local arrays.
+    fn local(&mut self, local: &syn::Local) {
+        let (pat, typed) = match &local.pat {
+            Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            pat => (pat, None),
+        };
+        let Some(init) = &local.init else {
+            self.fail(local, "expected an initializer: `let name = expr;`");
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.fail(
+                else_token,
+                format!("`let ... else` is not supported: {CONTROL_FLOW}"),
+            );
+        }
+        let (ident, kind) = match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (
+                &p.ident,
+                if p.mutability.is_some() {
+                    BindKind::LetMut
+                } else {
+                    BindKind::Let
+                },
+            ),
+            other => {
+                self.expr(&init.expr);
+                self.fail(
+                    other,
+                    "expected a plain name like `let a = ...` or `let mut a = ...`",
+                );
+                return;
+            }
+        };
+        let annotated = typed.map(|ty| self.let_type(ty));
+        if matches!(&*init.expr, Expr::Array(_) | Expr::Repeat(_))
+            || matches!(annotated, Some(Some(LetTy::Array)))
+        {
+            self.local_array(ident, kind, &init.expr);
+            return;
+        }
+        let integer = match annotated {
+            Some(Some(LetTy::Usize)) => true,
+            Some(_) => false,
+            None => self.int_like(&init.expr) == IntLike::Yes,
+        };
+        if integer {
+            if kind == BindKind::LetMut {
+                self.fail(
+                    ident,
+                    "integer variables cannot be `mut` inside grad!: \
+                     the reverse sweep recomputes them; bind a new name instead",
+                );
+            }
+            let value = self.int_expr(&init.expr);
+            self.bind_int(ident, value);
+            return;
+        }
+        if let Some(message) = self.array_name(&init.expr) {
+            self.fail(&init.expr, message);
+            return;
+        }
+        let value = self.expr(&init.expr);
+        self.bind(ident, Bound::Value(value), kind);
+    }
+
+    /// Binds a new integer name to `value`.
+    fn bind_int(&mut self, ident: &syn::Ident, value: IntExpr) {
+        self.program.ints.push(crate::ir::IntDef {
+            name: ident.to_string(),
+        });
+        let id = self.program.ints.len() - 1;
+        self.stmts.push(Stmt::Int(id, value));
+        self.bind(ident, Bound::Int(IntExpr::Int(id)), BindKind::Let);
+    }
+
+    /// The type of a `let`: `f64`, `usize` or an array of `f64`.
+    fn let_type(&mut self, ty: &syn::Type) -> Option<LetTy> {
+        if crate::parse::is_f64(ty) {
+            return Some(LetTy::F64);
+        }
+        if let syn::Type::Path(p) = ty {
+            if p.qself.is_none() && p.path.is_ident("usize") {
+                return Some(LetTy::Usize);
+            }
+        }
+        if let Ok(ParamTy::Array(_)) = crate::parse::param_type(ty) {
+            return Some(LetTy::Array);
+        }
+        self.fail(
+            ty,
+            "expected type `f64`, `usize` or an array of f64 (or no type)",
+        );
+        None
+    }
+
+    /// An expression statement: assignments, loops and `if` have effects.
+    /// `last_in_region` allows a final `h[i] += x` without `;` in a loop body.
+    fn statement(&mut self, expr: &Expr, _last_in_region: bool) {
+        match expr {
+            Expr::Assign(assign) => self.assign(expr, &assign.left, None, &assign.right),
+            Expr::Binary(binary) => {
+                use crate::ir::Op;
+                use syn::BinOp;
+                let op = match binary.op {
+                    BinOp::AddAssign(_) => Some(Op::Add),
+                    BinOp::SubAssign(_) => Some(Op::Sub),
+                    BinOp::MulAssign(_) => Some(Op::Mul),
+                    BinOp::DivAssign(_) => Some(Op::Div),
+                    _ => None,
+                };
+                match op {
+                    Some(op) => self.assign(expr, &binary.left, Some(op), &binary.right),
+                    None if is_compound_assign(&binary.op) => {
+                        self.expr(expr);
+                    }
+                    None => {
+                        self.fail(expr, NO_EFFECT);
+                    }
+                }
+            }
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::If(e) => {
+                self.if_else(e, false);
+            }
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(Vec::new());
+                self.stmts_of(&b.block, false);
+                self.scopes.pop();
+            }
+            // Rejected with their own message by `expr`.
+            expr if is_control_flow(expr) => {
+                self.expr(expr);
+            }
+            _ => {
+                self.fail(expr, NO_EFFECT);
+            }
+        }
+    }
+
+    /// `place = value` or `place op= value`: a `let mut` name or an element
+    /// of a `let mut` local array.
+    fn assign(&mut self, whole: &Expr, left: &Expr, op: Option<crate::ir::Op>, right: &Expr) {
+        if self.in_cond {
+            self.fail(whole, "assignments are not allowed inside a condition");
+            return;
+        }
+        let value = self.expr(right);
+        let span = match whole {
+            Expr::Binary(b) => syn::spanned::Spanned::span(&b.op),
+            _ => syn::spanned::Spanned::span(left),
+        };
+        let text = self.text(whole);
+        if let Expr::Index(_) = left {
+            self.assign_element(left, op, value, span, text);
+            return;
+        }
+        let ident = match left {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+            _ => None,
+        };
+        let Some(ident) = ident else {
+            self.fail(
+                left,
+                "expected a `let mut` variable or an element of a `let mut` array \
+                 on the left of the assignment",
+            );
+            return;
+        };
+        let name = ident.to_string();
+        let Some(binding) = self.lookup(&name) else {
+            self.fail(
+                ident,
+                format!(
+                    "cannot assign to `{name}`: captured values are constants; \
+                     only `let mut` variables declared inside grad! can be assigned"
+                ),
+            );
+            return;
+        };
+        let (bound, kind) = (binding.bound.clone(), binding.kind);
+        match (kind, bound) {
+            (BindKind::Param, _) => {
+                self.fail(
+                    ident,
+                    format!(
+                        "cannot assign to parameter `{name}`; declare `let mut {name} = {name};` first"
+                    ),
+                );
+            }
+            (_, Bound::Int(_)) => {
+                self.fail(
+                    ident,
+                    format!(
+                        "cannot assign to integer `{name}`: integers are immutable inside grad! \
+                         (the reverse sweep recomputes them); bind a new name instead"
+                    ),
+                );
+            }
+            (_, Bound::Array(..)) => {
+                self.fail(
+                    ident,
+                    format!("cannot assign to the whole array `{name}`; assign its elements (`{name}[i] = ...`)"),
+                );
+            }
+            (BindKind::Let, _) => {
+                self.fail(
+                    ident,
+                    format!("cannot assign to `{name}`: it is not declared `let mut`"),
+                );
+            }
+            (BindKind::LetMut, Bound::Value(old)) => {
+                let new = match op {
+                    Some(op) => self.op(op, &[old, value], span, text),
+                    None => value,
+                };
+                if let Operand::Inst(i) = new {
+                    self.program.insts[i]
+                        .name
+                        .get_or_insert_with(|| name.clone());
+                }
+                if let Some(binding) = self.lookup_mut(&name) {
+                    binding.bound = Bound::Value(new);
+                }
+            }
+            (BindKind::LetMut, Bound::Var(v)) => {
+                let place = Place {
+                    target: Target::Var(v),
+                    index: Vec::new(),
+                };
+                let new = match op {
+                    Some(op) => {
+                        let old = self.load(place.clone(), span, name.clone());
+                        self.op(op, &[old, value], span, text)
+                    }
+                    None => value,
+                };
+                self.stmts.push(Stmt::Store { place, value: new });
+            }
+        }
+    }
+
+    /// Moves the `let mut` scalars that `tokens` assigns (a loop or a
+    /// branch about to be lowered) from SSA to storage, storing their
+    /// current values, so every iteration and both branches see one place.
+    fn to_storage(&mut self, assigned: &[String]) {
+        for name in assigned {
+            let Some(binding) = self.lookup(name) else {
+                continue;
+            };
+            if let (BindKind::LetMut, Bound::Value(value)) = (binding.kind, binding.bound.clone()) {
+                self.program.vars.push(Var {
+                    name: name.clone(),
+                    dims: Vec::new(),
+                    active: false,
+                });
+                let v = self.program.vars.len() - 1;
+                self.stmts.push(Stmt::Store {
+                    place: Place {
+                        target: Target::Var(v),
+                        index: Vec::new(),
+                    },
+                    value,
+                });
+                if let Some(binding) = self.lookup_mut(name) {
+                    binding.bound = Bound::Var(v);
+                }
+            }
+        }
+    }
+}
+
+/// What a `let` annotation says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LetTy {
+    F64,
+    Usize,
+    Array,
+}
+
+/// Whether an expression is an integer: certainly, certainly not, or only
+/// made of literals and captured names (which read as `f64` by default).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum IntLike {
+    Yes,
+    No,
+    Maybe,
+}
+
+const NO_EFFECT: &str = "this statement has no effect; expected `let`, an assignment \
+     (`=`, `+=`, `-=`, `*=`, `/=`), a `for` loop, an `if`, or the final expression without `;`";
+
+/// Constructs that `expr` rejects with a message of their own.
+fn is_control_flow(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Match(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Loop(_)
+            | Expr::Return(_)
+            | Expr::Macro(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+    )
+}
+
+/// Statements that cannot be a final value: assignments, loops and other
+/// control flow (an `if` with an `else` can be a value).
+fn is_statement_only(expr: &Expr) -> bool {
+    match expr {
+        Expr::Assign(_) => true,
+        Expr::Binary(b) => is_compound_assign(&b.op),
+        Expr::If(e) => e.else_branch.is_none(),
+        other => is_control_flow(other),
+    }
+}
+
+/// `+=`, `%=`, `<<=`, ...: assignment operators, valid only as statements.
+fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp;
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+fn tokens_span(tokens: &impl ToTokens) -> Span {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// The names that `expr` assigns anywhere inside (`name = `, `name op= `,
+/// `name[i] = `), for [`Lowerer::to_storage`]. Conservative: a shadowing
+/// inner `let mut` of the same name also counts, which only moves the
+/// outer variable to storage without need.
+fn assigned_names(expr: &Expr, out: &mut Vec<String>) {
+    let mut note = |left: &Expr| {
+        let mut base = left;
+        while let Expr::Index(i) = base {
+            base = &i.expr;
+        }
+        if let Expr::Path(p) = base {
+            if let Some(ident) = p.path.get_ident() {
+                out.push(ident.to_string());
+            }
+        }
+    };
+    match expr {
+        Expr::Assign(a) => {
+            note(&a.left);
+            assigned_names(&a.right, out);
+        }
+        Expr::Binary(b) => {
+            if is_compound_assign(&b.op) {
+                note(&b.left);
+            } else {
+                assigned_names(&b.left, out);
+            }
+            assigned_names(&b.right, out);
+        }
+        Expr::Block(b) => block_assigned_names(&b.block, out),
+        Expr::ForLoop(f) => block_assigned_names(&f.body, out),
+        Expr::If(e) => {
+            assigned_names(&e.cond, out);
+            block_assigned_names(&e.then_branch, out);
+            if let Some((_, els)) = &e.else_branch {
+                assigned_names(els, out);
+            }
+        }
+        Expr::Paren(p) => assigned_names(&p.expr, out),
+        Expr::Group(g) => assigned_names(&g.expr, out),
+        Expr::Unary(u) => assigned_names(&u.expr, out),
+        Expr::MethodCall(m) => {
+            assigned_names(&m.receiver, out);
+            m.args.iter().for_each(|a| assigned_names(a, out));
+        }
+        Expr::Index(i) => {
+            assigned_names(&i.expr, out);
+            assigned_names(&i.index, out);
+        }
+        Expr::Array(a) => a.elems.iter().for_each(|e| assigned_names(e, out)),
+        Expr::Repeat(r) => assigned_names(&r.expr, out),
+        Expr::Cast(c) => assigned_names(&c.expr, out),
+        _ => {}
+    }
+}
+
+fn block_assigned_names(block: &Block, out: &mut Vec<String>) {
+    for stmt in &block.stmts {
+        match stmt {
+            syn::Stmt::Expr(e, _) => assigned_names(e, out),
+            syn::Stmt::Local(l) => {
+                if let Some(init) = &l.init {
+                    assigned_names(&init.expr, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
