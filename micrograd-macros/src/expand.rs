@@ -193,6 +193,25 @@ mod tests {
     }
 
     #[test]
+    fn loops_are_not_unrolled() {
+        // The expansion grows with the source, not with the trip count: the
+        // same program over 0..10 and 0..1_000_000 expands to the same
+        // number of tokens (only the bound's literal differs).
+        let program = |n: &str| -> TokenStream {
+            format!(
+                "|x: f64, w: [f64; 4]| {{ let mut p = 1.0; \
+                 for i in 0..{n} {{ p = p * x + w[i % 4]; if p > 2.0 {{ p = p.sin(); }} }} p }}"
+            )
+            .parse()
+            .expect("valid tokens")
+        };
+        let small = count_tokens(grad(program("10")));
+        let large = count_tokens(grad(program("1_000_000")));
+        assert_eq!(small, large);
+        assert!(!grad(program("10")).to_string().contains("compile_error"));
+    }
+
+    #[test]
     fn bad_input_never_panics() {
         // Every rejected construct becomes compile_error!, never a panic.
         for src in [

@@ -231,7 +231,9 @@ impl Reverse<'_> {
             if matches!(local, Local::Zero) {
                 continue;
             }
-            guarded |= matches!(local, Local::Expr(_));
+            // `0 * inf = NaN` needs a non-finite local derivative, which a
+            // literal-only one (`100.0`) cannot be: guard the others.
+            guarded |= matches!(&local, Local::Expr(e) if reads_a_value(e));
             let c = contribution(g.clone(), local);
             body.extend(quote!(#target += #c;));
         }
@@ -268,3 +270,14 @@ impl Reverse<'_> {
     }
 }
 
+
+/// Whether a local derivative reads anything at run time (any name, a
+/// named constant like `f64::INFINITY` included), rather than being made
+/// of literals alone.
+fn reads_a_value(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(_) => true,
+        proc_macro2::TokenTree::Group(g) => reads_a_value(&g.stream()),
+        _ => false,
+    })
+}
