@@ -17,323 +17,294 @@ mod cases {
 
     #[test]
     fn case_000() {
-        let n: usize = 3;
-        assert_grad!(|w: [f64; 3]| {
-            let mut h0 = [0.0; 4];
-            for i in 0..n {
-                h0[i] = w[i];
+        let ys = vec![-0.5, 2.0];
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 3], x, w: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                t0 = ((t0 * m[2][1].sin()) + ys[i]);
             }
-            h0[0]
-        }, [1.18, -0.35, -0.09], rel = REL, fd = FD);
+            let mut t1 = x.exp().powf(w[1]).tanh();
+            if t0 < k0 {
+                t1 = ((t1 * (-1.2)) + (x - k0));
+            } else if x > 0.3 && (m.len() as f64) <= m[1][0] {
+                t1 *= ((k0.max(x).tanh() * 0.5) + 1.0);
+            } else {
+                t1 -= x.exp().cos();
+            }
+            ((t0 * t1) * 0.25)
+        }, ([[-0.67, -1.23], [0.86, 0.33], [0.17, -1.04]], -0.78, [0.93, 0.87, 0.33, -0.82, -0.28]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_001() {
-        let xs = [[-0.5, 0.25], [1.5, -0.5], [0.1, 0.3], [0.5, 1.5]];
-        let ys = vec![1.5, 0.3, 0.3, 0.3];
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], s: &[f64]| {
-            let mut t0 = (2.0 / m[1][1].sigmoid()).relu();
-            if (if xs[0][1] != (-0.75) && m[1][0] <= (-0.5) { s[0] } else { k0 }).abs() >= 1.5 {
-                t0 *= m[1][0].min(m[0][0]).cos();
-            } else {
-                t0 += ys[0].exp().sqrt().min(s[1].relu());
+        let xs = [[2.0, 0.25], [0.3, -0.5], [-1.2, 0.1], [0.5, 0.1]];
+        let ys = vec![-1.2, 0.25];
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                let mut t1: f64 = 0.0;
+                for j in 0..ys.len() {
+                    t1 += (xs[i][j] * m[(i + j) % 2][0]);
+                }
+                t0 += t1.tanh();
             }
-            (t0 * (s[1] / t0.sigmoid()))
-        }, ([[1.48, 1.18], [-0.55, -1.17]], vec![0.18, -0.97]), rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in 0..2 {
+                t2 = ((t2 * x) + ys[i]);
+            }
+            (t0 + t2)
+        }, ([[1.44, -1.49], [0.39, -1.25]], -1.28), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_002() {
-        let xs = [[-0.5, 1.5], [0.25, 0.3], [1.5, 0.5]];
-        let ys = vec![0.5, -0.5];
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..3 {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * m[j][(j + i) % 2]);
+        let xs = [[0.1, -0.75], [0.25, -1.2]];
+        let ys = vec![-1.2, 0.25, 0.1, 0.25, -0.75];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 2]| {
+            let mut t0 = ((w.len() as f64) - m[1][1]);
+            for i in 0..ys.len() {
+                if k0.max(w[i % 2]) >= 0.3 && (w[0] / w[1].exp()) <= 0.3 {
+                    t0 -= (if xs[i % 2][i % 2] == k0 { t0 } else { m[1][1] }).tanh();
+                } else if m[0][i % 2].abs() > 2.0 {
+                    t0 -= if t0.min(k0) > 0.3 || (t0 + 0.25) >= t0 { t0.sin() } else { (i as f64).relu() };
+                } else {
+                    t0 *= (w[i % 2].relu().sigmoid() + 0.5);
                 }
-                t0 -= t1.sigmoid();
+                t0 += (-(-0.5)).min(((i as f64) + 2.0));
             }
-            let mut t2: f64 = m[1][0].exp().ln();
-            for i in 1..=1 {
-                let q0: usize = i + 1;
-                t2 -= (m[i][ys.len() - 1 - i].sigmoid() - 0.3);
-            }
-            (t0 * t2)
-        }, [[1.03, -0.59], [0.62, 1.12]], rel = REL, fd = FD);
+            let t1 = (m[2][1].exp().sqrt() * (w[1] + w[0]));
+            (t0 - t1)
+        }, ([[1.35, 0.9], [-0.5, 1.41], [0.18, 0.62]], [1.27, 0.18]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_003() {
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 5]| {
-            let mut h0 = [0.0; 3];
-            for i in 0..n {
-                h0[i] = 0.5;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                t0 = ((t0 * (-0.75).sigmoid()) + w[i]);
             }
-            for i in 0..=1 {
-                h0[i] += (((w[1] * w[i % 5]) * (w[1] * w[i % 5])) + 0.5).sqrt();
-            }
-            h0[1]
-        }, [-1.45, -0.63, 0.35, 0.08, -1.14], rel = REL, fd = FD);
+            (t0 * w[1])
+        }, [1.49, 0.34, -0.34], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_004() {
-        let n: usize = 4;
-        assert_grad!(|w: [f64; 2], v: [f64; 2], m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..2 {
-                t0 = ((t0 * (1.5).sigmoid()) + w[i]);
+        let ys = vec![2.0, 0.5, 0.1];
+        let k0 = 0.75;
+        assert_grad!(|s: &[f64], m: [[f64; 2]; 3]| {
+            let mut t0 = (-0.75);
+            if k0 < 0.5 || (0.25).clamp(ys[1], (ys[1] + 1.5)) != 0.3 {
+                t0 -= s[1].min(s[1].min(m[0][1]));
             }
-            let mut t1: f64 = 0.0;
-            for i in 0..=2 {
-                if i + 1 != n && v[0] > 0.1 {
-                    t1 += (if w[i % 2] >= 1.5 || (-0.75) > t1 { (i as f64) } else { v[0] }).powi(3);
-                } else {
-                    t1 += v[1];
-                }
-                t1 += (i as f64).powi(3).sin();
-            }
-            ((t0 - t1) + m[2][1])
-        }, ([0.02, 0.8], [0.56, 0.91], [[0.32, -1.39], [1.25, -1.02], [0.19, 0.44]]), rel = REL, fd = FD);
+            let t1: f64 = s[1].max(t0).relu();
+            ((t0 + t1) + t0.clamp((-1.0), 1.0).max(s[2]))
+        }, (vec![0.87, 1.27, 0.4], [[-1.47, 0.15], [-0.9, -1.03], [0.35, -0.51]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_005() {
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * s[2]) + s[i]);
+        let ys = vec![-0.75, -0.5, -0.75, 1.5];
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 2], s: &[f64]| {
+            let mut t0 = 1.0;
+            for i in 1..=1 {
+                if w[i].sqrt() > ys[i % 4] {
+                    t0 *= (-k0).cos();
+                } else {
+                    t0 = t0.max(t0.sigmoid());
+                }
+                t0 += w[w.len() - 1 - i];
             }
-            (t0 + t0.max((-1.2)).max((1.5).sigmoid()))
-        }, vec![-0.72, -0.51, -0.84], rel = REL, fd = FD);
+            let mut t1 = k0;
+            if ys[3] > w[0] || t0 == 0.5 {
+                t1 *= (s[1] / (0.25).exp()).cos();
+            } else {
+                t1 += (-(t0 / ys[1]));
+            }
+            (t0 - t1)
+        }, ([-0.02, 1.04], vec![1.25, 0.26]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_006() {
-        let xs = [[1.5, 2.0], [2.0, 0.1]];
-        let k0 = -0.5;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut t0 = (if m[1][1] < 0.25 { m[1][1] } else { k0 }).clamp((-2.0), 0.25);
-            if m[1][0].sigmoid().sqrt().exp() > 0.1 || (-m[0][1].min(m[0][1])) != (-1.2) {
-                t0 += m[1][1];
-            }
-            let t1 = ((if t0 >= (-1.2) { m[0][1] } else { m[1][1] }) + m[1][1]);
-            let mut t2: f64 = 0.0;
-            for i in 1..=1 {
-                let mut t3 = 0.0;
-                for j in 0..=0 {
-                    t3 += (m[i][j] * xs[(j + i) % 2][j % 2]);
-                    if (if t0 <= 1.5 && m[2 - 1 - j][j] != t3 { 0.25 } else { xs[i][2 - 1 - i] }) > (-1.2) {
-                        t3 -= if t1.clamp((-1.0), 1.0) <= 0.25 || (i as f64) > (xs.len() as f64) { t1 } else { (i as f64) };
-                    } else if !(t1.cos() != 1.5) {
-                        t3 -= (-t0.exp());
-                    } else {
-                        t3 += (0.5 + k0.max(k0));
-                    }
+        let xs = [[-1.2, 0.1], [0.25, 0.25], [-1.2, 0.1]];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 4], x| {
+            let mut t0 = 0.0;
+            for i in 0..4 {
+                for j in 1..=2 {
+                    let q0 = i * 2;
+                    t0 -= w[i];
+                    t0 += (-(j as f64).max(t0));
                 }
-                t2 += t3.tanh();
             }
-            ((t0 + t1) * t2)
-        }, [[-0.53, -0.3], [-1.19, 1.37]], rel = REL, fd = FD);
+            let mut h0 = [t0.max(w[0]), (k0 - t0), t0.max(2.0), k0.powi(3), xs[2][0]];
+            for i in 0..=3 {
+                h0[i + 1] += (-1.2);
+            }
+            let t1 = x;
+            ((t0 * h0[1]) * t1)
+        }, ([-1.25, -1.04, 0.03, 1.18], 0.73), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_007() {
-        let n: usize = 4;
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 5], x| {
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = w[4].min(1.5);
+        let ys = vec![2.0, 0.1, 1.5, -0.75];
+        let n: usize = 3;
+        assert_grad!(|x, y| {
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = ys[i + 1];
             }
-            h0[1] += (k0 * x).cos();
-            let mut t0 = 0.0;
             for i in 0..n {
-                let t1 = t0.cos();
-                t0 += x.exp().sqrt();
+                h0[i] = (h0[i] * y.tanh().cos());
             }
-            (h0[1] + t0)
-        }, ([-1.3, 0.78, -1.3, -0.39, -0.66], 0.35), rel = REL, fd = FD);
+            (h0[2] + x)
+        }, [-0.16, -1.12], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_008() {
-        let xs = [[1.5, 0.25], [1.5, 0.3], [-0.5, 2.0], [-0.5, 0.5]];
+        let ys = vec![0.3, -1.2, -1.2, 0.3, 0.25];
         let n: usize = 2;
-        assert_grad!(|s: &[f64]| {
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 4], s: &[f64]| {
             let mut t0: f64 = 0.0;
-            for i in 1..=3 {
-                let mut t1 = 0.0;
-                for j in 0..n {
-                    t1 += (xs[i][j] * s[2 - 1 - j]);
-                }
-                t0 -= t1.sin();
+            for i in 0..5 {
+                t0 += (-ys[i]).clamp((-0.5), 0.5);
+                t0 /= w[3].clamp(k0, (k0 + 1.5)).exp();
             }
-            t0
-        }, vec![-0.09, 0.47], rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in (0..5).rev() {
+                let q0: usize = (i + 1) % n;
+                t1 -= ((w[i % 4] * s[q0]) * w[(q0 + i) % 4].sigmoid());
+                if (w[q0] + (q0 as f64)) != 0.25 {
+                    t1 += w[q0].relu().min(s[q0].cos());
+                }
+            }
+            let mut t2: f64 = 0.0;
+            for i in 0..s.len() {
+                t2 = ((t2 * s[1].sigmoid()) + s[i]);
+            }
+            ((t0 - t1) + t2)
+        }, ([-0.25, 1.11, 0.93, 0.91], vec![-0.37, -1.47, 1.05]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_009() {
-        let xs = [[0.5, -0.5], [-1.2, -0.5], [0.25, -0.5], [-0.75, 0.1]];
-        assert_grad!(|x, y: f64| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                let mut t1 = 0.0;
-                for j in 0..=0 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 -= t1.sigmoid();
+        let xs = [[-1.2, -1.2], [0.25, 0.25]];
+        let ys = vec![-0.5, -0.75, -1.2];
+        let k0 = -0.5;
+        assert_grad!(|x, w: [f64; 5]| {
+            let mut t0 = ((x * x) + 0.5).sqrt();
+            if w[1].max(w[0]) <= (-0.5) {
+                t0 -= w[2];
+            } else if xs[1][0] <= (-0.5) {
+                t0 += w[3];
+            } else if w[2].powi(2) == (ys.len() as f64) || x != 1.5 {
+                t0 -= (k0.max(w[1]) + x.exp());
+            } else {
+                t0 = t0.max(x);
             }
-            (t0 * (xs[0][1] * y.sigmoid().ln()))
-        }, [-0.63, 0.61], rel = REL, fd = FD);
+            let t1 = if xs[0][1] >= 1.5 { x } else { t0.sigmoid().powf(2.5).sqrt() };
+            (t0 - t1)
+        }, (0.21, [-0.9, -0.65, 0.4, 0.36, -0.57]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_010() {
-        let ys = vec![2.0, 0.1, -0.75, 0.25, 0.5];
-        let k0 = 0.4;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let t0 = if m[0][0] >= (-0.75) { m[0][1] } else { m[1][0].relu().min((0.1).cos()) };
-            (t0 * (if ys[2] <= m[1][0] || t0 < 2.0 { k0 } else { m[0][0] }).ln())
-        }, [[1.39, -1.38], [0.12, -0.87]], rel = REL, fd = FD);
+        assert_grad!(|w: [f64; 3], v: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..=2 {
+                t0 = ((t0 * w[1].tanh()) + v[i]);
+            }
+            (t0 * t0)
+        }, ([0.32, -0.57, 1.24], [1.46, -1.48, -0.43]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_011() {
-        let xs = [[-0.5, -1.2], [0.1, 2.0], [0.3, 0.1], [0.3, -1.2]];
-        let ys = vec![0.1, 0.1, 0.1];
-        assert_grad!(|x: f64, s: &[f64]| {
-            let t0 = if (-0.75).relu() <= (-1.2) { (s.len() as f64) } else { x.max(xs[0][0]).sigmoid() };
-            let mut t1 = 0.0;
-            for i in (0..4).rev() {
-                t1 = ((t1 * ys[0]) + s[i]);
+        let xs = [[-1.2, -1.2], [0.3, 0.1], [0.5, 0.3]];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 5], v: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                let q0 = i * 2;
+                t0 += v[v.len() - 1 - i].sin().max(w[i + 1].tanh());
             }
-            (t0 * t1)
-        }, (0.39, vec![0.35, 0.46, 0.87, -0.94]), rel = REL, fd = FD);
+            let mut t1 = t0.max(k0);
+            for i in 0..w.len() {
+                let t2 = v[i % 5];
+                t1 *= ((0.5).clamp(0.0, 2.0).sigmoid() + 0.5);
+            }
+            ((t0 * t1) + w[2])
+        }, ([1.03, 1.33, -0.62, 0.11, -1.07], [1.41, 1.2, -0.21, 0.22, 1.1]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_012() {
-        let xs = [[0.25, 0.1], [1.5, 0.1]];
-        assert_grad!(|w: [f64; 2], v: [f64; 3]| {
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = (v[i] + (xs[0][i % 2] / w[1].sigmoid()));
+        let ys = vec![0.5, -1.2];
+        assert_grad!(|x, s: &[f64], m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..=1 {
+                t0 = ((t0 * x) + ys[i]);
             }
-            for i in 0..h0.len() {
-                h0[i] -= ((h0[i].powi(2).tanh() * 0.5) + 1.0);
+            let mut t1 = 0.0;
+            for i in 0..m.len() {
+                let mut t2 = 0.0;
+                for j in 0..2 {
+                    t2 += (m[i][j] * s[4 - 1 - i]);
+                }
+                t1 += t2.sigmoid();
             }
-            for i in 0..v.len() {
-                h0[i] += (i as f64).min(h0[i]).tanh();
-            }
-            h0[2]
-        }, ([-1.05, -0.02], [-0.19, -1.21, 1.39]), rel = REL, fd = FD);
+            ((t0 + t1) * s[1])
+        }, (-1.37, vec![0.31, -1.06, 1.08, -1.04], [[0.91, 0.11], [1.2, -0.03], [-1.1, 0.58]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_013() {
-        let ys = vec![2.0, 0.25, 1.5, 0.5];
-        let k0 = 0.4;
-        assert_grad!(|x| {
-            let mut h0 = [0.0; 4];
+        let xs = [[0.3, 0.3], [2.0, 0.5], [1.5, 0.3], [0.1, 0.25]];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3], m: [[f64; 2]; 3], x: f64| {
+            let mut t0 = 1.0;
+            for i in 1..=3 {
+                let q0: usize = i * 2;
+                for j in 0..3 {
+                    let t1 = xs[j + 1][(q0 + i) % 2].cos().min(t0);
+                    t0 = t0.max(x.exp().ln());
+                    t0 *= (((t1 * x).tanh() * 0.5) + 1.0);
+                }
+                if (k0 + 0.1) != m[(q0 + i) % 3][(q0 + i) % 2] {
+                    t0 *= (m[0][(q0 + i) % 2].ln().sigmoid() + 0.5);
+                } else if x.exp() >= x || w[i % 3].exp().ln() <= w[(q0 + i) % 3] {
+                    t0 = t0.max(t0.tanh());
+                } else {
+                    t0 -= (-0.5).sigmoid();
+                }
+            }
+            let mut t2 = k0.abs().relu();
+            if (w[1] - m[0][1]).powi(2) > 1.5 {
+                t2 = ((t2 * 0.5) + m[0][0]);
+            } else {
+                t2 += w[2].exp().sqrt().sigmoid().ln();
+            }
+            let mut t3 = 0.0;
             for i in 0..4 {
-                h0[i] = if i % 2 == 0 && (k0 + ys[i]) != x { (ys[3] + (i as f64)) } else { x };
+                let mut t4 = 0.0;
+                for j in 1..=1 {
+                    t4 += (xs[i][j] * m[j][j % 2]);
+                }
+                t3 -= t4.sigmoid();
             }
-            for i in 0..=2 {
-                h0[4 - 1 - i] = (h0[4 - 1 - i] * h0[4 - 1 - i]);
-            }
-            h0[0] += (-x.exp().powf(h0[3]));
-            (h0[3] + x.tanh().clamp(ys[3], (ys[3] + 1.5)))
-        }, [-0.88], rel = REL, fd = FD);
+            (((t0 + t2) * t3) + t2.clamp((-2.0), 0.25).sin())
+        }, ([-0.66, 0.95, 0.95], [[1.24, 0.36], [-0.9, 0.88], [-1.42, -1.1]], 0.28), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_014() {
-        let xs = [[2.0, 2.0], [0.5, 0.25], [1.5, 2.0]];
-        let ys = vec![0.1, 1.5];
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], x| {
-            let mut t0 = 0.0;
-            for i in 0..2 {
-                t0 = ((t0 * x) + ys[i]);
-            }
-            let mut t1 = if 0.25 == t0 { t0 } else { k0 };
-            for i in 0..2 {
-                let q0: usize = i + 1;
-                t1 -= xs[(q0 + i) % 3][i % 2].sigmoid().ln();
-                for j in 0..=1 {
-                    t1 -= (t1 + m[2 - 1 - i][j]);
-                    t1 -= xs[(i + q0) % 3][m.len() - 1 - i];
-                }
-            }
-            let mut t2: f64 = 1.0;
-            for i in 0..3 {
-                let q1: usize = i + 1;
-                t2 -= k0.tanh();
-                for j in 1..=1 {
-                    let q2 = i * 2;
-                    t2 *= (t0.sigmoid() + 0.5);
-                    t2 = (m[(i + q1) % 2][0] - (q2 as f64)).min(t2);
-                }
-            }
-            (((t0 - t1) - t2) * (t0.ln() * (2.0).relu()))
-        }, ([[0.78, 0.98], [-1.41, -0.91]], -0.74), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_015() {
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = k0;
-            if !((0.25).exp().powf(w[2]).relu() > 0.25) {
-                t0 = ((t0 * 0.3) + k0.sigmoid());
-            } else if !(w[0].max(k0).sqrt() >= 1.5) {
-                t0 += w[1].powi(3).tanh();
-            }
-            (t0 + (if t0 >= (-0.5) { k0.powi(2) } else { k0 }))
-        }, [-1.1, -1.26, 0.67], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_016() {
-        let xs = [[-0.75, 0.5], [0.5, 0.1], [1.5, 1.5], [0.3, 0.5]];
-        let ys = vec![0.1, 0.25, -0.75, 2.0];
-        let n: usize = 2;
-        assert_grad!(|x| {
-            let mut t0 = ((x * x) + 0.5).powf(1.5);
-            if (-0.75) < 1.5 {
-                t0 *= xs[3][0].cos();
-            } else if !((x.abs() / (if x != x && 0.3 <= x { xs[0][0] } else { ys[3] })) > xs[1][1]) {
-                t0 += (-ys[0]).relu();
-            } else {
-                t0 += xs[3][1].abs().exp();
-            }
-            let mut t1 = 0.0;
-            for i in 0..n {
-                let mut t2 = 0.0;
-                for j in i..2 {
-                    t2 += (xs[i][j] * (i as f64));
-                    if j <= j {
-                        t2 -= (x - (-1.2));
-                    } else if x.min(t0) <= 0.5 {
-                        t2 += t2;
-                    } else {
-                        t2 -= (-0.75).max(xs[j][2 - 1 - i]).exp();
-                    }
-                }
-                t1 -= t2.sin();
-            }
-            (t0 - t1)
-        }, [1.37], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_017() {
         let xs = [[-0.75, -0.75], [0.5, 0.3], [2.0, 0.1]];
         let k0 = 0.4;
         assert_grad!(|w: [f64; 3], v: [f64; 4]| {
@@ -357,7 +328,7 @@ mod cases {
     }
 
     #[test]
-    fn case_018() {
+    fn case_015() {
         let ys = vec![-1.2, 1.5];
         assert_grad!(|s: &[f64]| {
             let mut t0 = 0.0;
@@ -369,561 +340,696 @@ mod cases {
     }
 
     #[test]
-    fn case_019() {
-        let xs = [[0.1, -0.5], [1.5, 0.3], [0.5, -1.2]];
-        let ys = vec![-1.2, 2.0, -1.2, -0.5];
-        let n: usize = 2;
-        assert_grad!(|x| {
-            let mut h0 = [0.0; 2];
+    fn case_016() {
+        let xs = [[-0.5, 0.25], [2.0, 2.0], [0.1, 0.25], [-1.2, 1.5]];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = w[1];
             for i in 0..2 {
-                h0[i] = (x + x).max(xs[i % 3][i % 2]);
+                if ((-1.2) * (xs.len() as f64)) <= w[i] {
+                    t0 += t0;
+                } else {
+                    t0 *= (k0.sigmoid().sqrt().sigmoid() + 0.5);
+                }
+                t0 -= (w[i].sigmoid() + w[i].min(xs[i][i % 2]));
             }
-            for i in 0..n {
-                h0[h0.len() - 1 - i] -= xs[1][0].cos();
+            (t0 * (if xs[3][0] == 0.1 { t0 } else { t0 }).sigmoid().powf(t0.max(w[1])))
+        }, [0.58, 1.33, 1.06], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_017() {
+        let xs = [[2.0, -1.2], [0.25, 0.5]];
+        let ys = vec![-0.5, 0.3];
+        assert_grad!(|s: &[f64], x| {
+            let mut t0: f64 = 1.0;
+            for i in (0..ys.len()).rev() {
+                let q0 = i + 1;
+                t0 -= x;
+                t0 /= (xs.len() as f64);
             }
-            h0[0] += (ys[0] - (x + x));
+            (t0 * s[2].max(s[0]).ln())
+        }, (vec![-0.71, 0.09, 1.18, 0.01], 0.77), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_018() {
+        let xs = [[0.1, 0.1], [-0.75, 0.25], [2.0, -0.5], [-0.5, -0.75]];
+        let ys = vec![1.5, -0.75, 0.25];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 2], v: [f64; 4]| {
+            let mut t0: f64 = w[1];
+            if (0.3).abs().sigmoid().sqrt() != 0.5 && ys[2].exp().max(w[1].sin()) != w[0] {
+                t0 *= ((w[0].tanh().tanh() * 0.5) + 1.0);
+            } else if (w[1].min(0.25) - v[3].cos()) > ys[2] {
+                t0 = ((t0 * 1.5) + xs[2][1].cos());
+            }
+            (t0 + (k0 * t0).min(v[0]))
+        }, ([-0.73, -0.93], [-0.95, 1.01, 0.78, -0.57]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_019() {
+        let xs = [[-0.75, -1.2], [-0.5, 1.5], [1.5, 0.1]];
+        let ys = vec![1.5, -0.5];
+        assert_grad!(|x: f64, w: [f64; 5], y| {
             let mut t0 = 0.0;
-            for i in 1..=1 {
-                t0 = ((t0 * x.tanh()) + h0[i]);
+            for i in 0..=2 {
+                let mut t1 = 0.0;
+                for j in 0..ys.len() {
+                    t1 += (xs[i][j] * w[j]);
+                }
+                t0 += t1.sin();
             }
-            let mut t1 = ys[2].sigmoid().powf((-0.5)).exp().ln();
-            if x.exp().sigmoid() >= (ys.len() as f64) {
-                t1 = ys[3].max(1.5).min(t1);
-            } else {
-                t1 += x.sigmoid().sqrt().clamp((-1.0), 1.0);
+            let mut h0 = [0.0; 3];
+            for i in 0..xs.len() {
+                h0[i] = (ys[i % 2].sin() + (if i % 2 == 0 && xs[i][i % 2] != 0.1 { y } else { 0.5 }));
             }
-            (((h0[1] - t0) - t1) * ((xs[1][1] - 1.5) / h0[0]))
-        }, [0.71], rel = REL, fd = FD);
+            for i in (1..3).rev() {
+                h0[h0.len() - 1 - i] = (h0[h0.len() - 1 - i] * h0[h0.len() - 1 - i]);
+            }
+            for i in 0..=1 {
+                h0[i] = (h0[i] * x.min(w[i % 5]).cos());
+            }
+            ((t0 + h0[2]) + (-x).clamp((-2.0), 0.25))
+        }, (1.44, [0.94, -1.15, 0.68, -1.45, 1.1], 0.14), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_020() {
-        let xs = [[0.3, -0.75], [-0.5, -1.2], [0.3, 0.25], [0.5, 2.0]];
-        let ys = vec![0.3, 0.3, -1.2, 0.3];
-        let n: usize = 4;
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 5], s: &[f64]| {
-            let t0 = if ((s[0] + s[1]) + s[1]) <= (-1.2) && xs[3][0].sigmoid().tanh() > w[2] { ys[3].cos().clamp(k0, (k0 + 1.5)) } else { s[1].sigmoid().sqrt().clamp(0.0, 2.0) };
-            let mut t1: f64 = 1.0;
-            for i in 0..=3 {
-                let q0 = i + 1;
-                t1 += if q0 == q0 { (w[q0] - k0) } else { (q0 as f64).clamp((-1.0), 1.0) };
+        let xs = [[-0.75, -1.2], [0.25, 0.1], [-0.5, 0.25], [0.1, -0.75]];
+        let n: usize = 2;
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = m[1][1].min((m.len() as f64));
+            for i in 0..2 {
+                if i != 3 || (-(i as f64)) >= m[i % 3][i] {
+                    t0 = (m[i][1] * k0).min(t0);
+                } else {
+                    t0 += (i as f64);
+                }
+                if t0.clamp(0.0, 2.0) <= 0.1 {
+                    t0 -= xs[4 - 1 - i][2 - 1 - i].sigmoid().sqrt().tanh();
+                } else if (-0.75).exp().sqrt() <= 1.5 || m[i][2 - 1 - i] < t0 {
+                    t0 = t0.min(t0);
+                } else {
+                    t0 = ((t0 * 0.1) + m[3 - 1 - i][i].sigmoid());
+                }
             }
-            let mut t2 = 1.0;
+            let mut t1 = 1.0;
             for i in 0..n {
-                let q1 = i * 2;
-                t2 /= ((t1 * t1) + 0.5).ln().sigmoid();
+                t1 += (m[i][i].exp() + m[i][i].abs());
+                if t1.sigmoid().ln() <= 2.0 {
+                    t1 = ((t1 * 0.25) + t0);
+                } else {
+                    t1 *= ((i as f64).sin().sigmoid() + 0.5);
+                }
             }
-            (((t0 + t1) * t2) + (-1.2).sigmoid())
-        }, ([0.85, 1.3, 1.27, 1.18, 1.4], vec![-1.41, -0.45, -1.22]), rel = REL, fd = FD);
+            ((t0 + t1) + (m[0][0] - t0))
+        }, [[-1.38, -1.5], [0.28, 0.96], [-0.5, 0.13]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_021() {
-        let xs = [[-1.2, 0.3], [-0.75, 1.5]];
-        let ys = vec![-0.5, 1.5];
-        let n: usize = 3;
-        assert_grad!(|x| {
-            let mut t0 = 1.0;
-            for i in 0..=0 {
+        let xs = [[-0.5, 0.25], [-0.5, -1.2], [-1.2, 0.3]];
+        let ys = vec![0.3, 0.1, -0.75];
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in 0..ys.len() {
+                let mut t1 = 0.0;
                 for j in 0..2 {
-                    let q0: usize = (i + 1) % n;
-                    t0 *= (((q0 as f64).sigmoid().tanh() * 0.5) + 1.0);
-                    for k in 1..=1 {
-                        let q1: usize = i * 2;
-                        t0 *= (x.sin().sigmoid() + 0.5);
-                    }
+                    t1 += (xs[i][j] * w[0]);
                 }
-                t0 += xs[i][i % 2];
+                t0 -= t1.sin();
             }
-            (t0 + t0.min((-0.75)).exp().powf(((ys[1] * ys[1]) + 0.5).powf(1.5)))
-        }, [0.52], rel = REL, fd = FD);
+            (t0 + (w[1] - w[0]).clamp((-2.0), 0.25))
+        }, [-0.68, 0.88], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_022() {
-        let xs = [[1.5, 0.5], [1.5, 1.5]];
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 3], x, w: [f64; 4]| {
-            let mut h0 = [m[0][1].tanh(), x];
-            for i in 0..=1 {
-                h0[i] += ((i as f64) / (i as f64).sigmoid()).cos();
+        let n: usize = 2;
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in 0..n {
+                t0 = ((t0 * w[1]) + w[i]);
             }
-            h0[0] += (w[1].tanh() / ((k0.exp() * k0.exp()) + 0.5));
-            (h0[1] * (((-0.5) - xs[1][0]) - h0[0].exp()))
-        }, ([[-0.02, -0.24], [1.09, 0.21], [1.45, 0.34]], 1.34, [-0.94, 0.6, -0.44, 1.04]), rel = REL, fd = FD);
+            (t0 * w[1].powi(2).powi(2))
+        }, [0.37, -0.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_023() {
-        let xs = [[0.5, -1.2], [-0.75, 0.3], [0.25, 0.25]];
-        assert_grad!(|w: [f64; 3]| {
-            let t0: f64 = if (if xs[1][1] == (-0.5) { w[0] } else { (w.len() as f64) }) > 0.5 && w[1].exp() == 0.1 { w[1].powi(2) } else { w[2] };
-            let mut t1: f64 = 0.0;
-            for i in 0..3 {
-                t1 = ((t1 * xs[0][0]) + w[i]);
-            }
-            let t2 = t1.powi(-1).powf(2.5);
-            (((t0 - t1) * t2) * (0.5 / (0.5).exp()).relu())
-        }, [0.43, 0.56, 0.55], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_024() {
-        let xs = [[-0.75, -1.2], [-0.75, -0.75], [-1.2, 0.5], [-0.5, 1.5]];
-        let ys = vec![-1.2, -0.5, -1.2];
+        let xs = [[0.25, -0.5], [0.1, 0.25], [0.25, 2.0], [0.25, 0.1]];
+        let ys = vec![1.5, 0.1, 2.0, 0.25];
+        let n: usize = 4;
         let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], x: f64| {
-            let mut t0 = 1.0;
-            for i in 0..4 {
-                for j in 0..ys.len() {
-                    let q0: usize = i + 1;
-                    if (0.25).sigmoid() == m[j % 2][(i + j) % 2] {
-                        t0 += x;
-                    } else if xs[xs.len() - 1 - i][i % 2].sigmoid() < x {
-                        t0 -= (j as f64).exp().min(x);
-                    } else {
-                        t0 = ((t0 * (-0.75)) + (m[j % 2][i % 2] + x));
-                    }
-                }
-                for j in 0..=1 {
-                    let q1: usize = i * 2;
-                    let t1 = (-t0.min(0.1));
-                    for k in 0..3 {
-                        let t2 = (0.25).exp().powf(0.5);
-                        t0 += (if xs[j][(j + i) % 2] != (q1 as f64) { m[(j + i) % 2][(q1 + i) % 2] } else { m[j % 2][(j + i) % 2] }).sigmoid().sqrt();
-                    }
-                    for k in 0..2 {
-                        if x.cos() < m[(i + j) % 2][j] {
-                            t0 += ((0.1).tanh() - k0.sigmoid());
+        assert_grad!(|w: [f64; 3], v: [f64; 2], x| {
+            let t0 = ((-(w.len() as f64)) + x);
+            let mut t1 = 1.0;
+            for i in 0..v.len() {
+                let q0: usize = i * 2;
+                for j in 0..q0 {
+                    let q1: usize = q0 * 2;
+                    for k in 1..=3 {
+                        let q2 = j * 2;
+                        if (0.3).exp().sqrt() < (-0.75) {
+                            t1 *= (((xs[(j + i) % 4][j] / x.sigmoid()).tanh() * 0.5) + 1.0);
                         } else {
-                            t0 = ((t0 * 2.0) + xs[(k + i) % 4][1].min(t0));
+                            t1 += ys[(i + q0) % 4].max(w[w.len() - 1 - j]).clamp((-1.0), 1.0);
+                        }
+                        if q2 >= j || q1 + 1 >= n {
+                            t1 /= (-0.75).clamp(w[j], (w[j] + 1.5)).sigmoid();
+                        } else {
+                            t1 += ((q1 as f64).sigmoid() - xs[(q2 + i) % 4][j].min((-0.75)));
                         }
                     }
                 }
             }
-            let t3: f64 = if ys[2] == x { x } else { m[0][1].clamp((-2.0), 0.25).sin() };
-            let mut t4 = 1.0;
-            for i in 0..=1 {
-                let q2: usize = i * 2;
-                let t5 = m[q2 % 2][i % 2].max(m[(i + q2) % 2][i].sin());
-                if (((i as f64) * (i as f64)) + 0.5).ln() < 2.0 && (-1.2).min((-0.5)) == 0.1 {
-                    t4 += m[i][2 - 1 - i];
+            let mut t2: f64 = 1.0;
+            for i in 0..2 {
+                let q3 = (i + 1) % n;
+                let t3 = t0.exp().abs();
+                if k0.sigmoid() >= (-0.75) {
+                    t2 -= t3;
                 } else {
-                    t4 *= (m[2 - 1 - i][(q2 + i) % 2].max(t0).sigmoid() + 0.5);
+                    t2 = t2.max(k0.abs());
+                }
+                for j in q3..4 {
+                    for k in 0..v.len() {
+                        if i % 2 == 0 {
+                            t2 -= ((xs[4 - 1 - q3][i] * xs[4 - 1 - q3][i]) + 0.5).sqrt().sigmoid().ln();
+                        } else if !(0.3 < 1.5) {
+                            t2 /= ((i as f64) / ys[j].sigmoid());
+                        } else {
+                            t2 *= ((v[(i + q3) % 2].tanh() * 0.5) + 1.0);
+                        }
+                        if q3 + 1 != n || v[i].powi(3) <= 0.3 {
+                            t2 /= k0.powi(i as i32).exp();
+                        } else if (xs.len() as f64).sigmoid() <= k0 || w[k].exp() <= t1 {
+                            t2 -= (-k0.max(t2));
+                        }
+                    }
                 }
             }
-            ((t0 - t3) - t4)
-        }, ([[0.98, -0.26], [0.49, 1.35]], 1.15), rel = REL, fd = FD);
+            ((t0 + t1) - t2)
+        }, ([-0.2, 0.28, -0.54], [-1.39, -0.4], -0.86), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_024() {
+        let xs = [[0.25, 0.25], [2.0, 0.1]];
+        let ys = vec![0.3, -0.75];
+        let n: usize = 4;
+        let k0 = -1.1;
+        assert_grad!(|x, y, w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..w.len() {
+                let q0: usize = (i + 1) % n;
+                for j in 0..xs.len() {
+                    let q1 = i + j;
+                    t0 += (x.powi(q0 as i32) - k0.exp().powf(2.5));
+                    t0 += w[(i + q0) % 3].sigmoid();
+                }
+                t0 += (((w[i] * w[i]) + 0.5).sqrt() - (t0 + w[i]));
+            }
+            let mut t1 = 0.0;
+            for i in 0..=1 {
+                let mut t2 = 0.0;
+                for j in (1..2).rev() {
+                    t2 += (xs[i][j] * y);
+                }
+                t1 -= t2.cos();
+            }
+            let mut t3 = ys[0];
+            if t0 <= (xs.len() as f64) && ys[0] != (-1.2) {
+                t3 *= y.exp().cos();
+            } else {
+                t3 /= x.clamp(w[0], (w[0] + 1.5)).sigmoid();
+            }
+            (((t0 * t1) + t3) * w[1].exp())
+        }, (0.99, -1.31, [0.02, 1.23, -1.22]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_025() {
-        let ys = vec![-0.5, 2.0, 2.0, 0.5, 1.5];
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 5], m: [[f64; 2]; 2]| {
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 3], x| {
             let mut h0 = [0.0; 5];
-            for i in 0..ys.len() {
-                h0[i] = w[i % 5].sigmoid().sqrt().exp();
+            for i in 0..5 {
+                h0[i] = x;
             }
-            let t0 = m[0][0];
-            let mut t1: f64 = 0.0;
-            for i in (1..5).rev() {
-                t1 = ((t1 * w[2].sigmoid()) + w[i]);
-            }
-            (((h0[0] - t0) + t1) + (w[2] / k0).tanh())
-        }, ([-0.66, 0.93, 0.01, 1.02, -0.82], [[-1.34, -1.19], [-1.01, -0.81]]), rel = REL, fd = FD);
+            h0[2] += k0;
+            (h0[3] + m[0][1].tanh())
+        }, ([[-1.43, 1.41], [-0.41, 0.58], [0.37, -0.61]], 0.64), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_026() {
-        let n: usize = 3;
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = (1.5).cos();
-            for i in 1..=2 {
-                let q0: usize = (i + 1) % n;
-                if i >= 2 && i % 2 != 0 {
-                    t0 /= k0.sigmoid();
-                } else if t0.relu() <= (q0 as f64) && t0.exp().powf(2.5) != w[q0] {
-                    t0 += t0.sin().relu();
-                } else {
-                    t0 += w[q0];
-                }
-                if q0 + 1 <= n {
-                    t0 += (i as f64);
-                } else {
-                    t0 = t0.min(t0);
-                }
+        let ys = vec![0.25, -0.5, 0.1, 2.0, 0.25];
+        let n: usize = 2;
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64], r: &[f64]| {
+            let mut t0 = ys[2].sqrt().exp().sqrt();
+            if r[0].max((-0.5)).powi(2) == r[1] || (-0.5).cos().clamp(s[0], (s[0] + 1.5)) != (-0.75) {
+                t0 = ((t0 * 2.0) + r[2]);
+            } else {
+                t0 -= s[2].tanh();
             }
-            t0
-        }, [-0.33, -0.61, -0.03, -0.73, 1.14], rel = REL, fd = FD);
+            let t1 = if k0.abs() >= 2.0 { t0.clamp((-0.5), 0.5).min(s[0]) } else { s[0].exp().exp() };
+            let mut t2 = 0.0;
+            for i in 0..n {
+                t2 = ((t2 * k0.tanh()) + r[i]);
+            }
+            (((t0 - t1) - t2) * (if s[2].cos() == r[0] { t2.relu() } else { s[3].sin() }))
+        }, (vec![0.03, -0.37, 1.02, -0.08], vec![-1.24, 0.64, 0.79]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_027() {
-        let xs = [[-0.5, 0.25], [2.0, 0.5]];
-        assert_grad!(|w: [f64; 3]| {
-            let t0 = if !(xs[1][0] <= xs[0][0]) { (-1.2).tanh().sigmoid().powf(w[0]) } else { 0.5 };
-            let mut t1 = 0.0;
-            for i in 0..2 {
-                let mut t2: f64 = 0.0;
-                for j in 0..xs.len() {
-                    t2 += (xs[i][j] * t0);
+        let ys = vec![-1.2, 0.1, 0.3, 0.25, -0.5];
+        assert_grad!(|s: &[f64], w: [f64; 4]| {
+            let mut t0: f64 = ys[3];
+            for i in 0..4 {
+                t0 = ((t0 * 0.3) + (i as f64));
+                for j in 0..i {
+                    if t0.powi(j as i32) < 1.5 {
+                        t0 *= ((((-1.2) * (-1.2)) + 0.5).sqrt().sigmoid() + 0.5);
+                    } else if (w[i] * 2.0) <= 0.3 || t0 < (-1.2) {
+                        t0 *= ((((j as f64) * s[j + 1]).tanh() * 0.5) + 1.0);
+                    }
+                    t0 = ((t0 * (-0.5)) + w[i % 4].clamp(0.0, 2.0));
                 }
-                t1 += t2.tanh();
             }
-            let t3 = if !(w[1].exp().ln() > (-1.2)) { t0.abs().relu() } else { w[0] };
-            (((t0 + t1) - t3) + (-w[2]))
-        }, [-0.08, 0.46, -0.58], rel = REL, fd = FD);
+            (t0 + s[4])
+        }, (vec![-0.42, 0.76, -0.06, -0.25, -0.97], [0.97, 0.52, -0.22, 0.73]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_028() {
-        let ys = vec![0.3, -0.75, -1.2, 0.3];
-        let k0 = -1.1;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0: f64 = if k0 == (-0.5) { m[2][1] } else { k0 };
-            for i in 0..m.len() {
-                t0 *= m[i][i % 2].sigmoid().cos();
+        let ys = vec![2.0, 2.0];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 1.0;
+            for i in 0..3 {
+                let t1 = (w[i].relu() * w[i].powf(0.5));
+                t0 += w[0];
+                for j in 1..=3 {
+                    if k0 == ys[(i + j) % 2] || (w.len() as f64) != w[i] {
+                        t0 /= (-0.5).min(w[(j + i) % 3]).exp();
+                    } else {
+                        t0 /= t1.max((j as f64)).exp();
+                    }
+                    t0 = ((t0 * (-0.75)) + w[j % 3].tanh());
+                }
             }
-            let t1 = t0.sigmoid().tanh();
-            ((t0 - t1) * ((m[1][0] / ((ys[1] * ys[1]) + 0.5)) + t0.sigmoid().ln()))
-        }, [[0.23, 1.34], [0.29, -0.99], [-1.48, 1.43]], rel = REL, fd = FD);
+            let mut h0 = [0.0; 2];
+            for i in 1..=1 {
+                h0[i] = (-(t0 - (i as f64)));
+            }
+            for i in 0..2 {
+                h0[2 - 1 - i] = (h0[2 - 1 - i] * (ys[i].abs().sigmoid() + 0.5));
+            }
+            h0[0] += t0.exp();
+            ((t0 - h0[0]) * (w[2].sqrt() - t0))
+        }, [0.26, 0.57, 0.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_029() {
-        let n: usize = 3;
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], s: &[f64]| {
-            let mut t0 = k0.sin();
+        let n: usize = 4;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = 0.0;
             for i in 0..n {
-                t0 -= m[0][1];
-                t0 *= m[i % 2][1].sigmoid().cos();
+                t0 = ((t0 * 0.5) + w[i]);
             }
-            let mut t1 = 0.0;
-            for i in 0..m.len() {
-                let mut t2 = 0.0;
-                for j in (1..s.len()).rev() {
-                    t2 += (m[i][j] * t0);
-                }
-                t1 += t2.sigmoid();
-            }
-            let mut t3 = 0.0;
-            for i in 0..s.len() {
-                t3 = ((t3 * s[1].sigmoid()) + s[i]);
-            }
-            (((t0 - t1) - t3) * s[0])
-        }, ([[0.64, -0.17], [0.36, 1.33]], vec![-1.1, -1.0]), rel = REL, fd = FD);
+            (t0 * ((w[3] - t0) - t0))
+        }, [0.95, 0.91, -1.39, -0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_030() {
-        let ys = vec![-0.5, 0.5, 0.25, 0.1];
-        assert_grad!(|w: [f64; 2]| {
-            let t0 = if (ys[0].exp() - ys[2]) <= (-1.2) { (if w[1] == (-0.75) && ys[2] != 0.5 { w[1] } else { w[0] }).clamp(0.0, 2.0) } else { w[1] };
-            t0
-        }, [1.03, -0.54], rel = REL, fd = FD);
+        let ys = vec![0.25, -0.5, 2.0, -0.75, -1.2];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = w[1].relu().sigmoid();
+            if ((k0 - w[4]) / (-0.25).exp()) < k0 {
+                t0 -= ((w[3].sigmoid().sqrt() * w[3].sigmoid().sqrt()) + 0.5).powf(2.5);
+            } else if w[0] < w[3] || ((w[3] * w[3]) + 0.5).ln().tanh() > k0 {
+                t0 = ((t0 * 2.0) + (w[1] * ys[3]));
+            } else {
+                t0 *= (w[0].sigmoid() + 0.5);
+            }
+            (t0 + (0.1).max(w[1].relu()))
+        }, [0.86, 0.35, -1.4, 0.21, 1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_031() {
-        assert_grad!(|w: [f64; 5], x| {
-            let t0: f64 = x;
-            let mut t1 = 0.0;
-            for i in 1..=3 {
-                t1 = ((t1 * w[3].tanh()) + w[i]);
+        let xs = [[0.3, -0.75], [0.25, 2.0], [0.5, -0.75]];
+        let ys = vec![0.25, 1.5, 0.1];
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0: f64 = 0.0;
+            for i in 0..=2 {
+                t0 = ((t0 * w[0].sigmoid()) + ys[i]);
             }
-            ((t0 + t1) * t0.sigmoid().ln())
-        }, ([-0.59, 0.71, -1.0, -1.37, 0.33], -1.27), rel = REL, fd = FD);
+            (t0 + xs[2][0])
+        }, [-1.32, 0.91, 0.93, -0.25, -0.97], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_032() {
-        let xs = [[1.5, 2.0], [0.5, 0.25]];
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 2]| {
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = (i as f64);
+        assert_grad!(|s: &[f64]| {
+            let mut t0: f64 = 0.0;
+            for i in 1..=1 {
+                t0 = ((t0 * s[1]) + s[i]);
             }
-            for i in 0..=1 {
-                h0[2 - 1 - i] = (h0[2 - 1 - i] * w[i].max((i as f64)).cos());
-            }
-            for i in 0..=1 {
-                h0[i % 2] = (h0[i % 2] * h0[i % 2]);
-            }
-            let mut t0 = h0[1].min(h0[1].powi(3));
-            if (w[0] - 0.3).clamp((-1.0), 1.0) > 0.5 || (xs[0][1].exp().ln() - k0) != (-1.2) {
-                t0 -= xs[1][1];
-            } else if w[1].abs() != 1.5 {
-                t0 -= (w.len() as f64).sin();
-            } else if !((((h0[0] * h0[0]) + 0.5).ln() * h0[1].exp()) <= 0.5) {
-                t0 += k0;
-            }
-            ((h0[1] + t0) + (h0[1] / ((t0 * t0) + 0.5)).cos())
-        }, [0.2, 0.79], rel = REL, fd = FD);
+            (t0 + s[1].powi(2))
+        }, vec![0.58, -1.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_033() {
-        let xs = [[0.1, 2.0], [1.5, -1.2]];
-        let ys = vec![1.5, 0.3, 0.1, 0.25, -1.2];
-        let n: usize = 3;
-        assert_grad!(|x| {
-            let mut t0 = (xs[0][1] / ((0.25 * 0.25) + 0.5));
-            for i in 0..2 {
-                let t1 = (x.exp().sqrt() / ((ys[i % 5].tanh() * ys[i % 5].tanh()) + 0.5));
-                t0 += x;
-                for j in 0..n {
-                    t0 += xs[i][2 - 1 - i].tanh().cos();
-                }
-            }
-            (t0 + (2.0).relu())
-        }, [-0.85], rel = REL, fd = FD);
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let t0 = (m[1][0].sigmoid().powf(m[0][1]) / ((m[1][1].clamp(m[0][0], (m[0][0] + 1.5)) * m[1][1].clamp(m[0][0], (m[0][0] + 1.5))) + 0.5));
+            (t0 + (-m[1][0].exp()))
+        }, [[-0.06, 1.0], [-1.04, 0.61]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_034() {
-        let xs = [[0.3, 1.5], [-0.5, 0.5]];
-        assert_grad!(|s: &[f64]| {
-            let mut h0 = [0.0; 2];
-            for i in (1..2).rev() {
-                h0[i] = s[s.len() - 1 - i];
+        let xs = [[-0.5, 0.25], [0.1, -0.5], [-0.5, 0.1], [2.0, -0.5]];
+        let k0 = -1.1;
+        assert_grad!(|x| {
+            let mut h0 = [0.0; 4];
+            for i in (0..xs.len()).rev() {
+                h0[i] = x;
             }
-            for i in (1..2).rev() {
-                h0[i] -= (-h0[1]).cos();
+            for i in 0..4 {
+                h0[i] = (h0[i] * h0[i]);
             }
-            for i in 0..2 {
-                h0[i] -= (h0[i].sigmoid() + 0.5);
+            for i in 1..=3 {
+                h0[4 - 1 - i] += k0;
             }
-            h0[1] += s[1].min((-xs[0][1]));
-            (h0[1] * (1.5).powi(2).relu())
-        }, vec![0.26, 0.45], rel = REL, fd = FD);
+            h0[2] += if h0[2] <= (-0.5) { (h0[3] + x) } else { h0[0] };
+            (h0[3] + (-0.75))
+        }, [-1.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_035() {
-        let xs = [[2.0, 0.3], [-1.2, 1.5], [2.0, 0.1]];
+        let xs = [[-0.75, -0.75], [-0.5, -0.75]];
+        let k0 = 1.25;
         assert_grad!(|w: [f64; 2]| {
-            let t0 = if (-xs[1][0]).sigmoid() != w[1] || w[1] <= w[0] { w[0] } else { w[0].exp().exp() };
-            let mut t1 = 0.0;
-            for i in 0..=0 {
-                let q0 = i * 2;
-                let t2 = (i as f64).sigmoid().powf(1.5).relu();
-                t1 -= (w[q0] / xs[q0][i].exp()).exp();
+            let mut t0 = (xs[1][0] * w[1]);
+            for i in 0..=1 {
+                t0 += (k0 - (-w[i % 2]));
             }
-            (t0 + t1)
-        }, [-0.76, -0.49], rel = REL, fd = FD);
+            let mut t1: f64 = 0.0;
+            for i in (1..2).rev() {
+                t1 = ((t1 * w[0].tanh()) + w[i]);
+            }
+            ((t0 * t1) * t0.sigmoid().powf(t0).sin())
+        }, [-0.23, -0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_036() {
-        let xs = [[-0.5, 0.3], [-1.2, -0.5]];
-        let ys = vec![-0.75, 0.3, 0.3, 0.25];
-        let k0 = -0.5;
-        assert_grad!(|x| {
-            let mut t0: f64 = (xs[1][0] - xs[1][0].sigmoid().powf(k0));
-            if !(xs[1][0] >= (ys.len() as f64)) {
-                t0 -= x.tanh().cos();
+        let xs = [[0.1, 0.5], [-0.5, 0.3], [0.5, 2.0], [0.3, -0.5]];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0 = 0.25;
+            if w[1].max(w[0]).tanh() != xs[0][0] || w[1].relu().relu() <= w[1] {
+                t0 *= k0.min(w[1]).cos();
+            } else if !(w[1].sin() > w[1]) {
+                t0 *= (xs[0][0] + w[1]).cos();
+            } else if k0.max(k0).abs() != w[1] {
+                t0 -= ((0.1 * 0.1) + 0.5).powf(0.5).relu();
             } else {
-                t0 -= x.sin();
+                t0 -= if w[0] < 0.3 { (2.0).sigmoid().sqrt() } else { w[1].min(w[1]) };
             }
-            t0
-        }, [1.16], rel = REL, fd = FD);
+            (t0 + (0.1).sigmoid().powf(w[1]).max((w[0] * t0)))
+        }, [-0.29, -0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_037() {
-        let xs = [[-0.75, -0.75], [0.25, 0.1]];
-        let k0 = -1.1;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let h0 = [m[1][1].max(m[1][0]), ((m.len() as f64) / ((k0 * k0) + 0.5)), xs[0][0].relu()];
-            h0[0]
-        }, [[-0.75, 0.62], [-1.04, -0.91]], rel = REL, fd = FD);
+        let ys = vec![-1.2, 0.3];
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = (s[0] + ys[1]);
+            for i in 0..ys.len() {
+                let q0: usize = i * 2;
+                t0 = ((t0 * (-0.75)) + (i as f64));
+            }
+            (t0 * t0)
+        }, vec![-0.67, -0.28, 1.45, -0.22, -0.51], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_038() {
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 2], v: [f64; 2]| {
+        let xs = [[1.5, 1.5], [-0.5, -1.2]];
+        assert_grad!(|x, s: &[f64]| {
             let mut t0 = 0.0;
-            for i in 0..v.len() {
-                t0 = ((t0 * v[0].sin()) + w[i]);
+            for i in 0..s.len() {
+                t0 = ((t0 * x) + s[i]);
             }
-            let mut h0 = [t0, w[0].sigmoid().sqrt(), w[1]];
-            for i in 0..3 {
-                h0[i] += if (t0 + t0) < (-0.5) && 0.1 <= w[0] { k0.exp().sqrt() } else { t0 };
+            let mut t1: f64 = 0.25;
+            for i in 0..5 {
+                let q0: usize = i + 1;
+                t1 *= ((s[(q0 + i) % 5] / xs[(i + q0) % 2][(i + q0) % 2]).sigmoid() + 0.5);
             }
-            ((t0 + h0[2]) + 0.25)
-        }, ([0.83, -1.21], [-0.98, 1.25]), rel = REL, fd = FD);
+            (t0 * t1)
+        }, (1.21, vec![1.45, -0.18, 1.32, -0.49, -0.42]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_039() {
-        let ys = vec![2.0, -0.75, -0.5, 2.0, -1.2];
-        let k0 = -1.1;
-        assert_grad!(|s: &[f64], m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
+        let ys = vec![-0.75, 2.0, 0.1, 1.5];
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0: f64 = 0.0;
+            for i in (0..2).rev() {
+                t0 = ((t0 * ys[1]) + w[i]);
+            }
+            let mut h0 = [0.0; 2];
+            for i in 1..=1 {
+                h0[i] = t0.powi(i as i32);
+            }
+            for i in 0..2 {
+                h0[i] = (h0[i] * h0[i]);
+            }
             for i in 0..=1 {
-                t0 = ((t0 * m[2][1].tanh()) + s[i]);
+                h0[i] = (h0[i] * (((i as f64).sin().tanh() * 0.5) + 1.0));
             }
-            let mut t1 = (ys.len() as f64).max(ys[4]).relu();
-            if (if s[0] < 2.0 { t0 } else { t0.sigmoid() }) != 0.5 {
-                t1 = ((t1 * 1.5) + (-m[1][0]));
-            } else if (s[1].powi(2) - (s[2] / k0)) < t0 && ys[1].sigmoid().powi(3) < t0 {
-                t1 += (-0.5).clamp(ys[2], (ys[2] + 1.5)).cos();
-            } else {
-                t1 /= m[0][0].relu();
-            }
-            ((t0 + t1) + t1)
-        }, (vec![0.37, -0.77, -0.12], [[1.2, 0.62], [-0.87, -0.04], [-0.71, 0.63]]), rel = REL, fd = FD);
+            (t0 * h0[1])
+        }, [-0.03, 0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_040() {
-        let ys = vec![2.0, -1.2];
-        let k0 = 0.4;
-        assert_grad!(|x, s: &[f64]| {
-            let t0 = if x.sin() <= x { x.tanh() } else { (s[2] + (-0.5)) };
-            let mut t1 = 0.0;
-            for i in 0..3 {
-                if (-0.5).min(x) != t1 {
-                    t1 += ((-0.5) - x).cos();
-                } else if (-k0) <= (-0.5) || k0.exp() > 0.25 {
-                    t1 += x.max(s[i]).exp().ln();
-                }
-                if (-s[i]) > ys[0] {
-                    t1 /= (((0.25).sigmoid().powf(2.5) * (0.25).sigmoid().powf(2.5)) + 0.5);
-                } else {
-                    t1 += ((-2.0) * (i as f64).exp());
-                }
-            }
-            ((t0 - t1) + (-(if t0 == t1 { t1 } else { t1 })))
-        }, (-1.01, vec![0.65, -0.17, -1.27]), rel = REL, fd = FD);
+        let ys = vec![0.1, -0.75, 1.5];
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let t0 = if ((k0 * k0) + 0.5).powf(1.5).abs() != ys[0] { m[0][0] } else { (-0.5).cos().exp().ln() };
+            (t0 + t0)
+        }, [[-0.54, -1.09], [1.21, -1.04]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_041() {
-        assert_grad!(|x| {
-            let t0 = x;
-            t0
-        }, [0.46], rel = REL, fd = FD);
+        let xs = [[0.1, 0.3], [0.5, -0.75]];
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in (1..5).rev() {
+                t0 = ((t0 * 0.25) + s[i]);
+            }
+            let mut t1 = 0.0;
+            for i in 1..=3 {
+                t1 = ((t1 * xs[0][1]) + s[i]);
+            }
+            (t0 * t1)
+        }, vec![1.48, -0.93, 0.08, -1.33, 1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_042() {
-        let ys = vec![0.1, -0.75, 0.3, -1.2];
-        assert_grad!(|s: &[f64]| {
-            let h0 = [s[4].clamp(0.0, 2.0), (0.25 / s[4]), ys[1], (s[4] + s[1])];
-            let mut h1 = [0.0; 4];
-            for i in 0..4 {
-                h1[i] = s[2];
+        let xs = [[0.3, -0.75], [0.5, 0.5], [0.5, -1.2], [0.3, -0.75]];
+        let n: usize = 4;
+        let k0 = 0.4;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in (0..5).rev() {
+                let t1 = t0.sigmoid();
+                for j in 0..xs.len() {
+                    t0 += ((w[(i + j) % 2] * w[(i + j) % 2]) + 0.5).ln();
+                    for k in 0..=1 {
+                        let q0 = k + j;
+                        let t2 = (m[k][k] + k0.abs());
+                        if k + 1 > n {
+                            t0 *= ((t2.tanh() * 0.5) + 1.0);
+                        } else {
+                            t0 *= (((-t1).tanh() * 0.5) + 1.0);
+                        }
+                        t0 += t2.clamp(k0, (k0 + 1.5)).cos();
+                    }
+                }
+                t0 += m[2][1];
             }
-            ((h0[3] + h1[0]) + (h0[1].abs() + ((s[1] * s[1]) + 0.5).powf(0.5)))
-        }, vec![-0.82, -1.15, 0.21, 0.05, -0.13], rel = REL, fd = FD);
+            let h0 = [w[0].ln(), m[2][0].sin(), k0];
+            (t0 - h0[0])
+        }, ([[0.71, -0.09], [0.63, 1.18], [0.86, 1.0]], [0.7, 1.31]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_043() {
-        let xs = [[-0.75, 1.5], [-0.75, 0.3]];
-        let n: usize = 3;
-        assert_grad!(|w: [f64; 5]| {
-            let t0 = w[0].sin();
-            let mut t1: f64 = 0.0;
-            for i in 0..n {
-                t1 += t0.tanh().max(t0);
+        let xs = [[0.5, 0.1], [-0.75, 0.5], [1.5, 0.3], [0.3, 0.3]];
+        let ys = vec![-1.2, -1.2, 1.5, 2.0];
+        let k0 = -1.1;
+        assert_grad!(|x| {
+            let mut t0 = if !(ys[3].max(1.5) < x) { (k0 * x) } else { ys[0].sin() };
+            if x >= 0.25 {
+                t0 += x;
+            } else {
+                t0 += (if ys[1] >= xs[2][0] || x <= (-0.75) { ys[0] } else { xs[1][0] }).powi(2);
             }
-            let mut t2 = 0.0;
-            for i in 0..xs.len() {
-                let mut t3 = 0.0;
-                for j in 0..xs.len() {
-                    t3 += (xs[i][j] * w[i % 5]);
-                }
-                t2 -= t3.tanh();
-            }
-            ((t0 - t1) - t2)
-        }, [1.46, -1.28, 0.66, 1.14, -0.89], rel = REL, fd = FD);
+            t0
+        }, [-0.99], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_044() {
-        let ys = vec![0.25, -1.2];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = s[1];
-            if !((0.5 + 0.25).cos() >= 2.0) {
-                t0 *= (s[0] - ys[1]).cos();
-            } else if (0.1).max((ys.len() as f64).powi(2)) == s[3] && (k0.sigmoid() * ys[1].exp()) > s[3] {
-                t0 *= (((2.0).tanh().tanh() * 0.5) + 1.0);
-            } else if s[2].powf((-0.75)).clamp(s[3], (s[3] + 1.5)) < ys[0] {
-                t0 -= (-0.5).relu().cos();
-            }
-            t0
-        }, vec![-0.37, -0.8, 1.34, 0.46], rel = REL, fd = FD);
+        let xs = [[-0.5, 2.0], [-1.2, 1.5], [-0.5, -1.2], [1.5, 2.0]];
+        assert_grad!(|x| {
+            let t0: f64 = x.sin();
+            (t0 * xs[3][1].sin().max((-1.2).exp()))
+        }, [-0.82], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_045() {
-        let xs = [[0.3, -1.2], [0.1, -0.75], [0.5, -1.2]];
-        let ys = vec![2.0, -0.5, 0.5, -0.5, 0.25];
-        let n: usize = 3;
-        assert_grad!(|w: [f64; 2], v: [f64; 3]| {
-            let mut t0 = 0.0;
+        let xs = [[-1.2, -0.5], [-0.5, 0.1], [0.3, -1.2], [1.5, 2.0]];
+        let ys = vec![0.1, -0.5, 0.3, 0.25];
+        let n: usize = 4;
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 4]| {
+            let mut h0 = [0.0; 4];
             for i in 0..n {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (xs[i][j] * t1);
-                    if j == 2 {
-                        t1 = (j as f64).exp().sqrt().min(t1);
-                    } else {
-                        t1 -= (t1.cos() / w[j].powi(i as i32));
-                    }
-                }
-                t0 += t1.tanh();
+                h0[i] = (w[i] / w[4 - 1 - i].powi(i as i32).sigmoid());
             }
-            let mut t2 = 0.0;
-            for i in 0..ys.len() {
-                t2 -= ((-v[i % 3]) / (w.len() as f64).abs().sigmoid());
+            for i in 0..n {
+                h0[xs.len() - 1 - i] *= (((i as f64).cos().tanh() * 0.5) + 1.0);
             }
-            ((t0 + t2) * (t0 + w[0]).powi(2))
-        }, ([-1.4, -1.18], [-1.03, -0.94, 1.13]), rel = REL, fd = FD);
+            let mut t0 = h0[1].exp().ln().abs();
+            if h0[3].sigmoid().sqrt() <= w[3] && (0.5).powf(xs[2][1]).sigmoid().powf(1.5) < ys[2] {
+                t0 += h0[1].sigmoid().sqrt().cos();
+            } else {
+                t0 += w[3].exp().ln();
+            }
+            let t1 = if !(w[0].max(0.5).sin() == t0) { (-h0[3].tanh()) } else { (if t0.sigmoid() != k0 { t0.sigmoid().sqrt() } else { (k0 / ((t0 * t0) + 0.5)) }) };
+            ((h0[2] + t0) - t1)
+        }, [0.7, 0.63, -0.85, 0.57], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_046() {
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = w[1].tanh();
-            for i in 1..=1 {
-                t0 -= w[1].relu().exp();
+        let xs = [[1.5, 1.5], [-0.75, 2.0], [1.5, 0.1]];
+        let ys = vec![0.1, -1.2, 0.5, -1.2];
+        let k0 = -0.5;
+        assert_grad!(|s: &[f64]| {
+            let t0 = if s[1].sqrt() != s[0] { (if s[0] != 0.1 || (ys[1] + s[0]) == xs[1][1] { s[1].powi(2) } else { s[0] }) } else { s[1].exp().powf(k0).min((-0.5).sqrt()) };
+            let mut t1 = ((k0 + t0) * (0.25).cos());
+            if t0.powi(-1).min((1.5).sigmoid().powf(2.0)) >= t0 && (-s[1].sigmoid()) == 0.3 {
+                t1 = ((t1 * 0.5) + (0.5).min(k0));
+            } else if t0 > 2.0 && (s[0].exp() / t0.sin().sigmoid()) > t0 {
+                t1 -= (2.0).tanh();
             }
-            t0
-        }, [0.26, 0.86, 0.33], rel = REL, fd = FD);
+            (t0 + t1)
+        }, vec![-1.11, 1.0], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_047() {
-        let n: usize = 3;
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 4]| {
-            let t0 = (((if w[1] >= w[0] { k0 } else { w[2] }) * (if w[1] >= w[0] { k0 } else { w[2] })) + 0.5).sqrt();
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = (t0.sigmoid() * w[i]);
+        let xs = [[0.1, 2.0], [0.25, 0.3]];
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                let mut t1 = 0.0;
+                for j in 0..i {
+                    t1 += (xs[i][j] * w[i + 1]);
+                }
+                t0 += t1.sin();
             }
-            for i in 0..n {
-                h0[i % 3] = (h0[i % 3] * h0[i % 3]);
-            }
-            for i in 0..h0.len() {
-                h0[h0.len() - 1 - i] = (h0[h0.len() - 1 - i] * h0[h0.len() - 1 - i]);
-            }
-            (t0 - h0[0])
-        }, [0.3, 0.26, 0.34, -0.07], rel = REL, fd = FD);
+            t0
+        }, [0.14, -0.86, -1.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_048() {
+        let xs = [[-1.2, 0.3], [0.3, 2.0], [0.25, 0.3], [2.0, 0.1]];
+        let ys = vec![1.5, 0.25];
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = (w[3].cos() + w[2].sigmoid());
+            if (-w[0].abs()) != 2.0 && (1.5).cos().max(k0) > 0.3 {
+                t0 -= 0.5;
+            } else if (-0.5).tanh() == 0.25 || (0.3).tanh().sigmoid() != 0.25 {
+                t0 += xs[1][0].powi(3);
+            } else if w[0].exp().exp().powf(ys[1].relu()) > k0 && k0 == (-0.75) {
+                t0 += if k0 >= 1.5 && w[1].relu() != 2.0 { w[0] } else { (0.1 - w[1]) };
+            } else {
+                t0 = ((t0 * 2.0) + (((-0.5) * (-0.5)) + 0.5).powf(w[2]));
+            }
+            (t0 + (t0 / w[1].sigmoid()))
+        }, [0.99, 0.39, 0.5, -0.43], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_049() {
+        let xs = [[0.5, 0.25], [-0.5, 0.5], [-0.75, 0.1], [-1.2, 0.25]];
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0: f64 = 0.0;
+            for i in 0..xs.len() {
+                let q0: usize = i * 2;
+                for j in 0..m.len() {
+                    t0 -= m[2 - 1 - j][j].abs();
+                }
+                t0 *= t0.tanh().cos();
+            }
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = (m[0][i % 2].powi(i as i32) - (t0 * 2.0));
+            }
+            ((t0 * h0[2]) * t0.exp().ln().tanh())
+        }, [[-1.44, 1.44], [-0.84, 0.11]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_050() {
+        let xs = [[2.0, -1.2], [0.1, 2.0]];
+        let n: usize = 2;
+        assert_grad!(|m: [[f64; 2]; 3], s: &[f64], r: &[f64]| {
+            let t0 = (r[0] / s[0].exp()).min(r[0].powi(2));
+            let mut t1 = (0.25).sin();
+            for i in 0..n {
+                let q0: usize = i * 2;
+                t1 = m[3 - 1 - i][1].exp().min(t1);
+                t1 += t0.min(((q0 as f64) * t1));
+            }
+            let mut t2 = ((((-0.75) * (-0.75)) + 0.5).powf(0.5) * (t0 - m[1][1]));
+            if s[1].clamp(xs[1][0], (xs[1][0] + 1.5)).exp() != 0.5 {
+                t2 -= 0.3;
+            } else if xs[0][0].sin() != 2.0 {
+                t2 *= ((r[2] / s[1].exp()).sigmoid() + 0.5);
+            } else if m[2][0].relu().max(t1.tanh()) == m[0][1] && t1.clamp((-2.0), 0.25) < 0.5 {
+                t2 *= (s[1] - t1).cos();
+            } else {
+                t2 = t1.sigmoid().min(t2);
+            }
+            ((t0 - t1) * t2)
+        }, ([[-0.14, -0.12], [0.13, -0.97], [0.74, 0.68]], vec![-1.24, -0.75], vec![-0.45, -0.11, -0.24, 1.37]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_051() {
         let xs = [[0.5, -0.5], [0.3, 0.3], [2.0, 0.3]];
         let ys = vec![0.5, 0.1, 0.25];
         let n: usize = 2;
@@ -949,7 +1055,7 @@ mod cases {
     }
 
     #[test]
-    fn case_049() {
+    fn case_052() {
         let xs = [[0.5, 2.0], [0.5, 0.1]];
         assert_grad!(|x, y| {
             let mut t0 = (-0.75);
@@ -963,225 +1069,201 @@ mod cases {
     }
 
     #[test]
-    fn case_050() {
-        let n: usize = 4;
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0 = 1.0;
-            for i in 0..=2 {
-                let q0: usize = (i + 1) % n;
-                for j in 0..=1 {
-                    t0 -= (k0 / w[j % 2].sigmoid()).clamp(t0, (t0 + 1.5));
-                }
-                for j in 0..q0 {
-                    let t1 = t0.abs().tanh();
-                    t0 /= ((q0 as f64) * w[(q0 + i) % 2]).exp();
-                    if (-0.5).sin() == t0 {
-                        t0 -= t1;
-                    } else {
-                        t0 += ((t0 * t0) + 0.5).sqrt();
-                    }
-                }
-            }
-            (t0 * w[1].max(0.1).powi(3))
-        }, [1.13, 0.5], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_051() {
-        let ys = vec![0.3, 0.25, 2.0, 2.0, -0.5];
-        assert_grad!(|x: f64, w: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in 1..=2 {
-                t0 = ((t0 * x) + w[i]);
-            }
+    fn case_053() {
+        assert_grad!(|s: &[f64], w: [f64; 5]| {
             let mut h0 = [0.0; 2];
             for i in 1..=1 {
-                h0[i] = if ys[i].powi(i as i32) <= (-0.75) { ((i as f64) + w[4 - 1 - i]) } else { x.min(w[i % 4]) };
+                h0[i] = s[i].tanh().clamp(0.0, 2.0);
             }
-            let mut t1 = x.cos();
-            for i in 0..4 {
-                let q0 = i * 2;
-                for j in 0..3 {
-                    let q1 = q0 + 1;
-                    let t2 = h0[(q0 + i) % 2];
-                    t1 -= ((q1 as f64).abs() / h0[q0 % 2].exp().exp());
-                }
+            for i in 0..2 {
+                h0[1] = (h0[1] * h0[1]);
             }
-            ((t0 + h0[1]) - t1)
-        }, (-0.55, [-1.32, -0.97, 0.42, -0.61]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_052() {
-        assert_grad!(|w: [f64; 4], x| {
-            let mut t0 = 0.0;
-            for i in 1..=2 {
-                t0 = ((t0 * x.tanh()) + w[i]);
+            for i in 0..2 {
+                h0[i] += ((s[2].abs() * s[2].abs()) + 0.5).sqrt();
             }
-            t0
-        }, ([1.45, -0.63, -0.52, -0.46], 0.25), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_053() {
-        let xs = [[0.25, 1.5], [-0.75, 0.25], [0.25, 0.25]];
-        let ys = vec![0.1, 1.5, 0.25, 0.3];
-        assert_grad!(|x, y: f64| {
-            let mut t0 = (((ys.len() as f64) * (-0.75)) + ys[2].sigmoid());
-            if ((2.0).exp() * (xs.len() as f64).sigmoid()) != ys[3] && ys[0] != x {
-                t0 += y.sin();
-            } else {
-                t0 *= (y.exp().sigmoid() + 0.5);
-            }
-            let t1 = (xs[1][1].powi(-1) * x.sin());
-            (t0 - t1)
-        }, [0.76, -1.25], rel = REL, fd = FD);
+            let t0 = w[2].sigmoid();
+            (h0[1] * t0)
+        }, (vec![0.79, 0.52, -0.19, -0.08, 1.14], [0.79, 1.47, -0.08, 1.21, -0.16]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_054() {
-        let ys = vec![0.3, 0.5];
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0 = w[0];
-            if ((w[1].min(k0) * w[1].min(k0)) + 0.5).powf((ys[0] / ((0.3 * 0.3) + 0.5))) != w[1] {
-                t0 /= k0.sigmoid();
+        let xs = [[2.0, -1.2], [0.25, -0.5]];
+        let ys = vec![0.5, 0.3, 2.0, 0.5, 2.0];
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 4]| {
+            let h0 = [k0.abs(), (w[1] - w[2]), w[1].sin(), w[1]];
+            let mut t0 = ((w[3] * h0[2]) + (-1.2).exp().ln());
+            if k0 < 2.0 {
+                t0 = ((t0 * 0.3) + ((xs.len() as f64) - h0[0]));
             } else {
-                t0 = ((t0 * (-0.5)) + (-1.2).exp().sqrt());
+                t0 += (h0[1] + h0[1]).sin();
             }
-            (t0 + ((w[1] * w[1]) + 0.5).ln().abs())
-        }, [-1.01, 0.35], rel = REL, fd = FD);
+            ((h0[2] + t0) + ys[1].sqrt().max(t0.sin()))
+        }, [0.89, -0.79, -1.32, 0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_055() {
-        let ys = vec![2.0, 0.25, -1.2];
-        let n: usize = 3;
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0: f64 = w[0];
-            for i in 0..n {
-                let t1 = t0.sigmoid().sigmoid().sqrt();
-                if i + 1 >= n || i != 3 {
-                    t0 += ((if k0 >= t1 || w[i] < t1 { t0 } else { t1 }) / ((t1 * t1) + 0.5));
-                } else {
-                    t0 += w[i % 3].max(ys[i]).abs();
-                }
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 2], s: &[f64], r: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                t0 = ((t0 * m[1][1]) + s[i]);
             }
-            t0
-        }, [-0.97, 0.37, 0.89], rel = REL, fd = FD);
+            let t1 = r[0].powf(k0).clamp(0.0, 2.0);
+            ((t0 + t1) + t0)
+        }, ([[1.12, 0.94], [-0.33, -1.34]], vec![1.33, 0.37, 1.16], vec![1.33, -1.1, 0.27, 1.49]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_056() {
-        let xs = [[0.5, -0.75], [-0.75, 2.0]];
-        let ys = vec![0.25, -0.5, 1.5, 0.3];
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 3]| {
-            let mut h0 = [0.0; 4];
-            for i in (1..ys.len()).rev() {
-                h0[i] = (k0 - ys[3]).clamp((-1.0), 1.0);
+        let xs = [[0.1, 0.1], [-0.5, -1.2], [-0.5, -1.2]];
+        let ys = vec![-1.2, 1.5, 0.25, 2.0, 1.5];
+        let k0 = 0.4;
+        assert_grad!(|x: f64, y| {
+            let mut t0 = if x.exp() == 1.5 { y.exp() } else { y };
+            if ys[2].sqrt() > xs[0][1] || k0.abs().sigmoid() != (-0.75) {
+                t0 -= (ys[2] - (x * k0));
+            } else if !(x.max(x.cos()) < xs[0][0]) {
+                t0 -= (ys[3].exp().ln() + (if xs[2][0] >= ys[4] { ys[1] } else { y }));
+            } else {
+                t0 += x.clamp((-0.5), 0.5).exp().powf(2.5);
             }
-            for i in 0..4 {
-                h0[i] += (-((w[1] * w[1]) + 0.5).powf(1.5));
-            }
-            let mut t0 = 0.0;
-            for i in 0..=1 {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * t1);
-                    if w[j].abs() == 2.0 {
-                        t1 += (-1.2);
-                    } else {
-                        t1 += ((-ys[(j + i) % 4]) - (2.0 + w[(i + j) % 3]));
+            let mut t1 = 1.0;
+            for i in 0..3 {
+                t1 += (2.0 / ys[5 - 1 - i].exp()).sigmoid();
+                for j in 0..i {
+                    if ys[i].sin() >= ys[j] && t0.clamp((-0.5), 0.5) >= 0.5 {
+                        t1 += x.max((-t0));
+                    } else if (((i as f64) * (i as f64)) + 0.5).ln() != (-0.5) {
+                        t1 -= (-x);
                     }
                 }
-                t0 -= t1.cos();
             }
-            ((h0[3] - t0) + h0[2].abs().sigmoid().ln())
-        }, [-0.6, 1.35, 0.03], rel = REL, fd = FD);
+            (t0 + t1)
+        }, [-1.06, 1.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_057() {
-        let xs = [[0.1, 2.0], [0.25, 0.3]];
-        let ys = vec![2.0, -1.2, 2.0];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..=0 {
-                let mut t1: f64 = 0.0;
-                for j in 0..xs.len() {
-                    t1 += (xs[i][j] * m[m.len() - 1 - j][xs.len() - 1 - j]);
-                    if t1 != (i as f64) && (-0.75).tanh() <= 0.3 {
-                        t1 *= (ys[(i + j) % 3].abs().sigmoid() + 0.5);
-                    }
-                }
-                t0 -= t1.cos();
+        assert_grad!(|x, s: &[f64]| {
+            let mut t0 = x.ln().exp().powf(2.5);
+            if x.powi(3).sigmoid() != x {
+                t0 -= s[3].sqrt().cos();
+            } else if x.sigmoid().sqrt().exp().sqrt() <= 0.1 {
+                t0 += s[4].cos().tanh();
             }
-            let h0 = [m[2][1].exp().sqrt(), t0.sin(), (-t0)];
-            let mut t2 = 0.0;
-            for i in 0..=2 {
-                t2 = ((t2 * t0) + ys[i]);
-            }
-            ((t0 + h0[1]) + t2)
-        }, [[-0.29, 1.07], [0.86, 0.55], [0.78, -1.36]], rel = REL, fd = FD);
+            (t0 * s[1].relu().cos())
+        }, (0.16, vec![-0.6, 1.39, -1.1, 0.2, -0.81]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_058() {
-        let xs = [[-0.75, 0.5], [2.0, 0.25]];
-        let ys = vec![0.25, -1.2];
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = 1.0;
-            for i in (0..2).rev() {
-                let q0: usize = i + 1;
-                if i % 2 == 0 {
-                    t0 -= (t0 - (w[i] * w[5 - 1 - q0]));
-                } else if t0 > (-0.75) {
-                    t0 -= ys[2 - 1 - i].relu().powi(q0 as i32);
-                } else {
-                    t0 = ((t0 * (-0.75)) + xs[i][i].max(w[w.len() - 1 - i]));
-                }
-                for j in q0..5 {
-                    t0 -= 0.25;
-                    if (0.5).powi(i as i32) > (-1.2) {
-                        t0 += k0.powi(q0 as i32).clamp((-0.5), 0.5);
-                    } else if i != q0 && t0.abs() > xs[i][i] {
-                        t0 *= (t0.sigmoid() + 0.5);
-                    } else {
-                        t0 += (w[q0 % 5].cos() - (j as f64));
-                    }
-                }
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64]| {
+            let mut t0: f64 = (s.len() as f64);
+            if !(k0.abs().tanh() > 0.25) {
+                t0 *= s[2].abs().cos();
+            } else if 1.5 != 2.0 {
+                t0 = s[1].min(t0);
+            } else {
+                t0 /= (s.len() as f64).relu().sigmoid();
             }
-            t0
-        }, [1.31, 1.36, -1.39, -0.44, -1.5], rel = REL, fd = FD);
+            (t0 + s[0])
+        }, vec![0.42, -0.27, -1.06, -0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_059() {
-        assert_grad!(|w: [f64; 4], m: [[f64; 2]; 3], s: &[f64]| {
-            let mut t0 = (m[2][0] - w[3]);
-            for i in (1..4).rev() {
-                let q0 = i * 2;
-                t0 *= (s[1].sin().sigmoid() + 0.5);
+        let xs = [[2.0, 1.5], [-0.5, -0.75]];
+        let ys = vec![-0.5, 2.0, -1.2];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = (w[2].clamp((-2.0), 0.25) / (-0.5).sigmoid());
+            if (k0 / ((ys[1] * ys[1]) + 0.5)).exp().powf(2.5) > w[1] || ((k0.sigmoid() * k0.sigmoid()) + 0.5).sqrt() < w[2] {
+                t0 -= w[1].sigmoid().sqrt();
             }
-            (t0 + (0.25).sigmoid().sqrt().exp())
-        }, ([-0.44, -0.23, 0.16, 0.9], [[-1.16, 0.66], [-0.58, 1.11], [-0.21, 1.47]], vec![-0.25, -1.17]), rel = REL, fd = FD);
+            let t1 = t0.exp().ln();
+            let mut t2 = 0.0;
+            for i in 0..xs.len() {
+                let mut t3 = 0.0;
+                for j in i..2 {
+                    t3 += (xs[i][j] * t1);
+                }
+                t2 -= t3.sin();
+            }
+            ((t0 * t1) + t2)
+        }, [-0.99, -1.12, 0.63], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_060() {
-        let ys = vec![-0.5, 1.5, 0.25];
-        assert_grad!(|w: [f64; 5]| {
-            let h0 = [w[3].sigmoid().ln(), (0.1).sigmoid(), (ys[1] + w[3]), w[0].max(ys[0])];
-            (h0[2] * w[4].cos().tanh())
-        }, [0.45, 0.82, -1.31, -0.55, -0.91], rel = REL, fd = FD);
+        let xs = [[-1.2, 0.3], [-0.75, -1.2]];
+        let ys = vec![-0.75, 0.5, 0.1];
+        assert_grad!(|x| {
+            let mut h0 = [0.0; 2];
+            for i in 0..xs.len() {
+                h0[i] = ((x - 0.5) * (ys.len() as f64).powi(-1));
+            }
+            for i in 1..=1 {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            h0[1] += x.sigmoid().sqrt().sigmoid();
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                let mut t1 = 0.0;
+                for j in i..2 {
+                    t1 += (xs[i][j] * x);
+                }
+                t0 += t1.tanh();
+            }
+            let mut h1 = [0.0; 3];
+            for i in (0..ys.len()).rev() {
+                h1[i] = ys[i];
+            }
+            for i in 0..ys.len() {
+                h1[i] += x;
+            }
+            for i in 0..h1.len() {
+                h1[3 - 1 - i] *= (h0[i % 2] * h0[1]).cos();
+            }
+            ((h0[1] + t0) - h1[2])
+        }, [-0.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_061() {
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = (-0.75);
+            if (k0.sigmoid() + (-1.2)) != (-0.5) {
+                t0 += (if w[2] <= 0.3 || w[2] != 0.3 { w[1] } else { w[2] }).clamp((-0.5), 0.5);
+            } else {
+                t0 += (k0 - k0).abs();
+            }
+            t0
+        }, [-0.74, 0.15, 1.0, 0.41, 0.94], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_062() {
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 2], v: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..4 {
+                t0 = ((t0 * 0.1) + v[i]);
+            }
+            let mut t1 = 0.0;
+            for i in 0..=1 {
+                t1 = ((t1 * t0) + w[i]);
+            }
+            ((t0 - t1) * t1.exp().powf((v[2] * k0)))
+        }, ([-0.51, -0.44], [0.35, -0.08, -0.62, 0.66]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_063() {
         let xs = [[2.0, 0.5], [-0.5, 0.5]];
         assert_grad!(|m: [[f64; 2]; 2]| {
             let mut h0 = [(xs.len() as f64).exp(), ((-0.75) / m[1][1]), m[0][0].exp(), m[1][0].cos()];
@@ -1191,7 +1273,7 @@ mod cases {
     }
 
     #[test]
-    fn case_062() {
+    fn case_064() {
         let xs = [[0.25, 0.3], [0.3, -0.5], [-0.75, 0.25], [-0.75, -1.2]];
         let ys = vec![-0.5, 0.3, -1.2, 2.0];
         let k0 = -0.5;
@@ -1209,289 +1291,126 @@ mod cases {
     }
 
     #[test]
-    fn case_063() {
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                t0 = ((t0 * w[2].tanh()) + w[i]);
-            }
-            (t0 + ((if w[2] <= (-1.2) { t0 } else { w[0] }) * t0))
-        }, [-0.84, -0.1, -0.86, -1.14], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_064() {
-        let xs = [[-0.5, 0.3], [2.0, 0.1], [0.3, 0.5], [-0.5, -0.5]];
-        let n: usize = 2;
-        assert_grad!(|x, s: &[f64]| {
-            let mut t0 = (s[2].exp() - s[0].sin());
-            if s[1] >= x {
-                t0 = ((t0 * (-0.75)) + ((x * x) + 0.5).ln());
-            } else if 0.1 != x && s[0].clamp((-0.5), 0.5).tanh() > (-0.75) {
-                t0 /= ((x * x) + 0.5);
-            } else {
-                t0 = (0.1).tanh().min(t0);
-            }
-            let mut t1 = 0.0;
-            for i in 0..n {
-                let mut t2 = 0.0;
-                for j in 0..2 {
-                    t2 += (xs[i][j] * s[j]);
-                }
-                t1 -= t2.cos();
-            }
-            ((t0 - t1) * t0.sigmoid())
-        }, (1.11, vec![0.93, 0.55, 1.11, 0.98]), rel = REL, fd = FD);
-    }
-
-    #[test]
     fn case_065() {
-        let ys = vec![0.5, 0.3];
-        let k0 = 0.4;
-        assert_grad!(|m: [[f64; 2]; 3], x| {
-            let t0 = if (ys.len() as f64).powf(x) == x || ((x.exp().ln() * x.exp().ln()) + 0.5).powf(0.5) == (-0.5) { (((m.len() as f64) * (m.len() as f64)) + 0.5).powf(1.5).cos() } else { m[1][0] };
-            let mut t1: f64 = 0.0;
-            for i in 1..=3 {
-                let t2 = m[1][i % 2];
-                t1 = ((t1 * (-0.5)) + (if t0 >= (-1.2) { t2 } else { m[0][0] }));
+        let n: usize = 2;
+        assert_grad!(|s: &[f64], w: [f64; 3]| {
+            let mut t0 = 1.0;
+            for i in 0..n {
+                let t1 = (-s[0]);
+                t0 += w[i];
             }
-            let mut t3 = (m[1][1] * k0);
-            for i in 0..4 {
-                t3 = ((t3 * 2.0) + (x / (i as f64).sigmoid()));
+            let mut t2 = 0.0;
+            for i in 0..3 {
+                t2 = ((t2 * t0) + s[i]);
             }
-            (((t0 + t1) * t3) * ((m[1][0].exp() * m[1][0].exp()) + 0.5).sqrt())
-        }, ([[-1.38, -0.82], [0.39, 1.03], [1.02, 1.01]], -0.43), rel = REL, fd = FD);
+            ((t0 + t2) * t0)
+        }, (vec![0.65, -0.72, 0.51], [-0.37, 0.72, 1.31]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_066() {
-        let xs = [[2.0, 1.5], [-1.2, 0.5], [2.0, 0.5], [0.3, 0.5]];
-        let ys = vec![0.25, -0.5, 1.5, 0.5, 1.5];
-        let n: usize = 2;
-        assert_grad!(|x| {
-            let mut t0: f64 = 0.0;
-            for i in 0..4 {
-                let mut t1 = 0.0;
-                for j in (0..2).rev() {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 += t1.tanh();
+        let ys = vec![-0.5, 0.3, 0.3, 0.25];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in (1..4).rev() {
+                t0 = ((t0 * w[1].sigmoid()) + ys[i]);
             }
-            let mut t2: f64 = 0.0;
-            for i in 0..n {
-                t2 = ((t2 * t0) + ys[i]);
+            let mut t1 = (t0 * t0);
+            for i in 0..=2 {
+                let q0 = i * 2;
+                t1 -= (t1.sigmoid() / w[q0 % 3].sin());
             }
-            ((t0 - t2) * 0.5)
-        }, [0.28], rel = REL, fd = FD);
+            let t2: f64 = t0;
+            (((t0 - t1) - t2) * (k0 * w[2]).max(k0))
+        }, [0.64, 0.5, -1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_067() {
-        let xs = [[-1.2, -1.2], [1.5, 0.1]];
-        assert_grad!(|w: [f64; 2], x| {
-            let mut h0 = [0.0; 2];
-            for i in 0..=1 {
-                h0[i] = (x.sigmoid() - x);
+        let ys = vec![0.3, -1.2, 0.5];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 1.0;
+            for i in 0..ys.len() {
+                let q0 = i + 1;
+                t0 = ((t0 * (-0.5)) + ((t0 * t0) + 0.5).powf(w[i % 3]));
+                for j in 1..=2 {
+                    for k in 0..j {
+                        let q1 = j * 2;
+                        if !(k0.abs() > w[w.len() - 1 - i]) {
+                            t0 += k0;
+                        } else {
+                            t0 *= w[2].cos();
+                        }
+                    }
+                }
             }
-            for i in (1..xs.len()).rev() {
-                h0[i % 2] += x.sigmoid().sqrt().clamp((-2.0), 0.25);
-            }
-            for i in 0..h0.len() {
-                h0[i] *= (0.5 / (-1.2)).cos();
-            }
-            h0[0] += x.powf(x).tanh();
-            let mut t0 = 0.0;
-            for i in 0..2 {
-                t0 = ((t0 * w[1].sin()) + h0[i]);
-            }
-            ((h0[1] + t0) * t0)
-        }, ([0.01, 0.6], 1.05), rel = REL, fd = FD);
+            t0
+        }, [0.13, 0.17, 0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_068() {
-        let ys = vec![2.0, -0.5, 2.0, 0.25];
-        let n: usize = 3;
-        let k0 = 0.4;
-        assert_grad!(|s: &[f64], r: &[f64], x: f64| {
-            let mut h0 = [0.0; 4];
-            for i in 0..n {
-                h0[i] = k0;
+        let xs = [[1.5, 1.5], [0.1, 0.3], [-0.5, 0.1]];
+        let ys = vec![0.3, 2.0, 0.5, 0.3];
+        let k0 = -0.5;
+        assert_grad!(|s: &[f64], x| {
+            let mut t0 = s[2];
+            if x <= 0.5 {
+                t0 /= ((x.tanh() * x.tanh()) + 0.5);
+            } else if k0.exp().powf(ys[3].relu()) == 2.0 {
+                t0 *= ((xs[1][0].tanh() * 0.5) + 1.0);
+            } else if ys[2].powi(3) == 0.1 {
+                t0 -= (((s[2] * s[2]) + 0.5).ln() + (-s[3]));
             }
-            for i in 0..=3 {
-                h0[4 - 1 - i] += x;
-            }
-            for i in 0..n {
-                h0[i] = (h0[i] * (h0[i].exp().powf(k0).sigmoid() + 0.5));
-            }
-            let mut h1 = [k0.abs(), (-x), x.max((r.len() as f64)), x.max((-1.2)), ((x * x) + 0.5).ln()];
-            for i in (0..h1.len()).rev() {
-                h1[i] += (-(0.1).relu());
-            }
-            for i in 0..5 {
-                h1[5 - 1 - i] = (h1[5 - 1 - i] * ((r[i].relu().tanh() * 0.5) + 1.0));
-            }
-            let mut h2 = [0.0; 5];
-            for i in 0..5 {
-                h2[i] = (s[i % 4] / ((x * x) + 0.5)).sin();
-            }
-            (((h0[0] * h1[1]) * h2[2]) * (x - (s[1] / ys[2])))
-        }, (vec![-0.13, -0.46, -0.38, -1.33], vec![1.39, 1.46, -0.64, 1.25, -0.74], 0.34), rel = REL, fd = FD);
+            t0
+        }, (vec![-1.45, 0.61, 0.28, 1.25], -1.17), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_069() {
-        let xs = [[-0.5, -1.2], [1.5, 0.3], [1.5, 2.0], [0.1, 1.5]];
-        let ys = vec![0.3, 0.5, 0.25];
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = (s[1] - (-0.75));
-            for i in 0..s.len() {
-                if (i as f64) >= ys[i % 3] && (s[4 - 1 - i] - t0) <= 0.25 {
-                    t0 = t0.max(s[i % 4].cos());
-                } else if (if t0 == ys[i % 3] || (i as f64) < (-0.5) { t0 } else { t0 }) > 0.25 {
-                    t0 = t0.max((xs.len() as f64));
-                } else {
-                    t0 -= t0;
-                }
-                t0 /= (((t0 + t0) * (t0 + t0)) + 0.5);
-            }
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = t0;
-            }
-            for i in 0..4 {
-                h0[i] -= ((i as f64).sigmoid() + 0.5);
-            }
-            let t1: f64 = if h0[2].sigmoid().relu() < s[3] || (-xs[1][1]).powi(2) >= t0 { h0[1].sigmoid().powi(2) } else { ((t0 * t0) + (s[3] - t0)) };
-            (((t0 + h0[0]) - t1) + t0)
-        }, vec![-0.14, 1.17, -0.78, -1.08], rel = REL, fd = FD);
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let t0 = m[2][0];
+            t0
+        }, [[-0.04, -0.63], [-0.9, 0.43], [1.13, 0.48]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_070() {
-        let n: usize = 4;
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 5], v: [f64; 3], u: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in 0..2 {
-                let q0 = i * 2;
-                t0 *= (-w[i % 5]).cos();
-                for j in 0..=4 {
-                    t0 = t0.max(u[q0 % 4]);
-                    t0 -= (u[i].clamp((-0.5), 0.5) - w[q0]);
-                }
+        let xs = [[0.3, 0.1], [0.25, -0.5]];
+        let ys = vec![-1.2, -0.75, 0.5];
+        let n: usize = 3;
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = (w[1].sqrt() / ((-0.5) * w[2]));
+            if w[3] > 1.5 {
+                t0 += w[0].tanh().powi(-1);
+            } else if (((-0.75) / (ys.len() as f64).sigmoid()) + (xs.len() as f64)) > w[0] && 0.25 == (-0.5) {
+                t0 += w[0].tanh().max(w[0]);
+            } else {
+                t0 *= ((((xs[0][1] * xs[0][1]) + 0.5).powf(ys[2]).tanh() * 0.5) + 1.0);
             }
-            let mut t1 = 1.0;
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = (t0 / t0.exp()).exp();
+            }
             for i in 0..n {
-                for j in 0..w.len() {
-                    let q1 = (i + 1) % n;
-                    t1 = ((t1 * 0.25) + u[i].powi(i as i32));
-                }
+                h0[i] += h0[i];
             }
-            let mut t2 = 1.0;
-            for i in 0..n {
-                let q2: usize = i + 1;
-                t2 -= (t1 * u[i % 4]).abs();
+            for i in 0..5 {
+                h0[5 - 1 - i] = (h0[5 - 1 - i] * h0[5 - 1 - i]);
             }
-            (((t0 + t1) - t2) * (v[1] - k0).abs())
-        }, ([-1.1, -1.45, 1.4, 0.18, 0.44], [-0.67, 0.86, -1.19], [1.19, 1.36, -0.22, -0.95]), rel = REL, fd = FD);
+            let mut t1 = (-h0[3]);
+            for i in 1..=4 {
+                t1 -= if h0[5 - 1 - i] != 0.25 && t1.clamp((-1.0), 1.0) > k0 { (if w[0] < w[0] { h0[3] } else { h0[i] }) } else { ((i as f64) - k0) };
+            }
+            (((t0 - h0[4]) - t1) + (h0[2].min(w[1]) + t0.clamp((-0.5), 0.5)))
+        }, [-0.97, 1.27, -1.12, -0.66], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_071() {
-        let ys = vec![-1.2, 0.3, 0.25];
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 3], s: &[f64]| {
-            let mut t0: f64 = s[2];
-            if k0 != s[1] {
-                t0 = ((t0 * (-1.2)) + ((m[1][1] * m[1][1]) + 0.5).powf(0.5));
-            } else {
-                t0 = t0.max(((ys[0] * ys[0]) + 0.5).ln());
-            }
-            let mut t1 = 0.0;
-            for i in 0..=3 {
-                t1 = ((t1 * t0.tanh()) + s[i]);
-            }
-            ((t0 * t1) + (if m[1][0] < (-1.2) && s[3] <= (-1.2) { t1 } else { m[0][1] }).powi(3))
-        }, ([[0.92, -0.03], [-0.81, 0.63], [-1.41, -1.49]], vec![1.26, 1.36, -1.06, 1.31]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_072() {
-        let ys = vec![-0.75, 0.3, -0.5, 1.5];
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = w[0];
-            if ys[2] == 0.25 {
-                t0 -= 0.1;
-            }
-            let mut t1 = 0.0;
-            for i in 0..ys.len() {
-                t1 = ((t1 * t0) + ys[i]);
-            }
-            ((t0 * t1) + t1.cos())
-        }, [0.15, -0.44, 0.62], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_073() {
-        let n: usize = 3;
-        let k0 = 0.4;
-        assert_grad!(|x, w: [f64; 3], v: [f64; 4]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..n {
-                t0 = ((t0 * x.sigmoid()) + v[i]);
-            }
-            let mut t1 = t0;
-            if t0.powi(3) == (-0.5) || v[2].min(k0).sigmoid().sqrt() != (-0.75) {
-                t1 += t0.max(x.clamp((-0.5), 0.5));
-            }
-            let mut t2: f64 = 0.0;
-            for i in 0..=1 {
-                t2 = ((t2 * v[1].tanh()) + w[i]);
-            }
-            (((t0 + t1) - t2) + (t0 * (2.0).min(t2)))
-        }, (-0.77, [0.96, -0.05, 0.61], [0.02, -1.07, -1.2, 0.86]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_074() {
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 4], x: f64| {
-            let t0 = if !((w[1] + (if w[1] < 1.5 { k0 } else { w[1] })) > x) { k0 } else { w[3] };
-            let mut t1: f64 = (w[1].sigmoid().sqrt() + w[0].sigmoid());
-            if (w[1] + w[0]).sin() == (-0.5) {
-                t1 /= x.relu().sigmoid();
-            } else if (-0.5).sigmoid().ln() > 2.0 {
-                t1 = t1.max(w[0].exp());
-            } else {
-                t1 += t0;
-            }
-            ((t0 + t1) * w[0].min(x).cos())
-        }, ([0.9, 0.12, -1.5, 0.6], 0.7), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_075() {
-        let xs = [[-0.75, 0.25], [-0.5, -0.5]];
-        let ys = vec![2.0, 0.5, -0.75];
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0: f64 = w[1];
-            if (-(-ys[2])) != 0.5 && w[1].sigmoid() == k0 {
-                t0 *= ((xs[1][1].abs().tanh() * 0.5) + 1.0);
-            } else if !(xs[0][0].abs().sin() > (-0.5)) {
-                t0 = t0.max(w[2].exp());
-            } else if !((((ys[0] + w[0]) * (ys[0] + w[0])) + 0.5).powf(xs[1][0].clamp((-2.0), 0.25)) != 1.5) {
-                t0 += k0.min(w[1]);
-            } else {
-                t0 -= w[3].clamp((-2.0), 0.25);
-            }
-            t0
-        }, [0.52, -0.73, 0.01, -0.22], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_076() {
         assert_grad!(|s: &[f64], m: [[f64; 2]; 3]| {
             let t0 = (0.3 + s[3]).sigmoid();
             let mut t1 = ((-m[0][0]) - (-0.75).max(t0));
@@ -1507,7 +1426,7 @@ mod cases {
     }
 
     #[test]
-    fn case_077() {
+    fn case_072() {
         let xs = [[0.25, 0.1], [-0.5, -0.75], [0.3, 0.3]];
         let n: usize = 2;
         let k0 = -1.1;
@@ -1530,430 +1449,402 @@ mod cases {
     }
 
     #[test]
-    fn case_078() {
+    fn case_073() {
+        let ys = vec![2.0, 1.5];
+        assert_grad!(|s: &[f64]| {
+            let t0 = if ((s[0] + (-1.2)) + (ys[0] + 0.1)) < s[0] { (ys.len() as f64) } else { s[1].abs().exp() };
+            (t0 * s[1].sin().cos())
+        }, vec![-0.33, -0.06], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_074() {
+        let xs = [[1.5, 2.0], [-0.75, 0.25], [0.5, 1.5], [0.3, -0.5]];
+        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 2]| {
+            let t0: f64 = if m[0][1] != w[1] { m[0][0].abs() } else { (if (w[0] + w[1]) > 0.1 { w[0] } else { w[0].cos() }) };
+            let mut h0 = [t0.sqrt(), t0, t0];
+            for i in 0..=2 {
+                h0[i % 3] = (h0[i % 3] * h0[i % 3]);
+            }
+            for i in 0..=1 {
+                h0[i] += w[0].sin().relu();
+            }
+            ((t0 + h0[1]) + (xs[0][1] * t0).relu())
+        }, ([[-0.45, -1.01], [-1.34, 0.16]], [0.54, 0.84]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_075() {
+        let xs = [[-1.2, 0.1], [0.1, -1.2]];
         let n: usize = 2;
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut h0 = [0.0; 2];
-            for i in 0..n {
-                h0[i] = m[i][2 - 1 - i];
-            }
-            for i in 0..n {
-                h0[i] = (h0[i] * (((0.25 * m[i % 3][i]).tanh() * 0.5) + 1.0));
-            }
-            for i in 1..=1 {
-                h0[h0.len() - 1 - i] = (h0[h0.len() - 1 - i] * (((if 0.5 == (i as f64) && k0 < m[i + 1][0] { k0 } else { h0[2 - 1 - i] }).tanh() * 0.5) + 1.0));
-            }
-            h0[0]
-        }, [[0.96, -1.22], [0.62, -0.72], [0.79, -1.27]], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_079() {
-        let k0 = 0.4;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0: f64 = (-m[2][0]);
-            if ((k0 - 0.3) * (-0.75).exp()) > m[1][1] {
-                t0 *= (((m[2][0] + m[1][0]).tanh() * 0.5) + 1.0);
-            } else if m[0][0] >= (-0.5) {
-                t0 = m[1][0].exp().min(t0);
-            } else if (m[0][1] - 0.3).abs() == k0 || (m[2][1] / ((m[0][0] * m[0][0]) + 0.5)).sigmoid().ln() > m[2][0] {
-                t0 += m[0][0].tanh();
-            } else {
-                t0 -= m[1][1];
-            }
-            (t0 + (((m[1][0] * m[1][0]) + 0.5).sqrt() / ((m[1][0] * m[1][0]) + 0.5)))
-        }, [[-0.89, 0.23], [1.15, 0.67], [0.04, -0.96]], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_080() {
-        assert_grad!(|x, w: [f64; 3], y: f64| {
-            let t0: f64 = y.powi(2).min((w[0] * x));
-            (t0 + (w[0] - y.powi(-1)))
-        }, (-0.05, [0.35, 0.5, -1.14], 1.22), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_081() {
-        let xs = [[-1.2, 2.0], [0.5, -1.2], [-1.2, 0.25], [0.25, -1.2]];
-        assert_grad!(|w: [f64; 3], m: [[f64; 2]; 2]| {
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 4]| {
             let mut t0 = 0.0;
-            for i in 0..4 {
-                let mut t1 = 0.0;
-                for j in (0..2).rev() {
-                    t1 += (xs[i][j] * (w.len() as f64));
-                    if i % 2 == 0 {
-                        t1 += m[j][i % 2];
+            for i in (1..2).rev() {
+                let mut t1: f64 = 0.0;
+                for j in 0..2 {
+                    t1 += (xs[i][j] * w[j]);
+                    if t1.tanh() >= 0.25 || t1.sqrt() > t1 {
+                        t1 = ((t1 * 0.25) + (t1 - t1));
                     }
+                }
+                t0 -= t1.tanh();
+            }
+            let mut t2 = 0.0;
+            for i in 0..n {
+                t2 = ((t2 * k0.tanh()) + w[i]);
+            }
+            ((t0 + t2) + w[0].abs())
+        }, [0.53, -0.1, -0.99, 0.02], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_076() {
+        assert_grad!(|x: f64, m: [[f64; 2]; 2]| {
+            let t0 = ((x * m[0][1]) - m[1][1].max(x));
+            (t0 * m[0][1].clamp((-1.0), 1.0).tanh())
+        }, (0.02, [[-0.97, -1.47], [0.35, -1.27]]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_077() {
+        let ys = vec![-0.5, 0.3, -0.5, 2.0];
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                let mut t1 = 0.0;
+                for j in 1..=1 {
+                    t1 += (m[i][j] * k0);
                 }
                 t0 -= t1.cos();
             }
             let mut t2 = 0.0;
-            for i in 0..m.len() {
-                let mut t3 = 0.0;
-                for j in 1..=1 {
-                    t3 += (m[i][j] * w[j + 1]);
-                }
-                t2 -= t3.sigmoid();
+            for i in 1..=3 {
+                t2 = ((t2 * m[0][0]) + ys[i]);
             }
-            ((t0 * t2) + (w[2] + m[0][1]).abs())
-        }, ([1.25, -0.8, 1.07], [[-0.67, -0.82], [-0.86, -0.19]]), rel = REL, fd = FD);
+            (t0 + t2)
+        }, [[0.05, 0.15], [-0.53, -1.33], [0.53, -1.39]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_078() {
+        let xs = [[-0.5, 0.1], [2.0, -0.5], [-0.75, 0.25]];
+        let ys = vec![0.1, 0.5, -1.2, -0.75, 1.5];
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let mut t0: f64 = 0.0;
+            for i in 0..=4 {
+                t0 = ((t0 * x) + ys[i]);
+            }
+            let mut t1: f64 = (2.0 - x);
+            if (t0 + t0.sin()) >= 0.25 || ys[3].exp().sqrt() <= 0.1 {
+                t1 *= ((x / t0.sigmoid()).sigmoid() + 0.5);
+            } else if k0.cos().min(ys[2].sigmoid().sqrt()) <= (-0.75) && ys[2].relu().max(t0.cos()) >= ys[2] {
+                t1 += x.tanh();
+            } else if ys[1].tanh().max(0.3) > x && ys[3].exp().sqrt().exp() < 2.0 {
+                t1 /= xs[2][1].exp();
+            }
+            ((t0 + t1) + t1)
+        }, [-0.84], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_079() {
+        let ys = vec![1.5, 2.0, 0.25, 0.25];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 2]| {
+            let mut h0 = [0.0; 2];
+            for i in 0..w.len() {
+                h0[i] = w[i].abs().powf(k0.powi(-1));
+            }
+            for i in 0..2 {
+                h0[i] += if (w[i] + w[i % 2]) >= (-1.2) || (i as f64).max(ys[i]) > 1.5 { w[h0.len() - 1 - i].exp().powf((i as f64)) } else { (1.5 - (i as f64)) };
+            }
+            for i in 0..w.len() {
+                h0[w.len() - 1 - i] += h0[i].exp().powf(0.5).powi(-1);
+            }
+            h0[0] += k0;
+            let mut h1 = [0.0; 4];
+            for i in 0..ys.len() {
+                h1[i] = ys[i];
+            }
+            for i in (1..4).rev() {
+                h1[i % 4] += ((1.5 * h0[1]) / (i as f64).exp());
+            }
+            for i in 0..4 {
+                h1[i % 4] += (k0 - h1[i]).sin();
+            }
+            ((h0[1] + h1[1]) + (ys[2].sqrt() - ys[0].relu()))
+        }, [-0.58, -0.37], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_080() {
+        assert_grad!(|x, s: &[f64]| {
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = ((s[i] + (-0.5)) + (x / s[i].sigmoid()));
+            }
+            h0[2]
+        }, (-0.94, vec![-0.52, 1.18, 0.64]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_081() {
+        let xs = [[0.5, -0.75], [0.1, -0.75]];
+        let ys = vec![0.1, 0.1, 2.0];
+        assert_grad!(|x: f64| {
+            let t0 = ((x / ((ys[0] * ys[0]) + 0.5)) / xs[0][0].exp().sigmoid());
+            t0
+        }, [-1.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_082() {
-        let xs = [[-1.2, 2.0], [-1.2, 1.5], [-0.5, 0.5]];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = s[0].cos();
+        let ys = vec![1.5, 0.25, 0.5, 1.5];
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
             for i in 0..4 {
-                t0 -= (-xs[i % 3][i % 2]).powi(i as i32);
+                t0 = ((t0 * w[0]) + ys[i]);
             }
-            let mut t1 = k0.tanh();
-            for i in (0..2).rev() {
-                t1 += 2.0;
-                t1 *= s[1].exp().cos();
-            }
-            ((t0 * t1) * k0.cos())
-        }, vec![0.85, -0.84], rel = REL, fd = FD);
+            t0
+        }, [0.59, 1.26, 0.6], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_083() {
-        let xs = [[-0.5, 0.3], [-0.75, 0.25], [0.3, -1.2], [0.3, 0.3]];
-        let ys = vec![-0.75, 0.5];
-        assert_grad!(|x: f64, y| {
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = xs[xs.len() - 1 - i][i % 2].clamp(x, (x + 1.5)).clamp(ys[i % 2], (ys[i % 2] + 1.5));
+        let xs = [[1.5, 2.0], [0.3, -0.75]];
+        let ys = vec![0.25, 0.1, -0.5];
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0 = ys[2];
+            for i in 0..xs.len() {
+                for j in 0..2 {
+                    let q0 = j * 2;
+                    t0 = w[i].min(t0);
+                    t0 /= xs[i][q0 % 2].relu();
+                }
+                for j in 1..=1 {
+                    for k in 0..j {
+                        t0 = ((t0 * (-0.5)) + w[i]);
+                        t0 += t0.tanh().sigmoid().ln();
+                    }
+                    t0 = ((t0 * 0.3) + (j as f64));
+                }
             }
-            let mut h1 = [0.0; 5];
-            for i in 0..5 {
-                h1[i] = h0[1];
-            }
-            for i in 0..h1.len() {
-                h1[i % 5] = (h1[i % 5] * h1[i % 5]);
-            }
-            ((h0[1] + h1[0]) + (x * y.abs()))
-        }, [1.27, 0.03], rel = REL, fd = FD);
+            (t0 + w[1])
+        }, [1.5, -0.92], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_084() {
-        let xs = [[1.5, -0.5], [1.5, 1.5], [0.25, -1.2]];
-        let ys = vec![-0.75, 0.25, -0.5];
-        let n: usize = 4;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = (0.3).powi(3);
-            for i in 0..3 {
-                for j in 0..n {
-                    if t0.clamp((-1.0), 1.0) > 0.25 {
-                        t0 *= (((w[i] + w[i % 4]).tanh() * 0.5) + 1.0);
-                    } else if ((w[j % 4] * w[j % 4]) + 0.5).ln() >= w[i] || j + 1 < n {
-                        t0 += w[i];
-                    } else {
-                        t0 = ((t0 * 2.0) + ys[i]);
-                    }
-                }
-                if 0.3 > 1.5 {
-                    t0 += (0.5).relu().cos();
-                } else if (t0 / ((t0 * t0) + 0.5)) < (i as f64) {
-                    t0 *= (if i + 1 < n && t0 <= ys[i] { (i as f64) } else { (-0.75) }).cos();
+        let xs = [[-0.5, 0.5], [0.25, 0.1], [1.5, 0.5], [0.3, -0.75]];
+        let n: usize = 3;
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let mut t0 = (0.5).sin();
+            for i in 0..xs.len() {
+                let t1 = m[0][0];
+                t0 -= ((m[i % 2][0] * m[i % 2][0]) + 0.5).ln().exp();
+                if m[0][0].sigmoid().sqrt() != 2.0 || i % 2 == 0 {
+                    t0 *= ((x.exp().powf(k0).tanh() * 0.5) + 1.0);
+                } else if i % 2 != 0 && i < 1 {
+                    t0 += (((m[1][i % 2] + m[1][i % 2]) * (m[1][i % 2] + m[1][i % 2])) + 0.5).ln();
                 } else {
-                    t0 -= xs[2][0];
+                    t0 += (i as f64);
                 }
             }
-            t0
-        }, [-0.55, -1.15, -0.17, 0.85], rel = REL, fd = FD);
+            let mut t2 = 1.0;
+            for i in 0..n {
+                let q0 = (i + 1) % n;
+                if i + 1 >= n && q0 > i {
+                    t2 /= ((m[(i + q0) % 2][(i + q0) % 2].sigmoid() * m[(i + q0) % 2][(i + q0) % 2].sigmoid()) + 0.5);
+                }
+                for j in 0..2 {
+                    let q1 = q0 * 2;
+                    t2 = m[i % 2][j % 2].sigmoid().min(t2);
+                }
+            }
+            ((t0 * t2) * x)
+        }, ([[1.21, -0.57], [-1.0, -0.28]], -0.95), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_085() {
-        let xs = [[-1.2, 2.0], [1.5, 0.5], [1.5, 1.5]];
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (xs[i][j] * w[(j + i) % 2]);
-                }
-                t0 -= t1.cos();
-            }
-            (t0 + xs[2][1].max((w[0] / k0.sigmoid())))
-        }, [-0.11, -1.06], rel = REL, fd = FD);
+        let xs = [[2.0, 0.3], [-0.5, -0.75], [0.3, 2.0], [-0.5, 0.3]];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 3]| {
+            let t0 = if xs[3][0].sigmoid().cos() <= w[1] { w[1] } else { w[0].min(k0.max(w[0])) };
+            (t0 * t0.powi(3))
+        }, [-0.54, 1.38, 0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_086() {
-        let xs = [[0.3, 0.3], [0.1, -0.75]];
-        let ys = vec![-1.2, 0.1];
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 4], v: [f64; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..n {
-                if t0.sin() != (-1.2) && (0.3).clamp(0.0, 2.0) == 0.25 {
-                    t0 += (xs.len() as f64);
-                } else if (t0 * 0.1) < v[i] {
-                    t0 += w[i + 1].abs();
-                }
-                if (if i >= 1 && (i as f64) < v[i] { t0 } else { (-1.2) }) <= (i as f64) {
-                    t0 -= ys[1];
-                } else {
-                    t0 /= t0.relu().exp();
-                }
-            }
-            (t0 + (t0 / t0.min(v[0]).exp()))
-        }, ([-0.7, -0.89, -0.82, -0.38], [-0.23, 0.16]), rel = REL, fd = FD);
+        let ys = vec![0.25, 1.5, 0.1];
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let t0 = m[0][0];
+            (t0 + ys[2])
+        }, [[1.37, -1.36], [-1.44, 0.52]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_087() {
-        let xs = [[0.3, -0.5], [-0.5, 0.25], [0.1, -0.5]];
-        let ys = vec![1.5, -0.75, 0.3];
-        let n: usize = 2;
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0 = ((m[2][1] * m[2][1]) + 0.5).sqrt().sigmoid().ln();
-            if ys[2] > ys[1] {
-                t0 -= (((0.3 * 0.3) * (0.3 * 0.3)) + 0.5).powf(m[1][0].tanh());
-            } else if (xs[0][0].abs() + (m[0][0] / ((m[1][0] * m[1][0]) + 0.5))) != 2.0 || (if 0.25 <= 0.5 { (-1.2) } else { k0 }).sin() >= (-0.5) {
-                t0 *= ys[0].cos();
-            } else if (m[1][0] - m[2][1]).sin() < k0 && ((((-0.75) * (-0.75)) + 0.5).ln() * (xs[2][0] / ((ys[0] * ys[0]) + 0.5))) < 1.5 {
-                t0 -= ((((m[0][0] * m[0][0]) + 0.5).powf(m[1][1]) * ((m[0][0] * m[0][0]) + 0.5).powf(m[1][1])) + 0.5).ln();
-            } else {
-                t0 += (((-xs[1][0]) * (-xs[1][0])) + 0.5).ln();
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 3], v: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in 0..w.len() {
+                t0 = ((t0 * (w.len() as f64)) + w[i]);
             }
-            let mut t1: f64 = t0.abs();
-            for i in 0..3 {
-                let q0: usize = i + 1;
-                t1 = ((t1 * 0.25) + (0.3).relu());
-                for j in 0..n {
-                    for k in 0..n {
-                        t1 *= ((k as f64).sigmoid() + 0.5);
-                    }
-                }
-            }
-            let mut t2 = m[1][1];
-            if m[0][1].exp().ln() == 1.5 {
-                t2 -= (((k0 - t1) * (k0 - t1)) + 0.5).sqrt();
-            } else if t0 <= t1 {
-                t2 = t2.max((-t0));
-            } else if xs[1][1].abs().sin() <= (-1.2) || ys[1].cos().sigmoid() < 1.5 {
-                t2 += (t0 * xs[1][0]).clamp(m[1][0], (m[1][0] + 1.5));
-            } else {
-                t2 -= t0.abs().clamp((-0.5), 0.5);
-            }
-            ((t0 * t1) * t2)
-        }, [[0.08, 0.66], [-1.37, -0.25], [1.3, 0.78]], rel = REL, fd = FD);
+            let t1 = if (k0 + k0) == 0.3 { (-t0) } else { v[4] };
+            (t0 * t1)
+        }, ([-0.62, 0.11, 1.35], [0.78, -0.74, -1.08, -0.59, -0.4]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_088() {
-        assert_grad!(|s: &[f64], w: [f64; 5]| {
-            let t0: f64 = if 1.5 >= 0.1 { s[3] } else { (if s[3].exp() <= 1.5 { s[4] } else { (-0.5).relu() }) };
-            (t0 + w[0])
-        }, (vec![1.15, 0.35, -1.3, 0.98, 1.26], [1.43, -0.96, 0.78, 0.96, 1.37]), rel = REL, fd = FD);
+        let xs = [[-1.2, 0.25], [0.3, 2.0], [0.3, 0.1], [1.5, -1.2]];
+        let k0 = 0.75;
+        assert_grad!(|x, s: &[f64]| {
+            let t0 = ((x.exp() * x.exp()) + 0.5).powf((0.25).cos());
+            let mut t1 = s[4].exp().sqrt().cos();
+            if x == (-0.75) {
+                t1 -= t0;
+            } else if k0 <= (-0.75) {
+                t1 = (xs[3][0] / ((x * x) + 0.5)).min(t1);
+            } else if !(s[1].sigmoid().ln() < xs[1][1]) {
+                t1 -= ((x - k0) / s[4].tanh().exp());
+            } else {
+                t1 *= ((t0 * t0) + 0.5).powf(xs[1][0]).cos();
+            }
+            (t0 - t1)
+        }, (-0.49, vec![1.47, -0.65, 0.09, -0.26, 0.47]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_089() {
-        let xs = [[-1.2, 0.5], [0.25, -0.75], [2.0, 0.3]];
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = ((w[3].tanh() * w[3].tanh()) + 0.5).powf(2.5);
-            if 2.0 <= w[3] && (if w[1] == 0.3 { w[3] } else { w[1] }).min(k0) > w[2] {
-                t0 -= (xs[0][1] + w[1]);
-            } else if k0 <= 0.25 {
-                t0 /= (-k0).sigmoid();
-            } else if (((w.len() as f64) * (w.len() as f64)) + 0.5).ln().relu() <= (-1.2) || 0.1 > (-0.75) {
-                t0 += k0.exp().ln().sqrt();
+        let ys = vec![-1.2, 0.25, -1.2, 2.0, 1.5];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0 = (ys[1].sin() - m[1][0]);
+            if m[1][0] <= (-0.75) || k0 >= ys[4] {
+                t0 += (m[0][1] - m[1][1]).sigmoid().ln();
             } else {
-                t0 /= w[3];
+                t0 -= 0.3;
             }
-            (t0 * (((-1.2) * (-1.2)) + 0.5).sqrt())
-        }, [-0.91, 1.2, -0.73, -1.2], rel = REL, fd = FD);
+            t0
+        }, [[-0.75, 1.04], [-0.92, -1.2]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_090() {
-        let ys = vec![0.5, 0.3];
-        assert_grad!(|w: [f64; 3]| {
-            let t0: f64 = if !((0.5).exp().ln().powi(-1) < 0.25) { w[1] } else { (-(-0.75).exp()) };
-            let mut t1 = 0.0;
-            for i in 0..ys.len() {
-                t1 = ((t1 * t0.sin()) + ys[i]);
+        let xs = [[0.3, 2.0], [0.25, -0.75], [0.1, -0.75], [0.25, 1.5]];
+        let k0 = -1.1;
+        assert_grad!(|s: &[f64], x| {
+            let mut t0 = k0.exp().sqrt();
+            for i in 0..xs.len() {
+                t0 -= x;
+                t0 = ((t0 * 1.5) + (x * s[i]));
             }
-            let mut t2: f64 = 0.0;
-            for i in 0..ys.len() {
-                t2 = ((t2 * t1) + ys[i]);
-            }
-            ((t0 + t1) * t2)
-        }, [-1.33, -0.18, 1.2], rel = REL, fd = FD);
+            (t0 + s[0].tanh())
+        }, (vec![-0.61, -0.63, 0.22, -1.31], -0.33), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_091() {
-        let k0 = 1.25;
-        assert_grad!(|x, s: &[f64], m: [[f64; 2]; 2]| {
+        let xs = [[-0.5, 2.0], [0.1, 0.1]];
+        let ys = vec![-1.2, -0.5, 0.25];
+        let n: usize = 2;
+        assert_grad!(|m: [[f64; 2]; 2]| {
             let mut t0 = 1.0;
-            for i in (1..4).rev() {
-                for j in 0..3 {
-                    t0 -= (x / s[i].sigmoid()).powi(i as i32);
+            for i in 0..3 {
+                for j in (0..ys.len()).rev() {
+                    for k in 0..n {
+                        let q0: usize = (k + 1) % n;
+                        if !((m.len() as f64).tanh() != 1.5) {
+                            t0 += m[k][k % 2].cos().min(t0.cos());
+                        } else {
+                            t0 += xs[(q0 + i) % 2][m.len() - 1 - q0].tanh().max(ys[k % 3]);
+                        }
+                        t0 += m[q0 % 2][(i + j) % 2];
+                    }
                 }
-                t0 = ((t0 * 0.25) + (-0.75).min(k0));
+                if t0.min(m[1][0]) != (-1.2) {
+                    t0 += (t0 * m[1][i % 2]).sigmoid();
+                } else if !(m[i % 2][0] < m[1][i % 2]) {
+                    t0 = ((t0 * 0.5) + ((i as f64) - m[i % 2][0]));
+                } else {
+                    t0 -= (t0.relu() * t0);
+                }
             }
-            let mut t1 = 0.0;
-            for i in 0..=2 {
-                let t2 = x.cos().min(x);
-                if t0 == (-1.2) || k0 != 2.0 {
-                    t1 += (-t1.powi(3));
-                }
-                for j in 0..i {
-                    let q0 = j * 2;
-                    t1 += m[(i + j) % 2][j];
-                }
+            let mut h0 = [0.0; 2];
+            for i in 0..n {
+                h0[i] = t0;
             }
-            (t0 + t1)
-        }, (0.46, vec![-0.57, -0.38, 0.13, -0.21, 0.77], [[-0.46, 0.42], [-0.65, 1.1]]), rel = REL, fd = FD);
+            for i in 0..h0.len() {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            for i in 0..2 {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            let mut h1 = [0.0; 5];
+            for i in 0..5 {
+                h1[i] = (-1.2);
+            }
+            for i in (0..h1.len()).rev() {
+                h1[i] -= (0.5 + (-0.5)).cos();
+            }
+            for i in 0..=3 {
+                h1[i] = (h1[i] * (t0.sin().sigmoid() + 0.5));
+            }
+            (((t0 - h0[0]) + h1[3]) + ((t0.sqrt() * t0.sqrt()) + 0.5).sqrt())
+        }, [[0.76, -1.05], [-0.7, -0.9]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_092() {
-        let xs = [[0.5, 0.5], [1.5, -0.75], [0.5, -0.75]];
-        let ys = vec![-1.2, 2.0, -1.2];
-        let n: usize = 3;
-        let k0 = 1.25;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = s[1];
-            if xs[0][1] >= (-0.5) {
-                t0 /= (xs[2][0] * k0);
-            } else {
-                t0 /= s[2].sigmoid();
+        let xs = [[0.3, 1.5], [0.3, 2.0], [-1.2, -0.75]];
+        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in 1..=1 {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (xs[i][j] * w[2 - 1 - i]);
+                }
+                t0 += t1.sin();
             }
-            let mut t1 = 0.0;
-            for i in 0..n {
-                t1 = ((t1 * t0) + ys[i]);
+            let mut t2 = 0.0;
+            for i in 0..2 {
+                t2 = ((t2 * t0) + w[i]);
             }
-            (t0 * t1)
-        }, vec![0.03, 0.2, -0.44], rel = REL, fd = FD);
+            let mut t3 = 0.0;
+            for i in (1..m.len()).rev() {
+                let mut t4: f64 = 0.0;
+                for j in 0..m.len() {
+                    t4 += (m[i][j] * w[i]);
+                }
+                t3 += t4.sigmoid();
+            }
+            (((t0 + t2) + t3) * w[1].powi(2).exp())
+        }, ([[0.82, -1.44], [-0.85, 0.06]], [1.1, 0.35]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_093() {
-        let xs = [[-0.5, 0.25], [0.1, 1.5], [0.1, 0.5]];
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 2], v: [f64; 5]| {
-            let mut t0: f64 = k0.sqrt();
-            if (v[3] * m[1][1]).powi(2) <= m[0][1] || (if v[3] < (-0.5) { m[0][0].max(xs[2][0]) } else { w[1].tanh() }) != 0.5 {
-                t0 += (m[0][0] + w[1]).abs();
-            } else {
-                t0 += w[0].tanh().sigmoid().powf(v[3].powi(-1));
+        assert_grad!(|m: [[f64; 2]; 3], x| {
+            let mut h0 = [x.sin(), (-0.75), m[1][1].cos(), (-m[1][0]), m[1][1]];
+            for i in 0..=4 {
+                h0[i] = (h0[i] * (((i as f64).cos().tanh() * 0.5) + 1.0));
             }
-            let mut t1: f64 = 0.0;
-            for i in 1..=1 {
-                let mut t2: f64 = 0.0;
-                for j in 0..2 {
-                    t2 += (m[i][j] * 1.5);
-                }
-                t1 -= t2.sigmoid();
+            for i in 1..=3 {
+                h0[4] = (h0[4] * h0[4]);
             }
-            let t3 = if !((k0.sigmoid().ln() * (2.0).exp()) < t1) { k0.powi(2).tanh() } else { v[1].powi(-1).sin() };
-            (((t0 * t1) * t3) * t3.sin().exp().sqrt())
-        }, ([0.9, -0.54], [[-0.92, 1.11], [0.55, -0.91]], [1.2, 0.39, 0.14, 1.05, 0.84]), rel = REL, fd = FD);
+            (h0[2] + (h0[4] + x).sigmoid())
+        }, ([[0.31, 0.5], [1.09, 0.04], [1.2, -0.56]], 0.39), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_094() {
-        let xs = [[-0.75, -0.5], [-0.75, -0.5], [0.5, -0.75], [0.3, -0.75]];
-        let k0 = -0.5;
-        assert_grad!(|x| {
-            let t0: f64 = if (2.0).tanh() <= xs[3][1] || x.relu().sigmoid().ln() < x { (1.5 - k0).sin() } else { x };
-            (t0 + ((xs[2][0] * xs[2][0]) + 0.5).powf(2.5))
-        }, [-1.23], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_095() {
-        let xs = [[0.3, -0.5], [-0.75, -1.2], [0.3, 0.3]];
-        let ys = vec![-1.2, -1.2, 1.5, -1.2, -0.75];
-        assert_grad!(|x| {
-            let t0: f64 = x;
-            (t0 * (x + x).sigmoid().powf((xs[2][0] / ((ys[2] * ys[2]) + 0.5))))
-        }, [0.33], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_096() {
-        let xs = [[2.0, 0.3], [0.3, 0.5], [-1.2, 2.0], [-0.75, 0.1]];
-        let ys = vec![0.1, -0.5];
-        let k0 = 0.75;
-        assert_grad!(|x: f64, s: &[f64], r: &[f64]| {
-            let mut h0 = [(x - r[3]), ys[1], r[4].sigmoid().powf(1.5)];
-            for i in 0..3 {
-                h0[2] -= r[i % 5].max(s[i]).cos();
-            }
-            let mut t0 = 0.0;
-            for i in 0..s.len() {
-                t0 = ((t0 * 1.5) + r[i]);
-            }
-            let mut t1 = 1.0;
-            for i in (1..5).rev() {
-                let q0 = i + 1;
-                t1 -= ((t0 / k0.exp()) / ((t1 * t1) + 0.5));
-                if (-0.75).sigmoid() > t0 {
-                    t1 /= (((1.5).exp().powf((xs.len() as f64)) * (1.5).exp().powf((xs.len() as f64))) + 0.5);
-                } else if (r[q0 % 5] / k0.exp()) != 1.5 && i < i {
-                    t1 = ((t1 * 0.5) + (i as f64));
-                } else {
-                    t1 /= h0[(q0 + i) % 3];
-                }
-            }
-            (((h0[0] - t0) - t1) + (0.25).cos())
-        }, (-0.21, vec![1.45, 0.74, -0.85, 0.68, 0.11], vec![0.49, -0.09, -0.81, 1.2, 1.2]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_097() {
-        let xs = [[-0.5, 0.5], [-0.5, -0.75]];
-        let ys = vec![1.5, 1.5, 0.3];
-        assert_grad!(|x: f64| {
-            let mut t0 = (x - xs[0][1]);
-            for i in 1..=1 {
-                let q0: usize = i * 2;
-                for j in 0..2 {
-                    let q1: usize = j + 1;
-                    for k in 1..=1 {
-                        let q2 = k * 2;
-                        t0 += xs[xs.len() - 1 - k][j].max(ys[q1 % 3]).max((t0 + x));
-                    }
-                    t0 /= (q1 as f64);
-                }
-            }
-            let mut h0 = [0.0; 5];
-            for i in 0..5 {
-                h0[i] = (0.1).min(t0).max(t0);
-            }
-            for i in 0..=3 {
-                h0[i + 1] += t0;
-            }
-            let mut t1 = t0;
-            for i in 0..xs.len() {
-                let q3 = i * 2;
-                t1 += (h0[5 - 1 - i] / h0[q3].sigmoid().sqrt());
-                if h0[i].cos() != 0.3 {
-                    t1 = t1.max((h0[i] - t0));
-                } else if t1.clamp((-2.0), 0.25) < h0[q3] {
-                    t1 *= (t1.sigmoid().sqrt().sigmoid() + 0.5);
-                }
-            }
-            ((t0 - h0[1]) * t1)
-        }, [1.06], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_098() {
         let ys = vec![0.1, 1.5, 0.5];
         let n: usize = 4;
         assert_grad!(|m: [[f64; 2]; 3], x: f64| {
@@ -1970,213 +1861,293 @@ mod cases {
     }
 
     #[test]
-    fn case_099() {
-        let xs = [[-0.5, -1.2], [-0.5, 1.5]];
-        let ys = vec![1.5, 0.3, -1.2];
-        let k0 = -1.1;
-        assert_grad!(|s: &[f64], x| {
-            let mut t0 = s[2];
-            if (0.3).abs().cos() < s[0] || s[1].min((if xs[1][1] != s[2] || x > 0.5 { s[0] } else { k0 })) != x {
-                t0 += ys[2].min(s[2]).tanh();
-            } else if (-x).sin() >= s[1] && x.tanh().sigmoid().ln() >= s[1] {
-                t0 *= (2.0).clamp((-1.0), 1.0).cos();
-            } else {
-                t0 = ((t0 * 0.5) + ys[0]);
+    fn case_095() {
+        let xs = [[-0.5, 0.1], [-0.75, 0.25]];
+        assert_grad!(|x, w: [f64; 5]| {
+            let t0 = if ((xs[1][0].clamp(x, (x + 1.5)) * xs[1][0].clamp(x, (x + 1.5))) + 0.5).sqrt() >= w[3] { (if !((0.5).clamp((-0.5), 0.5) != x) { x.relu() } else { (if w[0] <= w[1] { 0.5 } else { w[1] }) }) } else { x };
+            let mut t1 = 0.0;
+            for i in 0..xs.len() {
+                let mut t2 = 0.0;
+                for j in i..xs.len() {
+                    t2 += (xs[i][j] * t0);
+                }
+                t1 -= t2.sin();
             }
-            let mut t1 = k0;
-            if t0 != x || 0.5 != x {
-                t1 += x.min(0.3).exp();
-            } else if ((t0.powi(3) * t0.powi(3)) + 0.5).sqrt() != s[0] {
-                t1 *= ys[1].sin().cos();
-            } else if (ys.len() as f64) != 0.1 || t0.powi(2).exp() == x {
-                t1 = ys[2].powf(s[2]).min(t1);
-            } else {
-                t1 *= ((if !(t0 != s[0]) { x } else { x }).sigmoid() + 0.5);
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = w[i % 5];
+            }
+            for i in 1..=2 {
+                h0[i] *= ((t1.exp().tanh() * 0.5) + 1.0);
+            }
+            ((t0 + t1) - h0[2])
+        }, (-0.46, [1.49, -1.16, 1.07, 1.0, -1.28]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_096() {
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in (0..w.len()).rev() {
+                t0 = ((t0 * (-0.75).sin()) + w[i]);
+            }
+            let mut t1 = w[0];
+            for i in (1..2).rev() {
+                let q0 = i + 1;
+                t1 = t1.max((-k0));
             }
             (t0 * t1)
-        }, (vec![0.28, 0.33, -0.41], -1.07), rel = REL, fd = FD);
+        }, [1.3, 0.92, -1.08, 1.07, -0.24], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_097() {
+        let xs = [[-0.75, -0.75], [-0.75, -0.5]];
+        let ys = vec![2.0, -0.75, 2.0, 0.1, 0.5];
+        assert_grad!(|x| {
+            let mut t0 = 0.0;
+            for i in 0..=3 {
+                t0 = ((t0 * x.sin()) + ys[i]);
+            }
+            (t0 * (-(-1.2).exp().powf(xs[0][1])))
+        }, [-0.76], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_098() {
+        let xs = [[-1.2, 0.25], [0.5, 0.3]];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 2], x| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                let mut t1 = 0.0;
+                for j in 0..=1 {
+                    t1 += (m[i][j] * m[j][0]);
+                }
+                t0 += t1.sin();
+            }
+            let mut h0 = [(x + w[1]), w[0].tanh(), x, k0];
+            for i in 0..4 {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            h0[3] += (x * w[0]).powi(3);
+            ((t0 - h0[0]) + x)
+        }, ([-0.63, -0.96], [[1.29, 0.33], [-0.03, 0.51]], -0.56), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_099() {
+        assert_grad!(|s: &[f64], r: &[f64]| {
+            let t0 = (-0.75).sin().sigmoid().powf((s[3] * r[1]));
+            t0
+        }, (vec![-1.49, 0.49, -0.25, -0.44, 0.56], vec![0.07, -1.41]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_100() {
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 3], v: [f64; 2]| {
-            let t0 = if v[0].min(k0).cos() > 0.25 { w[1].exp().powf(v[0]).powi(2) } else { w[2].powi(2).clamp((-1.0), 1.0) };
-            let mut t1 = 0.0;
-            for i in (1..2).rev() {
-                t1 = ((t1 * (-0.75)) + v[i]);
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                t0 = ((t0 * s[1]) + s[i]);
             }
-            (t0 * t1)
-        }, ([-0.71, 0.47, 1.17], [-1.03, 0.51]), rel = REL, fd = FD);
+            (t0 * s[0].exp())
+        }, vec![-1.32, 0.0], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_101() {
-        let ys = vec![-0.5, -0.75, -1.2];
-        assert_grad!(|x, w: [f64; 3], y: f64| {
-            let h0 = [(ys[2] + x), x.min((ys.len() as f64)), w[0].sigmoid().sqrt(), ((-1.2) / w[1])];
-            let mut t0: f64 = y.sin();
-            for i in 0..2 {
-                t0 += h0[2].exp().powf((-0.5)).exp().powf((0.1).max(w[i]));
-                if y.tanh() < ys[3 - 1 - i] && t0 <= (-1.2) {
-                    t0 += (w[i] * ((0.25 * 0.25) + 0.5).ln());
-                } else {
-                    t0 += t0.max(y).tanh();
-                }
-            }
-            (h0[1] + t0)
-        }, (1.41, [-0.16, 1.02, 0.08], 1.05), rel = REL, fd = FD);
+        let xs = [[0.1, -0.5], [-1.2, -0.5]];
+        let ys = vec![-0.5, 2.0];
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let t0 = (m[0][1] + ys[1]).abs();
+            let t1 = if t0 == (-0.75) { (m[1][1] * t0).clamp(xs[0][1], (xs[0][1] + 1.5)) } else { t0 };
+            let t2 = (t0 / ((m[0][0] * m[0][0]) + 0.5)).sigmoid().sqrt();
+            (((t0 - t1) + t2) * t0.max(m[0][0]).max((0.5 + k0)))
+        }, [[-1.12, 1.47], [0.58, -1.37]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_102() {
-        let xs = [[0.3, 0.1], [0.25, 0.3]];
-        let ys = vec![2.0, 0.5, -1.2];
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = if k0 < ys[1] { xs[1][0] } else { w[1] };
-            for i in 0..=3 {
-                let t1 = w[i].exp().sqrt();
-                t0 += w[i % 5].abs().cos();
+        let xs = [[2.0, -1.2], [-0.75, 2.0], [-1.2, 2.0]];
+        let ys = vec![0.3, -0.75];
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0: f64 = k0.min(m[2][0]);
+            for i in 0..ys.len() {
+                t0 *= (((m[1][i] * m[i][2 - 1 - i]).tanh() * 0.5) + 1.0);
+                if m[i % 3][1] == t0 {
+                    t0 += xs[i % 3][ys.len() - 1 - i].exp();
+                }
             }
-            (t0 * t0)
-        }, [0.11, -0.52, -1.03, 0.6, 0.86], rel = REL, fd = FD);
+            let mut t1 = (((k0 * k0) + 0.5).powf(2.5) / (((k0 + m[2][1]) * (k0 + m[2][1])) + 0.5));
+            if m[1][1].sigmoid().sigmoid().sqrt() >= xs[0][1] || t0.relu().powf(((m[0][1] * m[0][1]) + 0.5).powf(m[1][0])) > m[1][0] {
+                t1 -= m[1][0];
+            } else {
+                t1 += m[0][0].sigmoid().relu();
+            }
+            let mut h0 = [0.0; 2];
+            for i in 0..2 {
+                h0[i] = (-(ys[i] + m[i][i]));
+            }
+            h0[0] += ((h0[1].abs() * h0[1].abs()) + 0.5).ln();
+            (((t0 - t1) * h0[1]) * m[0][1])
+        }, [[-1.26, 0.46], [0.14, 1.0], [-1.08, 0.79]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_103() {
-        let xs = [[0.25, 0.5], [1.5, -0.5], [0.25, 0.25]];
-        let ys = vec![0.25, 2.0];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = if ys[1] == (-1.2) { (s.len() as f64).min((-0.75)) } else { (s[3] + s[0]) };
-            if !(((s[3] - xs[2][0]) / (k0 - k0).exp()) > 1.5) {
-                t0 = ((t0 * 2.0) + s[2].powi(2));
-            } else if s[2] == 0.25 && k0.sigmoid().sigmoid() == s[2] {
-                t0 = s[1].exp().min(t0);
-            } else if (if ys[0] == ys[0] || 0.5 > s[3] { 0.3 } else { s[0] }).sigmoid() != s[0] || s[3].exp() <= (-1.2) {
-                t0 -= (-s[2].powi(2));
-            } else {
-                t0 -= s[1];
-            }
-            (t0 * k0.min(s[1]))
-        }, vec![0.8, 1.0, -0.71, 1.5, -0.89], rel = REL, fd = FD);
+        let ys = vec![1.5, -0.75, 0.25, 0.1];
+        assert_grad!(|x| {
+            let t0 = (-x).sigmoid().sqrt();
+            let h0 = [ys[1], x.sigmoid(), ys[1], t0.sin()];
+            ((t0 - h0[3]) + x)
+        }, [0.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_104() {
-        let ys = vec![-1.2, -0.75];
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in (0..2).rev() {
-                t0 = ((t0 * w[0].sin()) + ys[i]);
+        let xs = [[0.3, -1.2], [-0.5, -0.5], [0.25, 2.0], [-0.75, 0.25]];
+        assert_grad!(|s: &[f64], x| {
+            let mut t0: f64 = s[3].exp();
+            for i in 0..xs.len() {
+                let q0 = i * 2;
+                let t1 = (s[i % 5] * s[(q0 + i) % 5]).min((-xs[(i + q0) % 4][(i + q0) % 2]));
+                for j in (0..5).rev() {
+                    let q1 = q0 + 1;
+                    t0 -= (-s[(q1 + i) % 5].exp());
+                }
+                t0 -= (q0 as f64);
             }
-            t0
-        }, [-1.31, 0.93, 1.46, -0.27], rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in 0..4 {
+                let mut t3: f64 = 0.0;
+                for j in 0..2 {
+                    t3 += (xs[i][j] * s[j]);
+                }
+                t2 += t3.sin();
+            }
+            ((t0 + t2) * x.sin().powi(3))
+        }, (vec![0.69, -0.29, 0.03, -0.35, -1.02], -0.04), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_105() {
-        let xs = [[-1.2, 0.5], [2.0, 0.5], [2.0, -1.2]];
-        let ys = vec![0.1, -0.75, 2.0, -0.5];
-        let k0 = -1.1;
         assert_grad!(|x| {
-            let mut t0 = x.exp().exp().powf((if !((xs.len() as f64) <= (-1.2)) { k0 } else { 0.25 }));
-            if x.relu() == (-0.75) {
-                t0 *= (x / ((ys[2] * ys[2]) + 0.5)).cos();
-            } else if !((0.1).relu().sin() > (-1.2)) {
-                t0 -= ys[0];
-            } else {
-                t0 -= (-k0.abs());
+            let mut h0 = [0.0; 2];
+            for i in 0..=1 {
+                h0[i] = (x + (i as f64)).exp();
             }
-            t0
-        }, [0.29], rel = REL, fd = FD);
+            for i in 1..=1 {
+                h0[h0.len() - 1 - i] = (h0[h0.len() - 1 - i] * h0[h0.len() - 1 - i]);
+            }
+            h0[1] += x.abs();
+            h0[1]
+        }, [-1.04], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_106() {
-        assert_grad!(|w: [f64; 4]| {
-            let mut h0 = [w[0], ((w.len() as f64) + w[2])];
-            for i in 0..2 {
-                h0[i] -= (((h0[i % 2] - h0[i]).tanh() * 0.5) + 1.0);
+        let xs = [[0.1, -0.75], [-0.75, 1.5]];
+        let ys = vec![-0.75, -0.75, 0.3, 0.25];
+        let k0 = 1.25;
+        assert_grad!(|x| {
+            let mut t0 = (if x > (xs.len() as f64) { x } else { x }).exp().ln();
+            if (x + k0).sin() == xs[0][1] {
+                t0 += (x + ys[3]);
+            } else {
+                t0 += xs[1][1].min(k0.cos());
             }
-            (h0[0] * w[2].exp().ln())
-        }, [1.09, -1.02, 1.35, -1.0], rel = REL, fd = FD);
+            (t0 * ys[3])
+        }, [0.66], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_107() {
-        let xs = [[-0.5, 0.1], [2.0, 0.3], [-0.75, 2.0]];
-        let ys = vec![-0.75, 0.1];
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 5], m: [[f64; 2]; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..n {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (m[i][j] * 0.25);
-                }
-                t0 += t1.tanh();
+        let xs = [[1.5, -0.75], [-1.2, 0.5], [-0.5, 0.25], [0.25, -0.75]];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3]| {
+            let mut h0 = [0.0; 4];
+            for i in 0..4 {
+                h0[i] = k0.powi(i as i32).sigmoid().ln();
             }
-            let mut t2 = 0.0;
-            for i in (0..2).rev() {
-                let mut t3 = 0.0;
-                for j in 0..i {
-                    t3 += (m[i][j] * xs[i][i]);
-                    if (if i >= 0 && w[3] <= (-1.2) { ys[i] } else { (j as f64) }) > 1.5 && (j as f64).relu() >= t0 {
-                        t3 += (i as f64).tanh().tanh();
-                    } else {
-                        t3 += w[(i + j) % 5].abs();
-                    }
-                }
-                t2 -= t3.cos();
+            for i in 0..h0.len() {
+                h0[4 - 1 - i] = (h0[4 - 1 - i] * (w[i % 3].exp().sigmoid() + 0.5));
             }
-            ((t0 * t2) * (t2 / t2).sin())
-        }, ([1.07, 0.23, -1.4, 1.33, 1.29], [[0.4, -0.08], [-0.8, 0.65]]), rel = REL, fd = FD);
+            let mut t0: f64 = (h0[1] - w[2].min(w[0]));
+            if !((w[0] / w[2].exp()).ln() == (-0.5)) {
+                t0 = (if h0[2] >= xs[0][1] && k0 < h0[3] { w[2] } else { w[0] }).min(t0);
+            } else {
+                t0 = ((t0 * (-0.75)) + w[0].exp().sqrt());
+            }
+            ((h0[0] + t0) + k0.tanh())
+        }, [0.43, 1.31, 1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_108() {
-        let ys = vec![1.5, -0.75, 0.5, 0.1];
-        assert_grad!(|s: &[f64], w: [f64; 3], v: [f64; 4]| {
-            let mut t0 = (-0.5).sin();
-            if s[3].cos() == 1.5 {
-                t0 *= ((s.len() as f64).relu().sigmoid() + 0.5);
-            } else if 1.5 != 0.3 || ((v[3] / ((w[1] * w[1]) + 0.5)) / (((v[3] - v[0]) * (v[3] - v[0])) + 0.5)) == v[1] {
-                t0 = ((t0 * 0.3) + (w[2] * s[3]));
-            } else {
-                t0 += ((-0.75) - w[1]).cos();
+        let ys = vec![0.3, 0.1, -0.5];
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                t0 -= t0;
+                t0 -= m[i][i];
             }
-            let mut t1 = 0.0;
-            for i in 0..4 {
-                t1 = ((t1 * v[0]) + ys[i]);
+            let mut h0 = [0.0; 5];
+            for i in 0..=4 {
+                h0[i] = (i as f64).exp().cos();
             }
-            ((t0 * t1) * 0.3)
-        }, (vec![-0.86, -1.0, -1.22, 0.37], [0.64, 0.29, 0.4], [0.88, 0.63, 1.4, -0.25]), rel = REL, fd = FD);
+            for i in 0..h0.len() {
+                h0[5 - 1 - i] = (h0[5 - 1 - i] * ((m[0][i % 2].tanh().tanh() * 0.5) + 1.0));
+            }
+            ((t0 * h0[1]) * ys[0].ln())
+        }, [[0.04, -1.49], [-0.75, 1.12]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_109() {
-        let ys = vec![-0.75, 0.25, -1.2, 0.1, -1.2];
-        assert_grad!(|x, s: &[f64]| {
-            let mut h0 = [0.0; 5];
-            for i in 1..=4 {
-                h0[i] = s[1];
+        let xs = [[1.5, 1.5], [-0.5, 0.25]];
+        let ys = vec![0.25, 2.0, 1.5, -0.5, -0.75];
+        let n: usize = 2;
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 3], x| {
+            let mut t0 = x;
+            for i in 1..=1 {
+                let q0 = i + 1;
+                t0 *= ((x.exp().tanh() * 0.5) + 1.0);
+                if (i as f64).relu() == t0 || i >= 1 {
+                    t0 += x;
+                } else if w[i].sqrt() <= x || (w[i + 1] / ((x * x) + 0.5)) >= 0.3 {
+                    t0 /= ((k0.clamp((-0.75), ((-0.75) + 1.5)) * k0.clamp((-0.75), ((-0.75) + 1.5))) + 0.5);
+                }
             }
-            for i in 0..ys.len() {
-                h0[i] *= (1.5).cos();
+            let mut t1: f64 = 1.0;
+            for i in 0..n {
+                let q1 = i + 1;
+                let t2 = ((xs[i % 2][q1 % 2] * (i as f64)) - (q1 as f64));
+                t1 = ((t1 * 1.5) + t0.min(w[i + 1]));
+                for j in 0..3 {
+                    for k in j..4 {
+                        t1 -= (w[(q1 + i) % 3] - 1.5).abs();
+                    }
+                    t1 += w[q1].max((ys.len() as f64)).sigmoid().powf((-0.5));
+                }
             }
-            for i in 0..5 {
-                h0[i] = (h0[i] * (-1.2).exp().cos());
+            let mut t3 = 0.0;
+            for i in 0..2 {
+                let mut t4 = 0.0;
+                for j in 0..2 {
+                    t4 += (xs[i][j] * x);
+                    if ((t0 * t0) + 0.5).ln() <= w[0] {
+                        t4 -= w[j];
+                    } else {
+                        t4 = w[i].min(t4);
+                    }
+                }
+                t3 += t4.sin();
             }
-            let mut h1 = [s[1], (if ys[2] <= h0[0] || x != 1.5 { x } else { s[1] }), x.sigmoid().sqrt(), h0[2].cos()];
-            for i in 1..=2 {
-                h1[4 - 1 - i] -= (h1[i] / x.sigmoid()).cos();
-            }
-            for i in (1..4).rev() {
-                h1[1] *= ((i as f64).sin().sigmoid() + 0.5);
-            }
-            ((h0[3] - h1[1]) * x.sin().abs())
-        }, (-0.26, vec![0.59, 1.35]), rel = REL, fd = FD);
+            (((t0 - t1) + t3) * (xs[1][1] * w[0]).sigmoid())
+        }, ([0.43, 0.78, -1.21], -0.21), rel = REL, fd = FD);
     }
 }

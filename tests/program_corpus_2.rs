@@ -17,294 +17,334 @@ mod cases {
 
     #[test]
     fn case_110() {
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0: f64 = 0.0;
-            for i in (0..w.len()).rev() {
-                t0 = ((t0 * (-0.5).sin()) + w[i]);
+        let xs = [[0.3, -1.2], [1.5, -0.75]];
+        let ys = vec![-0.75, 0.3];
+        let n: usize = 3;
+        let k0 = 0.4;
+        assert_grad!(|x: f64, w: [f64; 3]| {
+            let mut h0 = [0.0; 3];
+            for i in 1..=2 {
+                h0[i] = w[i % 3].sigmoid().exp();
             }
-            (t0 * (k0 + 2.0).powi(2))
-        }, [1.4, 0.83, 0.27], rel = REL, fd = FD);
+            for i in 0..n {
+                h0[i] -= (x * h0[3 - 1 - i]).cos();
+            }
+            for i in 0..3 {
+                h0[i] = (h0[i] * ((ys[i % 2].exp().ln().tanh() * 0.5) + 1.0));
+            }
+            h0[2] += 0.5;
+            let mut t0 = if x == (-0.75) { (if (-1.2) <= 0.1 && h0[0] <= (-0.5) { x } else { k0 }) } else { x.sigmoid() };
+            if (-xs[1][0]).exp() != x {
+                t0 = x.exp().min(t0);
+            }
+            let mut t1: f64 = 0.0;
+            for i in 0..2 {
+                let mut t2: f64 = 0.0;
+                for j in 0..2 {
+                    t2 += (xs[i][j] * h0[0]);
+                }
+                t1 += t2.sin();
+            }
+            ((h0[1] - t0) + t1)
+        }, (-1.22, [-1.11, -0.5, 1.25]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_111() {
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * w[0]) + w[i]);
+        let k0 = -0.5;
+        assert_grad!(|x, w: [f64; 2]| {
+            let t0 = if ((k0 * k0) + 0.5).sqrt().max((-x)) > (-0.75) || x.max((-k0)) <= 0.25 { x.cos() } else { w[1] };
+            let mut t1 = w[0].max(2.0);
+            for i in 0..4 {
+                t1 -= t0;
+                t1 /= w[0].sigmoid().exp();
             }
-            t0
-        }, [1.03, 0.6, -1.36], rel = REL, fd = FD);
+            ((t0 * t1) + w[1].powi(-1).max(w[0].sin()))
+        }, (0.61, [0.26, -0.57]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_112() {
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = w[1].sin().tanh();
-            if w[1].exp().sqrt() <= (-0.5) {
-                t0 += k0.sin().sigmoid();
-            } else {
-                t0 /= k0.sigmoid();
+        assert_grad!(|w: [f64; 4], x| {
+            let mut t0 = 0.0;
+            for i in 0..w.len() {
+                t0 = ((t0 * w[2]) + w[i]);
             }
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = t0;
+            let mut h0 = [0.0; 3];
+            for i in 0..=1 {
+                h0[i] = (0.25 - x).sigmoid().powf(w[i].clamp((-0.5), 0.5));
             }
-            for i in 0..4 {
-                h0[i] += h0[h0.len() - 1 - i];
-            }
-            ((t0 - h0[3]) * k0.cos())
-        }, [-0.93, 0.27, 0.47], rel = REL, fd = FD);
+            (t0 * h0[1])
+        }, ([-0.34, 0.59, 0.89, 0.27], 0.99), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_113() {
-        let xs = [[0.5, 1.5], [0.25, -0.75], [-0.5, 2.0]];
-        let ys = vec![0.25, -1.2, 0.5];
-        let n: usize = 2;
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 5], s: &[f64], x: f64| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (xs[i][j] * w[2]);
-                }
-                t0 += t1.sigmoid();
+        let xs = [[0.5, -1.2], [-0.75, -1.2]];
+        let ys = vec![0.5, 0.25, 0.5, -0.75];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 3], x| {
+            let mut t0: f64 = w[0].min(x.cos());
+            if (-x).tanh() > 1.5 || k0.powi(3) <= k0 {
+                t0 /= k0.max(w[2]).sigmoid();
+            }
+            let mut t1 = (x.abs() - w[1].cos());
+            if 0.1 <= t0 || (x * ys[1]).max(xs[1][0].cos()) != xs[0][1] {
+                t1 = ((t1 * 0.3) + x.relu());
             }
             let mut t2 = 0.0;
-            for i in 0..n {
-                t2 = ((t2 * x.sigmoid()) + s[i]);
+            for i in 0..4 {
+                t2 = ((t2 * x.sigmoid()) + ys[i]);
             }
-            ((t0 - t2) * (if t2 == (-0.75) { (if (-1.2) <= 0.1 && ys[0] <= (-0.5) { x } else { k0 }) } else { x.sigmoid() }))
-        }, ([0.61, -1.43, -0.96, -0.2, 1.02], vec![-0.54, 0.09, -0.99], -0.38), rel = REL, fd = FD);
+            ((t0 * t1) - t2)
+        }, ([-0.4, 0.03, -1.31], 1.18), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_114() {
-        assert_grad!(|w: [f64; 5], v: [f64; 2]| {
-            let t0 = w[2];
-            let t1 = (v[0] / t0.sigmoid()).max(v[0].exp());
-            (t0 + t1)
-        }, ([-0.12, 0.55, -0.19, 1.42, 0.5], [-1.16, 0.65]), rel = REL, fd = FD);
+        let ys = vec![1.5, 0.1, 0.5];
+        let n: usize = 2;
+        assert_grad!(|x, w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in 0..=1 {
+                t0 -= x.cos().max((i as f64).tanh());
+                for j in i..2 {
+                    t0 -= t0.relu().clamp(w[i % 2], (w[i % 2] + 1.5));
+                }
+            }
+            let mut t1 = (0.1).exp();
+            for i in 0..n {
+                t1 += t1.exp().tanh();
+                t1 += ((ys[i] - t1) - x);
+            }
+            ((t0 + t1) + (w[1] * w[0].sigmoid()))
+        }, (1.44, [-1.05, 0.31]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_115() {
-        let xs = [[0.25, 0.25], [-1.2, 0.1]];
-        let ys = vec![2.0, 2.0];
-        let k0 = 0.4;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = (k0.powi(-1) + s[1]);
-            if !((if 0.25 >= 0.5 { (-1.2) } else { s[2] }).ln() >= k0) {
-                t0 *= (k0.sigmoid().sqrt().sigmoid() + 0.5);
-            } else if s[1].tanh().min(s[0].sigmoid()) != s[1] {
-                t0 *= (((xs.len() as f64).powi(3).tanh() * 0.5) + 1.0);
-            } else if (xs[0][0].clamp((-0.5), 0.5) * k0) < k0 {
-                t0 += s[1];
-            }
-            let mut t1 = 0.0;
-            for i in 0..ys.len() {
-                let mut t2 = 0.0;
-                for j in (1..ys.len()).rev() {
-                    t2 += (xs[i][j] * t0);
+        let xs = [[0.3, -0.75], [2.0, 1.5], [-0.75, 2.0]];
+        let ys = vec![1.5, -1.2, 0.3, -1.2, 1.5];
+        let n: usize = 2;
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                let mut t1 = 0.0;
+                for j in 0..n {
+                    t1 += (xs[i][j] * w[i]);
+                    if (t1 - t1) == t1 && t1.min(w[i]) == t1 {
+                        t1 += ((j as f64).min((w.len() as f64)) * (if k0 < (i as f64) || i != 0 { t1 } else { w[i + 1] }));
+                    } else if t1.sin() != 0.3 && i != i {
+                        t1 *= (0.5).cos();
+                    }
                 }
-                t1 -= t2.sin();
+                t0 += t1.cos();
             }
-            let t3 = ((s[1] - s[1]) + s[2].powi(3));
-            (((t0 - t1) + t3) + t0.exp().sigmoid().sqrt())
-        }, vec![0.99, 0.19, 0.86], rel = REL, fd = FD);
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = (t0 + k0.exp().powf(2.5));
+            }
+            for i in 0..n {
+                h0[2] = (h0[2] * ((w[i].sin().tanh() * 0.5) + 1.0));
+            }
+            for i in 0..=4 {
+                h0[i] *= (h0[i].exp().sigmoid() + 0.5);
+            }
+            let mut t2: f64 = if w[2] == h0[2] { h0[0].abs() } else { ((w.len() as f64) * ys[4]) };
+            if h0[3].exp().ln().sin() < (-0.75) {
+                t2 -= k0.max(h0[3].sin());
+            } else if w[1].abs().exp().sqrt() > h0[2] {
+                t2 += xs[1][1];
+            } else if h0[2].clamp((-2.0), 0.25).sin() < t0 {
+                t2 += t0;
+            } else {
+                t2 -= w[0];
+            }
+            ((t0 * h0[0]) - t2)
+        }, [0.44, -0.19, 1.09, -0.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_116() {
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 4]| {
-            let mut h0 = [0.0; 2];
-            for i in 0..=1 {
-                h0[i] = ((0.3 * m[i][2 - 1 - i]) / (0.25).max(m[2 - 1 - i][i % 2]).exp());
+        let xs = [[-1.2, 0.3], [0.3, -0.75], [2.0, -0.5], [-1.2, 0.1]];
+        let ys = vec![2.0, 1.5, -0.5];
+        let n: usize = 4;
+        let k0 = 0.75;
+        assert_grad!(|s: &[f64], x: f64| {
+            let mut t0 = xs[1][1].sigmoid();
+            for i in 0..=3 {
+                for j in 0..xs.len() {
+                    for k in 0..2 {
+                        let q0 = j + 1;
+                        if (-(k as f64)) > 0.3 {
+                            t0 -= t0.sigmoid().sqrt();
+                        } else if t0.min(x) >= s[k] {
+                            t0 += (((i as f64).sigmoid() * (i as f64).sigmoid()) + 0.5).sqrt();
+                        } else {
+                            t0 /= ((ys[(q0 + i) % 3].sigmoid() * ys[(q0 + i) % 3].sigmoid()) + 0.5);
+                        }
+                        if s[(q0 + i) % 2] == (-0.5) || ys[k].cos() <= s[k % 2] {
+                            t0 -= x.powi(3);
+                        } else if s[k] != 0.5 {
+                            t0 += k0.clamp((-0.5), 0.5).max(((j as f64) - s[k]));
+                        } else {
+                            t0 += x.sin().cos();
+                        }
+                    }
+                }
+                t0 += xs[0][0].cos().clamp((-2.0), 0.25);
             }
-            (h0[0] * ((w[2] + k0) + (m[0][0] / ((m[0][0] * m[0][0]) + 0.5))))
-        }, ([[0.26, 0.7], [0.36, -0.4]], [0.03, -1.31, 1.18, -0.43]), rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in 0..=0 {
+                t1 = ((t1 * s[0].sigmoid()) + s[i]);
+            }
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = s[0];
+            }
+            for i in 0..5 {
+                h0[i] -= (((if i >= 2 { t0 } else { (-1.2) }).tanh() * 0.5) + 1.0);
+            }
+            for i in 0..n {
+                h0[i] -= ((k0.cos().tanh() * 0.5) + 1.0);
+            }
+            (((t0 + t1) + h0[4]) * s[1].tanh().max((k0 + x)))
+        }, (vec![0.66, 1.12], 1.06), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_117() {
-        let xs = [[0.1, 1.5], [-0.5, -1.2], [2.0, 0.25], [0.1, 0.1]];
-        let ys = vec![-1.2, -0.75, 2.0, 0.25, 1.5];
-        let n: usize = 3;
-        assert_grad!(|x| {
-            let t0 = if x.sin() <= 0.25 { (x * x.sigmoid().sqrt()) } else { x };
-            let mut t1 = (ys[1] / t0.sigmoid());
-            for i in 0..ys.len() {
-                if !((-0.5) < ys[i]) {
-                    t1 -= t0.tanh();
-                } else if ys[i].exp() == xs[0][i % 2] || i + 1 != n {
-                    t1 = ((t1 * 0.5) + ys[i].ln());
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (m[i][j] * m[i][i % 2]);
                 }
+                t0 -= t1.tanh();
             }
-            (t0 * t1)
-        }, [1.18], rel = REL, fd = FD);
+            (t0 * (if k0 >= t0 && m[1][1] < (-0.5) { t0 } else { k0 }).max((if !((-0.5) < m[0][1]) { t0 } else { t0 })))
+        }, [[-1.19, -0.2], [-1.22, -0.03]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_118() {
-        let xs = [[1.5, -1.2], [-0.5, -0.5]];
-        assert_grad!(|w: [f64; 2]| {
-            let t0 = if w[1] == (-1.2) { w[0] } else { w[1].cos().powi(2) };
-            let mut t1 = 1.0;
-            for i in (0..w.len()).rev() {
-                t1 /= t0.tanh().sigmoid();
-                t1 *= t1.sin().cos();
+        let n: usize = 3;
+        assert_grad!(|s: &[f64], w: [f64; 4]| {
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = ((s[i % 4] - w[i % 4]) * s[i % 4].sin());
             }
-            let mut t2 = t0.clamp(w[0], (w[0] + 1.5));
-            for i in 0..w.len() {
-                let q0: usize = i + 1;
-                for j in (1..2).rev() {
-                    for k in 0..xs.len() {
-                        let q1 = i * 2;
-                        if q1 % 2 == 0 {
-                            t2 = ((t2 * 0.25) + (2.0).cos());
-                        } else if (if w[i] >= t1 { w[k % 2] } else { (-0.5) }) == 1.5 {
-                            t2 -= ((-t2) + w[(q0 + i) % 2]);
-                        } else {
-                            t2 += t1.relu();
-                        }
-                    }
-                    t2 /= w[i].sigmoid();
-                }
+            for i in 0..n {
+                h0[i] -= (0.3).sigmoid().cos();
             }
-            ((t0 * t1) - t2)
-        }, [0.6, -0.49], rel = REL, fd = FD);
+            (h0[2] * s[2])
+        }, (vec![1.06, 1.48, -0.27, 0.71], [0.24, -0.77, 1.4, -0.14]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_119() {
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 4]| {
-            let t0 = w[1];
-            let mut t1 = 0.0;
-            for i in 0..=2 {
-                t1 = ((t1 * k0) + w[i]);
-            }
-            ((t0 - t1) + (if t1.relu() != 0.25 && (if t1 != 1.5 { t1 } else { w[2] }) < (-1.2) { t0 } else { t1.exp() }))
-        }, [-0.56, -0.02, -1.15, -1.08], rel = REL, fd = FD);
+        let xs = [[2.0, -1.2], [0.5, 0.3]];
+        let k0 = 0.75;
+        assert_grad!(|x: f64| {
+            let mut h0 = [x.min(xs[1][0]), x.exp()];
+            h0[1] += h0[1];
+            (h0[1] + k0)
+        }, [0.79], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_120() {
-        let xs = [[0.25, 1.5], [-0.5, -1.2]];
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 4], v: [f64; 5]| {
-            let t0 = if (0.5 - w[2]).relu() >= 0.25 { (v[2] - k0.min(w[1])) } else { (xs[1][1] - (-0.75)).cos() };
-            let t1 = (v[4] - w[2]).powi(3);
-            ((t0 + t1) * (-t1.exp().ln()))
-        }, ([-1.1, -1.43, -0.74, -0.95], [-0.69, 1.3, -1.05, 0.73, 0.68]), rel = REL, fd = FD);
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = 1.0;
+            for i in 0..4 {
+                t0 += ((i as f64) - w[i % 5]).tanh();
+            }
+            t0
+        }, [-1.19, -1.15, -1.09, 1.03, -0.93], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_121() {
-        assert_grad!(|s: &[f64], r: &[f64], x: f64| {
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = x;
+        let xs = [[0.5, -1.2], [0.5, 0.1]];
+        let ys = vec![0.1, -1.2, -0.5, 0.25, 2.0];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3]| {
+            let mut h0 = [0.0; 5];
+            for i in 0..ys.len() {
+                h0[i] = ((-1.2) / k0.exp()).tanh();
             }
-            for i in 0..2 {
-                h0[i] = (h0[i] * ((if !(x < s[i]) { r[i] } else { r[i % 5] }).sigmoid() + 0.5));
+            for i in 0..=4 {
+                h0[i] = (h0[i] * ((h0[i].clamp((-0.5), 0.5).tanh() * 0.5) + 1.0));
             }
-            for i in 0..h0.len() {
-                h0[i] -= (x.exp().sqrt().sigmoid() + 0.5);
+            for i in 0..5 {
+                h0[i % 5] = (h0[i % 5] * (w[2] / w[i % 3]).cos());
             }
-            (h0[1] * (-s[1].exp().powf(0.5)))
-        }, (vec![0.45, 0.98, -0.96, 0.82], vec![-0.54, 1.01, 1.15, -0.55, -0.39], 0.37), rel = REL, fd = FD);
+            h0[4] += xs[0][1].sin();
+            h0[0]
+        }, [-0.14, -0.88, 0.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_122() {
-        let ys = vec![0.3, 0.3, 1.5];
-        let n: usize = 3;
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = (k0 - 0.3);
-            for i in 0..n {
-                let t1 = (-ys[3 - 1 - i]);
-                t0 *= (t0 * w[i]).cos();
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let mut t0: f64 = x.sigmoid().ln();
+            if (-0.5) < x {
+                t0 += (k0 + m[1][0].exp());
+            } else if x.max(k0).ln() != (-1.2) {
+                t0 = ((t0 * 0.5) + (-x));
+            } else if x.tanh().powf((-0.5)) > (-1.2) || (((-0.75) - k0) / ((m[0][0].min(x) * m[0][0].min(x)) + 0.5)) >= x {
+                t0 -= x.cos().relu();
+            } else {
+                t0 = ((t0 * 0.5) + k0.exp().sqrt());
             }
             t0
-        }, [1.2, -1.23, 0.86, -1.27], rel = REL, fd = FD);
+        }, ([[0.97, -1.36], [-0.07, 1.05]], 1.05), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_123() {
-        let ys = vec![0.3, -0.5, 1.5];
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let t0: f64 = (ys[2].clamp((-2.0), 0.25) / m[0][0].min(m[1][1]));
-            (t0 * t0)
-        }, [[-0.65, -1.25], [1.13, 1.24]], rel = REL, fd = FD);
+        let xs = [[1.5, 2.0], [0.3, 2.0], [2.0, 2.0], [1.5, 2.0]];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 4], v: [f64; 4]| {
+            let t0 = ((k0 - v[0]) - (0.25).exp());
+            let mut t1 = ((w[2] - 0.3) - (w[1] / xs[2][0].exp()));
+            if k0 < xs[0][1] || 0.5 < (-0.75) {
+                t1 -= w[0].sigmoid();
+            } else if v[0].clamp((-0.5), 0.5) > (v.len() as f64) {
+                t1 += v[3].exp();
+            } else if t0.powi(2).relu() == w[1] {
+                t1 *= ((xs[2][0].tanh() * 0.5) + 1.0);
+            }
+            ((t0 - t1) * v[3])
+        }, ([1.21, 1.19, -1.12, 0.62], [0.8, -1.17, 1.11, 0.6]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_124() {
-        assert_grad!(|m: [[f64; 2]; 2], x, w: [f64; 4]| {
-            let t0 = (w[2] - x.max((-1.2)));
-            (t0 * m[1][0].abs())
-        }, ([[-1.09, 1.47], [0.93, 1.16]], -0.76, [0.03, 0.71, -0.46, -0.45]), rel = REL, fd = FD);
+        let xs = [[-1.2, 2.0], [2.0, -0.5], [2.0, -0.75]];
+        let ys = vec![-0.75, -0.5, -0.5, 0.3];
+        let k0 = -1.1;
+        assert_grad!(|x: f64| {
+            let mut h0 = [((ys[0] * ys[0]) + 0.5).ln(), ((ys.len() as f64) * xs[1][0]), ys[3].abs()];
+            for i in 1..=2 {
+                h0[i] += (x.sigmoid() - k0.abs());
+            }
+            h0[1] += h0[1].sin();
+            let mut h1 = [0.0; 3];
+            for i in 0..h0.len() {
+                h1[i] = (h0[i].sigmoid().powf(0.5) - x.sigmoid().ln());
+            }
+            h1[0] += ((k0 * k0) + 0.5).powf(2.5);
+            (h0[2] * h1[2])
+        }, [1.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_125() {
-        assert_grad!(|m: [[f64; 2]; 3], s: &[f64], x| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                t0 = ((t0 * x.sigmoid()) + s[i]);
-            }
-            let mut t1: f64 = s[2].cos();
-            for i in 0..3 {
-                let q0: usize = i + 1;
-                t1 += (-x).tanh();
-                t1 += ((s[4 - 1 - i] * s[4 - 1 - i]) + 0.5).sqrt().powf(2.0);
-            }
-            ((t0 * t1) * m[0][0].sigmoid().sqrt())
-        }, ([[-1.28, -1.31], [0.32, -1.4], [-0.53, -0.54]], vec![0.94, -0.67, 1.25, -0.19], -0.15), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_126() {
-        let xs = [[0.5, 1.5], [0.3, -1.2]];
-        assert_grad!(|x| {
-            let mut t0 = 0.0;
-            for i in 0..xs.len() {
-                let mut t1: f64 = 0.0;
-                for j in i..2 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 -= t1.sigmoid();
-            }
-            t0
-        }, [0.55], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_127() {
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0: f64 = 1.0;
-            for i in 0..2 {
-                t0 = (t0 + t0).min(t0);
-                t0 += ((w[w.len() - 1 - i] + (i as f64)) - t0.tanh());
-            }
-            let mut t1: f64 = 1.0;
-            for i in 0..=3 {
-                t1 -= (w[i % 3].relu() / ((w[i % 3].clamp((-2.0), 0.25) * w[i % 3].clamp((-2.0), 0.25)) + 0.5));
-                t1 = ((t1 * (-0.75)) + (i as f64).exp());
-            }
-            (t0 - t1)
-        }, [1.11, -0.32, -1.32], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_128() {
         let xs = [[-0.5, 0.1], [-1.2, -0.75]];
         let k0 = 0.75;
         assert_grad!(|s: &[f64]| {
@@ -314,7 +354,7 @@ mod cases {
     }
 
     #[test]
-    fn case_129() {
+    fn case_126() {
         let xs = [[-1.2, -0.5], [1.5, 2.0]];
         let ys = vec![1.5, 0.1, 2.0, 2.0];
         assert_grad!(|m: [[f64; 2]; 3], w: [f64; 2], s: &[f64]| {
@@ -331,7 +371,7 @@ mod cases {
     }
 
     #[test]
-    fn case_130() {
+    fn case_127() {
         let n: usize = 2;
         let k0 = 1.25;
         assert_grad!(|w: [f64; 4], m: [[f64; 2]; 2]| {
@@ -346,170 +386,206 @@ mod cases {
     }
 
     #[test]
-    fn case_131() {
+    fn case_128() {
+        let xs = [[0.25, 0.5], [0.5, 0.1], [1.5, 0.1], [1.5, 0.3]];
         let ys = vec![-1.2, -1.2];
+        let k0 = 0.75;
         assert_grad!(|w: [f64; 4]| {
             let mut t0 = (-1.2);
             if ys[1].sigmoid().sqrt().sigmoid() >= 0.25 && (w[0].exp() / (-w[1]).exp()) != ys[0] {
                 t0 = t0.max((w[3] + 0.1));
-            } else if (if ((w[2] * w[2]) + 0.5).sqrt() != (-0.75) { w[1] } else { w[1] }) < 0.5 {
-                t0 /= w[2].min(w[2]).exp();
+            } else if (w[3] + xs[2][0]).max((-w[1])) <= w[2] {
+                t0 += w[3].clamp((-2.0), 0.25).cos();
             } else {
-                t0 -= w[0].max(w[1]);
+                t0 -= (if xs[0][1] == 0.5 { 2.0 } else { k0 }).max(w[2].powi(2));
             }
-            (t0 + w[2].relu().cos())
-        }, [1.0, 0.91, -1.1, -0.5], rel = REL, fd = FD);
+            t0
+        }, [0.91, -1.1, -0.5, -0.98], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_129() {
+        let ys = vec![2.0, 0.25, 0.3];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 5], s: &[f64]| {
+            let mut h0 = [(0.3 - s[2]), (0.3 * s[1]), (w[4] * w[4]), (s[2] + s[1]), (ys[1] * s[1])];
+            for i in (0..5).rev() {
+                h0[i] = (h0[i] * ((((-1.2) / k0).tanh() * 0.5) + 1.0));
+            }
+            let mut t0: f64 = 0.0;
+            for i in 1..=3 {
+                t0 = ((t0 * h0[0]) + w[i]);
+            }
+            let mut t1: f64 = k0.tanh();
+            if !(k0.sigmoid().sqrt().cos() != t0) {
+                t1 *= t0.exp().sqrt().cos();
+            } else if t0.cos().max((2.0 / k0.sigmoid())) >= ys[2] {
+                t1 -= s[3].powi(3).cos();
+            } else if w[2].sin().relu() < t0 && (w[1] / (0.3).ln().exp()) < (-0.75) {
+                t1 += (s[0] / ((k0 * k0) + 0.5)).sigmoid();
+            }
+            ((h0[2] + t0) - t1)
+        }, ([0.21, -0.64, -0.79, 0.06, 0.5], vec![0.08, -0.08, -1.06, 0.62]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_130() {
+        let n: usize = 2;
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 4], v: [f64; 5]| {
+            let mut t0 = if k0 != 0.5 && v[1] < 0.1 { w[0] } else { w[2] };
+            for i in 0..n {
+                for j in 0..n {
+                    t0 += if w[j + 1].cos() >= 0.3 { (w.len() as f64) } else { w[j].tanh() };
+                }
+            }
+            (t0 + v[1])
+        }, ([-1.17, -0.81, 0.58, -0.45], [-0.18, 0.07, 0.93, -1.49, -0.9]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_131() {
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..5 {
+                t0 = ((t0 * s[3]) + s[i]);
+            }
+            (t0 + (s[0].sigmoid().sqrt() * s[1].cos()))
+        }, vec![-0.73, -1.35, 0.2, -0.67, -0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_132() {
-        assert_grad!(|s: &[f64]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..=2 {
-                t0 = ((t0 * s[2]) + s[i]);
+        let xs = [[0.3, -1.2], [2.0, -0.75], [0.5, 0.1], [0.25, 0.1]];
+        let ys = vec![-0.75, -0.75];
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 3], x| {
+            let mut t0 = x;
+            if (k0.max(ys[1]) + (ys.len() as f64)) != m[2][0] || x.max(x.powi(-1)) > 0.3 {
+                t0 += m[2][0];
+            } else if m[0][1] != 0.1 {
+                t0 += xs[1][0];
+            } else if xs[3][0].relu().max(k0.sigmoid().powf(x)) <= k0 {
+                t0 += x.min((-0.5)).powf(m[0][0].relu());
+            } else {
+                t0 -= x.exp().sqrt().clamp(0.1, (0.1 + 1.5));
             }
-            (t0 + s[0])
-        }, vec![1.11, 0.85, -0.64, 1.2], rel = REL, fd = FD);
+            t0
+        }, ([[1.13, 0.13], [0.4, 0.58], [1.12, -0.6]], 0.85), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_133() {
-        assert_grad!(|w: [f64; 3]| {
-            let t0 = if !((-(if w[1] <= 0.3 { (-1.2) } else { w[2] })) > 0.1) { (-1.2).sin() } else { w[2] };
+        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in (1..2).rev() {
+                let mut t1 = 0.0;
+                for j in 0..=1 {
+                    t1 += (m[i][j] * w[i]);
+                }
+                t0 -= t1.tanh();
+            }
             t0
-        }, [-1.46, -1.19, 0.8], rel = REL, fd = FD);
+        }, ([[0.59, 0.14], [-0.52, -0.83]], [-0.4, 1.46]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_134() {
-        let xs = [[-1.2, 2.0], [-0.5, 0.25], [-0.5, -0.5], [0.1, 1.5]];
-        let k0 = -0.5;
-        assert_grad!(|x: f64| {
-            let mut t0 = x;
-            for i in 0..=3 {
-                t0 -= (-(1.5).cos());
-                t0 *= (((k0 - xs[i % 4][i % 2]).tanh() * 0.5) + 1.0);
+        let xs = [[-0.75, 0.5], [0.25, 0.5], [-1.2, 1.5], [0.25, 0.1]];
+        let ys = vec![2.0, -1.2, 0.5];
+        let n: usize = 2;
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 2]| {
+            let mut h0 = [w[0].sigmoid(), w[0].relu(), xs[2][0].min(0.25)];
+            for i in 0..=2 {
+                h0[1] = (h0[1] * (k0.sin().sigmoid() + 0.5));
             }
-            t0
-        }, [1.48], rel = REL, fd = FD);
+            for i in (0..3).rev() {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            let mut t0 = 0.0;
+            for i in 0..n {
+                t0 = ((t0 * w[0].sin()) + ys[i]);
+            }
+            ((h0[0] * t0) + k0)
+        }, [0.87, 0.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_135() {
-        let xs = [[-0.75, 0.1], [-0.75, 0.5]];
-        assert_grad!(|w: [f64; 5], s: &[f64]| {
-            let t0 = if (xs[0][1] - (-1.2).cos()) >= 2.0 { 0.25 } else { s[3].sigmoid() };
+        let ys = vec![2.0, 1.5];
+        let n: usize = 3;
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 2]| {
+            let t0 = w[1].sin().exp().powf((-0.5));
             let mut t1 = 0.0;
-            for i in 0..w.len() {
-                t1 = ((t1 * t0.sin()) + w[i]);
+            for i in 1..=1 {
+                let q0: usize = (i + 1) % n;
+                if w[0].exp().sqrt() >= t1 {
+                    t1 -= t0.relu().sigmoid().powf(2.5);
+                } else if i != 0 && (w[(i + q0) % 2] * t1) > k0 {
+                    t1 /= ((t0.max(t0) * t0.max(t0)) + 0.5);
+                } else {
+                    t1 -= ((w[2 - 1 - i] / k0.exp()) * w[q0 % 2]);
+                }
+                t1 += w[i].sigmoid();
             }
-            let mut t2 = 1.0;
-            for i in 0..5 {
-                let q0 = i * 2;
-                t2 /= ((s[2] * s[2]) + 0.5);
-                t2 += t1;
-            }
-            ((t0 * t1) + t2)
-        }, ([-1.33, 1.3, -1.13, 1.21, 1.27], vec![0.84, -1.24, -1.49, -1.43]), rel = REL, fd = FD);
+            let t2: f64 = w[0].min(t0).min(((-0.5) * w[0]));
+            (((t0 - t1) + t2) + ys[1])
+        }, [-0.67, -0.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_136() {
-        assert_grad!(|w: [f64; 5], x: f64, y| {
-            let h0 = [x.exp(), y.abs()];
-            let t0 = w[0];
-            ((h0[1] + t0) + x.sin().exp().sqrt())
-        }, ([-1.48, 0.33, 0.36, -1.04, 0.79], 1.43, 1.38), rel = REL, fd = FD);
+        let ys = vec![0.5, 0.1, -0.75];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0 = 0.0;
+            for i in 1..=1 {
+                let mut t1: f64 = 0.0;
+                for j in 0..=0 {
+                    t1 += (m[i][j] * 0.3);
+                }
+                t0 -= t1.cos();
+            }
+            let t2 = if (m[1][1] - t0.clamp((-0.5), 0.5)) != (-0.5) || k0.max(1.5).ln() > m[1][0] { m[0][1].powi(3).sigmoid().ln() } else { (ys[0] - (0.3).abs()) };
+            let mut h0 = [0.0; 2];
+            for i in 1..=1 {
+                h0[i] = k0;
+            }
+            for i in 0..=1 {
+                h0[i] -= ((t2.abs().tanh() * 0.5) + 1.0);
+            }
+            for i in 0..m.len() {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            h0[0] += ys[2];
+            ((t0 * t2) - h0[1])
+        }, [[-1.07, 1.39], [0.98, 0.01]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_137() {
-        let xs = [[0.25, 0.5], [0.3, 0.3], [0.5, 0.3], [0.3, 2.0]];
-        let n: usize = 4;
-        let k0 = -1.1;
-        assert_grad!(|m: [[f64; 2]; 3], s: &[f64]| {
-            let mut t0: f64 = 0.0;
-            for i in (1..s.len()).rev() {
-                t0 = ((t0 * m[2][0].sigmoid()) + s[i]);
+        let xs = [[0.3, 1.5], [-0.75, 1.5]];
+        let k0 = 1.25;
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..s.len() {
+                t0 = ((t0 * xs[0][0]) + s[i]);
             }
-            let mut t1 = s[0];
-            for i in 0..n {
-                let q0 = (i + 1) % n;
-                for j in 0..3 {
-                    let q1 = j * 2;
-                    for k in 0..n {
-                        if t0.sigmoid() >= t1 {
-                            t1 += (m[j][q0 % 2] - 2.0).clamp((-0.5), 0.5);
-                        } else if t1 != 0.3 {
-                            t1 = ((t1 * (-0.5)) + (j as f64).min(m[(q1 + i) % 3][(q0 + i) % 2]));
-                        } else {
-                            t1 = t1.max(m[i % 3][(q1 + i) % 2].relu());
-                        }
-                    }
-                    t1 = ((t1 * 0.1) + s[(q0 + i) % 3].max(0.3));
-                }
+            let mut h0 = [0.0; 3];
+            for i in 0..=2 {
+                h0[i] = s[i + 1];
             }
-            let mut t2: f64 = 0.0;
-            for i in (1..xs.len()).rev() {
-                let mut t3 = 0.0;
-                for j in 1..=1 {
-                    t3 += (xs[i][j] * k0);
-                    if k0.powi(i as i32) > (-1.2) || i + 1 != n {
-                        t3 = ((t3 * 0.1) + (i as f64));
-                    } else {
-                        t3 -= s[j].powi(j as i32);
-                    }
-                }
-                t2 += t3.sin();
+            for i in 0..h0.len() {
+                h0[i % 3] = (h0[i % 3] * h0[i % 3]);
             }
-            (((t0 * t1) - t2) * m[0][0].abs().clamp((-2.0), 0.25))
-        }, ([[0.67, 1.36], [-0.36, -1.34], [1.05, -1.41]], vec![-0.2, 0.19, 1.43]), rel = REL, fd = FD);
+            ((t0 - h0[0]) * (k0 * s[3]).sigmoid())
+        }, vec![-0.5, 1.4, 1.07, 0.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_138() {
-        let xs = [[0.1, 0.3], [-0.75, 0.1], [1.5, 2.0]];
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = (w[0] / ((xs[2][0] * xs[2][0]) + 0.5)).max((w[0] - w[0]));
-            if (k0.clamp((-2.0), 0.25) / xs[1][0].sigmoid()) != 2.0 {
-                t0 = ((t0 * (-1.2)) + w[1]);
-            } else {
-                t0 /= ((w[1] * w[1]) + 0.5).powf((-0.75)).exp();
-            }
-            t0
-        }, [0.56, -0.16, -0.21], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_139() {
-        let ys = vec![-1.2, 0.1, -1.2];
-        assert_grad!(|s: &[f64], x: f64, w: [f64; 2]| {
-            let mut h0 = [((s.len() as f64) / s[2]), ((s[1] * s[1]) + 0.5).sqrt()];
-            for i in (0..2).rev() {
-                h0[w.len() - 1 - i] = (h0[w.len() - 1 - i] * (if ys[i] != 2.0 || i != 2 { x } else { ys[i % 3] }).cos());
-            }
-            for i in 1..=1 {
-                h0[i] += x.exp();
-            }
-            (h0[1] + w[1].min(x.tanh()))
-        }, (vec![1.05, 0.35, 0.58], -1.08, [-1.43, -1.1]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_140() {
-        assert_grad!(|w: [f64; 4]| {
-            let mut h0 = [0.0; 5];
-            for i in 0..5 {
-                h0[i] = (-w[3]).sigmoid();
-            }
-            h0[4] += w[3];
-            h0[0]
-        }, [-0.89, 1.46, -1.32, 1.03], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_141() {
         let xs = [[-0.5, 0.25], [2.0, 0.5], [2.0, 2.0]];
         let k0 = -0.5;
         assert_grad!(|w: [f64; 2]| {
@@ -518,9 +594,9 @@ mod cases {
                 t0 = ((t0 * k0.tanh()) + w[i]);
             }
             let mut t1 = t0;
-            if (k0 * w[0]) < 2.0 || (if t0 < t0 { t0 } else { xs[1][1] }).sin() > (-1.2) {
-                t1 += ((w[1] * w[1]) + 0.5).ln().abs();
-            } else if (-w[0]) < 1.5 {
+            if (k0 * w[0]) < 2.0 || w[1].max(w[1]).sin() == k0 {
+                t1 += (-k0).sin();
+            } else if ((w[1] * w[1]) + 0.5).ln().abs() < 0.25 && w[0] < 1.5 {
                 t1 = ((t1 * (-0.75)) + w[0].sin());
             } else if (t0 - t0).exp() >= t0 && w[0] != (xs.len() as f64) {
                 t1 += w[1].abs().cos();
@@ -532,7 +608,7 @@ mod cases {
     }
 
     #[test]
-    fn case_142() {
+    fn case_139() {
         assert_grad!(|w: [f64; 3], s: &[f64]| {
             let t0 = w[0].sigmoid().sqrt();
             (t0 + s[0])
@@ -540,199 +616,169 @@ mod cases {
     }
 
     #[test]
-    fn case_143() {
-        let ys = vec![0.1, 2.0, 2.0, 0.5];
-        let n: usize = 3;
-        assert_grad!(|s: &[f64]| {
-            let h0 = [s[2], s[1]];
-            let mut t0: f64 = 0.0;
-            for i in 0..2 {
-                for j in (1..s.len()).rev() {
-                    let q0 = (i + 1) % n;
-                    t0 += if i + 1 <= n && ys[i] < s[1] { (-1.2) } else { h0[(j + i) % 2].sigmoid() };
+    fn case_140() {
+        let n: usize = 2;
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..n {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (m[i][j] * m[j + 1][2 - 1 - j]);
+                    if (k0 / t1.sigmoid()) > t1 {
+                        t1 = m[0][i].powi(2).min(t1);
+                    } else if m[j][2 - 1 - i].sigmoid() != k0 && j >= 3 {
+                        t1 += (-t1).exp().powf(m[3 - 1 - j][i].cos());
+                    }
                 }
-                t0 -= (-s[3 - 1 - i]);
+                t0 += t1.tanh();
             }
-            ((h0[0] - t0) * t0)
-        }, vec![-0.02, 0.8, -0.82], rel = REL, fd = FD);
+            t0
+        }, [[-0.59, 1.39], [-0.2, 0.24], [0.52, 1.24]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_141() {
+        let n: usize = 2;
+        let k0 = 0.75;
+        assert_grad!(|s: &[f64], w: [f64; 2]| {
+            let mut t0 = s[1].cos();
+            for i in 0..n {
+                t0 += k0.max(w[i]).min((-0.75));
+            }
+            let mut t1 = 0.0;
+            for i in 1..=1 {
+                t1 = ((t1 * k0) + w[i]);
+            }
+            ((t0 + t1) + s[0])
+        }, (vec![1.24, 0.89], [-0.17, 1.21]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_142() {
+        let xs = [[1.5, 1.5], [0.5, 1.5]];
+        assert_grad!(|x, s: &[f64]| {
+            let mut h0 = [s[4].clamp((-1.0), 1.0), s[0].tanh(), (0.3).tanh()];
+            for i in 0..=1 {
+                h0[i] += (h0[3 - 1 - i] - ((h0[3 - 1 - i] * h0[3 - 1 - i]) + 0.5).powf(1.5));
+            }
+            let t0 = (h0[1] - x).sin();
+            let mut h1 = [t0, (0.3 - t0), (2.0).sigmoid().powf(2.5), xs[1][1], s[1].relu()];
+            h1[3] += 0.3;
+            (((h0[1] - t0) - h1[0]) + t0)
+        }, (0.45, vec![0.52, -0.44, 0.78, -0.13, 0.69]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_143() {
+        let xs = [[0.3, -0.5], [2.0, 1.5], [0.5, 2.0], [0.5, -1.2]];
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                t0 = ((t0 * s[2]) + s[i]);
+            }
+            (t0 + (1.5 - t0).sin())
+        }, vec![-1.36, -1.21, 0.99, 0.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_144() {
-        let xs = [[0.1, 0.3], [1.5, -0.75], [1.5, -1.2]];
-        assert_grad!(|x| {
+        let xs = [[0.5, 0.3], [0.1, -0.5]];
+        let ys = vec![0.25, 2.0];
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 2], x| {
             let mut t0 = 0.0;
-            for i in (0..xs.len()).rev() {
-                let mut t1: f64 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * x);
+            for i in 0..2 {
+                for j in 0..ys.len() {
+                    t0 = ((t0 * 0.1) + 0.3);
+                    if !(k0.min(w[(i + j) % 2]) >= w[j]) {
+                        t0 -= (x / (-0.5));
+                    } else if w[j].sigmoid().ln() == x {
+                        t0 += (x / (j as f64).exp()).relu();
+                    }
                 }
-                t0 -= t1.sin();
             }
-            t0
-        }, [-0.77], rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in 0..w.len() {
+                let q0 = i + 1;
+                let t2 = w[i].sin().abs();
+                if t1 == xs[1][(i + q0) % 2] || q0 == 3 {
+                    t1 *= (((i as f64).tanh() * 0.5) + 1.0);
+                } else if w[i].max(t0) <= t1 {
+                    t1 += t0.relu();
+                } else {
+                    t1 += ((-1.2) * (q0 as f64)).cos();
+                }
+                t1 += w[i % 2].powi(2).exp();
+            }
+            let mut h0 = [(w[0] * x), 0.5];
+            for i in 0..2 {
+                h0[i] += if t0.sin() == (-0.5) { h0[i].exp() } else { (t0 * h0[i]) };
+            }
+            (((t0 * t1) - h0[1]) + (((w[0] * w[0]) + 0.5).sqrt() - (-0.5)))
+        }, ([1.22, 1.09], 0.08), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_145() {
-        let xs = [[0.5, 1.5], [0.5, -0.5]];
-        let ys = vec![2.0, 0.5, 0.1];
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..2 {
-                let mut t1 = 0.0;
-                for j in 0..xs.len() {
-                    t1 += (xs[i][j] * s[(i + j) % 2]);
-                }
-                t0 += t1.tanh();
+        let xs = [[-0.75, 0.25], [0.3, 2.0], [0.1, 0.5]];
+        let k0 = 0.75;
+        assert_grad!(|s: &[f64], w: [f64; 3]| {
+            let mut t0: f64 = (if s[1] >= (-0.5) { s[1] } else { w[0] }).powi(2);
+            if (s[0].tanh() - k0.abs()) <= 0.3 {
+                t0 *= (s[2].sin().sigmoid() + 0.5);
+            } else {
+                t0 = t0.max((0.1).powi(2));
             }
-            let mut t2: f64 = 0.0;
-            for i in 0..3 {
-                t2 = ((t2 * s[1]) + ys[i]);
-            }
-            ((t0 * t2) * t2.cos())
-        }, vec![0.34, -0.21], rel = REL, fd = FD);
+            let t1: f64 = if (t0 + 1.5) != s[2] { s[0].exp().ln().max((if s[1] != (-0.5) && w[0] > 0.1 { xs[0][1] } else { w[1] })) } else { ((if t0 == k0 && s[2] <= k0 { w[1] } else { t0 }) / (s.len() as f64).powi(-1).sigmoid()) };
+            (t0 - t1)
+        }, (vec![0.64, -1.47, 0.68], [-0.59, 1.0, 0.49]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_146() {
-        let xs = [[-0.75, -0.5], [-1.2, 2.0], [2.0, 1.5], [2.0, -1.2]];
-        let ys = vec![0.1, 2.0];
-        let n: usize = 2;
-        assert_grad!(|x| {
-            let mut h0 = [0.0; 4];
-            for i in 0..n {
-                h0[i] = (xs[i][i % 2] - x.ln());
+        let xs = [[-0.75, -0.5], [0.3, 2.0], [2.0, -0.75]];
+        let ys = vec![-0.5, 0.25];
+        assert_grad!(|w: [f64; 5], v: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                let mut t1 = 0.0;
+                for j in 0..ys.len() {
+                    t1 += (xs[i][j] * w[i]);
+                    if j > j || (i as f64) == t1 {
+                        t1 += t1;
+                    } else if (w.len() as f64) > w[i] {
+                        t1 += (-1.2).relu();
+                    } else {
+                        t1 += 0.3;
+                    }
+                }
+                t0 -= t1.sigmoid();
             }
-            for i in 0..=2 {
-                h0[4 - 1 - i] = (h0[4 - 1 - i] * h0[4 - 1 - i]);
-            }
-            for i in 0..=3 {
-                h0[i] *= (ys.len() as f64).powi(i as i32).cos();
-            }
-            h0[2] += ((h0[1] * (-0.5)) - (h0[1] * h0[2]));
-            (h0[0] + (x + x.exp().ln()))
-        }, [0.09], rel = REL, fd = FD);
+            let t2 = if ((ys[1] * ys[1]) + 0.5).ln().sigmoid() <= 0.3 && (t0 / t0.sigmoid()).powf(1.5) == w[0] { ((0.3).min(t0) * t0.sigmoid().powf(0.5)) } else { (t0.abs() * t0.max((-0.5))) };
+            ((t0 - t2) + v[2].tanh())
+        }, ([-0.61, -0.65, -0.88, 0.44, 0.85], [0.93, 1.31, 1.34]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_147() {
-        let xs = [[0.5, 2.0], [0.25, 0.25], [0.5, -0.75], [0.3, 0.5]];
-        let ys = vec![1.5, 0.3, 1.5, 0.1, -0.75];
-        let k0 = 1.25;
-        assert_grad!(|s: &[f64]| {
-            let h0 = [(s[1] + 1.5), (s[0] * s[1]), (0.1).sqrt(), s[2].exp(), s[0].max(k0)];
-            let mut t0 = 0.0;
-            for i in 1..=3 {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * h0[i]);
-                }
-                t0 -= t1.tanh();
+        let xs = [[0.3, -1.2], [0.3, 2.0], [1.5, -0.5]];
+        assert_grad!(|x| {
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = x;
             }
-            ((h0[4] - t0) * ((ys[2] * ys[2]) + 0.5).powf(t0).sigmoid().powf(h0[4].cos()))
-        }, vec![1.49, -0.54, -1.15], rel = REL, fd = FD);
+            let mut t0: f64 = 1.0;
+            for i in 0..xs.len() {
+                t0 *= (x.sin().sigmoid() + 0.5);
+                t0 -= ((t0 / ((h0[h0.len() - 1 - i] * h0[h0.len() - 1 - i]) + 0.5)) - (i as f64).sin());
+            }
+            ((h0[1] * t0) * ((h0[0] * h0[0]) + 0.5).ln().max(h0[3]))
+        }, [0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_148() {
-        let xs = [[0.1, 0.1], [0.5, -0.5], [0.5, 0.5], [2.0, -1.2]];
-        let n: usize = 2;
-        let k0 = -1.1;
-        assert_grad!(|s: &[f64], x: f64| {
-            let mut t0 = x;
-            for i in (0..4).rev() {
-                let q0 = (i + 1) % n;
-                let t1 = t0;
-                t0 -= t1;
-                t0 = ((t0 * 1.5) + x.cos());
-            }
-            let mut t2 = k0;
-            if x.sin().tanh() != (-0.75) || ((s[2].sin() * s[2].sin()) + 0.5).ln() > 0.25 {
-                t2 += (-t0).sigmoid();
-            } else if (if (if t0 == (-1.2) { s[0] } else { t0 }) < x { k0.tanh() } else { s[0] }) > (-0.5) {
-                t2 += ((s[2] * s[2]) + 0.5).ln().relu();
-            } else if (x.sin() - s[0].exp().sqrt()) < s[0] || (t0 * xs[2][1]).sigmoid().sqrt() >= t0 {
-                t2 /= s[1];
-            }
-            let t3: f64 = s[3].sigmoid().tanh();
-            (((t0 - t2) * t3) * k0.sigmoid())
-        }, (vec![-0.66, -0.67, -1.19, -0.33], -0.26), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_149() {
-        let xs = [[0.5, 0.5], [0.3, -1.2]];
-        let ys = vec![0.1, 1.5, 0.1, 2.0, 0.25];
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 3], x: f64| {
-            let mut t0 = k0.min(x).abs();
-            if ys[3].min(0.25) <= 1.5 {
-                t0 *= ((w[1].tanh() * 0.5) + 1.0);
-            } else if ys[2].exp() > 0.3 && (xs.len() as f64).sigmoid().sqrt().exp() == 1.5 {
-                t0 += ((w[1] * w[1]) + 0.5).sqrt().min((xs[1][0] * x));
-            } else if w[2].relu().relu() < (w.len() as f64) && (-(-x)) > 0.3 {
-                t0 *= (((-1.2).cos().tanh() * 0.5) + 1.0);
-            } else {
-                t0 = t0.max((x * k0));
-            }
-            let mut t1 = 0.0;
-            for i in 1..=1 {
-                let mut t2 = 0.0;
-                for j in 0..2 {
-                    t2 += (xs[i][j] * t0);
-                }
-                t1 += t2.tanh();
-            }
-            let mut t3 = 1.0;
-            for i in 0..=1 {
-                let q0: usize = i + 1;
-                t3 += t0.sin();
-            }
-            (((t0 - t1) - t3) * t3)
-        }, ([1.32, 0.62, -0.18], -1.24), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_150() {
-        let ys = vec![0.3, -1.2];
-        let n: usize = 2;
-        assert_grad!(|x, s: &[f64]| {
-            let mut t0: f64 = 1.0;
-            for i in 0..n {
-                for j in i..ys.len() {
-                    let q0 = j * 2;
-                    for k in q0..5 {
-                        t0 *= (((if 0.5 == 2.0 && k != j { 2.0 } else { s[5 - 1 - k] }).tanh() * 0.5) + 1.0);
-                    }
-                    t0 -= x;
-                }
-            }
-            (t0 + t0)
-        }, (-1.44, vec![1.21, 1.37, -0.7, 0.1, 0.53]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_151() {
-        let ys = vec![0.25, -1.2, 0.5, 0.25, 2.0];
-        let n: usize = 3;
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 4], v: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..n {
-                t0 = ((t0 * w[2].tanh()) + ys[i]);
-            }
-            let t1: f64 = (w[0] / v[1].sigmoid());
-            let mut t2 = 0.0;
-            for i in 0..4 {
-                t2 = ((t2 * t1) + w[i]);
-            }
-            (((t0 + t1) * t2) + (w[2] / ((k0 * k0) + 0.5).powf(v[1]).sigmoid()))
-        }, ([-0.18, 0.37, -0.58, 0.23], [0.28, -1.26, -1.3]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_152() {
         let xs = [[0.25, 1.5], [1.5, -0.5]];
         let n: usize = 3;
         let k0 = 0.75;
@@ -782,7 +828,7 @@ mod cases {
     }
 
     #[test]
-    fn case_153() {
+    fn case_149() {
         let xs = [[0.3, 1.5], [2.0, 1.5]];
         let ys = vec![-1.2, 0.25, 0.3, 1.5, -0.5];
         let n: usize = 3;
@@ -808,164 +854,80 @@ mod cases {
     }
 
     #[test]
-    fn case_154() {
-        let xs = [[0.1, 0.3], [2.0, 0.25], [0.5, -1.2]];
-        let ys = vec![-1.2, -1.2];
-        let k0 = -0.5;
-        assert_grad!(|x, s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..ys.len() {
-                t0 = ((t0 * s[0]) + ys[i]);
-            }
-            let mut t1 = 0.0;
+    fn case_150() {
+        let xs = [[0.5, 0.1], [2.0, -1.2], [-0.75, -1.2], [0.3, -1.2]];
+        let ys = vec![1.5, -0.5, 0.1, -0.75];
+        let n: usize = 2;
+        let k0 = 0.4;
+        assert_grad!(|m: [[f64; 2]; 3], x: f64| {
+            let mut t0 = (x - ys[0]);
             for i in 0..=2 {
-                let mut t2: f64 = 0.0;
-                for j in 0..ys.len() {
-                    t2 += (xs[i][j] * s[s.len() - 1 - j]);
+                let t1 = (m[i][i % 2].sin() / (k0 - (-0.5)).sigmoid());
+                t0 += m[i][i % 2].sin();
+                for j in 0..xs.len() {
+                    let t2 = t0;
+                    if i + 1 <= n || i < 2 {
+                        t0 -= (2.0).powi(i as i32).powi(2);
+                    } else if (t1 + t2) != (-0.5) || (i as f64).abs() == k0 {
+                        t0 += (t1 - k0).clamp(xs[j][(j + i) % 2], (xs[j][(j + i) % 2] + 1.5));
+                    }
                 }
-                t1 -= t2.tanh();
             }
-            let mut t3: f64 = t1;
-            if (if k0 > t1 { (-0.5) } else { t0 }).sigmoid().powf(k0) == s[3] && s[0] == 0.3 {
-                t3 = xs[2][1].min(t3);
-            } else if x < 0.25 || (-s[2].max(s[3])) <= t1 {
-                t3 /= s[3].tanh().sigmoid();
-            } else {
-                t3 -= t1;
+            t0
+        }, ([[-0.59, 1.11], [-1.17, 0.52], [0.48, -0.32]], 1.46), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_151() {
+        assert_grad!(|s: &[f64]| {
+            let h0 = [(-s[0]), s[1].tanh()];
+            let t0: f64 = h0[0].tanh();
+            ((h0[0] - t0) * ((h0[1] + s[0]) - (-t0)))
+        }, vec![1.02, -1.03, -1.1], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_152() {
+        assert_grad!(|s: &[f64], w: [f64; 2]| {
+            let mut t0 = w[0].exp();
+            for i in 1..=1 {
+                for j in 0..i {
+                    let q0: usize = j * 2;
+                    t0 *= (-(q0 as f64)).cos();
+                    t0 /= s[j].sigmoid().ln();
+                }
             }
-            (((t0 + t1) + t3) * (s[1] * x.sin()))
-        }, (-0.88, vec![-0.97, -1.3, -0.1, 0.24]), rel = REL, fd = FD);
+            let t1 = ((w[0].exp() * w[0].exp()) + 0.5).ln();
+            (t0 - t1)
+        }, (vec![0.87, -0.84], [0.12, -0.26]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_153() {
+        let ys = vec![-0.5, 0.1, 0.25, 1.5, 2.0];
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..=3 {
+                t0 = ((t0 * w[2].sigmoid()) + ys[i]);
+            }
+            t0
+        }, [-1.01, -0.28, -1.48], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_154() {
+        let ys = vec![2.0, 0.25, -1.2, -0.75, 0.25];
+        assert_grad!(|x| {
+            let mut t0: f64 = 0.0;
+            for i in 0..ys.len() {
+                t0 = ((t0 * x) + ys[i]);
+            }
+            (t0 * ys[0])
+        }, [1.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_155() {
-        let xs = [[1.5, 0.3], [-0.75, 0.3], [2.0, -0.75], [0.25, 0.3]];
-        assert_grad!(|w: [f64; 3], m: [[f64; 2]; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..=2 {
-                let mut t1: f64 = 0.0;
-                for j in 0..m.len() {
-                    t1 += (xs[i][j] * m[(j + i) % 2][i % 2]);
-                }
-                t0 -= t1.sigmoid();
-            }
-            let mut t2 = 0.0;
-            for i in 0..3 {
-                t2 = ((t2 * m[0][1].tanh()) + w[i]);
-            }
-            ((t0 * t2) * t0)
-        }, ([-1.2, 1.5, -0.67], [[0.04, -0.5], [1.18, 1.3]]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_156() {
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 2], x| {
-            let mut t0 = 1.0;
-            for i in 0..3 {
-                for j in 1..=1 {
-                    for k in 0..j {
-                        t0 += w[k + 1].max((k as f64)).max(x);
-                    }
-                    for k in 1..=1 {
-                        let q0: usize = j + 1;
-                        let t1 = (w[(i + j) % 2] * k0).powi(i as i32);
-                        t0 -= k0.tanh().sin();
-                    }
-                }
-                t0 = ((t0 * (-1.2)) + (x * t0));
-            }
-            t0
-        }, ([1.47, 0.32], -1.15), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_157() {
-        let xs = [[-0.5, -0.5], [0.1, -0.75], [-0.5, 0.3], [1.5, 0.25]];
-        let ys = vec![0.1, 0.5];
-        let k0 = -0.5;
-        assert_grad!(|x, y| {
-            let mut t0 = 0.0;
-            for i in 0..=1 {
-                t0 = ((t0 * y.tanh()) + ys[i]);
-            }
-            let mut t1 = y.powi(3);
-            for i in 1..=1 {
-                let t2 = (-1.2);
-                for j in 0..i {
-                    t1 -= (k0 / (0.5 + 0.1));
-                    t1 /= (xs.len() as f64).exp();
-                }
-                t1 += xs[4 - 1 - i][0];
-            }
-            ((t0 - t1) + x)
-        }, [1.23, 0.42], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_158() {
-        let xs = [[-0.5, -0.5], [-0.75, 0.25], [0.25, 1.5]];
-        let ys = vec![-0.5, 0.3];
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..w.len() {
-                let mut t1: f64 = 0.0;
-                for j in 0..ys.len() {
-                    t1 += (xs[i][j] * w[xs.len() - 1 - j]);
-                }
-                t0 += t1.sin();
-            }
-            (t0 + w[2].relu().sigmoid().sqrt())
-        }, [-1.01, -1.49, -1.27], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_159() {
-        let xs = [[0.25, -0.5], [1.5, -1.2]];
-        let ys = vec![0.5, -1.2, -0.75];
-        assert_grad!(|x| {
-            let mut t0: f64 = (x - ys[1]);
-            for i in 0..=1 {
-                let t1 = t0.sigmoid().sqrt();
-                t0 *= ((xs[2 - 1 - i][i % 2] - ys[i]).sigmoid() + 0.5);
-                t0 -= xs[i][i].tanh();
-            }
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = x.clamp((-1.0), 1.0).sigmoid();
-            }
-            for i in 0..=0 {
-                h0[i] = (h0[i] * h0[i]);
-            }
-            (t0 * h0[0])
-        }, [0.79], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_160() {
-        assert_grad!(|s: &[f64]| {
-            let t0: f64 = s[1].powi(-1).sigmoid().ln();
-            (t0 * (if s[3] <= t0 { t0 } else { t0.cos() }))
-        }, vec![-0.09, 1.31, 0.57, 0.17, -1.04], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_161() {
-        assert_grad!(|s: &[f64], x| {
-            let mut h0 = [0.0; 5];
-            for i in 1..=3 {
-                h0[i] = (-1.2).min(s[1]).sin();
-            }
-            for i in (0..h0.len()).rev() {
-                h0[i % 5] = (h0[i % 5] * s[0].min(0.3).cos());
-            }
-            let t0: f64 = x;
-            ((h0[3] - t0) + (-(h0.len() as f64).cos()))
-        }, (vec![-0.06, -0.36, -0.4], 1.08), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_162() {
         let k0 = 1.25;
         assert_grad!(|w: [f64; 4]| {
             let mut t0 = if w[3].cos() < w[2] { w[1].sin() } else { (k0 * 1.5) };
@@ -981,7 +943,7 @@ mod cases {
     }
 
     #[test]
-    fn case_163() {
+    fn case_156() {
         assert_grad!(|w: [f64; 5], v: [f64; 5], s: &[f64]| {
             let t0: f64 = (s[0] - v[2]).tanh();
             let mut t1: f64 = 0.0;
@@ -993,7 +955,7 @@ mod cases {
     }
 
     #[test]
-    fn case_164() {
+    fn case_157() {
         let ys = vec![-1.2, -0.5];
         let n: usize = 3;
         let k0 = -0.5;
@@ -1012,7 +974,7 @@ mod cases {
     }
 
     #[test]
-    fn case_165() {
+    fn case_158() {
         let xs = [[-1.2, 0.3], [1.5, 2.0]];
         assert_grad!(|m: [[f64; 2]; 2], x| {
             let mut t0 = m[1][1];
@@ -1028,32 +990,7 @@ mod cases {
     }
 
     #[test]
-    fn case_166() {
-        let xs = [[2.0, 0.1], [0.5, 0.5]];
-        let ys = vec![-0.5, 0.5, -1.2, -0.75, 0.3];
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut t0: f64 = 0.0;
-            for i in 1..=1 {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (m[i][j] * (xs.len() as f64));
-                    if (if j != 2 { t1 } else { t1 }) > m[i % 2][i] {
-                        t1 = ((t1 * 0.3) + k0);
-                    } else if (-t1) <= 0.5 || k0.abs() == t1 {
-                        t1 += ((t1 * t1) + 0.5).powf(m[j][j]).max(0.1);
-                    } else {
-                        t1 = ((t1 * 1.5) + m[j % 2][2 - 1 - i].sigmoid());
-                    }
-                }
-                t0 += t1.sin();
-            }
-            (t0 + ((ys.len() as f64) - (xs.len() as f64)).sigmoid())
-        }, [[0.27, -0.41], [-0.33, -1.21]], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_167() {
+    fn case_159() {
         let ys = vec![1.5, 0.1, -0.75, -1.2];
         let n: usize = 2;
         let k0 = -0.5;
@@ -1068,7 +1005,7 @@ mod cases {
     }
 
     #[test]
-    fn case_168() {
+    fn case_160() {
         let k0 = 0.4;
         assert_grad!(|m: [[f64; 2]; 3], x: f64| {
             let mut t0 = 2.0;
@@ -1082,7 +1019,7 @@ mod cases {
     }
 
     #[test]
-    fn case_169() {
+    fn case_161() {
         assert_grad!(|x, m: [[f64; 2]; 2], w: [f64; 3]| {
             let mut t0 = (w[1].sin() / (m[1][0] + x));
             if (m[1][0] + m[1][1]).relu() < m[1][1] {
@@ -1097,7 +1034,7 @@ mod cases {
     }
 
     #[test]
-    fn case_170() {
+    fn case_162() {
         let xs = [[0.3, 2.0], [0.5, 2.0], [0.25, 0.3], [1.5, 0.25]];
         let ys = vec![-0.5, 1.5, -0.5];
         let k0 = 0.4;
@@ -1116,7 +1053,7 @@ mod cases {
     }
 
     #[test]
-    fn case_171() {
+    fn case_163() {
         let xs = [[1.5, -0.75], [0.3, 2.0], [0.1, 0.25]];
         let ys = vec![-0.75, 0.1];
         let k0 = -1.1;
@@ -1139,7 +1076,7 @@ mod cases {
     }
 
     #[test]
-    fn case_172() {
+    fn case_164() {
         let ys = vec![-0.5, 2.0, -0.75, 1.5, 0.3];
         let k0 = -0.5;
         assert_grad!(|w: [f64; 3], s: &[f64], v: [f64; 4]| {
@@ -1158,117 +1095,140 @@ mod cases {
     }
 
     #[test]
-    fn case_173() {
-        let ys = vec![0.25, -0.75, 0.1];
-        assert_grad!(|x| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                if i % 2 != 0 {
-                    t0 += (ys[i] / x).sin();
-                } else {
-                    t0 = ((t0 * 0.3) + (0.3).exp());
-                }
-                t0 *= ((i as f64).sigmoid() + 0.5);
-            }
-            t0
-        }, [-1.11], rel = REL, fd = FD);
+    fn case_165() {
+        assert_grad!(|w: [f64; 2]| {
+            let t0: f64 = if (w.len() as f64).exp() < w[1] && (0.1).relu() == 0.25 { ((1.5).relu() * (-1.2)) } else { (w[0].sin() - w[0].abs()) };
+            (t0 * w[0])
+        }, [-0.13, -0.7], rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_174() {
-        let xs = [[0.25, 0.5], [0.3, 0.3]];
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0: f64 = w[0];
-            if ((0.1).tanh() + w[2]) != w[3] {
-                t0 *= ((w[3].exp().tanh() * 0.5) + 1.0);
-            } else if w[4] != w[1] {
-                t0 /= w[3].exp().exp();
-            } else if xs[1][1] <= w[2] {
-                t0 -= w[2];
+    fn case_166() {
+        let xs = [[-0.5, 2.0], [0.5, -0.5]];
+        let ys = vec![0.25, 0.3, -0.5];
+        let n: usize = 3;
+        assert_grad!(|s: &[f64], r: &[f64], x| {
+            let mut t0 = (0.25 * x);
+            for i in 0..xs.len() {
+                t0 *= t0.sigmoid().cos();
             }
-            let t1 = if (2.0).max(w[0]) < t0 { (t0 * w[1]).min(((-1.2) * t0)) } else { (-t0.sigmoid()) };
-            (t0 - t1)
-        }, [-1.05, 0.74, 0.18, 0.11, 0.46], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_175() {
-        assert_grad!(|m: [[f64; 2]; 3], x: f64| {
-            let mut t0 = 1.0;
-            for i in 1..=2 {
-                t0 /= x.sigmoid();
-                for j in 0..i {
-                    let t1 = (i as f64).abs();
-                    for k in 0..3 {
-                        if !(m[(j + i) % 3][2 - 1 - j].clamp(1.5, (1.5 + 1.5)) >= 0.5) {
-                            t0 += (-m[i % 3][j % 2]).exp().ln();
+            let mut t1 = (ys[2] + (-1.2));
+            for i in 1..=1 {
+                for j in 1..=1 {
+                    let q0 = (j + 1) % n;
+                    for k in 0..=2 {
+                        let q1: usize = i + 1;
+                        if (s[k] - x) > 2.0 {
+                            t1 *= (((-t1).tanh() * 0.5) + 1.0);
+                        } else if t0.exp() <= 1.5 {
+                            t1 /= (((q0 as f64).relu() * (q0 as f64).relu()) + 0.5);
+                        }
+                        if ((0.1 * 0.1) + 0.5).powf(r[ys.len() - 1 - q1]) >= (-0.5) {
+                            t1 -= ((if j % 2 != 0 { s[q1] } else { x }) - t1.sigmoid().sqrt());
+                        } else if t0.sin() != x {
+                            t1 += r[q0];
                         } else {
-                            t0 += (2.0).sigmoid().clamp((-1.0), 1.0);
+                            t1 = ((t1 * 0.1) + (if i % 2 == 0 { ys[i] } else { t0 }));
                         }
                     }
+                    t1 -= (if xs[0][2 - 1 - i] != t0 { s[q0 % 4] } else { r[(j + i) % 3] }).powi(2);
                 }
             }
-            (t0 * m[1][0])
-        }, ([[-1.08, -0.1], [-0.72, 1.43], [-0.6, 0.08]], 0.91), rel = REL, fd = FD);
+            let t2: f64 = x.exp().ln();
+            (((t0 + t1) * t2) + r[0].abs().powi(2))
+        }, (vec![-1.08, -0.7, -0.68, 0.76], vec![1.0, 1.19, -0.91], -0.73), rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_176() {
-        let ys = vec![2.0, 0.1, 0.5, -1.2];
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let t0 = if (m[0][0] * m[1][1]) < 0.5 && (((k0 - m[1][0]) * (k0 - m[1][0])) + 0.5).sqrt() <= m[0][0] { m[2][0].tanh() } else { ((m[0][1] * m[0][1]) + 0.5).powf(1.5).exp().powf(ys[2].sin()) };
+    fn case_167() {
+        assert_grad!(|s: &[f64], x, r: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                t0 = ((t0 * x.tanh()) + s[i]);
+            }
+            (t0 + r[3].powi(2).abs())
+        }, (vec![0.85, -0.64], 1.32, vec![-0.58, 0.43, 0.46, 0.23]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_168() {
+        let xs = [[-0.75, -0.75], [-1.2, 0.5]];
+        let ys = vec![-1.2, 2.0, 1.5, 0.25, -0.5];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = k0.clamp((-1.0), 1.0);
+            for i in (0..ys.len()).rev() {
+                t0 /= t0.tanh();
+                t0 /= (k0 / w[i % 3]);
+            }
+            let mut h0 = [w[1].exp(), w[0], w[2].exp().ln(), (if t0 <= (-0.75) || t0 != (-0.5) { k0 } else { w[2] }), (xs[1][1] - 0.3)];
+            for i in (1..5).rev() {
+                h0[i] *= (w[1].sigmoid() + 0.5);
+            }
+            for i in 0..h0.len() {
+                h0[i] += t0;
+            }
+            let mut t1: f64 = 0.0;
+            for i in 0..3 {
+                t1 = ((t1 * k0) + w[i]);
+            }
+            (((t0 * h0[2]) - t1) + (0.5).sigmoid())
+        }, [1.44, -0.16, -0.55], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_169() {
+        let xs = [[0.1, 1.5], [0.1, 1.5], [0.1, 0.5], [-1.2, 0.25]];
+        let k0 = 1.25;
+        assert_grad!(|x| {
+            let mut h0 = [0.0; 4];
+            for i in 0..4 {
+                h0[i] = ((i as f64) + x).tanh();
+            }
+            for i in (1..4).rev() {
+                h0[i] -= ((x.min(k0).tanh() * 0.5) + 1.0);
+            }
+            for i in 0..xs.len() {
+                h0[i % 4] += h0[2].tanh().relu();
+            }
+            h0[3]
+        }, [-0.46], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_170() {
+        assert_grad!(|s: &[f64]| {
+            let t0 = s[1].sin();
             t0
-        }, [[-0.31, -1.25], [0.7, 0.73], [0.39, -0.96]], rel = REL, fd = FD);
+        }, vec![-0.94, 0.12, 0.62, 0.36, -0.71], rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_177() {
+    fn case_171() {
+        let xs = [[-0.75, -0.5], [1.5, 1.5]];
+        let ys = vec![-0.75, 0.1];
         assert_grad!(|w: [f64; 3]| {
             let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * w[2]) + w[i]);
+            for i in 0..xs.len() {
+                let mut t1 = 0.0;
+                for j in 0..ys.len() {
+                    t1 += (xs[i][j] * t1);
+                    if w[1].tanh() != 0.1 {
+                        t1 -= w[0].exp().exp();
+                    } else if t1.exp().powf(1.5) > t1 {
+                        t1 -= ((j as f64).sin() * t1.sigmoid().powf((-0.5)));
+                    } else {
+                        t1 += ((w[i + 1].max(t1) * w[i + 1].max(t1)) + 0.5).ln();
+                    }
+                }
+                t0 += t1.sin();
             }
-            (t0 * w[2].clamp(0.5, (0.5 + 1.5)).sigmoid().sqrt())
-        }, [-1.08, 1.16, 1.0], rel = REL, fd = FD);
+            (t0 + (0.5 + (w[0] - w[1])))
+        }, [-0.39, -1.18, 1.25], rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_178() {
-        let ys = vec![2.0, -0.5, 1.5, 0.25, 0.1];
-        assert_grad!(|w: [f64; 5], x| {
-            let mut t0 = (w[0] + x);
-            for i in 0..5 {
-                let q0 = i * 2;
-                t0 *= (x.cos().sigmoid() + 0.5);
-            }
-            let mut t1 = 1.0;
-            for i in 1..=1 {
-                let q1 = i * 2;
-                let t2 = (w[q1] / t0.powi(2).exp());
-                t1 += ((0.1 - w[q1]) * ys[i].exp());
-                t1 /= (1.5).min((q1 as f64)).sigmoid();
-            }
-            (t0 * t1)
-        }, ([-0.65, -0.89, -0.37, 0.77, 0.33], 0.67), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_179() {
-        let xs = [[0.3, -0.75], [0.25, -1.2], [-0.75, -0.75]];
-        let ys = vec![-1.2, 0.1, 2.0, 0.3];
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = 0.0;
-            for i in 0..5 {
-                t0 = ((t0 * xs[2][0]) + w[i]);
-            }
-            let t1 = (((t0 + t0) * (t0 + t0)) + 0.5).ln();
-            ((t0 - t1) + ys[1].relu())
-        }, [0.27, 0.22, 0.05, 0.12, -0.86], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_180() {
+    fn case_172() {
         let ys = vec![-0.75, -0.5];
         let k0 = -0.5;
         assert_grad!(|m: [[f64; 2]; 3]| {
@@ -1281,7 +1241,7 @@ mod cases {
     }
 
     #[test]
-    fn case_181() {
+    fn case_173() {
         assert_grad!(|w: [f64; 4]| {
             let mut t0: f64 = 0.0;
             for i in 0..4 {
@@ -1292,367 +1252,721 @@ mod cases {
     }
 
     #[test]
-    fn case_182() {
-        let ys = vec![0.5, 0.25, -0.5, 0.1];
-        let n: usize = 3;
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = (((-k0) * (-k0)) + 0.5).ln();
-            }
-            for i in (0..3).rev() {
-                h0[i] += (i as f64).sin().cos();
-            }
-            for i in 0..n {
-                h0[i % 3] += (ys[i] + m[1][i % 2]).sin();
-            }
-            let mut t0 = (0.1).relu();
-            for i in 0..2 {
+    fn case_174() {
+        let ys = vec![-1.2, 0.3, 0.25];
+        let n: usize = 4;
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 3], s: &[f64]| {
+            let mut t0 = 1.0;
+            for i in 0..s.len() {
                 let q0 = i + 1;
-                t0 /= ((h0[q0] * h0[q0]) + 0.5);
-                t0 = ((t0 * (-0.75)) + h0[i + 1].abs());
+                for j in 0..=1 {
+                    let q1 = j * 2;
+                    if q0 + 1 != n {
+                        t0 = ((t0 * 0.25) + (q1 as f64));
+                    } else {
+                        t0 = ((t0 * 0.5) + t0);
+                    }
+                    for k in q1..3 {
+                        let q2: usize = q0 * 2;
+                        t0 += (s[(q2 + i) % 3] + k0.min(ys[(j + i) % 3]));
+                    }
+                }
             }
-            let mut t1: f64 = 0.0;
-            for i in 0..h0.len() {
-                t1 = ((t1 * t0) + h0[i]);
+            let mut h0 = [0.0; 3];
+            for i in 0..m.len() {
+                h0[i] = (t0.sqrt() - ((m[3 - 1 - i][i % 2] * m[3 - 1 - i][i % 2]) + 0.5).ln());
             }
-            (((h0[2] * t0) + t1) + k0)
-        }, [[1.32, -1.06], [0.89, -0.17]], rel = REL, fd = FD);
+            for i in 0..3 {
+                h0[i] += ((m[i][0] - h0[3 - 1 - i]) * (s[i] + s[h0.len() - 1 - i]));
+            }
+            h0[0] += t0;
+            ((t0 + h0[1]) * (0.5).tanh().cos())
+        }, ([[0.26, -1.41], [1.03, 0.57], [-0.82, -0.68]], vec![-1.47, -0.41, 1.48]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_175() {
+        let ys = vec![-0.5, -1.2];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3], x| {
+            let mut h0 = [x.min(w[2]), (x / w[2].exp()), (((ys.len() as f64) * (ys.len() as f64)) + 0.5).sqrt(), x.exp().powf(x), w[2].cos()];
+            for i in 0..5 {
+                h0[5 - 1 - i] += x.sigmoid().sqrt().min((x * w[i % 3]));
+            }
+            for i in (1..h0.len()).rev() {
+                h0[i] = (h0[i] * ((-k0).sigmoid() + 0.5));
+            }
+            (h0[4] * (1.5).cos().clamp((-1.0), 1.0))
+        }, ([1.04, -0.91, -0.85], 1.5), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_176() {
+        let xs = [[-0.75, -1.2], [0.5, 1.5], [2.0, -0.75], [-0.5, 0.1]];
+        let ys = vec![0.5, -1.2];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 3], x: f64, v: [f64; 2]| {
+            let mut t0 = v[0];
+            if !(x.exp().max((-w[0])) == x) {
+                t0 -= x;
+            } else if !((-(ys.len() as f64)).ln() < ys[1]) {
+                t0 *= ((v[0] * w[1]).sigmoid() + 0.5);
+            } else if ((x + x) - x) != x && k0 > (-0.5) {
+                t0 += (x + xs[2][0]).clamp((-1.0), 1.0);
+            }
+            (t0 + ((k0 + 0.3) + w[2].powf(ys[1])))
+        }, ([-1.5, -0.82, 0.4], -1.33, [0.93, 1.36]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_177() {
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0: f64 = 1.0;
+            for i in 0..w.len() {
+                t0 += w[2];
+            }
+            t0
+        }, [0.77, -0.99, -0.89, -1.49], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_178() {
+        let ys = vec![-1.2, 1.5, 0.1];
+        assert_grad!(|w: [f64; 5], s: &[f64]| {
+            let t0: f64 = if (w.len() as f64) > 1.5 { w[4] } else { w[1].cos().tanh() };
+            let mut t1 = 0.0;
+            for i in 1..=4 {
+                t1 = ((t1 * t0) + w[i]);
+            }
+            let mut t2 = 0.0;
+            for i in 0..3 {
+                t2 = ((t2 * s[1]) + ys[i]);
+            }
+            ((t0 - t1) + t2)
+        }, ([0.78, 0.38, -0.82, 0.31, -1.22], vec![-0.25, -1.46]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_179() {
+        let xs = [[0.1, -0.5], [0.25, 0.1], [0.25, 0.3]];
+        let ys = vec![0.1, 1.5, -1.2, -1.2];
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut h0 = [(m[1][0] / (ys.len() as f64)), m[0][1].sigmoid().sqrt()];
+            for i in 1..=1 {
+                h0[1] = (h0[1] * h0[1]);
+            }
+            for i in 0..=1 {
+                h0[i] = (h0[i] * (xs[0][0].sigmoid() + 0.5));
+            }
+            let mut t0 = 0.0;
+            for i in 1..=1 {
+                let mut t1: f64 = 0.0;
+                for j in i..2 {
+                    t1 += (xs[i][j] * h0[2 - 1 - i]);
+                }
+                t0 -= t1.sin();
+            }
+            (h0[1] * t0)
+        }, [[-1.46, 1.22], [-0.26, -0.34], [0.32, 0.62]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_180() {
+        let ys = vec![1.5, 0.1, -1.2, -1.2];
+        let n: usize = 2;
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 4], x: f64| {
+            let mut t0 = w[3].sigmoid();
+            for i in 0..=2 {
+                for j in 0..n {
+                    let q0 = i * 2;
+                    t0 *= (((ys.len() as f64) * (ys.len() as f64)) + 0.5).powf(w[j]).cos();
+                    t0 = ((t0 * 0.25) + x);
+                }
+            }
+            let t1: f64 = if ((-x) / (x * 2.0)) < w[2] { w[3] } else { k0.abs().sigmoid() };
+            ((t0 - t1) + w[1].sigmoid().sqrt().powi(3))
+        }, ([1.4, -0.83, -0.33, 1.26], 1.25), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_181() {
+        let ys = vec![-0.5, 0.1];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 5], x| {
+            let mut t0: f64 = 0.0;
+            for i in 0..5 {
+                t0 = ((t0 * x.tanh()) + w[i]);
+            }
+            let t1 = if t0 == ys[0] { x.max(x).sigmoid() } else { (w[0] - (-1.2)).relu() };
+            let mut h0 = [(t1 - t0), t1, (2.0).max(t1)];
+            for i in (0..3).rev() {
+                h0[i] = (h0[i] * x.clamp(k0, (k0 + 1.5)).cos());
+            }
+            for i in 0..=1 {
+                h0[1] += ys[i % 2].exp();
+            }
+            h0[2] += x.clamp((-2.0), 0.25).tanh();
+            (((t0 - t1) * h0[2]) * (1.5).exp().sqrt())
+        }, ([0.85, -0.32, -1.28, -1.45, 0.92], 0.7), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_182() {
+        let ys = vec![2.0, 0.5, 0.1, 0.5, 0.3];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..=1 {
+                let q0: usize = i * 2;
+                for j in 0..4 {
+                    let t1 = t0;
+                    if (i as f64) < 0.1 {
+                        t0 /= ((w[j % 4] * w[j % 4]) + 0.5).powf(2.5).sigmoid();
+                    } else if (-w[(i + q0) % 4]) >= ys[5 - 1 - j] && (w[q0] + k0) != (-1.2) {
+                        t0 += (w[j].cos() * (0.25).abs());
+                    }
+                }
+            }
+            (t0 * (k0 / w[3].exp().exp()))
+        }, [-0.18, -1.32, 1.05, -1.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_183() {
-        let ys = vec![0.25, -0.5, 0.1, 0.1];
-        assert_grad!(|m: [[f64; 2]; 3]| {
+        let xs = [[0.1, -0.75], [-0.5, 0.5]];
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 2], s: &[f64]| {
             let mut t0 = 0.0;
-            for i in 1..=2 {
-                t0 = ((t0 * m[1][0].sigmoid()) + ys[i]);
+            for i in 0..2 {
+                let mut t1: f64 = 0.0;
+                for j in 0..xs.len() {
+                    t1 += (m[i][j] * m[j][1]);
+                }
+                t0 += t1.tanh();
             }
-            t0
-        }, [[0.46, 1.21], [-0.06, -1.38], [0.68, -0.66]], rel = REL, fd = FD);
+            let mut h0 = [0.0; 2];
+            for i in 0..=1 {
+                h0[i] = ((-0.75).min(m[i][2 - 1 - i]) - ((t0 * t0) + 0.5).powf(s[i + 1]));
+            }
+            for i in 1..=1 {
+                h0[0] = (h0[0] * h0[0]);
+            }
+            for i in 0..=1 {
+                h0[i] += m[i][2 - 1 - i];
+            }
+            h0[0] += k0;
+            ((t0 + h0[0]) + 0.1)
+        }, ([[-0.58, -0.78], [1.48, 1.46]], vec![0.75, 0.57, -1.44, 0.71, 1.01]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_184() {
-        let xs = [[1.5, -0.75], [0.5, -0.5]];
-        assert_grad!(|w: [f64; 3], v: [f64; 3]| {
-            let mut t0 = w[2].sin().max(0.25);
-            if xs[0][0] != 0.5 {
-                t0 /= (w[0] / v[0]);
+        let xs = [[1.5, 0.25], [0.25, 2.0]];
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut t0 = (-1.2);
+            for i in 0..=0 {
+                let q0: usize = i + 1;
+                t0 *= (m[i + 1][i + 1].sigmoid().sigmoid() + 0.5);
             }
-            let mut t1: f64 = 0.0;
-            for i in 0..=2 {
-                let q0: usize = i * 2;
-                if (0.5).sigmoid().powf((i as f64)) != w[i] || t0.powi(q0 as i32) != (-0.75) {
-                    t1 += (w[i % 3] / ((t1 * t1) + 0.5)).abs();
-                } else {
-                    t1 -= v[0].relu().min(t1);
-                }
-            }
-            ((t0 - t1) * t1.sigmoid().ln().sigmoid().ln())
-        }, ([-0.23, -0.74, -0.94], [0.76, -1.33, 0.47]), rel = REL, fd = FD);
+            (t0 * xs[0][0].cos().clamp((-0.5), 0.5))
+        }, [[-1.08, -0.37], [-1.34, 0.27]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_185() {
-        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 3]| {
-            let mut t0 = 1.0;
+        let xs = [[0.5, -1.2], [0.5, 0.25], [1.5, 1.5], [-0.75, -0.75]];
+        let n: usize = 3;
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 4]| {
+            let mut t0 = 0.0;
             for i in 0..4 {
-                t0 /= m[1][i % 2].tanh().sigmoid();
-                t0 = ((t0 * 0.5) + w[i % 2].cos());
+                let mut t1 = 0.0;
+                for j in 1..=1 {
+                    t1 += (xs[i][j] * w[j]);
+                    if !(i % 2 == 0) {
+                        t1 *= (((m[0][j % 2] * m[0][j % 2]) + 0.5).sqrt().sigmoid() + 0.5);
+                    } else {
+                        t1 -= w[(i + j) % 4];
+                    }
+                }
+                t0 -= t1.tanh();
             }
-            let mut t1 = (1.5).sin();
-            for i in (1..5).rev() {
-                t1 += w[i % 2].powi(i as i32).sigmoid().powf(0.5);
+            let mut t2: f64 = 1.0;
+            for i in 0..n {
+                let q0 = i * 2;
+                t2 += k0.tanh();
+                t2 /= (w[(q0 + i) % 4] + k0);
             }
-            let mut t2 = 2.0;
-            if (w[1] / ((t0 * t0) + 0.5)) != t1 {
-                t2 -= ((m.len() as f64).cos() * t0);
-            } else if m[0][1].sigmoid().sqrt().clamp((-0.5), 0.5) == t1 || w[0] < 0.1 {
-                t2 = t2.max(t0);
-            }
-            ((t0 - t1) + t2)
-        }, ([0.31, 0.58], [[0.82, -1.07], [-0.39, -0.79], [0.13, 0.75]]), rel = REL, fd = FD);
+            (t0 * t2)
+        }, ([[-0.71, -0.84], [-0.53, 0.13], [0.84, 0.63]], [-1.14, 1.04, -0.86, 0.66]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_186() {
-        let xs = [[0.25, 0.25], [0.25, 1.5], [0.1, 0.1]];
-        let ys = vec![-0.75, 0.25, 2.0, 1.5, 1.5];
-        let k0 = 0.75;
-        assert_grad!(|x, s: &[f64], r: &[f64]| {
-            let mut t0: f64 = r[1].min(x);
-            for i in 0..ys.len() {
-                let q0 = i + 1;
-                if t0.min(s[q0 % 4]) != 0.1 || xs[q0 % 3][(i + q0) % 2].powi(i as i32) == 0.25 {
-                    t0 += k0.exp().min(r[0].exp());
-                } else {
-                    t0 -= (ys[i] / xs[q0 % 3][(i + q0) % 2].exp()).clamp(t0, (t0 + 1.5));
-                }
+        let k0 = 0.4;
+        assert_grad!(|m: [[f64; 2]; 2], s: &[f64], r: &[f64]| {
+            let mut t0: f64 = m[0][1].relu();
+            if m[1][0].tanh().sigmoid().sqrt() <= 0.25 && (-s[1].min(k0)) <= (-0.5) {
+                t0 += ((s[0] * s[0]) + 0.5).sqrt().min(r[1].cos());
             }
-            let mut t1 = 1.0;
-            for i in 0..=1 {
-                let q1 = i + 1;
-                let t2 = ((t0 * t0) + 0.5).ln().powi(q1 as i32);
-                t1 /= (((r[3] * x) * (r[3] * x)) + 0.5);
-                t1 -= x.sigmoid().sigmoid();
+            let h0 = [r[0].tanh(), t0.abs(), r[4]];
+            let mut t1 = 0.0;
+            for i in 0..=0 {
+                t1 = ((t1 * t0.sin()) + s[i]);
             }
-            let mut t3 = 0.0;
-            for i in 1..=2 {
-                t3 = ((t3 * t0) + s[i]);
-            }
-            (((t0 - t1) * t3) * x)
-        }, (-0.4, vec![-0.35, 0.03, 1.37, 0.0], vec![-0.1, -1.13, 1.1, -0.49]), rel = REL, fd = FD);
+            (((t0 + h0[0]) * t1) * (t0.relu() * t0.clamp((-1.0), 1.0)))
+        }, ([[-1.01, 0.34], [0.95, -0.79]], vec![-0.3, -1.11], vec![-0.33, 0.94, -0.52, 1.44, -0.24]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_187() {
-        let ys = vec![-0.5, 0.1, 0.25];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
-            for i in 1..=2 {
-                t0 = ((t0 * m[0][0].sigmoid()) + ys[i]);
+        let ys = vec![-1.2, -0.75, -1.2, 0.25];
+        assert_grad!(|x, y| {
+            let h0 = [y.powf(0.5), (ys.len() as f64).sin(), ((ys[0] * ys[0]) + 0.5).sqrt(), (-0.75).tanh()];
+            let mut t0 = x.sigmoid().sqrt();
+            for i in 0..4 {
+                t0 *= (h0[i % 4].abs().sigmoid() + 0.5);
+                t0 *= (((0.1).clamp(y, (y + 1.5)).tanh() * 0.5) + 1.0);
             }
-            (t0 + (m.len() as f64))
-        }, [[0.2, -1.32], [-0.62, -1.07], [-1.28, -0.81]], rel = REL, fd = FD);
+            ((h0[0] - t0) * (if h0[0].max(h0[2]) < 0.25 || y.exp().sqrt() == t0 { t0 } else { ((-1.2) + t0) }))
+        }, [0.73, 0.66], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_188() {
-        assert_grad!(|w: [f64; 4], x: f64| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                t0 = ((t0 * x) + w[i]);
+        let xs = [[0.5, -0.5], [0.25, -0.75], [0.3, 1.5], [0.1, 0.5]];
+        let ys = vec![-1.2, 0.25, -0.5, 2.0];
+        let n: usize = 2;
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let t0 = if (xs[3][1].max(k0) + x) != x && (-1.2) == x { x } else { x.exp().sigmoid() };
+            let mut t1 = 0.0;
+            for i in 0..n {
+                t1 = ((t1 * x.tanh()) + ys[i]);
             }
-            let t1 = if t0.powi(-1) >= (-1.2) || (w.len() as f64) != (-0.5) { (t0 + x).sin() } else { x };
-            (t0 - t1)
-        }, ([-0.58, 1.44, 0.64, -0.41], 0.57), rel = REL, fd = FD);
+            ((t0 * t1) * ((m[1][1] * m[1][1]) + 0.5).sqrt())
+        }, ([[-0.83, -0.47], [0.41, -0.71]], -1.28), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_189() {
-        let xs = [[0.5, 1.5], [0.5, 0.5], [-1.2, -0.75]];
-        let ys = vec![0.25, -0.75, 2.0, 0.5];
-        let n: usize = 4;
-        let k0 = 1.25;
-        assert_grad!(|s: &[f64], w: [f64; 4], v: [f64; 2]| {
+        let xs = [[1.5, 1.5], [0.1, 0.1], [-0.5, 2.0], [0.3, 2.0]];
+        let n: usize = 2;
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 5]| {
             let mut h0 = [0.0; 4];
-            for i in 0..ys.len() {
-                h0[i] = (w[i % 4].relu() - (w[i % 4] * s[i + 1]));
+            for i in 0..n {
+                h0[i] = m[m.len() - 1 - i][2 - 1 - i].sigmoid().sqrt();
             }
-            h0[1] += v[0].exp().relu();
-            let mut t0 = 0.0;
             for i in 0..4 {
-                let q0: usize = (i + 1) % n;
-                t0 += v[(q0 + i) % 2];
+                h0[i] = (h0[i] * xs[i][0].powi(2).cos());
             }
-            let mut t1 = t0.abs();
-            for i in 0..2 {
-                if (-v[i]) > h0[i] {
-                    t1 *= (k0.exp().sigmoid() + 0.5);
-                } else if (0.25).min(w[i + 1]) == k0 {
-                    t1 += if t0.sigmoid().sqrt() == 0.5 && i % 2 != 0 { xs[i][i].cos() } else { t0 };
+            let mut t0 = w[4].sin();
+            for i in (0..3).rev() {
+                t0 += k0;
+                t0 *= ((w[1].tanh() * 0.5) + 1.0);
+            }
+            let mut t1 = 1.0;
+            for i in 0..w.len() {
+                t1 += ((0.25 + t0) - t1.relu());
+                if !((-m[i % 2][i % 2]) <= k0) {
+                    t1 -= 0.1;
+                } else {
+                    t1 = ((t1 * (-0.5)) + ((t0 * t0) + 0.5).powf(h0[1]));
                 }
             }
-            ((h0[2] + t0) + t1)
-        }, (vec![-0.42, -0.68, -1.17, -1.5, 1.43], [-1.25, 1.35, -0.69, 1.39], [0.45, -0.18]), rel = REL, fd = FD);
+            ((h0[0] * t0) + t1)
+        }, ([[0.75, 0.35], [-0.73, 0.97]], [-0.65, -1.31, 1.29, 1.31, 0.29]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_190() {
-        let xs = [[-1.2, -1.2], [0.1, 1.5]];
-        let ys = vec![0.5, -1.2, -0.75, -0.75];
-        let n: usize = 3;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = w[2].sqrt();
+        let xs = [[0.5, 0.5], [-1.2, -1.2], [0.5, 2.0]];
+        let ys = vec![2.0, -1.2, 0.5];
+        let k0 = 1.25;
+        assert_grad!(|x| {
+            let mut t0 = (-x).min((if x > 0.25 { x } else { x }));
+            if k0.exp().relu() < xs[0][0] {
+                t0 += x;
+            } else if ys[0].clamp((-1.0), 1.0).tanh() != (-1.2) {
+                t0 -= ys[2];
+            }
+            let mut h0 = [xs[2][1].sin(), ys[1], (xs[2][1] - t0)];
             for i in 0..3 {
-                t0 += (t0.cos() * (xs.len() as f64).exp().sqrt());
+                h0[i] = (h0[i] * ((((t0 * t0) + 0.5).powf(0.5).tanh() * 0.5) + 1.0));
             }
-            let mut t1 = 1.0;
-            for i in 0..4 {
-                let q0 = (i + 1) % n;
-                if (-0.75).relu() > 0.1 {
-                    t1 += w[q0].sin();
-                } else {
-                    t1 -= (-t1.cos());
-                }
-                t1 += w[ys.len() - 1 - q0];
+            for i in (1..h0.len()).rev() {
+                h0[i] += (((-h0[i]) * (-h0[i])) + 0.5).ln();
             }
-            (t0 * t1)
-        }, [-0.31, 0.58, 0.23, -1.2], rel = REL, fd = FD);
+            ((t0 * h0[0]) + h0[1].exp().ln().powi(3))
+        }, [-0.64], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_191() {
-        let xs = [[0.5, -1.2], [-1.2, -0.75], [0.3, 1.5]];
-        let ys = vec![1.5, 0.25, 2.0, 2.0, 0.3];
+        let xs = [[-1.2, 0.25], [-1.2, 0.5], [-0.75, 1.5]];
+        let ys = vec![-0.75, -0.5, 0.1, 0.25];
         let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 3], x| {
-            let t0 = if x.exp().clamp(0.0, 2.0) == m[2][1] { (x.cos() / xs[0][1].cos().sigmoid()) } else { (xs[1][0].tanh() - (x + ys[0])) };
-            let mut t1: f64 = m[0][1].exp().min(x.tanh());
-            if (0.25 / ((m[2][1] * m[2][1]) + 0.5)).sqrt() >= t0 {
-                t1 -= (ys.len() as f64);
-            } else if x.sigmoid().exp().ln() >= xs[1][1] || x < x {
-                t1 *= ((k0.tanh() * 0.5) + 1.0);
-            } else if m[2][0] < t0 {
-                t1 -= m[1][1];
+        assert_grad!(|x| {
+            let mut h0 = [(ys[2] + x), (ys[3] - xs[1][0]), xs[1][0].powi(2), x];
+            for i in 0..h0.len() {
+                h0[i] -= x.cos();
             }
-            let mut t2 = 0.0;
-            for i in 0..3 {
-                let mut t3 = 0.0;
-                for j in (0..2).rev() {
-                    t3 += (xs[i][j] * m[i][i % 2]);
-                    if !(t1 <= (i as f64)) {
-                        t3 /= (j as f64).sigmoid();
-                    } else if x.exp() >= m[m.len() - 1 - j][j % 2] || (j as f64).exp().sqrt() >= (-0.75) {
-                        t3 += (if 0.1 >= 2.0 { x } else { x }).min((i as f64));
-                    } else {
-                        t3 += m[i][j].cos().tanh();
-                    }
-                }
-                t2 += t3.sigmoid();
-            }
-            (((t0 - t1) - t2) + t1)
-        }, ([[-0.41, -0.11], [-0.79, -0.29], [-0.97, 0.09]], 0.95), rel = REL, fd = FD);
+            h0[3] += x.clamp(k0, (k0 + 1.5));
+            (h0[3] * h0[3])
+        }, [1.06], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_192() {
-        let xs = [[0.5, -1.2], [0.1, -0.75], [-1.2, 0.3], [-0.5, 0.1]];
-        assert_grad!(|x| {
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = 0.1;
-            }
-            for i in 0..h0.len() {
-                h0[i] = (h0[i] * ((h0[i % 3].tanh() * 0.5) + 1.0));
-            }
-            for i in 0..h0.len() {
-                h0[i] = (h0[i] * (((-0.5) * x).sigmoid() + 0.5));
-            }
-            let mut t0 = 0.0;
-            for i in 0..xs.len() {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (xs[i][j] * h0[j]);
-                }
-                t0 -= t1.sigmoid();
-            }
-            (h0[2] * t0)
-        }, [1.03], rel = REL, fd = FD);
+        assert_grad!(|s: &[f64]| {
+            let t0: f64 = ((s[1] - 0.3) - s[1].powi(-1));
+            (t0 + t0.abs())
+        }, vec![0.7, 1.36, 0.22, -1.13, -0.81], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_193() {
-        let xs = [[0.5, 0.1], [-0.5, 0.1]];
-        let ys = vec![0.25, 1.5];
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in 0..=1 {
-                let mut t1 = 0.0;
-                for j in 0..=1 {
-                    t1 += (xs[i][j] * w[(j + i) % 4]);
-                    if t1.sin() > (-0.5) {
-                        t1 += ((2.0).relu() - (j as f64));
-                    } else if xs[j % 2][(i + j) % 2] < 0.5 {
-                        t1 /= ((((k0 * k0) + 0.5).ln() * ((k0 * k0) + 0.5).ln()) + 0.5);
-                    } else {
-                        t1 *= ((t1.powi(3).tanh() * 0.5) + 1.0);
-                    }
-                }
-                t0 -= t1.sin();
+        let xs = [[0.3, 0.1], [1.5, -0.75]];
+        let n: usize = 3;
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 3]| {
+            let mut t0 = if (2.0).sigmoid() != 0.1 || k0 > w[0] { w[0].powi(2) } else { m[0][0] };
+            if (w[1].powi(2) * (-0.25)) < 2.0 && (m[2][1] * m[0][1]).abs() == (-1.2) {
+                t0 -= k0.clamp(xs[0][1], (xs[0][1] + 1.5)).max(m[2][0].cos());
+            } else if (-((-0.75) + m[1][0])) <= 2.0 {
+                t0 *= (if w[1] >= 0.1 { k0 } else { 1.5 }).cos();
+            } else {
+                t0 -= m[1][0].sigmoid().exp().sqrt();
             }
-            let t2 = (t0.tanh() + w[3].min(w[1]));
-            let mut h0 = [0.0; 2];
-            for i in 0..ys.len() {
-                h0[i] = w[i];
+            let mut t1 = 1.0;
+            for i in 0..n {
+                let t2 = (-0.75).sigmoid().sigmoid();
+                t1 *= ((-t1).sigmoid() + 0.5);
+                t1 += (t1 / m[i][i % 2].exp());
             }
-            for i in 0..2 {
-                h0[i] *= k0.clamp((-1.0), 1.0).cos();
-            }
-            for i in 1..=1 {
-                h0[1] -= ((i as f64).sigmoid() + 0.5);
-            }
-            (((t0 * t2) + h0[1]) * k0.relu())
-        }, [-0.53, 0.6, 1.26, -0.2], rel = REL, fd = FD);
+            (t0 - t1)
+        }, ([-0.91, 0.49], [[-0.33, 0.18], [-0.28, -1.1], [-1.29, -0.69]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_194() {
-        let n: usize = 3;
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = 0.0;
-            for i in 1..=2 {
-                if i > 1 {
-                    t0 += ((w[0] * w[0]) + 0.5).powf(2.5).relu();
-                } else {
-                    t0 = ((t0 * (-0.5)) + (0.1).min(w[i]));
-                }
+        let xs = [[-0.75, 0.1], [-1.2, 2.0], [0.5, 0.25]];
+        let k0 = 1.25;
+        assert_grad!(|x, s: &[f64]| {
+            let mut t0 = s[0].cos().clamp((-2.0), 0.25);
+            if k0.sin().abs() >= 1.5 && x.ln() <= s[0] {
+                t0 -= s[0].max(s[2]);
+            } else if (xs.len() as f64).exp() == k0 {
+                t0 -= (-0.5).tanh();
+            } else {
+                t0 -= (0.25 + s[2]).min(s[2]);
             }
-            let mut t1 = ((w[0] * w[0]) + 0.5).powf(0.5);
-            for i in 0..n {
-                if (w[4 - 1 - i] * k0) < 2.0 {
-                    t1 = ((t1 * 0.1) + ((w[i + 1] * w[i + 1]) + 0.5).powf((-0.5)));
-                } else {
-                    t1 *= (i as f64).max((w.len() as f64)).cos();
-                }
-                t1 *= (((-1.2).sin().tanh() * 0.5) + 1.0);
-            }
-            ((t0 + t1) + ((w[1] + w[1]) * ((-0.5) * w[0])))
-        }, [-0.81, 1.05, -0.71, -1.38], rel = REL, fd = FD);
+            let t1: f64 = ((x / x.exp()) * s[0]);
+            (t0 - t1)
+        }, (1.16, vec![-1.38, 1.39, 1.18]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_195() {
-        let xs = [[1.5, -0.75], [0.1, 0.3], [-1.2, -0.5]];
-        assert_grad!(|x, w: [f64; 5]| {
-            let mut h0 = [0.0; 3];
-            for i in 0..xs.len() {
-                h0[i] = ((x.relu() * x.relu()) + 0.5).sqrt();
+        let ys = vec![0.25, -0.5, 0.1, 0.3, 1.5];
+        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 2]| {
+            let mut t0 = 0.0;
+            for i in (1..2).rev() {
+                t0 = ((t0 * ys[0]) + w[i]);
             }
-            for i in 0..3 {
-                h0[3 - 1 - i] = (h0[3 - 1 - i] * h0[3 - 1 - i]);
-            }
-            for i in (0..3).rev() {
-                h0[i] -= (h0[3 - 1 - i].sin().sigmoid() + 0.5);
-            }
-            h0[0] += (x / ((x * x) + 0.5)).exp().sqrt();
-            let t0: f64 = h0[2].cos().exp();
-            let mut t1 = w[0].exp().sigmoid();
-            if ((xs[2][1] * t0) - h0[2]) >= (-0.75) {
-                t1 /= ((h0[0] * h0[0]) + 0.5);
-            } else if (0.25).sigmoid().powf(2.5).cos() != 0.25 {
-                t1 -= (-0.75);
-            } else if (2.0).sqrt().powi(2) == h0[2] || (w[4] + w[1]).powi(2) < w[1] {
-                t1 = t1.max(h0[0]);
-            } else {
-                t1 += t0;
-            }
-            (((h0[1] - t0) * t1) + t1)
-        }, (1.08, [-0.15, 0.13, -0.99, 0.8, -0.8]), rel = REL, fd = FD);
+            (t0 * m[0][1].relu().exp().sqrt())
+        }, ([0.32, 0.13], [[-1.26, 1.05], [-1.17, -1.13]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_196() {
-        let n: usize = 3;
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 4]| {
-            let mut h0 = [0.0; 4];
-            for i in 0..n {
-                h0[i] = (-w[4 - 1 - i]);
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 2]| {
+            let mut t0 = 0.0;
+            for i in 1..=1 {
+                t0 = ((t0 * (0.5).sin()) + w[i]);
             }
-            for i in 0..n {
-                h0[4 - 1 - i] = (h0[4 - 1 - i] * k0.cos());
-            }
-            h0[2]
-        }, [0.75, -1.24, -1.43, -0.8], rel = REL, fd = FD);
+            (t0 * k0.max(w[0].clamp(k0, (k0 + 1.5))))
+        }, [1.43, -0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_197() {
+        let xs = [[2.0, -0.75], [2.0, 0.1], [0.3, 0.5]];
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..=2 {
+                let mut t1 = 0.0;
+                for j in 0..=0 {
+                    t1 += (xs[i][j] * w[i]);
+                }
+                t0 += t1.sigmoid();
+            }
+            let mut t2 = w[0].sigmoid().exp();
+            if t0 != 0.25 || (-0.75).sin() != w[0] {
+                t2 += w[3].max(xs[0][0]).powi(3);
+            } else if (-t0).max(t0.sin()) <= 0.5 && (w.len() as f64).cos().min(w[1]) <= w[2] {
+                t2 += w[2].exp();
+            } else if w[3] != 1.5 && (0.3).sin().tanh() >= 0.5 {
+                t2 *= (w[3].sigmoid() + 0.5);
+            } else {
+                t2 *= (t0.relu().sigmoid() + 0.5);
+            }
+            let t3 = ((w[2] - k0) - k0.tanh());
+            (((t0 + t2) * t3) + w[2])
+        }, [-1.25, 0.6, -1.07, 1.11], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_198() {
+        let k0 = 0.4;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = m[2][1].sin().relu();
+            if ((0.3).cos() - (0.1).sin()) == (-0.5) {
+                t0 *= ((k0.sigmoid().powf((-0.5)).tanh() * 0.5) + 1.0);
+            }
+            t0
+        }, [[1.13, 0.16], [-0.4, -0.28], [-0.57, 0.81]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_199() {
+        let xs = [[0.25, 2.0], [-1.2, 1.5], [1.5, -0.75], [1.5, 1.5]];
+        let ys = vec![-0.5, 0.5, 0.3, 0.25];
+        let k0 = 0.4;
+        assert_grad!(|x, y: f64| {
+            let mut h0 = [ys[2].min(y), y.powi(2), xs[2][1], xs[2][1].cos(), xs[1][1]];
+            for i in 0..5 {
+                h0[i] = (h0[i] * (if !(xs[i % 4][0] > x) { k0 } else { x }).cos());
+            }
+            for i in 0..5 {
+                h0[2] = (h0[2] * h0[2]);
+            }
+            let t0 = h0[4];
+            ((h0[1] + t0) + (k0 / ((h0[4] * h0[4]) + 0.5)).sigmoid().powf(1.5))
+        }, [-0.25, 0.79], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_200() {
+        assert_grad!(|s: &[f64], x| {
+            let t0: f64 = x;
+            let t1: f64 = t0;
+            let mut t2 = 0.0;
+            for i in 0..s.len() {
+                t2 = ((t2 * t1) + s[i]);
+            }
+            ((t0 * t1) + t2)
+        }, (vec![0.43, 1.19, -1.34], -0.74), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_201() {
+        let xs = [[2.0, 1.5], [-0.75, 0.25]];
+        let n: usize = 2;
+        assert_grad!(|s: &[f64]| {
+            let mut h0 = [s[0].relu(), s[0].sin()];
+            h0[0] += (s[1].min(xs[0][1]) + (2.0).abs());
+            let mut h1 = [xs[1][1].powf(h0[1]), (-1.2).cos()];
+            for i in 0..n {
+                h1[i] = (h1[i] * h1[i]);
+            }
+            for i in 0..xs.len() {
+                h1[i] *= h0[i].sigmoid().powf(2.5).cos();
+            }
+            (h0[0] * h1[1])
+        }, vec![-0.49, 0.73, -1.47, 0.42, 0.34], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_202() {
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = (-0.75).exp();
+            for i in (1..5).rev() {
+                t0 = ((t0 * (-0.75)) + (w[i % 3] / t0.exp()));
+                t0 = t0.max(w[i % 3]);
+            }
+            (t0 + t0.cos().abs())
+        }, [0.19, -0.67, -1.03], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_203() {
+        assert_grad!(|x, m: [[f64; 2]; 2]| {
+            let mut t0 = x.abs();
+            for i in 0..=4 {
+                let q0: usize = i + 1;
+                t0 *= ((m[1][(i + q0) % 2].tanh() * 0.5) + 1.0);
+            }
+            t0
+        }, (-0.44, [[0.83, 0.92], [-1.27, -0.48]]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_204() {
+        let k0 = -0.5;
+        assert_grad!(|s: &[f64], x| {
+            let mut t0: f64 = x.exp().powf(s[1]);
+            for i in 0..3 {
+                let q0: usize = i * 2;
+                t0 -= (-(-x));
+            }
+            let mut t1 = 0.0;
+            for i in 0..3 {
+                t1 = ((t1 * k0.sin()) + s[i]);
+            }
+            ((t0 * t1) * ((t1 * t1) + 0.5).sqrt())
+        }, (vec![-0.96, -0.96, -0.86], 0.73), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_205() {
+        let xs = [[-0.75, -0.5], [-1.2, -0.5]];
+        let ys = vec![0.25, 0.3, -0.5, 0.5];
+        let n: usize = 4;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..w.len() {
+                t0 = ((t0 * xs[0][1]) + w[i]);
+            }
+            let mut t1 = 1.0;
+            for i in 0..4 {
+                for j in 0..n {
+                    let q0 = j + 1;
+                    t1 = ((t1 * (-1.2)) + (i as f64).cos());
+                    t1 -= t1;
+                }
+                for j in 0..=2 {
+                    for k in 0..n {
+                        t1 /= ((t0.tanh() * t0.tanh()) + 0.5);
+                        if k <= 3 || t0.clamp((-2.0), 0.25) >= ys[k % 4] {
+                            t1 /= (((-t1) * (-t1)) + 0.5);
+                        } else if (t0 + (-0.75)) > 2.0 {
+                            t1 += t1.min(0.25).relu();
+                        } else {
+                            t1 += w[4 - 1 - j].exp().tanh();
+                        }
+                    }
+                    for k in 1..=3 {
+                        let t2 = t1;
+                        t1 += ((0.1).abs() - ((-1.2) + t2));
+                        if (t1 - (-0.5)) >= (-1.2) {
+                            t1 -= t2;
+                        } else if t1.exp() >= 0.5 {
+                            t1 += ((-(i as f64)) - t0);
+                        } else {
+                            t1 += t1.exp().exp();
+                        }
+                    }
+                }
+            }
+            (t0 * t1)
+        }, [-1.0, 0.48, 0.51, -1.03], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_206() {
+        let n: usize = 4;
+        let k0 = 1.25;
+        assert_grad!(|s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..n {
+                t0 = ((t0 * k0) + s[i]);
+            }
+            (t0 * ((t0.relu() * t0.relu()) + 0.5).powf(t0.sigmoid()))
+        }, vec![1.4, 1.16, -0.45, 0.23], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_207() {
+        let ys = vec![2.0, 0.5];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 3]| {
+            let h0 = [w[1], (if w[1] != w[0] && (-1.2) <= 0.3 { ys[1] } else { w[1] }), w[1].sin(), k0.powi(2)];
+            h0[2]
+        }, [-1.47, -0.72, -0.94], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_208() {
+        let xs = [[-0.5, 1.5], [0.25, 2.0]];
+        let k0 = -1.1;
+        assert_grad!(|x: f64| {
+            let mut t0 = k0;
+            if x != 0.1 || k0.sigmoid().tanh() != (-1.2) {
+                t0 += (((x * (xs.len() as f64)) * (x * (xs.len() as f64))) + 0.5).powf((-0.5));
+            } else {
+                t0 /= xs[0][0].relu().exp();
+            }
+            let mut h0 = [0.0; 2];
+            for i in 0..xs.len() {
+                h0[i] = (-t0).cos();
+            }
+            for i in 0..h0.len() {
+                h0[i] = (h0[i] * ((i as f64).max(0.1).sigmoid() + 0.5));
+            }
+            for i in 0..xs.len() {
+                h0[i] *= ((h0[i].powi(2).tanh() * 0.5) + 1.0);
+            }
+            h0[1] += h0[0];
+            let mut t1: f64 = 1.0;
+            for i in 1..=3 {
+                if !(i > 3) {
+                    t1 /= t0;
+                } else {
+                    t1 *= (x / t0.sigmoid()).cos();
+                }
+            }
+            ((t0 * h0[1]) * t1)
+        }, [0.01], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_209() {
+        let xs = [[-0.75, -1.2], [-1.2, 0.25], [-0.5, 2.0], [-0.75, 0.25]];
+        let ys = vec![0.3, 0.5, 2.0, -1.2, 0.25];
+        let n: usize = 3;
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 3], v: [f64; 3]| {
+            let mut t0 = w[1];
+            if (-ys[1].sqrt()) > k0 && ((-1.2).abs() * v[2]) > 1.5 {
+                t0 = t0.max((xs.len() as f64));
+            } else {
+                t0 *= (((-0.75).exp().ln().tanh() * 0.5) + 1.0);
+            }
+            let mut t1 = 0.0;
+            for i in 0..3 {
+                t1 = ((t1 * t0.sigmoid()) + v[i]);
+            }
+            let mut t2 = 0.0;
+            for i in 0..ys.len() {
+                let q0 = (i + 1) % n;
+                let t3 = (w[3 - 1 - q0] / v[q0 % 3].sigmoid()).relu();
+                t2 -= k0.min(t3).exp().ln();
+            }
+            (((t0 - t1) - t2) * t1.tanh().exp())
+        }, ([1.22, 0.18, 0.26], [0.09, -0.21, 0.48]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_210() {
+        assert_grad!(|w: [f64; 3], s: &[f64]| {
+            let mut t0 = w[2].powi(2);
+            if !(s[1] > 0.5) {
+                t0 += (s[2] + 0.5).relu();
+            } else {
+                t0 = ((t0 * (-1.2)) + (-w[1]));
+            }
+            t0
+        }, ([-0.63, 0.41, -1.25], vec![-0.45, 0.47, 0.02]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_211() {
         let xs = [[0.3, 0.5], [-0.75, -0.5], [-0.75, -0.5], [-0.5, -1.2]];
         assert_grad!(|w: [f64; 3], m: [[f64; 2]; 2]| {
             let mut t0 = xs[0][1].abs().ln();
@@ -1676,62 +1990,87 @@ mod cases {
     }
 
     #[test]
-    fn case_198() {
-        let xs = [[0.3, 0.25], [0.5, 0.5]];
-        let k0 = -0.5;
-        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 3]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * 0.3) + w[3 - 1 - i]);
-            }
-            let mut t1 = ((m[1][1] * w[1]) * 2.0);
-            if t0.cos() < m[0][1] && (-t0) != (-0.5) {
-                t1 *= (-0.75).tanh().cos();
-            } else if (0.25).exp().ln().clamp((-1.0), 1.0) == 1.5 || t0.cos().sigmoid().sqrt() > (-1.2) {
-                t1 -= (t0 - xs[1][1]).min((t0 / k0));
+    fn case_212() {
+        let xs = [[0.25, -0.5], [2.0, 0.1]];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 5], x| {
+            let mut t0 = x.tanh();
+            if (x * x.max(m[1][1])) != (-1.2) || (x * 2.0).exp() >= m[2][0] {
+                t0 -= (w[2] - m[1][0]).sigmoid().ln();
+            } else if x.ln().min(xs[1][0].relu()) < (-0.75) && (1.5).exp().sqrt().powf(2.5) != (-0.5) {
+                t0 *= (-0.75).tanh().cos();
+            } else if (0.25).exp().ln().clamp((-1.0), 1.0) == 1.5 || x.cos().sigmoid().sqrt() > (-1.2) {
+                t0 -= (x - xs[1][1]).min((x / k0));
             } else {
-                t1 = (-0.75).exp().sqrt().min(t1);
+                t0 = (-0.75).exp().sqrt().min(t0);
             }
-            let mut t2 = (m[2][1] - t0.sigmoid().sqrt());
+            let mut t1 = (m[2][1] - t0.sigmoid().sqrt());
             if ((-0.5) * m[1][1]).abs() >= (xs.len() as f64) {
-                t2 /= t0.sigmoid();
+                t1 /= x.sigmoid();
             }
-            (((t0 + t1) + t2) + m[0][1])
-        }, ([[-0.54, 0.39], [-0.02, 1.29], [-0.57, 0.16]], [0.26, -0.32, -1.14]), rel = REL, fd = FD);
+            (t0 + t1)
+        }, ([[-0.15, -0.15], [-0.16, 1.01], [-1.2, -0.73]], [0.92, 0.93, 0.83, 1.08, -0.54], 0.39), rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_199() {
-        let xs = [[0.5, 2.0], [0.3, 2.0], [0.25, 1.5], [-0.5, 0.1]];
-        let ys = vec![1.5, 0.25];
-        assert_grad!(|x| {
+    fn case_213() {
+        let ys = vec![-0.5, -0.75, 0.1, -0.5, -1.2];
+        assert_grad!(|w: [f64; 3], x| {
+            let mut h0 = [0.0; 3];
+            for i in 0..w.len() {
+                h0[i] = (ys[i] + w[i].abs());
+            }
+            for i in 0..=2 {
+                h0[3 - 1 - i] = (h0[3 - 1 - i] * h0[3 - 1 - i]);
+            }
+            h0[0] += (-(0.1).exp().sqrt());
+            let mut h1 = [0.0; 5];
+            for i in 0..ys.len() {
+                h1[i] = (-(-w[0]));
+            }
+            h1[3] += h1[1];
+            ((h0[1] - h1[0]) + (x + x.clamp((-1.0), 1.0)))
+        }, ([0.07, 0.47, -1.25], -0.71), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_214() {
+        let xs = [[0.25, 0.25], [1.5, 0.5], [2.0, 0.3]];
+        let n: usize = 3;
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 5], v: [f64; 3]| {
+            let t0 = ((v[2] * v[2]) + 0.5).powf((xs[2][1] * v[2]));
+            let mut t1 = 0.0;
+            for i in 0..n {
+                t1 = ((t1 * k0.tanh()) + w[i]);
+            }
+            ((t0 - t1) + v[0].sigmoid())
+        }, ([0.93, -1.09, 0.7, -0.84, 0.05], [0.22, 0.62, 0.11]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_215() {
+        let ys = vec![0.25, -1.2, 0.25, -0.5, -0.5];
+        let k0 = 0.4;
+        assert_grad!(|x, s: &[f64]| {
+            let mut h0 = [(x / x.exp()), (s[1] - s[0]), ys[1]];
+            for i in 0..3 {
+                h0[3 - 1 - i] += (h0[i] * (0.3 / x.exp()));
+            }
             let mut t0 = x;
-            if ys[1].exp().clamp(0.5, (0.5 + 1.5)) == xs[3][0] && x != 0.1 {
-                t0 += x.sigmoid().tanh();
+            if h0[0].max((s[0] - x)) >= k0 {
+                t0 /= (h0[0] - h0[0]);
+            } else if !(x.relu() > k0) {
+                t0 += h0[2];
             } else {
-                t0 *= (xs[2][0] - 0.5).cos();
+                t0 += (s[2].exp().ln() / 0.1);
             }
-            t0
-        }, [-1.42], rel = REL, fd = FD);
+            ((h0[2] * t0) + h0[0].min(h0[2]).sin())
+        }, (1.47, vec![-0.03, 1.03, -0.89, 0.23]), rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_200() {
-        let ys = vec![0.5, 0.1, 0.5];
-        let k0 = 0.75;
-        assert_grad!(|s: &[f64]| {
-            let mut t0: f64 = (s[1] * k0).sigmoid();
-            if (s[1] + ys[2]).min(ys[0].clamp((-2.0), 0.25)) < s[1] || (s[1] * s[0]) < s[1] {
-                t0 = t0.max(s[0].tanh());
-            } else {
-                t0 = ((t0 * 2.0) + (-0.75).sin());
-            }
-            (t0 + (0.3).ln())
-        }, vec![-1.45, -1.39], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_201() {
+    fn case_216() {
         assert_grad!(|s: &[f64], w: [f64; 5]| {
             let t0: f64 = s[4];
             (t0 * (w[3].exp().sqrt() / t0.exp().sigmoid()))
@@ -1739,388 +2078,61 @@ mod cases {
     }
 
     #[test]
-    fn case_202() {
-        let xs = [[0.3, 0.5], [0.25, -0.5], [2.0, 1.5]];
-        let k0 = 0.4;
-        assert_grad!(|x, s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..=3 {
-                t0 = ((t0 * x) + s[i]);
-            }
-            let mut t1: f64 = ((s[1] - (-1.2)) * s[2].exp());
-            if s[2] > x {
-                t1 += (s[0] * s[0]);
-            } else {
-                t1 -= if t0.max(k0) <= s[3] { (xs[1][1] - t0) } else { (k0 * k0) };
-            }
-            (t0 + t1)
-        }, (0.45, vec![-0.44, 0.34, 0.98, 1.32]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_203() {
-        let k0 = -0.5;
-        assert_grad!(|x: f64| {
-            let mut h0 = [0.0; 3];
-            for i in 0..=2 {
-                h0[i] = (k0.abs() * x.sigmoid().powf(1.5));
-            }
-            (h0[0] + h0[2])
-        }, [-0.65], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_204() {
-        let ys = vec![0.25, 2.0, 0.3, 0.3, -1.2];
-        let n: usize = 2;
-        assert_grad!(|s: &[f64]| {
-            let mut t0: f64 = 1.0;
-            for i in 0..=0 {
-                let q0: usize = (i + 1) % n;
-                for j in (0..5).rev() {
-                    for k in 0..s.len() {
-                        let q1 = i + 1;
-                        t0 *= (ys[j % 5].sigmoid() + 0.5);
-                    }
-                    t0 *= (((0.1).tanh() * 0.5) + 1.0);
-                }
-                t0 = s[q0 + 1].min(t0);
-            }
-            (t0 + (s[2] - t0).tanh())
-        }, vec![-0.29, 0.54, -0.18], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_205() {
-        assert_grad!(|x: f64, m: [[f64; 2]; 2], y| {
-            let mut h0 = [0.0; 5];
-            for i in 0..=4 {
-                h0[i] = (m[i % 2][i % 2] / ((y * y) + 0.5)).abs();
-            }
-            for i in 0..=4 {
-                h0[i] = (h0[i] * m[i % 2][i % 2].abs().cos());
-            }
-            for i in 0..h0.len() {
-                h0[i] *= y.sin().cos();
-            }
-            let mut t0 = ((1.5 - x) / h0[0].cos().sigmoid());
-            if y >= 1.5 {
-                t0 = x.powi(-1).min(t0);
-            } else {
-                t0 += (0.5).max(y.clamp((-1.0), 1.0));
-            }
-            (h0[1] - t0)
-        }, (0.54, [[-0.18, 1.49], [1.11, -1.19]], -0.08), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_206() {
-        let ys = vec![0.3, 0.3, -1.2, 0.5];
-        assert_grad!(|w: [f64; 2], x: f64| {
-            let mut h0 = [0.0; 3];
-            for i in 1..=2 {
-                h0[i] = (((x * ys[i]) * (x * ys[i])) + 0.5).powf(1.5);
-            }
-            for i in 0..3 {
-                h0[i] += (-1.2).powi(2).tanh();
-            }
-            let mut t0 = 0.0;
-            for i in 0..w.len() {
-                t0 = ((t0 * x) + w[i]);
-            }
-            (h0[2] * t0)
-        }, ([0.01, 1.37], 1.22), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_207() {
-        let xs = [[0.1, 0.5], [-0.5, -1.2], [0.1, 1.5], [-0.75, -0.5]];
-        let ys = vec![2.0, 0.5];
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                let mut t1: f64 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * w[(j + i) % 2]);
-                }
-                t0 -= t1.sin();
-            }
-            let mut t2 = 0.25;
-            if t0 > 0.1 || (k0 - w[0]).max((-t0)) <= t0 {
-                t2 *= ((k0.min(w[1]).tanh() * 0.5) + 1.0);
-            } else if t0 > (-0.75) {
-                t2 *= (w[1] - ys[0]).cos();
-            } else if t0 < (-1.2) || (t0.exp() * t0.min(t0)) != t0 {
-                t2 = ((t2 * 2.0) + (t0 / xs[1][1].sigmoid()));
-            } else {
-                t2 = t2.max(k0.clamp(t0, (t0 + 1.5)));
-            }
-            (t0 - t2)
-        }, [-0.89, 1.05], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_208() {
-        let xs = [[-0.5, 2.0], [-0.75, 0.1], [1.5, 0.5]];
-        let n: usize = 4;
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 5], x, y| {
-            let mut t0 = w[2].powi(2);
-            for i in 0..=3 {
-                t0 /= y.abs().sigmoid();
-                if (w[i] + (i as f64)) <= w[5 - 1 - i] {
-                    t0 += if i + 1 != n || k0.sigmoid() >= 2.0 { x.relu() } else { (xs.len() as f64).powi(i as i32) };
-                } else if i + 1 > n || (i as f64) < 0.3 {
-                    t0 -= t0.sin();
-                } else {
-                    t0 *= (w[i + 1].sigmoid() + 0.5);
-                }
-            }
-            let mut t1: f64 = 0.0;
-            for i in 0..5 {
-                let q0 = i + 1;
-                t1 += (y / (i as f64).exp()).cos();
-            }
-            let t2 = ((t0 * t0) + 0.5).ln().ln();
-            ((t0 * t1) + t2)
-        }, ([-0.93, 0.85, 0.45, -0.7, -0.36], 1.49, 1.27), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_209() {
-        let n: usize = 3;
-        let k0 = 0.75;
-        assert_grad!(|x: f64, m: [[f64; 2]; 3], s: &[f64]| {
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = 0.5;
-            }
-            for i in (1..4).rev() {
-                h0[4 - 1 - i] *= (m[0][i % 2] - k0).cos();
-            }
-            for i in 0..=2 {
-                h0[i % 4] = (h0[i % 4] * ((((i as f64) * k0).tanh() * 0.5) + 1.0));
-            }
-            let mut h1 = [0.0; 3];
-            for i in 0..n {
-                h1[i] = ((x * (-0.5)) + k0);
-            }
-            h1[1] += s[2];
-            (h0[1] - h1[1])
-        }, (1.2, [[1.36, 1.33], [0.95, 0.43], [-1.27, 0.81]], vec![-0.21, 1.1, 0.09, -1.05, 0.96]), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_210() {
-        let xs = [[0.1, 1.5], [1.5, -1.2]];
-        let ys = vec![2.0, 0.5, -1.2, -0.5];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64], x| {
-            let mut t0 = ((x * x) + 0.5).powf(0.5).sin();
-            if k0 <= ys[0] {
-                t0 -= s[1].cos().clamp((-1.0), 1.0);
-            } else if (if xs[1][0] < (-1.2) || (s.len() as f64) != 0.5 { s[0] } else { x }).min(s[1].abs()) <= 0.3 {
-                t0 /= ((x.clamp(0.0, 2.0) * x.clamp(0.0, 2.0)) + 0.5);
-            } else if x >= s[1] || s[1] < x {
-                t0 += (x / x.exp()).cos();
-            } else {
-                t0 += x;
-            }
-            (t0 + s[1].cos().min((-0.75).max(t0)))
-        }, (vec![-0.94, 0.41], -0.42), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_211() {
-        let xs = [[-0.75, 0.5], [0.3, 1.5], [0.25, -1.2], [0.25, 0.1]];
-        let n: usize = 3;
-        assert_grad!(|s: &[f64], w: [f64; 5], x: f64| {
-            let mut h0 = [0.0; 5];
-            for i in 0..5 {
-                h0[i] = s[1];
-            }
-            for i in 0..n {
-                h0[i % 5] = (h0[i % 5] * h0[i % 5]);
-            }
-            h0[2] += s[1].ln().powi(2);
-            let mut h1 = [0.0; 4];
-            for i in 0..xs.len() {
-                h1[i] = x;
-            }
-            for i in (0..4).rev() {
-                h1[1] = (h1[1] * (x.cos().sigmoid() + 0.5));
-            }
-            for i in 0..4 {
-                h1[1] *= ((h1[h1.len() - 1 - i].powi(2).tanh() * 0.5) + 1.0);
-            }
-            h1[0] += ((-w[1]) * h0[3]);
-            (h0[3] - h1[0])
-        }, (vec![0.57, 0.24], [-0.46, 1.18, -1.23, 0.27, 0.54], 1.46), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_212() {
-        let xs = [[2.0, -0.75], [0.5, 1.5]];
-        let n: usize = 2;
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 3]| {
-            let mut h0 = [xs[1][0].sigmoid().sqrt(), (w[1] / ((w[2] * w[2]) + 0.5)), w[0].max(0.5), ((w[1] * w[1]) + 0.5).sqrt(), k0];
-            for i in 0..n {
-                h0[i % 5] = (h0[i % 5] * h0[i % 5]);
-            }
-            (h0[3] + h0[1])
-        }, [0.2, -0.11, 0.55], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_213() {
-        let ys = vec![0.1, -0.5, 0.5, 0.3];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 1.0;
-            for i in 0..5 {
-                let q0: usize = i * 2;
-                for j in 0..ys.len() {
-                    t0 += (-k0).exp().ln();
-                }
-                for j in 0..4 {
-                    for k in 0..=1 {
-                        let q1: usize = i + q0;
-                        if (if q0 % 2 == 0 && q0 < k { t0 } else { s[1] }) == 0.1 || k0 != s[k] {
-                            t0 = ((t0 * (-0.75)) + (i as f64).min(ys[(k + i) % 4]));
-                        } else if j != q1 {
-                            t0 -= if !((1.5).sigmoid().ln() > 2.0) { 1.5 } else { t0 };
-                        } else {
-                            t0 *= (t0.max(s[j]).sigmoid() + 0.5);
-                        }
-                    }
-                    t0 = s[j % 4].sin().min(t0);
-                }
-            }
-            (t0 * (-1.2))
-        }, vec![-0.68, 0.26, 1.19, -0.08], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_214() {
-        let xs = [[-1.2, -0.5], [-0.75, -0.5], [-0.75, -0.5], [1.5, -0.5]];
-        let ys = vec![2.0, 0.25];
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..4 {
-                t0 = ((t0 * (0.25).sigmoid()) + s[i]);
-            }
-            let h0 = [s[1].exp(), t0.sigmoid().powf(0.5)];
-            let mut t1 = h0[1];
-            for i in 0..ys.len() {
-                t1 -= k0;
-                t1 = ((t1 * (-1.2)) + s[i % 4].min(xs[i][i]));
-            }
-            ((t0 * h0[1]) - t1)
-        }, vec![0.4, -1.48, -1.12, 1.25], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_215() {
-        let xs = [[0.5, 0.3], [-1.2, 1.5], [0.3, 0.5], [-0.5, 0.3]];
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..xs.len() {
-                let mut t1 = 0.0;
-                for j in 0..=1 {
-                    t1 += (xs[i][j] * s[(i + j) % 3]);
-                }
-                t0 -= t1.sin();
-            }
-            t0
-        }, vec![0.75, 0.61, 0.12], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_216() {
-        let xs = [[-0.75, 0.3], [-0.75, 0.1]];
-        let ys = vec![-1.2, 0.1, -1.2];
-        let k0 = -0.5;
-        assert_grad!(|x| {
-            let mut t0 = ((if 0.1 < (-0.5) || x != ys[2] { ys[0] } else { k0 }) / (x / k0.exp()).sigmoid());
-            if 2.0 >= x {
-                t0 *= x.cos();
-            } else if (if x.sin() > x { (1.5).cos() } else { k0 }) > (-1.2) && k0 <= 0.1 {
-                t0 = t0.max(xs[0][0]);
-            } else if !(((ys[2] + x) + (-0.75).min(2.0)) == xs[0][1]) {
-                t0 += x.powf((ys[0] + k0));
-            } else {
-                t0 /= k0.sigmoid();
-            }
-            let mut t1: f64 = ys[1];
-            for i in 0..xs.len() {
-                if k0.powi(i as i32) < (i as f64) && x == xs[2 - 1 - i][i % 2] {
-                    t1 += (-ys[i % 3].sigmoid().powf((-0.5)));
-                } else {
-                    t1 += ((xs[i][1] - t1) / ((x * x) + 0.5));
-                }
-            }
-            (t0 + t1)
-        }, [-1.04], rel = REL, fd = FD);
-    }
-
-    #[test]
     fn case_217() {
-        let xs = [[0.3, 0.1], [0.3, 2.0], [0.1, 0.1], [-0.75, -0.5]];
+        let ys = vec![0.3, -1.2, 2.0, 0.5, 0.3];
         let n: usize = 2;
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = w[2].max(k0);
-            for i in 0..5 {
-                let t1 = ((0.1 + t0) / k0.ln());
-                if w[w.len() - 1 - i] <= 0.1 || (w[i % 5] - w[i]) <= t0 {
-                    t0 -= (i as f64).max(w[i]).cos();
-                } else {
-                    t0 += if xs[i % 4][1].abs() == (-0.5) || w[w.len() - 1 - i] < 1.5 { (1.5).clamp((-1.0), 1.0) } else { w[i % 5].abs() };
-                }
-                t0 += (-t0).max(t1.sin());
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = w[2].sigmoid().ln().exp();
+            if w[2].max(w[0]).max(w[2]) <= 0.25 || w[1].clamp((-2.0), 0.25).exp().powf(((w[1] * w[1]) + 0.5).ln()) != w[0] {
+                t0 *= (w[1].sigmoid() + 0.5);
             }
-            let mut h0 = [t0.clamp((-1.0), 1.0), w[1].cos(), (if !(w[4] > w[0]) { k0 } else { w[2] }), t0.exp(), t0.relu()];
+            let mut t1 = 0.0;
             for i in 0..n {
-                h0[5 - 1 - i] = (h0[5 - 1 - i] * ((2.0).sigmoid() + 0.5));
+                t1 = ((t1 * w[2].tanh()) + w[i]);
             }
-            ((t0 + h0[4]) + t0.tanh().exp())
-        }, [0.13, -0.02, 0.6, -0.49, -0.24], rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in 0..5 {
+                t2 = ((t2 * w[1].sin()) + ys[i]);
+            }
+            (((t0 + t1) - t2) * t0)
+        }, [0.83, -0.52, -0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_218() {
-        let xs = [[0.3, 0.3], [0.3, 0.5], [0.25, 0.25], [0.25, 0.1]];
-        assert_grad!(|w: [f64; 2]| {
+        let ys = vec![0.25, 0.5, -0.75, 2.0, 0.1];
+        assert_grad!(|x| {
             let mut t0 = 0.0;
-            for i in 0..4 {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (xs[i][j] * w[j]);
-                }
-                t0 += t1.tanh();
+            for i in 0..=4 {
+                t0 = ((t0 * x.sin()) + ys[i]);
             }
-            (t0 + xs[0][1])
-        }, [0.44, 0.93], rel = REL, fd = FD);
+            (t0 + t0.exp().abs())
+        }, [0.85], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_219() {
-        assert_grad!(|s: &[f64], r: &[f64], p: &[f64]| {
-            let t0 = (p[1] + p[1]);
-            let mut t1 = 0.0;
+        let ys = vec![0.3, 0.3, 0.5, 0.5];
+        let n: usize = 4;
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let mut t0: f64 = 0.0;
             for i in 0..=1 {
-                t1 = ((t1 * (0.25).sigmoid()) + s[i]);
+                let q0: usize = i + 1;
+                for j in 0..2 {
+                    t0 -= 0.25;
+                    for k in 1..=1 {
+                        t0 += (x - (ys.len() as f64));
+                    }
+                }
+                t0 -= (-(m[i % 2][(q0 + i) % 2] - k0));
             }
-            let mut t2 = r[0];
-            if t0 <= 0.5 {
-                t2 /= (-t1);
-            } else {
-                t2 += t1;
+            let mut t1 = 1.0;
+            for i in 0..n {
+                let q1 = i + 1;
+                t1 *= (m[q1 % 2][1].sigmoid() + 0.5);
             }
-            (((t0 + t1) * t2) + p[2].powi(2).clamp(0.0, 2.0))
-        }, (vec![0.34, -0.72], vec![1.24, -0.68, -0.14], vec![0.89, -0.72, -1.32]), rel = REL, fd = FD);
+            ((t0 * t1) + x.relu().sin())
+        }, ([[-1.38, 1.29], [0.3, 0.06]], -1.1), rel = REL, fd = FD);
     }
 }

@@ -17,251 +17,304 @@ mod cases {
 
     #[test]
     fn case_220() {
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 4], x: f64| {
-            let t0 = ((x * x) + 0.5).powf(w[1].sin());
-            (t0 * k0.cos())
-        }, ([-1.49, 0.28, -1.36, 1.27], 0.63), rel = REL, fd = FD);
+        let ys = vec![2.0, 1.5];
+        let n: usize = 2;
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in 0..ys.len() {
+                t0 = ((t0 * w[0].tanh()) + ys[i]);
+            }
+            let mut t1: f64 = 1.0;
+            for i in 0..=0 {
+                let q0: usize = (i + 1) % n;
+                for j in (0..2).rev() {
+                    for k in 0..ys.len() {
+                        let q1: usize = (i + 1) % n;
+                        let t2 = ys[i % 2].cos();
+                        t1 *= (((0.1).tanh() * 0.5) + 1.0);
+                    }
+                    t1 = t1.max(w[q0]);
+                }
+                t1 -= k0.powi(q0 as i32);
+            }
+            ((t0 * t1) + t1)
+        }, [-0.18, 1.2, 0.6, -0.87, -0.82], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_221() {
-        let xs = [[0.25, -0.75], [-0.5, -0.5], [1.5, 0.3], [-0.5, 2.0]];
-        let n: usize = 3;
+        let xs = [[-0.5, 0.25], [0.5, -1.2], [0.1, 2.0]];
         assert_grad!(|x, w: [f64; 3]| {
-            let mut t0 = w[2].max(x.clamp((-1.0), 1.0));
-            if x.exp().ln().abs() <= x {
-                t0 -= x;
-            } else {
-                t0 += x;
-            }
+            let t0: f64 = if ((0.3 * 0.3) + 0.5).ln() == 0.1 { w[1].max(w[1]).exp().ln() } else { ((x * w[0]) - w[2]) };
             let mut h0 = [0.0; 3];
-            for i in 0..n {
-                h0[i] = (((i as f64) + x) + (if w[i] >= (-1.2) { x } else { (i as f64) }));
+            for i in 0..xs.len() {
+                h0[i] = x.sin().cos();
             }
-            ((t0 + h0[1]) + (w[1] / xs[3][1].sigmoid()))
-        }, (-0.83, [1.23, 0.99, -0.58]), rel = REL, fd = FD);
+            (t0 - h0[1])
+        }, (-1.44, [0.92, -0.05, -0.69]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_222() {
-        let xs = [[-0.75, 0.3], [1.5, -0.75], [-0.75, -1.2], [0.5, 2.0]];
-        let ys = vec![0.3, -0.75, -1.2, -0.75, -0.75];
-        let n: usize = 3;
+        let xs = [[0.1, 1.5], [1.5, -1.2]];
+        let ys = vec![2.0, 0.5, -1.2, -0.5];
         let k0 = -0.5;
-        assert_grad!(|x, w: [f64; 4]| {
-            let mut h0 = [0.0; 5];
-            for i in 0..n {
-                h0[i] = (k0 / xs[i % 4][i % 2].exp()).sin();
+        assert_grad!(|s: &[f64], x| {
+            let mut t0 = ((x * x) + 0.5).powf(0.5).sin();
+            if k0 <= ys[0] {
+                t0 -= s[1].cos().clamp((-1.0), 1.0);
+            } else if x.max(s[0]).min(s[0]) != 0.5 {
+                t0 *= ((xs[0][1] / k0.exp()).sigmoid() + 0.5);
+            } else if (0.5).exp().sigmoid().ln() >= x {
+                t0 -= x.clamp((-0.5), 0.5).max(x);
+            } else {
+                t0 += x.sigmoid().powf((-0.5)).clamp((-0.5), 0.5);
             }
-            for i in 0..h0.len() {
-                h0[i] -= (((if xs[0][1] <= x { w[i % 4] } else { x }).tanh() * 0.5) + 1.0);
-            }
-            for i in 0..=4 {
-                h0[5 - 1 - i] -= x.exp().cos();
-            }
-            (h0[1] + ((h0[1] / w[2].exp()) / ys[1]))
-        }, (1.07, [-0.14, 0.55, -1.11, -1.26]), rel = REL, fd = FD);
+            t0
+        }, (vec![0.71, -1.48], -0.45), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_223() {
-        let xs = [[0.5, 0.3], [2.0, 1.5], [1.5, 0.25], [0.25, 1.5]];
-        let ys = vec![-1.2, 1.5];
         let n: usize = 3;
-        assert_grad!(|w: [f64; 3]| {
-            let mut h0 = [((xs[0][1] * xs[0][1]) + 0.5).sqrt(), xs[2][1].powi(2), ys[1].cos(), (w[2] - w[1])];
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0: f64 = 0.0;
             for i in 0..n {
-                h0[4 - 1 - i] = (h0[4 - 1 - i] * h0[4 - 1 - i]);
+                t0 = ((t0 * w[3].sin()) + w[i]);
             }
-            (h0[3] * 0.25)
-        }, [0.35, 1.44, -0.09], rel = REL, fd = FD);
+            let h0 = [w[1].ln(), w[1].sin()];
+            (t0 * h0[0])
+        }, [-0.74, 1.29, 0.38, -0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_224() {
-        let xs = [[0.25, 0.1], [1.5, 0.5], [0.3, 0.5]];
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0: f64 = 1.0;
-            for i in 0..2 {
-                t0 *= ((w[1].ln().tanh() * 0.5) + 1.0);
+        let xs = [[2.0, 0.25], [0.25, 0.1], [-0.75, 0.25]];
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                t0 = ((t0 * w[2].sin()) + w[i]);
             }
-            (t0 + xs[1][0].clamp((-2.0), 0.25).powi(-1))
-        }, [-0.51, 0.13], rel = REL, fd = FD);
+            (t0 * ((t0 * t0) + 0.5).ln())
+        }, [0.12, -0.26, 1.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_225() {
-        let xs = [[1.5, 0.1], [1.5, 1.5], [0.25, 0.25], [-1.2, -1.2]];
-        let ys = vec![1.5, 0.5, 1.5];
-        let n: usize = 2;
-        assert_grad!(|x: f64, w: [f64; 3]| {
-            let mut t0 = (xs.len() as f64).powf((-0.5));
-            if (ys.len() as f64).sigmoid() > 0.3 {
-                t0 += w[2].sin().cos();
-            } else if ((-w[2]) * 0.5) <= 0.3 {
-                t0 *= (x.min(w[0]).sigmoid() + 0.5);
-            } else if x < 1.5 {
-                t0 -= w[2].sigmoid().max((if x >= w[0] { x } else { 2.0 }));
-            } else {
-                t0 = ((t0 * 2.0) + w[0].sigmoid().powf(2.5));
+        let ys = vec![-1.2, -0.5];
+        let k0 = 0.4;
+        assert_grad!(|x: f64, s: &[f64], m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..5 {
+                t0 = ((t0 * m[1][1]) + s[i]);
             }
             let mut h0 = [0.0; 3];
+            for i in 0..m.len() {
+                h0[i] = (s[i + 1] - x).abs();
+            }
             for i in 0..3 {
-                h0[i] = w[i];
+                h0[i] += h0[1];
             }
-            for i in 0..h0.len() {
-                h0[3 - 1 - i] += (x * ((i as f64) + 0.3));
+            h0[1] += h0[2].clamp(t0, (t0 + 1.5)).tanh();
+            let mut t1 = ((h0[2] / ((h0[0] * h0[0]) + 0.5)) + t0.abs());
+            if s[1].powi(-1).min(0.3) != (-0.75) && k0 < 2.0 {
+                t1 *= (-k0).cos();
+            } else if k0.sigmoid().cos() != t0 && x > k0 {
+                t1 /= ((s.len() as f64) * t0).exp();
+            } else {
+                t1 -= s[3];
             }
-            for i in 0..n {
-                h0[i] = (h0[i] * w[i].cos());
-            }
-            let mut t1 = 0.0;
-            for i in 0..=3 {
-                let mut t2 = 0.0;
-                for j in 0..2 {
-                    t2 += (xs[i][j] * w[j % 3]);
-                    if !(i > j) {
-                        t2 *= ((xs.len() as f64).exp().ln().sigmoid() + 0.5);
-                    } else if i % 2 == 0 {
-                        t2 /= ((w[j].cos() * w[j].cos()) + 0.5);
-                    } else {
-                        t2 += t0.cos();
-                    }
-                }
-                t1 += t2.cos();
-            }
-            ((t0 - h0[1]) - t1)
-        }, (-1.18, [0.72, -0.14, -0.22]), rel = REL, fd = FD);
+            (((t0 * h0[1]) + t1) + ((if t1 >= s[4] { m[0][1] } else { k0 }) - (ys[1] * k0)))
+        }, (-0.34, vec![0.55, 0.83, -1.19, 1.29, 1.23], [[-0.54, 0.44], [1.32, -0.2], [1.23, 0.37]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_226() {
-        let xs = [[-0.75, 0.1], [2.0, 2.0]];
-        assert_grad!(|x: f64| {
-            let mut t0 = 0.0;
-            for i in 0..xs.len() {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 += t1.sigmoid();
-            }
+        let ys = vec![2.0, -0.75, -0.75, -0.75];
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let t0: f64 = if !((ys[3] * m[0][0]) <= 0.1) { (k0 + m[1][1].exp().sqrt()) } else { 0.3 };
             t0
-        }, [0.45], rel = REL, fd = FD);
+        }, [[-0.87, -1.14], [1.02, -0.08]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_227() {
-        let ys = vec![1.5, -0.75, 1.5, 0.5, 0.1];
-        let k0 = -1.1;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut t0 = 0.0;
-            for i in 0..m.len() {
-                let mut t1: f64 = 0.0;
-                for j in 1..=1 {
-                    t1 += (m[i][j] * (-0.5));
-                }
-                t0 += t1.sigmoid();
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 5], x, v: [f64; 4]| {
+            let mut t0 = ((w[2] - x) - x.powi(2));
+            if k0 <= 2.0 {
+                t0 -= ((v[1].min(0.3) * v[1].min(0.3)) + 0.5).ln();
+            } else if !((x * w[0]).exp() > (-0.75)) {
+                t0 *= (x.tanh().sigmoid() + 0.5);
+            } else if (x.min(0.1) - (-w[4])) <= 0.25 && v[1].tanh().min(x.exp().ln()) != v[1] {
+                t0 /= w[2].exp().exp();
             }
-            let mut t2 = 1.0;
-            for i in 0..=0 {
-                let q0 = i * 2;
-                for j in 0..ys.len() {
-                    let q1: usize = j + 1;
-                    t2 -= (m[i][(j + i) % 2] - ((j as f64) + t2));
-                    for k in (0..4).rev() {
-                        let t3 = m[q0][(q1 + i) % 2];
-                        if q1 != j {
-                            t2 /= (((ys[(k + i) % 5] + t0) * (ys[(k + i) % 5] + t0)) + 0.5);
-                        } else {
-                            t2 *= ((-(q1 as f64)).sigmoid() + 0.5);
-                        }
-                        t2 += (k0.powi(3) * t0.relu());
-                    }
-                }
-                for j in 0..q0 {
-                    t2 += t2.relu().min((-0.5).cos());
-                }
+            let mut h0 = [k0.max(t0), t0.cos(), t0.abs(), 2.0, (w[3] * k0)];
+            for i in 0..5 {
+                h0[i] = (h0[i] * ((v[3].tanh() * 0.5) + 1.0));
             }
-            let mut h0 = [0.0; 2];
-            for i in 0..=0 {
-                h0[i] = (-0.5).sin().max(m[m.len() - 1 - i][i + 1]);
+            for i in 0..=3 {
+                h0[3] = (h0[3] * h0[3]);
             }
-            for i in 0..2 {
-                h0[1] += h0[i].cos().powf(ys[i]);
-            }
-            (((t0 * t2) * h0[1]) + (t2 / ys[0].sigmoid()).exp().ln())
-        }, [[0.3, 0.34], [0.0, 0.69]], rel = REL, fd = FD);
+            ((t0 + h0[0]) * (w[2] - w[2]).exp())
+        }, ([0.4, 0.64, -0.66, 0.93, -0.29], -1.11, [0.84, 0.22, -0.27, -1.26]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_228() {
-        let xs = [[0.25, 1.5], [0.5, -0.75], [0.3, -0.5]];
-        let ys = vec![2.0, -0.5, 0.1, 2.0];
-        let k0 = 1.25;
-        assert_grad!(|s: &[f64], w: [f64; 4]| {
-            let mut t0 = ((ys[2] * ys[2]) + 0.5).powf(k0);
-            for i in 0..ys.len() {
-                for j in 0..i {
-                    t0 /= w[i % 4].abs();
-                    for k in 0..j {
-                        if (t0 * (j as f64)) < s[j] && (-w[k]) == t0 {
-                            t0 /= (((j as f64).relu() * (j as f64).relu()) + 0.5);
-                        } else if t0.exp() != ys[k] || k <= 1 {
-                            t0 -= xs[k][j % 2].abs().clamp((-1.0), 1.0);
+        let xs = [[0.5, 0.3], [0.3, -0.5]];
+        let ys = vec![0.1, 0.1, 0.1];
+        let n: usize = 2;
+        let k0 = 0.4;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                t0 = ((t0 * m[0][1].sigmoid()) + ys[i]);
+            }
+            let mut t1 = 1.0;
+            for i in 0..m.len() {
+                t1 *= t1.cos();
+                for j in 0..n {
+                    let q0 = j * 2;
+                    let t2 = m[(i + j) % 3][j % 2].relu();
+                    t1 *= (i as f64).cos();
+                    for k in 0..2 {
+                        let q1: usize = k + 1;
+                        let t3 = t1.cos().exp();
+                        t1 *= ((xs[(i + j) % 2][j].exp().powf((-0.75)).tanh() * 0.5) + 1.0);
+                        if (m[(q0 + i) % 3][(k + i) % 2] * ys[q0]) == t2 {
+                            t1 *= ys[q1].cos();
                         } else {
-                            t0 /= ((((w[i] * w[i]) + 0.5).sqrt() * ((w[i] * w[i]) + 0.5).sqrt()) + 0.5);
-                        }
-                        if s[j].abs() == 0.5 || i % 2 == 0 {
-                            t0 *= (((ys.len() as f64).min((i as f64)).tanh() * 0.5) + 1.0);
-                        } else if s[4 - 1 - k].clamp(t0, (t0 + 1.5)) != 1.5 {
-                            t0 /= (j as f64).sigmoid();
+                            t1 += (m[k][(q1 + i) % 2] + 0.1).sin();
                         }
                     }
                 }
             }
-            (t0 + s[0].max(s[1]).exp().powf(1.5))
-        }, (vec![-0.4, 1.27, -0.86, -0.31], [1.46, -1.42, 1.09, -0.44]), rel = REL, fd = FD);
+            let mut t4 = 0.0;
+            for i in 0..n {
+                let mut t5 = 0.0;
+                for j in 0..xs.len() {
+                    t5 += (xs[i][j] * m[j][j]);
+                    if j != i || (i as f64) <= k0 {
+                        t5 -= (xs[(j + i) % 2][(j + i) % 2] + m[(i + j) % 3][i]).clamp((-0.5), 0.5);
+                    } else if t0 >= (i as f64) && ((m.len() as f64) - m[i][j]) >= 0.3 {
+                        t5 = ((t5 * (-0.75)) + t5.powf(m[j + 1][(i + j) % 2]));
+                    } else {
+                        t5 = (-t1).min(t5);
+                    }
+                }
+                t4 += t5.sin();
+            }
+            (((t0 * t1) + t4) + xs[1][1])
+        }, [[-1.47, -0.41], [-1.29, -1.23], [0.28, 1.15]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_229() {
-        let xs = [[-0.75, -1.2], [0.1, 0.1], [1.5, -1.2], [-0.5, 0.5]];
-        let ys = vec![2.0, 2.0];
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0 = 1.0;
-            for i in 0..xs.len() {
-                let q0: usize = i + 1;
-                t0 += t0.min((ys.len() as f64));
-                for j in 0..ys.len() {
-                    let t1 = (w[j].exp().ln() + w[j + 1].sigmoid().powf(0.3));
-                    t0 -= t1.exp().min((t1 + t0));
-                    t0 -= w[i];
-                }
+        assert_grad!(|w: [f64; 4], x| {
+            let mut h0 = [0.0; 4];
+            for i in 0..w.len() {
+                h0[i] = (w.len() as f64).sqrt().sin();
             }
-            (t0 + w[2].max(t0).powi(3))
-        }, [1.25, 0.12, -1.1, -0.19], rel = REL, fd = FD);
+            for i in 0..=3 {
+                h0[4 - 1 - i] *= w[4 - 1 - i].cos();
+            }
+            (h0[2] * (x.cos() - (((-1.2) * (-1.2)) + 0.5).powf(w[2])))
+        }, ([-0.63, 0.52, 1.19, 1.48], 0.68), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_230() {
-        let k0 = 0.4;
+        let ys = vec![0.1, 0.25, 0.25, -0.5, -0.5];
+        let n: usize = 2;
         assert_grad!(|m: [[f64; 2]; 3]| {
             let mut t0 = 0.0;
-            for i in (0..3).rev() {
-                let mut t1 = 0.0;
-                for j in 1..=1 {
-                    t1 += (m[i][j] * k0);
-                }
-                t0 += t1.cos();
+            for i in 1..=3 {
+                t0 = ((t0 * m[0][1]) + ys[i]);
             }
-            t0
-        }, [[0.6, 0.76], [-0.38, 0.92], [-0.46, -0.77]], rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in 0..n {
+                let mut t2 = 0.0;
+                for j in 0..i {
+                    t2 += (m[i][j] * m[i][j % 2]);
+                }
+                t1 -= t2.cos();
+            }
+            let mut h0 = [0.0; 5];
+            for i in 0..5 {
+                h0[i] = m[i % 3][1];
+            }
+            for i in 0..n {
+                h0[i % 5] = (h0[i % 5] * h0[i % 5]);
+            }
+            (((t0 * t1) * h0[2]) * 2.0)
+        }, [[-0.21, 1.02], [-0.34, -0.81], [-0.73, -0.97]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_231() {
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                let mut t1 = 0.0;
+                for j in 1..=1 {
+                    t1 += (m[i][j] * m[i][j]);
+                }
+                t0 += t1.tanh();
+            }
+            let mut t2 = 0.0;
+            for i in 0..=0 {
+                for j in 0..3 {
+                    if !(j % 2 != 0) {
+                        t2 *= (m[0][j % 2].sigmoid() + 0.5);
+                    } else {
+                        t2 -= (t0 * m[i][2 - 1 - i]).sigmoid();
+                    }
+                    t2 += m[i][i].sin().exp().powf(2.5);
+                }
+                t2 *= (-0.5).sigmoid().cos();
+            }
+            (t0 + t2)
+        }, [[-0.39, -0.71], [-0.06, 0.59], [-0.43, -1.45]], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_232() {
+        let xs = [[0.3, 2.0], [-1.2, 1.5], [0.3, -0.75]];
+        let ys = vec![0.5, 0.3];
+        let n: usize = 3;
+        let k0 = -0.5;
+        assert_grad!(|x, s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..n {
+                t0 = ((t0 * x.sin()) + s[i]);
+            }
+            let mut t1 = 0.0;
+            for i in 1..=2 {
+                let mut t2 = 0.0;
+                for j in (1..2).rev() {
+                    t2 += (xs[i][j] * t0);
+                    if xs[(i + j) % 3][i % 2].relu() != (i as f64) {
+                        t2 -= (j as f64).clamp(0.0, 2.0);
+                    }
+                }
+                t1 -= t2.cos();
+            }
+            let mut h0 = [t0, x.max(t0), (0.5 / ys[1].exp())];
+            for i in 0..n {
+                h0[i % 3] = (h0[i % 3] * (t0.min(xs[i % 3][i % 2]).sigmoid() + 0.5));
+            }
+            for i in 0..3 {
+                h0[0] *= (t1.sigmoid() + 0.5);
+            }
+            (((t0 - t1) + h0[0]) * ((-0.5).sigmoid() - k0.tanh()))
+        }, (-0.54, vec![1.42, -0.2, 1.21, 0.39, 1.47]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_233() {
         let ys = vec![-0.75, 1.5, 0.3];
         assert_grad!(|m: [[f64; 2]; 2], w: [f64; 3]| {
             let mut t0 = 0.0;
@@ -277,7 +330,7 @@ mod cases {
     }
 
     #[test]
-    fn case_232() {
+    fn case_234() {
         assert_grad!(|m: [[f64; 2]; 3], w: [f64; 5], x: f64| {
             let mut t0 = 0.0;
             for i in 0..=1 {
@@ -293,39 +346,33 @@ mod cases {
     }
 
     #[test]
-    fn case_233() {
-        let xs = [[1.5, 0.3], [1.5, -1.2], [-0.5, 1.5]];
-        let ys = vec![2.0, 0.5, 2.0];
+    fn case_235() {
+        let xs = [[0.3, 0.3], [0.25, -0.5]];
+        let ys = vec![1.5, 0.3, 0.25];
+        let n: usize = 2;
         let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 2], x, s: &[f64]| {
-            let mut h0 = [k0.sin(), (k0 / s[4]), k0, m[0][0].sin(), m[0][0].sigmoid()];
-            for i in 0..5 {
-                h0[i % 5] = (h0[i % 5] * h0[i % 5]);
+        assert_grad!(|w: [f64; 2], s: &[f64]| {
+            let mut t0: f64 = s[0].clamp(0.0, 2.0);
+            if w[0].relu().exp() != ys[0] && k0.tanh().relu() <= 0.25 {
+                t0 -= ((-0.75).cos() * (s.len() as f64).exp());
+            } else if s[2].max(0.5).abs() <= 0.25 || 2.0 < w[1] {
+                t0 += (xs[1][0].powi(-1) - k0.exp().powf(s[2]));
+            } else if 0.3 != 0.25 && s[2].max(w[0]).cos() > (w.len() as f64) {
+                t0 = t0.max((w[1] / ((1.5 * 1.5) + 0.5)));
             }
-            for i in 0..5 {
-                h0[5 - 1 - i] += if ys[2].abs() <= 0.25 && (h0[i] * (i as f64)) == x { (i as f64) } else { x };
+            let mut h0 = [0.0; 2];
+            for i in 0..2 {
+                h0[i] = (((t0 * s[3 - 1 - i]) * (t0 * s[3 - 1 - i])) + 0.5).ln();
             }
-            h0[2] += s[3];
-            let mut t0 = (-(if !(x == (-0.5)) { 0.1 } else { m[0][1] }));
-            if (if x >= 2.0 { x } else { x }).clamp((-0.5), 0.5) <= s[3] {
-                t0 += k0;
-            } else if (if 0.25 > x { k0.relu() } else { (s[3] / m[0][0].exp()) }) == 1.5 {
-                t0 *= (x.powi(2).sigmoid() + 0.5);
-            } else if (x - (x * x)) > 0.1 {
-                t0 -= s[1];
-            } else {
-                t0 += ((s[0] + x) * (2.0).powf(x));
+            for i in 0..n {
+                h0[i % 2] += (t0 * w[i]).tanh();
             }
-            let mut t1: f64 = s[0].max(x);
-            for i in 0..5 {
-                t1 -= t0.relu().max(s[i % 5]);
-            }
-            (((h0[4] - t0) * t1) + xs[1][1])
-        }, ([[-0.71, -0.03], [0.66, -0.45]], 0.95, vec![0.12, -1.34, 0.81, -0.52, -0.55]), rel = REL, fd = FD);
+            ((t0 * h0[1]) * t0)
+        }, ([-0.52, 0.35], vec![1.17, -0.97, 1.21]), rel = REL, fd = FD);
     }
 
     #[test]
-    fn case_234() {
+    fn case_236() {
         let xs = [[2.0, 0.3], [2.0, 1.5], [0.25, 2.0]];
         assert_grad!(|w: [f64; 3], x| {
             let mut t0: f64 = ((if x > 2.0 { w[2] } else { w[0] }) + (-0.5).min(xs[2][1]));
@@ -341,7 +388,7 @@ mod cases {
     }
 
     #[test]
-    fn case_235() {
+    fn case_237() {
         let xs = [[2.0, 2.0], [0.5, 1.5], [0.25, 0.1]];
         let ys = vec![-1.2, 0.3, -0.5];
         let n: usize = 2;
@@ -360,7 +407,7 @@ mod cases {
     }
 
     #[test]
-    fn case_236() {
+    fn case_238() {
         let xs = [[0.1, -0.5], [1.5, 2.0]];
         let k0 = -1.1;
         assert_grad!(|m: [[f64; 2]; 2], x| {
@@ -387,214 +434,219 @@ mod cases {
     }
 
     #[test]
-    fn case_237() {
-        let xs = [[0.3, -1.2], [-0.5, 0.3]];
-        let ys = vec![0.25, -0.75];
-        let k0 = -0.5;
-        assert_grad!(|x| {
-            let mut t0 = 0.0;
-            for i in 0..xs.len() {
-                for j in 1..=1 {
-                    let q0 = j + j;
-                    t0 += if t0 <= x { ((ys[1] * ys[1]) + 0.5).powf(1.5) } else { ((q0 as f64) / ys[i].exp()) };
-                    if (-(-1.2)) >= 0.5 || j != 0 {
-                        t0 += x;
+    fn case_239() {
+        let xs = [[0.5, 2.0], [-0.5, 2.0], [1.5, -0.5]];
+        let n: usize = 4;
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64], x, w: [f64; 5]| {
+            let mut t0: f64 = 0.0;
+            for i in 0..=2 {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (xs[i][j] * k0);
+                    if (x / ((s[i] * s[i]) + 0.5)) < x && j + 1 > n {
+                        t1 -= ((-(i as f64)) - x);
+                    } else if x.abs() >= (-0.75) {
+                        t1 += (w[w.len() - 1 - i] + x).sin();
                     } else {
-                        t0 -= (x.relu() / (q0 as f64).min(x).exp());
+                        t1 *= ((0.25 - s[4 - 1 - j]).sigmoid() + 0.5);
                     }
                 }
-                if ys[i] != 0.3 {
-                    t0 *= ((t0.sigmoid().tanh() * 0.5) + 1.0);
-                } else if k0.max(x) != 0.5 && (0.5 - (ys.len() as f64)) > ys[i] {
-                    t0 += (k0 / x.relu().sigmoid());
-                } else {
-                    t0 += ((x / x.exp()) / (-ys[2 - 1 - i]));
+                t0 -= t1.cos();
+            }
+            let mut t2: f64 = 0.0;
+            for i in 0..4 {
+                t2 = ((t2 * x) + s[i]);
+            }
+            let mut t3 = w[3].max(k0);
+            for i in 0..4 {
+                let t4 = t3;
+                for j in 0..i {
+                    let q0 = i * 2;
+                    let t5 = 0.1;
+                    t3 += (((q0 as f64) - (q0 as f64)) + t2);
                 }
             }
-            (t0 + k0.sigmoid().sqrt().max((ys[1] * xs[1][1])))
-        }, [-0.49], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_238() {
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * k0.sigmoid()) + w[i]);
-            }
-            t0
-        }, [-1.48, -0.91, 0.75], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_239() {
-        let xs = [[-0.75, -0.75], [2.0, -1.2], [0.25, -0.75], [0.3, 1.5]];
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0: f64 = 1.0;
-            for i in 0..=2 {
-                let t1 = ((xs.len() as f64).exp().powf(0.5) / (((-1.2).exp() * (-1.2).exp()) + 0.5));
-                if i <= 1 || (0.1).max(w[i]) >= t1 {
-                    t0 += t0.abs().exp();
-                } else {
-                    t0 -= w[i].tanh();
-                }
-            }
-            (t0 + w[2].tanh().clamp(0.25, (0.25 + 1.5)))
-        }, [0.55, 0.19, 0.0], rel = REL, fd = FD);
+            ((t0 - t2) + t3)
+        }, (vec![-0.56, 1.32, -1.18, 0.98], -0.13, [0.5, 1.46, -0.65, -0.72, -1.43]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_240() {
-        let xs = [[0.3, 0.1], [-0.5, -1.2]];
-        let ys = vec![0.5, 0.5, 0.1, 0.5];
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = w[0];
-            for i in 1..=3 {
-                let q0: usize = (i + 1) % n;
-                let t1 = (w.len() as f64).powi(q0 as i32);
-                t0 *= t0.cos();
-                t0 -= ((xs.len() as f64).sigmoid() - (i as f64));
+        let xs = [[0.25, -0.5], [-0.5, -0.75], [0.5, 0.5]];
+        let ys = vec![1.5, 0.5, -1.2, 1.5, 1.5];
+        let n: usize = 4;
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 5], x, y| {
+            let mut t0 = 1.0;
+            for i in 0..xs.len() {
+                let q0 = i * 2;
+                t0 = ((t0 * 0.1) + (x + w[q0]));
+                for j in 0..3 {
+                    if t0.exp() == 1.5 {
+                        t0 /= w[j + 1].exp().sigmoid();
+                    } else if ((w.len() as f64) * ys[j]) < y {
+                        t0 -= (-0.3);
+                    } else {
+                        t0 *= (((w[i + 1] / ((y * y) + 0.5)).tanh() * 0.5) + 1.0);
+                    }
+                    t0 = t0.max(y.sigmoid());
+                }
             }
-            (t0 * ys[0].cos())
-        }, [1.18, -0.46, 1.29], rel = REL, fd = FD);
+            let mut t1 = (x * w[1]);
+            for i in 0..n {
+                let t2 = (-(2.0).powi(i as i32));
+                for j in i..w.len() {
+                    let q1 = j * 2;
+                    t1 += w[i].relu();
+                    t1 -= k0;
+                }
+                if (0.1).powf(1.5) == (-1.2) {
+                    t1 = (i as f64).sigmoid().sqrt().min(t1);
+                } else {
+                    t1 += (-(i as f64).sigmoid().sqrt());
+                }
+            }
+            (t0 * t1)
+        }, ([1.35, 0.23, 0.09, -0.57, -0.14], 0.83, 1.13), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_241() {
-        let xs = [[-0.75, -1.2], [1.5, 0.25], [0.1, 1.5]];
-        let n: usize = 3;
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 5], x| {
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = x.sigmoid().max(x);
+        let ys = vec![-0.75, -0.75, 0.1];
+        assert_grad!(|x| {
+            let mut h0 = [0.0; 2];
+            for i in 0..2 {
+                h0[i] = ys[i + 1];
             }
-            let mut t0 = 0.0;
-            for i in 0..n {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * w[j]);
-                    if j < i {
-                        t1 -= ((-k0) + w[0]);
-                    }
-                }
-                t0 -= t1.sigmoid();
+            for i in 0..=1 {
+                h0[i] *= (x.sigmoid() + 0.5);
             }
-            (h0[3] * t0)
-        }, ([0.21, 0.37, -0.8, 0.6, -0.95], 0.51), rel = REL, fd = FD);
+            h0[1]
+        }, [0.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_242() {
-        let xs = [[2.0, 0.5], [-1.2, 0.25]];
-        let ys = vec![0.5, -1.2, 1.5, -0.75, 0.25];
+        let xs = [[2.0, -1.2], [0.25, 2.0]];
+        let ys = vec![0.3, 0.25, 2.0, 0.25, 0.5];
         let k0 = 1.25;
-        assert_grad!(|x| {
-            let mut t0 = (xs[1][0] - x);
-            for i in (1..ys.len()).rev() {
-                t0 += xs[i % 2][0];
-            }
-            let mut t1 = (x - t0.sigmoid());
-            if (k0.exp() - t0) == t0 {
-                t1 -= ys[3];
-            } else if (-t0.max(xs[1][0])) != (-1.2) {
-                t1 *= (((0.25 / (0.1).exp()).tanh() * 0.5) + 1.0);
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = (w[4] / w[0]).max((-0.75).min(k0));
+            if (k0.exp().powf(k0) / k0.sigmoid()) >= 2.0 {
+                t0 = (if (w.len() as f64) < (-0.5) || w[1] < (-0.5) { w[3] } else { w[4] }).min(t0);
+            } else if (k0 - (-0.5).abs()) > 0.25 {
+                t0 = w[4].min(t0);
+            } else if ys[3].relu() < (-0.5) {
+                t0 *= (w[2].sigmoid() + 0.5);
             } else {
-                t1 += (-x.relu());
+                t0 += w[4].powi(-1).max(xs[0][0].clamp(0.0, 2.0));
             }
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = (t0 + xs[i % 2][i % 2].cos());
-            }
-            (((t0 + t1) - h0[0]) + t0.sin())
-        }, [-0.64], rel = REL, fd = FD);
+            t0
+        }, [-1.27, -0.7, -1.19, -0.84, -0.53], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_243() {
-        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..=1 {
-                let mut t1 = 0.0;
-                for j in 0..i {
-                    t1 += (m[i][j] * w[i]);
-                }
-                t0 -= t1.sigmoid();
+        assert_grad!(|x: f64, s: &[f64], y| {
+            let mut h0 = [y.exp().ln(), s[2].cos(), s[0].tanh()];
+            for i in 0..3 {
+                h0[3 - 1 - i] = (h0[3 - 1 - i] * (((h0.len() as f64).clamp(x, (x + 1.5)).tanh() * 0.5) + 1.0));
             }
-            (t0 * t0)
-        }, ([[1.19, -0.19], [-1.07, 0.4], [-1.38, -1.19]], [-1.39, 0.88, -1.25]), rel = REL, fd = FD);
+            for i in 0..3 {
+                h0[i] = (h0[i] * h0[i]);
+            }
+            h0[1] += ((s[3] * s[3]) + 0.5).powf(x);
+            let mut h1 = [y.max(h0[1]), y, h0[1], y.powi(3), y.max(x)];
+            for i in 0..s.len() {
+                h1[5 - 1 - i] = (h1[5 - 1 - i] * ((h0[2].relu().tanh() * 0.5) + 1.0));
+            }
+            for i in 0..5 {
+                h1[i] = (h1[i] * h1[i]);
+            }
+            (h0[0] - h1[1])
+        }, (1.05, vec![-0.8, 0.04, 0.27, -0.69, -0.43], 0.87), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_244() {
-        let xs = [[-0.75, -0.75], [0.1, 0.1]];
-        let ys = vec![0.5, 1.5, 0.3];
-        let k0 = 0.75;
-        assert_grad!(|x, w: [f64; 5]| {
-            let t0 = ((w[2] - w[1]) + (w[3] - x));
-            let mut t1 = 0.0;
-            for i in 0..xs.len() {
-                let mut t2 = 0.0;
-                for j in 0..xs.len() {
-                    t2 += (xs[i][j] * t0);
-                }
-                t1 -= t2.tanh();
+        let xs = [[0.25, 1.5], [-1.2, 0.5]];
+        assert_grad!(|s: &[f64], x| {
+            let mut t0: f64 = 0.0;
+            for i in (1..3).rev() {
+                t0 = ((t0 * xs[1][1].tanh()) + s[i]);
             }
-            let mut t3 = 0.0;
-            for i in (0..ys.len()).rev() {
-                let t4 = (w[4] + k0).tanh();
-                t3 += xs[0][0].max(k0.tanh());
-                t3 += t1.max((i as f64)).sigmoid().ln();
-            }
-            (((t0 - t1) - t3) * (if (ys[1] / (1.5).exp()) == 1.5 { t0.min(w[4]) } else { (ys.len() as f64) }))
-        }, (0.25, [1.08, -1.07, -1.44, 0.94, 0.49]), rel = REL, fd = FD);
+            (t0 * (t0.max(s[1]) - x.cos()))
+        }, (vec![0.4, -0.5, -0.9], 1.42), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_245() {
-        assert_grad!(|x: f64| {
-            let mut t0: f64 = 1.0;
-            for i in 1..=1 {
-                for j in 0..i {
-                    let q0 = j + j;
-                    t0 *= x.cos();
+        let ys = vec![0.3, 1.5, 2.0, -0.75, -0.5];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = 1.0;
+            for i in 0..4 {
+                let t1 = if k0 > 0.1 || (-1.2).sigmoid() == k0 { w[i % 5].exp() } else { (0.3).max(k0) };
+                if w[i + 1] <= t1 {
+                    t0 = ((t0 * 0.1) + t0);
+                } else if i < 3 {
+                    t0 += w[i].relu();
+                } else {
+                    t0 += k0;
                 }
+                t0 = w[i].cos().min(t0);
             }
-            t0
-        }, [-0.11], rel = REL, fd = FD);
+            let mut t2 = ys[3];
+            if (t0.tanh() + t0) == w[3] {
+                t2 /= (0.3).sigmoid().exp();
+            } else if w[1].relu().powi(2) > (-0.75) && t0.max(w[3]).cos() < 2.0 {
+                t2 += t0;
+            } else {
+                t2 -= t0.clamp(w[0], (w[0] + 1.5)).sin();
+            }
+            (t0 * t2)
+        }, [0.93, -0.87, 0.74, -0.26, -0.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_246() {
-        let ys = vec![-0.75, 0.5, -0.5, -0.5, 0.1];
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..ys.len() {
-                t0 = ((t0 * w[2].sin()) + ys[i]);
+        let ys = vec![-0.75, 0.25];
+        assert_grad!(|w: [f64; 2]| {
+            let mut h0 = [ys[1].powi(-1), w[1], (w[0] + ys[1])];
+            for i in 0..3 {
+                h0[i] -= (((1.5).powi(i as i32).tanh() * 0.5) + 1.0);
             }
-            let t1 = if t0 != w[1] { t0.cos() } else { k0.tanh().powi(-1) };
-            ((t0 - t1) * ((ys[1] * w[0]) * k0))
-        }, [-0.8, -0.24, -0.97], rel = REL, fd = FD);
+            h0[2] += w[1];
+            let t0 = w[1];
+            ((h0[1] * t0) + h0[1])
+        }, [-0.62, 0.19], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_247() {
-        assert_grad!(|m: [[f64; 2]; 2], x: f64| {
-            let t0 = if ((x.cos() * x.cos()) + 0.5).sqrt() == 2.0 { x.clamp(0.0, 2.0) } else { x.relu() };
-            let mut t1 = 1.0;
-            for i in 0..2 {
-                t1 /= (i as f64).sin().exp();
-                t1 -= if (i as f64).exp().sqrt() <= t0 { (t1 + t1) } else { m[i][1] };
+        let ys = vec![0.5, 0.1, 0.25, 1.5, 0.1];
+        assert_grad!(|s: &[f64]| {
+            let mut t0: f64 = 0.0;
+            for i in (1..2).rev() {
+                t0 -= ys[i].powi(i as i32).max((s[i % 2] - t0));
             }
-            ((t0 - t1) * (0.25).clamp((-0.5), 0.5).powi(2))
-        }, ([[-0.53, 0.03], [0.31, 1.5]], 0.62), rel = REL, fd = FD);
+            (t0 + s[0].sigmoid().sqrt().relu())
+        }, vec![-1.24, 1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_248() {
+        let xs = [[0.5, 0.1], [0.5, -0.5]];
+        assert_grad!(|x, y| {
+            let t0 = if y.abs() >= 2.0 { 0.3 } else { ((x * x) + 0.5).ln().max(x) };
+            let t1 = if !(x.cos().relu() == 2.0) { (y.exp().powf(y) / (0.3).exp()) } else { (x / xs[1][1].cos().sigmoid()) };
+            (t0 * t1)
+        }, [-1.41, 0.3], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_249() {
         let xs = [[0.5, -0.5], [-0.5, 0.25], [0.5, -0.5], [1.5, 0.25]];
         let n: usize = 3;
         assert_grad!(|x: f64, y| {
@@ -619,7 +671,7 @@ mod cases {
     }
 
     #[test]
-    fn case_249() {
+    fn case_250() {
         let xs = [[2.0, 0.25], [0.1, 0.5]];
         let n: usize = 2;
         let k0 = 0.4;
@@ -637,757 +689,637 @@ mod cases {
     }
 
     #[test]
-    fn case_250() {
-        let xs = [[-0.5, 0.25], [1.5, 0.3], [0.25, 0.3], [0.3, 0.3]];
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 4], x| {
-            let mut h0 = [0.0; 2];
-            for i in 1..=1 {
-                h0[i] = (-(((xs.len() as f64) * (xs.len() as f64)) + 0.5).powf(x));
-            }
-            for i in 0..n {
-                h0[i] = (h0[i] * h0[i]);
-            }
-            let mut t0 = 0.0;
-            for i in 0..h0.len() {
-                let q0 = i * 2;
-                t0 = w[q0 % 4].powi(2).min(t0);
-                t0 += ((h0[i].min(xs[(q0 + i) % 4][i]) * h0[i].min(xs[(q0 + i) % 4][i])) + 0.5).sqrt();
-            }
-            ((h0[1] * t0) + t0.relu().relu())
-        }, ([-0.87, 0.7, -0.32, -1.1], 0.57), rel = REL, fd = FD);
-    }
-
-    #[test]
     fn case_251() {
-        let xs = [[0.3, 0.5], [1.5, -0.75], [-1.2, 1.5]];
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = 1.0;
-            for i in 0..3 {
-                t0 = ((t0 * 1.5) + k0.tanh());
-                if k0.sin() == (-0.5) {
-                    t0 = xs[i][1].min(k0).min(t0);
-                } else if w[i].max(k0) >= (-0.5) {
-                    t0 *= ((w[i].tanh() * 0.5) + 1.0);
-                } else {
-                    t0 = t0.max(w[i]);
-                }
+        let xs = [[-1.2, 0.25], [-1.2, -0.5], [0.25, -1.2], [0.5, 0.3]];
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64], x| {
+            let mut h0 = [0.0; 4];
+            for i in (0..xs.len()).rev() {
+                h0[i] = (i as f64);
             }
-            t0
-        }, [-1.15, -1.06, 0.99, 1.32, 0.61], rel = REL, fd = FD);
+            for i in (1..4).rev() {
+                h0[2] += x.sin().max((1.5).clamp((-2.0), 0.25));
+            }
+            for i in 0..xs.len() {
+                h0[xs.len() - 1 - i] += x.cos().abs();
+            }
+            let mut t0: f64 = x;
+            if !(x > 0.1) {
+                t0 = t0.max(s[1]);
+            } else if s[0].max(h0[2]).tanh() <= x && (-0.5).powi(2).sqrt() != x {
+                t0 = x.sigmoid().powf(2.5).min(t0);
+            } else if (x.powi(-1) * x.sigmoid().ln()) < 0.5 {
+                t0 = k0.sin().min(t0);
+            }
+            ((h0[1] + t0) + h0[0])
+        }, (vec![-0.38, 1.4], -0.87), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_252() {
-        let xs = [[0.5, -0.75], [2.0, -0.5], [2.0, 0.5], [1.5, 0.5]];
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0: f64 = (w[2] + w[2]);
-            if !((w[1] * 0.1).max((-0.75).abs()) < w[4]) {
-                t0 += w[1];
-            } else if ((w[1] * w[1]) + 0.5).powf((-0.5)).cos() > w[4] || w[4].cos().tanh() != 0.25 {
-                t0 += w[4];
-            } else if (if w[0] > 1.5 || (0.5).exp().sqrt() < 1.5 { k0.max(xs[1][0]) } else { w[0] }) != (-0.5) || k0 > k0 {
-                t0 -= (((w.len() as f64) * (w.len() as f64)) + 0.5).powf(xs[0][0]).clamp(w[4], (w[4] + 1.5));
-            } else {
-                t0 *= ((w[1].min(w[2]).tanh() * 0.5) + 1.0);
+        assert_grad!(|w: [f64; 5], s: &[f64]| {
+            let mut t0 = 0.0;
+            for i in 0..s.len() {
+                t0 = ((t0 * (-0.75)) + s[i]);
             }
-            let mut h0 = [0.0; 2];
-            for i in 1..=1 {
-                h0[i] = k0.powi(i as i32).tanh();
-            }
-            for i in 0..2 {
-                h0[i] *= ((w[i].sqrt().tanh() * 0.5) + 1.0);
-            }
-            (t0 + h0[1])
-        }, [1.5, 0.75, -0.39, -1.25, 0.34], rel = REL, fd = FD);
+            (t0 * w[3].sin().ln())
+        }, ([-0.36, -0.82, 1.42, 0.6, 1.43], vec![0.49, 0.9]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_253() {
-        let xs = [[-0.5, -1.2], [-1.2, -1.2]];
-        let ys = vec![-0.5, -0.5, 0.3];
         let k0 = 0.75;
-        assert_grad!(|w: [f64; 5]| {
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * w[3]) + ys[i]);
+        assert_grad!(|x: f64, m: [[f64; 2]; 2]| {
+            let mut t0 = x.clamp(0.0, 2.0).abs();
+            if m[0][0].sin().cos() > 0.1 && m[0][0].cos() == m[0][0] {
+                t0 = ((t0 * 0.1) + x.powi(3));
+            } else if 0.1 >= 1.5 && x.sigmoid().sqrt().sigmoid().sqrt() >= 2.0 {
+                t0 *= ((m[0][0].tanh() * 0.5) + 1.0);
+            } else {
+                t0 -= (((k0 / ((x * x) + 0.5)) * (k0 / ((x * x) + 0.5))) + 0.5).sqrt();
             }
-            let mut t1 = 0.25;
-            for i in 0..ys.len() {
-                t1 = ((t1 * 0.3) + t0.clamp((-1.0), 1.0));
-            }
-            let mut t2 = k0.exp().ln();
-            for i in 0..xs.len() {
-                if t1.exp() > w[w.len() - 1 - i] {
-                    t2 /= w[i].exp();
-                }
-                t2 *= ((k0.exp().sqrt().tanh() * 0.5) + 1.0);
-            }
-            (((t0 - t1) * t2) + w[1].exp())
-        }, [-0.49, -1.43, -0.64, 0.51, 1.04], rel = REL, fd = FD);
+            (t0 * m[1][0].sqrt().tanh())
+        }, (1.26, [[-1.43, 1.39], [0.25, -1.0]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_254() {
-        let xs = [[-1.2, -0.5], [-0.75, -0.5], [-0.5, -0.75], [0.5, -0.75]];
-        let ys = vec![1.5, 0.5, 0.3];
-        assert_grad!(|w: [f64; 2], v: [f64; 5]| {
-            let mut t0: f64 = 0.0;
+        let xs = [[-0.75, 2.0], [0.5, 0.1]];
+        let ys = vec![0.1, -0.5, -0.75];
+        let n: usize = 3;
+        let k0 = -0.5;
+        assert_grad!(|s: &[f64], x, r: &[f64]| {
+            let mut t0 = (x / s[2].exp());
             for i in 0..ys.len() {
-                t0 = ((t0 * v[3].tanh()) + ys[i]);
+                let q0: usize = (i + 1) % n;
+                t0 /= (xs[1][(q0 + i) % 2] + k0).sigmoid();
             }
-            let mut t1 = 0.0;
-            for i in 0..4 {
-                t1 += if v[5 - 1 - i].exp() > 1.5 || v[i].exp() != 2.0 { v[i].exp().powf(0.5) } else { w[0] };
-                for j in 0..ys.len() {
-                    for k in 0..j {
-                        let q0 = k * 2;
-                        let t2 = (ys[k] / (((k as f64) * (k as f64)) + 0.5)).cos();
-                        if v[i + 1] < (-0.75) {
-                            t1 = (t0 + t1).min(t1);
-                        } else {
-                            t1 -= v[(q0 + i) % 5];
-                        }
-                        t1 -= w[j % 2].cos();
-                    }
-                    for k in 1..=1 {
-                        let q1 = i + i;
-                        t1 = xs[(i + j) % 4][(q1 + i) % 2].sin().min(t1);
-                    }
+            let mut t1 = t0;
+            for i in 0..3 {
+                let t2 = t1;
+                if r[i] >= 2.0 && i + 1 > n {
+                    t1 -= (i as f64);
+                } else if r[0] >= (-0.75) {
+                    t1 *= (t0.sigmoid() + 0.5);
+                } else {
+                    t1 = ((t1 * 0.1) + r[i].powf(r[3 - 1 - i]));
                 }
+                t1 += t1.cos().abs();
             }
-            (t0 + t1)
-        }, ([-0.58, 1.46], [1.13, -1.33, -1.03, -1.49, 0.52]), rel = REL, fd = FD);
+            let mut t3 = 0.0;
+            for i in 0..3 {
+                t3 = ((t3 * r[2].sin()) + r[i]);
+            }
+            ((t0 + t1) + t3)
+        }, (vec![1.2, -1.02, 0.86], 0.95, vec![1.07, -0.52, -0.82]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_255() {
-        let xs = [[0.5, 1.5], [-0.5, 0.3]];
-        assert_grad!(|x, m: [[f64; 2]; 3]| {
-            let mut h0 = [xs[0][1].powi(-1), x.cos(), (-m[2][0])];
-            for i in 0..3 {
-                h0[i] += ((i as f64) - x);
+        let xs = [[1.5, 0.3], [-0.5, 0.3], [0.25, 0.5], [0.25, -0.75]];
+        let ys = vec![2.0, 2.0, 2.0];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0: f64 = ys[0].max((-0.5)).max((ys[2] + k0));
+            if (k0 * w[2]).relu() < 2.0 || ys[2].exp().ln().max(ys[1].relu()) >= (-1.2) {
+                t0 *= (((w[2] - xs[0][0]).tanh() * 0.5) + 1.0);
+            } else if ys[2].sigmoid() <= 0.3 && k0.max(w[0]).relu() != 0.3 {
+                t0 = ((t0 * 1.5) + w[0]);
+            } else if !((-1.5) >= (-0.75)) {
+                t0 -= (xs[2][1] * w[0]).sigmoid();
+            } else {
+                t0 *= k0.cos();
             }
-            for i in 0..3 {
-                h0[i] -= (x.exp().sigmoid() + 0.5);
-            }
-            h0[2] += h0[0].sigmoid();
-            let mut h1 = [0.0; 4];
-            for i in (1..4).rev() {
-                h1[i] = x.relu().cos();
-            }
-            for i in 0..h1.len() {
-                h1[i % 4] *= ((i as f64).powi(2).sigmoid() + 0.5);
-            }
-            for i in 0..4 {
-                h1[i] -= h1[i].cos();
-            }
-            let mut t0 = 0.0;
-            for i in 0..3 {
-                t0 = ((t0 * x) + h0[i]);
-            }
-            ((h0[1] - h1[2]) * t0)
-        }, (0.87, [[1.24, -0.87], [0.13, 0.73], [-1.05, -0.77]]), rel = REL, fd = FD);
+            (t0 + (-(((ys.len() as f64) * (ys.len() as f64)) + 0.5).powf(0.5)))
+        }, [1.23, 0.06, -0.32, -1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_256() {
-        let xs = [[0.5, -0.75], [0.3, -1.2]];
-        let ys = vec![0.1, 0.25, 0.1, 0.1];
-        let k0 = 0.4;
-        assert_grad!(|w: [f64; 5], x| {
-            let mut t0 = 0.0;
-            for i in 0..5 {
-                t0 = ((t0 * x) + w[i]);
+        let xs = [[0.25, -0.75], [-0.5, 2.0]];
+        let ys = vec![1.5, 2.0, -0.75, -1.2, 0.25];
+        let k0 = -0.5;
+        assert_grad!(|s: &[f64], m: [[f64; 2]; 2]| {
+            let t0 = (if s[1] == (-0.75) { ys[2] } else { s[0] }).powi(2);
+            let mut t1: f64 = m[1][0];
+            if (((xs[1][0] * xs[1][0]) + 0.5).powf(k0) / (m[0][1] + s[1]).sigmoid()) != s[0] || ((m[0][1] * m[0][1]) + 0.5).powf(1.5) == 1.5 {
+                t1 -= k0.max(m[0][0]).exp().powf((-0.5));
+            } else if (0.3).sin().max(t0.cos()) > (-0.75) {
+                t1 += (t0 / (-1.2)).powi(3);
+            } else {
+                t1 += if s[0].tanh() < 1.5 || t0 <= 0.25 { ys[0] } else { (0.3).sigmoid().powf(ys[2]) };
             }
-            let mut t1: f64 = 0.0;
-            for i in 1..=4 {
-                t1 = ((t1 * (-1.2)) + w[i]);
-            }
-            let mut t2 = 0.0;
-            for i in 0..5 {
-                let t3 = w[i].sigmoid().exp();
-                t2 -= xs[1][0];
-                if (0.25).abs() <= x {
-                    t2 /= ((t2.min(w[i]) * t2.min(w[i])) + 0.5);
-                } else {
-                    t2 /= (ys[3] * (-0.75));
-                }
-            }
-            (((t0 + t1) * t2) * k0.min(ys[0]).abs())
-        }, ([0.15, -0.3, -1.27, 1.21, 0.25], 0.74), rel = REL, fd = FD);
+            let t2 = t1.cos().abs();
+            (((t0 - t1) * t2) * (-xs[1][1].sigmoid().powf(t2)))
+        }, (vec![0.6, 0.51], [[0.51, 0.57], [-0.92, 0.6]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_257() {
-        let xs = [[0.25, 0.5], [-1.2, 0.5], [2.0, 0.3], [0.3, -1.2]];
-        let ys = vec![0.25, 0.3, 0.5, 0.25, 0.3];
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let mut t0: f64 = x.exp().powf((-0.5));
-            if ((-0.75) + (-1.2)).tanh() <= 2.0 || ys[0].sin().sigmoid().ln() > 0.25 {
-                t0 = ((t0 * (-0.5)) + x.cos());
-            } else if x.max(k0).relu() < 0.5 {
-                t0 *= ys[1].cos();
-            } else if (-1.2).sigmoid().ln().abs() > (-1.2) || xs[3][0].clamp(k0, (k0 + 1.5)).max(ys[4]) < (-0.5) {
-                t0 += (-1.2).min((-xs[1][1]));
-            } else {
-                t0 -= (((k0 / ((x * x) + 0.5)) * (k0 / ((x * x) + 0.5))) + 0.5).sqrt();
+        assert_grad!(|w: [f64; 4]| {
+            let mut h0 = [(0.25).exp(), (w[3] - 0.5)];
+            for i in 0..=1 {
+                h0[i] = (h0[i] * (w[i % 4].sin().sigmoid() + 0.5));
             }
-            let mut h0 = [t0, t0];
-            for i in (0..2).rev() {
+            for i in 0..h0.len() {
                 h0[i] = (h0[i] * h0[i]);
             }
-            ((t0 + h0[0]) * h0[1].sin().tanh())
-        }, [0.68], rel = REL, fd = FD);
+            (h0[0] + (2.0 / (((-1.2) * (-1.2)) + 0.5)).powf((if h0[1] >= w[1] { h0[0] } else { h0[0] })))
+        }, [0.3, 1.34, -1.05, -1.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_258() {
-        assert_grad!(|w: [f64; 5], x| {
-            let mut t0 = w[1].cos();
-            for i in 0..=2 {
-                t0 *= (0.1).min(t0).cos();
-                t0 -= (w[5 - 1 - i] - x).abs();
+        let ys = vec![2.0, 0.3, 0.5, 2.0];
+        assert_grad!(|x, m: [[f64; 2]; 3]| {
+            let mut t0 = 0.0;
+            for i in (1..3).rev() {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (m[i][j] * 0.3);
+                }
+                t0 += t1.tanh();
             }
-            t0
-        }, ([-1.19, -0.46, 1.31, -0.19, -0.09], 0.77), rel = REL, fd = FD);
+            let mut t2 = x.exp().powf(0.5).max((t0 / m[0][1]));
+            if (m.len() as f64).tanh().sin() >= 0.5 {
+                t2 *= t0.abs().cos();
+            } else {
+                t2 = x.max(ys[3]).min(t2);
+            }
+            (t0 + t2)
+        }, (1.3, [[-1.15, 1.15], [-0.31, 0.51], [-0.2, 0.56]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_259() {
-        let xs = [[-0.75, 2.0], [2.0, 2.0], [0.3, -0.75], [-0.75, 2.0]];
-        let k0 = 0.75;
-        assert_grad!(|x: f64, m: [[f64; 2]; 3]| {
-            let mut h0 = [0.0; 4];
-            for i in (0..4).rev() {
-                h0[i] = m[i % 3][i % 2];
-            }
-            for i in 0..4 {
-                h0[i] = (h0[i] * h0[i]);
-            }
-            for i in 0..xs.len() {
-                h0[i] += x;
-            }
-            let mut t0 = 0.0;
-            for i in 0..=2 {
-                let mut t1 = 0.0;
-                for j in 0..=1 {
-                    t1 += (m[i][j] * h0[i % 4]);
-                }
-                t0 += t1.sigmoid();
-            }
-            let h1 = [t0.tanh(), (-1.2), (m[0][0] / (h0.len() as f64)), k0.exp()];
-            ((h0[2] - t0) + h1[0])
-        }, (-0.67, [[1.17, 0.0], [1.19, 0.1], [1.49, -1.19]]), rel = REL, fd = FD);
+        assert_grad!(|w: [f64; 2]| {
+            let t0 = w[1];
+            (t0 * w[0])
+        }, [-0.23, 0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_260() {
-        let xs = [[0.3, 0.5], [-0.5, -1.2], [-0.5, -1.2], [0.5, -0.5]];
-        let ys = vec![0.1, 1.5, -0.5, -1.2];
-        let k0 = 1.25;
-        assert_grad!(|m: [[f64; 2]; 2], x, y| {
-            let t0 = x.powi(2);
-            let mut t1 = if t0.sqrt() < 0.3 && 1.5 < m[0][0] { (1.5).abs() } else { m[0][1] };
-            if !(y.exp().tanh() != 2.0) {
-                t1 = t1.max(((y * y) + 0.5).sqrt());
-            } else if (ys[1] / k0.max(t0).exp()) < 0.1 {
-                t1 = ((t1 * 2.0) + xs[1][0].powf(m[0][0]));
-            } else if (-(-1.2)).min(m[1][1]) <= (-1.2) && m[0][1].sigmoid().sqrt().relu() == 0.1 {
-                t1 += (m[0][1].powi(3) + ((-0.5) + x));
-            } else {
-                t1 += y.powi(2).powi(-1);
+        assert_grad!(|w: [f64; 4]| {
+            let mut t0: f64 = 0.0;
+            for i in 0..=3 {
+                t0 = ((t0 * (w.len() as f64).tanh()) + w[i]);
             }
-            ((t0 + t1) * (-1.2))
-        }, ([[1.29, 0.58], [1.15, 0.13]], 0.96, -0.49), rel = REL, fd = FD);
+            (t0 + (w[0] / (t0 * (-1.2)).sigmoid()))
+        }, [0.22, -0.11, -0.1, 0.84], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_261() {
-        let xs = [[0.1, 1.5], [0.25, -1.2], [-1.2, 0.25]];
-        let ys = vec![-0.5, 0.1, 0.3, 2.0, 0.5];
-        let n: usize = 3;
-        assert_grad!(|x: f64| {
-            let mut h0 = [0.0; 3];
-            for i in 0..3 {
-                h0[i] = xs[xs.len() - 1 - i][i % 2];
-            }
-            for i in 0..3 {
-                h0[i] = (h0[i] * x.powi(i as i32).cos());
-            }
-            for i in 0..n {
-                h0[0] *= ((-0.5).powi(-1).sigmoid() + 0.5);
-            }
-            h0[0] += ((0.25).sin() / ((h0[2] * h0[2]) + 0.5));
-            let mut t0: f64 = x;
-            if !(((h0.len() as f64) - x).max((h0[0] / (0.1).sigmoid())) >= ys[4]) {
-                t0 -= ((x * h0[1]) * x.powi(2));
-            } else if h0[0].powi(3).tanh() >= 0.1 && x.powi(2).sqrt() != 1.5 {
-                t0 /= (-x);
-            }
-            ((h0[2] * t0) * (0.3).relu().powi(-1))
-        }, [-0.71], rel = REL, fd = FD);
+        let xs = [[0.25, 0.1], [0.3, 1.5], [-1.2, 0.3]];
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64]| {
+            let t0 = if k0.sin().abs() == 0.1 || xs[2][0] == 1.5 { (((-k0) * (-k0)) + 0.5).ln() } else { (0.1).min(s[1]) };
+            (t0 * s[1].sigmoid().ln().powi(2))
+        }, vec![-0.92, -0.88], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_262() {
-        let ys = vec![1.5, 0.1, -1.2, 0.5, 1.5];
-        let n: usize = 2;
+        let ys = vec![0.5, 2.0, 0.25];
+        let n: usize = 3;
         let k0 = -0.5;
-        assert_grad!(|w: [f64; 2], x| {
-            let t0 = ((w[1].cos() * w[1].cos()) + 0.5).ln();
-            let mut t1 = x.exp().sqrt();
-            if (t0 / t0.exp()).clamp(0.0, 2.0) == (-0.75) && (x / x).exp().ln() <= w[1] {
-                t1 += k0.cos().sin();
-            } else if !((w[1].powi(-1) * t0) != (-0.5)) {
-                t1 -= (ys.len() as f64);
-            } else if x >= 2.0 {
-                t1 += (t0.tanh() * ys[3]);
+        assert_grad!(|s: &[f64]| {
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = s[i].max((s[i] * (s.len() as f64)));
             }
-            let mut t2 = x.abs();
-            for i in 1..=1 {
-                let q0 = i + 1;
-                for j in 0..n {
-                    t2 += 0.5;
-                }
+            for i in 0..3 {
+                h0[i] += k0;
             }
-            (((t0 * t1) * t2) * ((-0.5).tanh() - (w[1] / w[0])))
-        }, ([0.66, 1.06], 1.48), rel = REL, fd = FD);
+            let mut h1 = [s[0], (ys[0] * h0[1]), h0[2]];
+            for i in 0..n {
+                h1[i] -= k0.relu().cos();
+            }
+            (h0[2] + h1[1])
+        }, vec![1.5, -0.22, 0.98], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_263() {
-        let ys = vec![0.5, 0.25, 2.0, 1.5];
-        let k0 = -0.5;
-        assert_grad!(|x: f64, w: [f64; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..ys.len() {
-                t0 = ((t0 * x.tanh()) + ys[i]);
+        let xs = [[-0.75, 0.3], [0.1, 2.0], [2.0, -1.2], [0.25, 0.1]];
+        let ys = vec![-0.75, 1.5, 0.25, 0.5, 0.5];
+        assert_grad!(|w: [f64; 4]| {
+            let mut h0 = [0.0; 4];
+            for i in 0..xs.len() {
+                h0[i] = ((i as f64).min(ys[i % 5]) - (w[i % 4] + w[4 - 1 - i]));
             }
-            let t1: f64 = t0.sigmoid().clamp(w[0], (w[0] + 1.5));
-            let mut t2: f64 = 0.0;
-            for i in 0..3 {
-                t2 = ((t2 * (0.5).tanh()) + w[i]);
+            for i in (0..h0.len()).rev() {
+                h0[i % 4] = (h0[i % 4] * h0[i % 4]);
             }
-            (((t0 - t1) + t2) + (k0 + w[0]).tanh())
-        }, (0.55, [-1.11, -0.9, -0.07]), rel = REL, fd = FD);
+            (h0[0] * (xs[2][1] + h0[0]).sigmoid())
+        }, [0.72, 1.17, -1.26, 0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_264() {
-        let ys = vec![0.3, 0.5];
-        let n: usize = 3;
-        assert_grad!(|s: &[f64], w: [f64; 3], x: f64| {
+        let xs = [[0.25, 1.5], [-1.2, -0.5], [-1.2, 2.0], [1.5, -1.2]];
+        let ys = vec![0.5, 0.25];
+        assert_grad!(|x| {
             let mut t0 = 0.0;
-            for i in 0..n {
-                t0 = ((t0 * s[1].tanh()) + s[i]);
+            for i in 0..=2 {
+                let mut t1 = 0.0;
+                for j in 0..=1 {
+                    t1 += (xs[i][j] * xs[4 - 1 - i][(j + i) % 2]);
+                    if j % 2 != 0 {
+                        t1 += (-ys[j].sqrt());
+                    } else if (0.5 * x) == (-1.2) {
+                        t1 *= ((x.tanh() * 0.5) + 1.0);
+                    } else {
+                        t1 = ((t1 * 1.5) + (-x));
+                    }
+                }
+                t0 += t1.tanh();
             }
-            let mut t1 = 0.0;
-            for i in 0..5 {
-                t1 = ((t1 * w[1].sigmoid()) + s[i]);
-            }
-            let mut t2 = 0.0;
-            for i in 0..2 {
-                t2 = ((t2 * x.tanh()) + ys[i]);
-            }
-            ((t0 - t1) + t2)
-        }, (vec![1.24, -1.4, -0.68, 0.26, 0.7], [1.48, 0.33, -1.23], -0.38), rel = REL, fd = FD);
+            t0
+        }, [1.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_265() {
-        let xs = [[1.5, 0.5], [0.5, 2.0], [0.3, -0.5]];
-        let ys = vec![2.0, 0.5, 2.0, 0.25];
-        let n: usize = 2;
-        assert_grad!(|x, y| {
-            let mut h0 = [x.powi(2), ((1.5 * 1.5) + 0.5).powf(x)];
-            for i in 0..n {
-                h0[0] = (h0[0] * ((xs[i][i].tanh() * 0.5) + 1.0));
+        assert_grad!(|w: [f64; 3], x| {
+            let mut t0: f64 = x;
+            for i in 0..=2 {
+                let q0 = i * 2;
+                t0 = ((t0 * 0.3) + w[(i + q0) % 3]);
+                t0 = ((t0 * 0.5) + (if t0 >= (-0.5) { (-1.2) } else { w[i] }));
             }
-            for i in 0..n {
-                h0[1] *= ys[2].exp().powf(ys[4 - 1 - i]).cos();
-            }
-            let mut t0 = 0.0;
-            for i in 0..=1 {
-                let mut t1 = 0.0;
-                for j in 0..2 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 -= t1.cos();
-            }
-            let mut t2 = t0.exp().clamp((-1.0), 1.0);
-            if !(h0[0].exp().sqrt().tanh() < (-0.75)) {
-                t2 += (y + y);
-            } else if t0.powi(2) != (-0.5) {
-                t2 += x;
-            } else {
-                t2 /= ((t0 * t0) + 0.5).sqrt();
-            }
-            (((h0[0] - t0) - t2) * y.min(h0[0]).abs())
-        }, [0.22, 0.95], rel = REL, fd = FD);
+            (t0 + w[0].relu())
+        }, ([0.74, -0.49, 1.21], 1.24), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_266() {
-        let n: usize = 2;
+        let xs = [[0.3, 0.25], [0.3, 0.5], [0.25, 2.0], [-0.5, -0.5]];
+        let ys = vec![-1.2, 1.5, -0.5, -0.75];
+        let n: usize = 3;
         let k0 = -0.5;
-        assert_grad!(|s: &[f64], w: [f64; 3]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..=1 {
-                t0 = ((t0 * s[0]) + w[i]);
+        assert_grad!(|x, y, w: [f64; 2]| {
+            let mut h0 = [0.0; 2];
+            for i in (0..2).rev() {
+                h0[i] = (-w[0]).sigmoid();
             }
-            let mut t1 = 1.0;
-            for i in 0..n {
-                t1 += (s[2] + (k0 / ((w[i] * w[i]) + 0.5)));
+            for i in 0..=0 {
+                h0[i % 2] += (k0 / xs[3][h0.len() - 1 - i].sigmoid()).abs();
             }
-            let mut t2 = 0.0;
-            for i in 0..=1 {
-                t2 = ((t2 * t1.tanh()) + w[i]);
+            for i in 0..h0.len() {
+                h0[i % 2] = (h0[i % 2] * (x * w[i % 2]).cos());
             }
-            (((t0 + t1) + t2) + 1.5)
-        }, (vec![0.05, 0.03, -1.21, 0.71, 0.71], [-1.25, 0.9, -1.34]), rel = REL, fd = FD);
+            let mut t0 = 1.0;
+            for i in 0..=0 {
+                let q0 = (i + 1) % n;
+                let t1 = h0[(i + q0) % 2];
+                for j in 0..=3 {
+                    let q1 = (j + 1) % n;
+                    for k in 0..3 {
+                        if h0[(q1 + i) % 2].max(y) == 0.5 && t1 >= (-0.75) {
+                            t0 += ys[(j + i) % 4].clamp((-2.0), 0.25).clamp(h0[q0 % 2], (h0[q0 % 2] + 1.5));
+                        } else {
+                            t0 -= (2.0).sigmoid().powf((-0.5)).ln();
+                        }
+                    }
+                }
+                t0 += y.relu().cos();
+            }
+            let mut t2 = h0[1].sigmoid().powf(2.5);
+            for i in (0..h0.len()).rev() {
+                t2 = ((t2 * 0.1) + (h0[i] + x));
+            }
+            (((h0[1] - t0) * t2) * w[0].powi(2))
+        }, (0.88, 1.29, [0.91, -0.45]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_267() {
-        let xs = [[-0.5, -1.2], [0.3, 0.25], [-0.75, 0.25]];
-        let ys = vec![-1.2, 0.25];
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 2]| {
-            let mut t0 = m[0][0];
-            if m[1][1] >= ys[1] {
-                t0 = ((t0 * 0.1) + (m[0][1] + m[1][1]));
-            } else if k0 != 1.5 {
-                t0 += (m[1][1].relu() + (0.1).powi(2));
+        let xs = [[-1.2, 0.5], [-0.5, 0.1]];
+        let k0 = -0.5;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 5]| {
+            let mut t0: f64 = 0.0;
+            for i in 0..2 {
+                let mut t1 = 0.0;
+                for j in 0..xs.len() {
+                    t1 += (xs[i][j] * t1);
+                    if (-(w.len() as f64)) < (i as f64) {
+                        t1 -= m[i][j].cos().powf(k0.tanh());
+                    } else if t1 < t1 {
+                        t1 -= t1.clamp((-2.0), 0.25).sigmoid();
+                    } else {
+                        t1 = ((t1 * 1.5) + t1);
+                    }
+                }
+                t0 += t1.tanh();
             }
-            let mut t1 = ((t0 * t0) + 0.5).sqrt().tanh();
-            if m[1][1] != 0.1 {
-                t1 *= ys[1].cos().cos();
-            } else {
-                t1 += xs[2][0];
+            let mut t2: f64 = 1.0;
+            for i in 0..4 {
+                t2 += (k0.tanh() - w[i + 1].sin());
             }
-            (t0 + t1)
-        }, [[-1.04, -0.38], [-1.21, -0.86]], rel = REL, fd = FD);
+            ((t0 * t2) * m[2][0].powi(2))
+        }, ([[1.26, -0.13], [-0.73, 0.74], [0.55, 1.0]], [1.41, -1.26, -0.15, -0.09, 0.78]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_268() {
-        let k0 = 0.75;
-        assert_grad!(|w: [f64; 2]| {
-            let t0 = (k0 - w[0]).relu();
-            let mut h0 = [1.5, k0, t0, (-(-0.75))];
-            for i in 0..4 {
-                h0[i] += w[0].sigmoid().powf(t0).sin();
+        let xs = [[0.5, -0.75], [0.1, 2.0], [1.5, 2.0], [0.3, 0.5]];
+        let ys = vec![1.5, 0.1];
+        assert_grad!(|x: f64, m: [[f64; 2]; 2], w: [f64; 4]| {
+            let mut t0 = 0.0;
+            for i in 0..m.len() {
+                let mut t1 = 0.0;
+                for j in 0..ys.len() {
+                    t1 += (m[i][j] * w[3]);
+                }
+                t0 += t1.sin();
             }
-            for i in 1..=3 {
-                h0[i] -= ((h0[i] - t0).sigmoid() + 0.5);
-            }
-            h0[1] += t0.sigmoid().relu();
-            (t0 + h0[2])
-        }, [-0.86, 0.94], rel = REL, fd = FD);
+            let t2 = (x.sigmoid().ln() - (if xs[1][1] >= 0.25 { t0 } else { m[1][1] }));
+            ((t0 - t2) * (x.relu() * x))
+        }, (0.1, [[1.47, -0.27], [-0.93, 1.1]], [-1.5, 0.16, -1.47, 0.17]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_269() {
-        let xs = [[1.5, 0.1], [1.5, 2.0]];
-        let ys = vec![0.25, 0.1];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let t0 = m[1][0];
-            let mut t1 = 0.0;
-            for i in 0..3 {
-                let q0: usize = i + 1;
-                for j in 1..=1 {
-                    t1 = ((t1 * (-0.5)) + m[j][1].powi(2));
-                    t1 = ((t1 * 2.0) + m[(i + q0) % 3][0].powi(q0 as i32));
-                }
-                if i < i || t0.exp() > 1.5 {
-                    t1 /= m[2][1].exp().exp();
-                } else if !(ys[(q0 + i) % 2].relu() <= 0.3) {
-                    t1 += m[q0 % 3][(q0 + i) % 2];
-                } else {
-                    t1 += (t1.max(xs[0][(i + q0) % 2]) + t1);
-                }
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut h0 = [0.0; 2];
+            for i in (1..m.len()).rev() {
+                h0[i] = m[2 - 1 - i][i];
             }
-            let mut t2 = (t1 / (1.5).sigmoid()).sin();
-            if m[2][1] != (-1.2) {
-                t2 += t0.min((-0.75)).relu();
-            } else {
-                t2 *= t1.cos();
-            }
-            ((t0 + t1) - t2)
-        }, [[-0.6, -1.17], [-1.17, 0.69], [-0.54, 1.07]], rel = REL, fd = FD);
+            (h0[1] + h0[1])
+        }, [[0.69, -1.12], [-0.23, 1.14]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_270() {
-        let ys = vec![0.5, -1.2, 0.25];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..=2 {
-                t0 = ((t0 * m[0][1]) + ys[i]);
+        let xs = [[-1.2, 2.0], [-1.2, 1.5], [-1.2, 0.3]];
+        let ys = vec![2.0, 0.3];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 2]| {
+            let mut t0 = 1.0;
+            for i in 0..5 {
+                let q0: usize = i + 1;
+                for j in 0..=1 {
+                    let q1 = j + i;
+                    t0 += (t0.max(0.25) - xs[(i + q0) % 3][j].tanh());
+                }
+                for j in 0..2 {
+                    let q2 = j + 1;
+                    t0 -= t0;
+                    for k in 0..ys.len() {
+                        let t1 = (-m[q2][k].exp());
+                        t0 -= m[k][k].min(t1).cos();
+                    }
+                }
             }
-            t0
-        }, [[0.91, -1.3], [0.11, 0.17], [1.39, -0.08]], rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in 0..3 {
+                let mut t3 = 0.0;
+                for j in (0..2).rev() {
+                    t3 += (m[i][j] * w[0]);
+                }
+                t2 += t3.cos();
+            }
+            let mut t4 = 0.0;
+            for i in 1..=1 {
+                t4 = ((t4 * k0) + w[i]);
+            }
+            ((t0 * t2) * t4)
+        }, ([[0.76, 1.05], [-0.88, -0.97], [-1.3, 1.49]], [-0.87, 1.38]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_271() {
-        let k0 = 0.4;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut h0 = [m[2][1], (m[1][0] + m[0][1]), (m[2][1] / 1.5), k0.tanh(), (m[0][1] / (0.3).exp())];
-            for i in 0..h0.len() {
-                h0[i] *= (m[i % 3][i % 2] - h0[i % 5]).cos();
-            }
-            h0[1] += (0.5).sin().sigmoid().powf((-0.5));
+        let xs = [[2.0, 0.5], [0.5, 0.5], [-1.2, 0.25], [-0.5, 0.1]];
+        let ys = vec![-0.75, 0.1, 0.25, -0.75, 0.3];
+        assert_grad!(|s: &[f64], x| {
             let mut t0 = 0.0;
-            for i in 0..5 {
-                t0 = ((t0 * (0.25).sin()) + h0[i]);
+            for i in 0..4 {
+                let mut t1: f64 = 0.0;
+                for j in 0..2 {
+                    t1 += (xs[i][j] * s[j]);
+                }
+                t0 -= t1.cos();
             }
-            ((h0[1] - t0) + m[1][0])
-        }, [[0.02, 0.84], [0.47, 0.33], [0.13, -0.78]], rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in 0..5 {
+                t2 = ((t2 * x.tanh()) + s[i]);
+            }
+            let t3 = (ys[4].relu() - s[0]);
+            (((t0 * t2) * t3) + (s[4] - xs[3][1]).sigmoid())
+        }, (vec![-0.3, -1.18, -0.18, 0.25, -0.24], 0.52), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_272() {
-        let ys = vec![0.1, -0.5, 1.5, -0.5];
-        assert_grad!(|s: &[f64], w: [f64; 3]| {
-            let t0 = s[1];
-            let t1 = if ((s[4].cos() * s[4].cos()) + 0.5).sqrt() < t0 { (t0 * (s.len() as f64).exp().ln()) } else { (s[0] - ys[3]) };
-            let mut h0 = [t0, s[3].sin()];
-            for i in 0..=0 {
-                h0[i] = (h0[i] * h0[i]);
+        let ys = vec![0.3, -1.2, -0.75];
+        let n: usize = 2;
+        let k0 = -0.5;
+        assert_grad!(|w: [f64; 5]| {
+            let mut t0 = 0.0;
+            for i in 0..2 {
+                for j in i..ys.len() {
+                    if (t0 * w[(i + j) % 5]) == 0.3 {
+                        t0 = k0.min(t0);
+                    } else {
+                        t0 *= ((t0.tanh() * 0.5) + 1.0);
+                    }
+                }
+                for j in 0..5 {
+                    let q0: usize = i * 2;
+                    t0 -= (w[q0] - k0.tanh());
+                }
             }
-            h0[0] += (t1.sigmoid().powf(w[1]) / (s[3] / t0.sigmoid()).sigmoid());
-            ((t0 - t1) * h0[0])
-        }, (vec![-0.09, 0.4, 0.25, -1.31, -0.26], [-1.21, -0.02, 0.94]), rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in 0..n {
+                t1 = ((t1 * t0.tanh()) + w[i]);
+            }
+            (t0 * t1)
+        }, [0.01, -0.74, -0.14, 1.12, 0.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_273() {
-        let xs = [[0.5, 0.5], [0.3, -1.2], [0.3, 0.25], [0.25, -0.75]];
-        assert_grad!(|x: f64| {
-            let mut t0 = 0.0;
-            for i in 0..=2 {
-                let mut t1 = 0.0;
-                for j in 0..=0 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 += t1.cos();
+        let ys = vec![-0.5, 2.0, -0.5, 0.5, 0.5];
+        let k0 = -1.1;
+        assert_grad!(|w: [f64; 4]| {
+            let mut h0 = [0.0; 2];
+            for i in 0..2 {
+                h0[i] = w[4 - 1 - i];
             }
-            (t0 + (xs[1][0] * xs[3][0]).min(x))
-        }, [1.19], rel = REL, fd = FD);
+            for i in 0..=0 {
+                h0[i] -= ((ys.len() as f64).max(k0).sigmoid() + 0.5);
+            }
+            h0[0] += ((ys.len() as f64).sin() + (if w[1] < 0.3 { k0 } else { k0 }));
+            h0[0]
+        }, [0.08, -0.12, -1.21, -0.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_274() {
-        let xs = [[-1.2, 0.5], [0.3, 0.1], [2.0, -0.5]];
-        let ys = vec![-0.5, 0.5, -0.5];
-        let k0 = 0.4;
-        assert_grad!(|x| {
-            let mut t0 = ys[1];
-            for i in 0..ys.len() {
-                if t0.exp().sqrt() < 0.25 {
-                    t0 += (ys[i] / k0.sigmoid()).sigmoid();
-                } else if !(t0.clamp((-1.0), 1.0) < xs[xs.len() - 1 - i][i % 2]) {
-                    t0 /= x.abs().sigmoid();
-                } else {
-                    t0 -= x.exp().min(xs[i][i % 2].sin());
-                }
-                t0 -= t0.min(x).sigmoid();
+        assert_grad!(|m: [[f64; 2]; 2]| {
+            let mut h0 = [m[1][0].sigmoid(), m[0][1].exp()];
+            for i in 0..m.len() {
+                h0[i] += h0[i].abs().abs();
             }
-            t0
-        }, [-1.32], rel = REL, fd = FD);
+            h0[0] += h0[0];
+            h0[1]
+        }, [[-0.3, 0.6], [0.0, -0.04]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_275() {
-        assert_grad!(|w: [f64; 5], x: f64| {
-            let mut t0 = 1.0;
-            for i in 0..3 {
-                t0 += (t0 / (((i as f64) * (i as f64)) + 0.5));
-                t0 += w[w.len() - 1 - i].relu().cos();
-            }
-            let mut t1 = x;
-            if x.exp().sqrt().clamp(0.0, 2.0) > (-0.75) || t0.sin().max((0.5).powi(2)) > (-0.75) {
-                t1 -= w[3];
+        let ys = vec![2.0, 1.5, 2.0, -1.2];
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let mut t0: f64 = k0.relu();
+            if ((k0 * ys[3]) * k0.exp().sqrt()) != m[0][0] {
+                t0 -= ((-0.75).sigmoid() - m[2][0]);
+            } else if m[1][0] == m[1][0] {
+                t0 += ((m[1][1] * m[1][1]) + 0.5).ln().max((-m[0][1]));
             } else {
-                t1 -= w[4].relu().tanh();
+                t0 = ((t0 * 0.1) + (-1.2).relu());
             }
-            ((t0 * t1) + w[2])
-        }, ([-1.48, -0.44, -0.9, 0.24, 1.18], -0.9), rel = REL, fd = FD);
+            let t1 = if t0.cos().sigmoid().sqrt() > 2.0 && m[2][1].sigmoid().tanh() > 0.1 { (0.5).clamp(0.0, 2.0).sigmoid().ln() } else { t0 };
+            (t0 + t1)
+        }, [[0.55, 0.71], [-0.77, -0.71], [1.0, 1.23]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_276() {
-        assert_grad!(|s: &[f64]| {
-            let mut h0 = [0.0; 5];
-            for i in 0..5 {
-                h0[i] = ((-0.5).cos() - s[2]);
+        let ys = vec![2.0, -0.75, -1.2, 1.5];
+        assert_grad!(|m: [[f64; 2]; 2], x| {
+            let mut t0 = 0.0;
+            for i in 0..ys.len() {
+                t0 = ((t0 * x) + ys[i]);
             }
-            (h0[3] * 2.0)
-        }, vec![1.0, -1.45, 1.32], rel = REL, fd = FD);
+            let mut t1 = (m[1][1] * (-0.5)).cos();
+            if x.exp().sqrt().sin() < 2.0 && m[0][1].exp().ln().powi(-1) == 2.0 {
+                t1 *= ((x.tanh() * 0.5) + 1.0);
+            } else {
+                t1 *= (-t0).cos();
+            }
+            (t0 - t1)
+        }, ([[1.44, 0.33], [-0.7, -0.23]], -0.99), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_277() {
-        let n: usize = 4;
+        let ys = vec![-0.75, 0.3, 0.3];
         let k0 = -0.5;
-        assert_grad!(|w: [f64; 5], v: [f64; 2]| {
-            let t0 = v[0].sigmoid();
-            let mut h0 = [0.0; 2];
-            for i in 0..2 {
-                h0[i] = w[5 - 1 - i].exp();
-            }
-            for i in 0..2 {
-                h0[2 - 1 - i] += t0;
-            }
-            for i in (1..2).rev() {
-                h0[i] *= (((i as f64).tanh() * 0.5) + 1.0);
-            }
-            h0[0] += (h0[1].ln() - h0[1]);
-            let mut t1 = t0;
-            for i in 0..=0 {
-                let q0: usize = i * 2;
-                if (t0 * t0) >= k0 && (q0 as f64) >= v[q0] {
-                    t1 *= h0[q0].exp().powf(0.1).cos();
-                } else if q0 + 1 == n && i % 2 != 0 {
-                    t1 += v[q0].tanh();
-                } else {
-                    t1 += h0[q0].clamp((-2.0), 0.25);
+        assert_grad!(|w: [f64; 5]| {
+            let t0: f64 = (w[3].exp().sqrt() * (-1.2));
+            let t1: f64 = (w[1] * t0).sin();
+            let mut t2 = (-w[2]);
+            for i in 0..3 {
+                t2 += (-k0.tanh());
+                for j in 0..w.len() {
+                    if k0 >= t1 {
+                        t2 /= w[j % 5].exp();
+                    } else {
+                        t2 += ys[i].abs().abs();
+                    }
                 }
-                t1 = ((t1 * (-0.75)) + (q0 as f64));
             }
-            ((t0 * h0[0]) + t1)
-        }, ([-0.96, -0.64, 0.03, -0.52, -1.27], [0.06, 0.24]), rel = REL, fd = FD);
+            ((t0 * t1) * t2)
+        }, [0.79, 0.18, -0.2, 0.48, 0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_278() {
-        let ys = vec![2.0, -0.75, 1.5, -0.5, 0.3];
-        let n: usize = 2;
-        let k0 = 0.4;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 0.0;
-            for i in 0..n {
-                if (t0 / s[3]) < 1.5 {
-                    t0 += (-((s[i] * s[i]) + 0.5).ln());
-                } else if k0.tanh() >= k0 {
-                    t0 += (-(ys[i] + t0));
-                } else {
-                    t0 = ys[i].powi(i as i32).min(t0);
-                }
-                for j in 0..=3 {
-                    let q0: usize = j + j;
-                    for k in 0..4 {
-                        if (-0.3) == (-0.5) {
-                            t0 += s[4 - 1 - i];
-                        }
-                    }
-                    for k in 0..s.len() {
-                        if (if t0 == (-0.5) { t0 } else { (j as f64) }) < t0 || s[i % 4].cos() > 0.5 {
-                            t0 = t0.max(s[i % 4].clamp((-2.0), 0.25));
-                        } else {
-                            t0 += t0.relu().sigmoid().powf(t0);
-                        }
-                    }
-                }
+        let ys = vec![-0.75, 0.5, 1.5];
+        let k0 = 1.25;
+        assert_grad!(|w: [f64; 4], x| {
+            let mut h0 = [w[1].max(x), x, x];
+            for i in 0..=2 {
+                h0[i] = (h0[i] * ((((-0.75) - k0).tanh() * 0.5) + 1.0));
             }
-            let t1 = if (t0 + s[2]).max(t0.sigmoid()) == t0 || (-s[2]).exp() > s[2] { (t0 + 0.25).exp() } else { s[3].sin().abs() };
-            let mut t2: f64 = 0.0;
-            for i in 0..4 {
-                t2 = ((t2 * k0) + s[i]);
+            for i in 0..ys.len() {
+                h0[i] = (h0[i] * (x.ln().sigmoid() + 0.5));
             }
-            (((t0 - t1) - t2) * t2.sigmoid().clamp((-2.0), 0.25))
-        }, vec![0.29, -0.42, 0.51, 0.68], rel = REL, fd = FD);
+            h0[0] += h0[2];
+            (h0[0] * (h0[0].cos() * ((0.3 * 0.3) + 0.5).powf(h0[1])))
+        }, ([1.23, 0.2, 0.15, 1.29], 0.09), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_279() {
-        let ys = vec![2.0, 0.1, 1.5, 0.1];
-        let k0 = 0.4;
-        assert_grad!(|s: &[f64]| {
-            let mut h0 = [s[1].relu(), (0.5).cos(), 2.0, (ys.len() as f64).min(0.3)];
-            for i in 0..h0.len() {
-                h0[4 - 1 - i] += k0.max((i as f64)).cos();
+        let xs = [[-0.5, -0.5], [-0.5, 1.5]];
+        let ys = vec![-0.75, 2.0, 0.3, 1.5, 0.25];
+        assert_grad!(|x, y| {
+            let mut t0: f64 = y;
+            if ys[2].cos().cos() > y {
+                t0 += (x.tanh() - x.min(xs[0][0]));
+            } else {
+                t0 -= ys[1].relu();
             }
-            for i in 0..ys.len() {
-                h0[i] -= ((((i as f64) + s[0]).tanh() * 0.5) + 1.0);
-            }
-            let mut t0: f64 = 0.0;
-            for i in 1..=1 {
-                t0 = ((t0 * k0) + s[i]);
-            }
-            let t1: f64 = if (if h0[2].tanh() != s[1] { t0.cos() } else { s[1].cos() }) > (-0.75) { t0.clamp((-0.5), 0.5) } else { (2.0).max(t0.cos()) };
-            (((h0[1] + t0) + t1) + (k0 - s[1]).powi(3))
-        }, vec![1.13, -0.04], rel = REL, fd = FD);
+            t0
+        }, [-0.89, 0.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_280() {
-        let xs = [[0.3, 0.3], [0.25, -0.75], [0.1, -1.2], [1.5, 0.5]];
-        let ys = vec![-0.75, 1.5, 2.0, 0.5];
-        let n: usize = 3;
-        let k0 = -0.5;
-        assert_grad!(|w: [f64; 5], x, y| {
-            let mut t0 = y;
-            if w[4].sigmoid().sqrt().relu() >= w[1] {
-                t0 /= (0.5).cos().sigmoid();
-            } else if k0.cos().exp().powf(xs[1][1].exp()) >= y && xs[1][0].sigmoid().clamp((-1.0), 1.0) == (-0.75) {
-                t0 += (-0.75).min(k0.sigmoid().ln());
-            } else if (ys[3].max(w[0]) - w[4].sigmoid()) < 1.5 {
-                t0 += (-y.powf(0.5));
-            } else {
-                t0 += (-ys[1].max(xs[3][0]));
+        let xs = [[-0.75, 0.3], [0.3, -0.5], [0.1, 0.25]];
+        let ys = vec![2.0, 0.3, 0.25, 0.1, 0.3];
+        assert_grad!(|w: [f64; 3]| {
+            let mut t0: f64 = 1.0;
+            for i in 0..ys.len() {
+                let q0 = i + 1;
+                let t1 = ys[(i + q0) % 5].exp().ln().sigmoid();
+                for j in 1..=1 {
+                    t0 += w[j];
+                    t0 *= t0.cos().cos();
+                }
             }
-            let mut t1 = 0.0;
+            let mut t2 = 0.0;
             for i in 0..5 {
-                t1 = ((t1 * w[0]) + w[i]);
+                t2 = ((t2 * t0.sin()) + ys[i]);
             }
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = (-x.sigmoid());
-            }
-            for i in 0..n {
-                h0[i] = (h0[i] * h0[i]);
-            }
-            for i in 0..4 {
-                h0[i] = (h0[i] * (-h0[i]).cos());
-            }
-            ((t0 + t1) - h0[3])
-        }, ([-0.64, -1.02, -0.11, -0.74, -0.98], 0.4, 0.3), rel = REL, fd = FD);
+            let t3: f64 = ((if (-0.75) != xs[2][0] { t2 } else { t0 }) - t2.tanh());
+            (((t0 * t2) - t3) * (t0 - ys[3]).sigmoid())
+        }, [-0.14, -0.37, -1.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_281() {
-        let k0 = -1.1;
-        assert_grad!(|x: f64, m: [[f64; 2]; 3]| {
+        let xs = [[0.1, 0.1], [2.0, 0.3]];
+        let n: usize = 3;
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 2], m: [[f64; 2]; 2]| {
             let mut t0 = 0.0;
-            for i in (0..m.len()).rev() {
-                t0 += m[i % 3][i % 2];
-                t0 = ((t0 * 1.5) + x.powi(2));
+            for i in 1..=1 {
+                let mut t1 = 0.0;
+                for j in 0..2 {
+                    t1 += (m[i][j] * m[j][i]);
+                }
+                t0 += t1.sin();
             }
-            (t0 * t0.relu().clamp(k0, (k0 + 1.5)))
-        }, (-1.21, [[-0.66, 0.93], [1.23, -0.56], [1.31, -0.99]]), rel = REL, fd = FD);
+            let mut t2 = t0.powf(k0);
+            for i in 1..=1 {
+                t2 -= ((i as f64) * xs[i][i]).min((w[i % 2] - 0.5));
+            }
+            let mut t3 = 0.0;
+            for i in 0..n {
+                let q0: usize = i + 1;
+                for j in 0..=1 {
+                    let q1 = j * 2;
+                    if j != q1 || w[q0 % 2] > 1.5 {
+                        t3 += (-w[2 - 1 - j]);
+                    } else if t2.exp() < 1.5 && j + 1 >= n {
+                        t3 *= (m[j][2 - 1 - j].abs().sigmoid() + 0.5);
+                    } else {
+                        t3 *= (((-0.3).tanh() * 0.5) + 1.0);
+                    }
+                    t3 -= t0.relu().sin();
+                }
+            }
+            ((t0 + t2) + t3)
+        }, ([-1.39, 0.76], [[1.45, 0.54], [1.5, 0.83]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_282() {
-        let k0 = 0.75;
-        assert_grad!(|s: &[f64], x: f64| {
-            let mut t0 = ((s[2] * s[2]) + 0.5).ln();
-            for i in 0..2 {
-                t0 += (x.powi(2) * (i as f64).cos());
-                t0 *= k0.exp().sqrt().cos();
-            }
-            (t0 * x.min((-s[1])))
-        }, (vec![-1.17, 0.18, -0.28, -0.38], -0.24), rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_283() {
         assert_grad!(|w: [f64; 3]| {
             let t0: f64 = w[1];
             (t0 + w[2])
@@ -1395,7 +1327,7 @@ mod cases {
     }
 
     #[test]
-    fn case_284() {
+    fn case_283() {
         let xs = [[0.5, 0.5], [0.5, -0.5], [0.25, -0.75], [-0.5, 0.5]];
         let ys = vec![0.5, -0.5, 0.1];
         let n: usize = 3;
@@ -1424,7 +1356,7 @@ mod cases {
     }
 
     #[test]
-    fn case_285() {
+    fn case_284() {
         let xs = [[-0.75, -0.75], [0.3, 0.1], [-1.2, 0.5]];
         let ys = vec![-0.75, -0.5];
         let n: usize = 2;
@@ -1458,7 +1390,7 @@ mod cases {
     }
 
     #[test]
-    fn case_286() {
+    fn case_285() {
         let ys = vec![-0.75, -0.5];
         let k0 = 0.4;
         assert_grad!(|s: &[f64]| {
@@ -1471,7 +1403,7 @@ mod cases {
     }
 
     #[test]
-    fn case_287() {
+    fn case_286() {
         let ys = vec![0.5, -1.2, 1.5, 0.1, -0.75];
         let n: usize = 2;
         assert_grad!(|w: [f64; 3], v: [f64; 3]| {
@@ -1484,7 +1416,7 @@ mod cases {
     }
 
     #[test]
-    fn case_288() {
+    fn case_287() {
         let k0 = 0.75;
         assert_grad!(|x, m: [[f64; 2]; 2]| {
             let mut t0: f64 = k0.clamp(m[0][1], (m[0][1] + 1.5)).sin();
@@ -1502,7 +1434,7 @@ mod cases {
     }
 
     #[test]
-    fn case_289() {
+    fn case_288() {
         let ys = vec![0.1, 0.25];
         assert_grad!(|x, m: [[f64; 2]; 2]| {
             let mut t0 = 0.0;
@@ -1534,7 +1466,7 @@ mod cases {
     }
 
     #[test]
-    fn case_290() {
+    fn case_289() {
         let xs = [[0.3, 1.5], [1.5, -0.5]];
         let n: usize = 4;
         assert_grad!(|w: [f64; 4]| {
@@ -1553,7 +1485,7 @@ mod cases {
     }
 
     #[test]
-    fn case_291() {
+    fn case_290() {
         let k0 = 1.25;
         assert_grad!(|w: [f64; 5]| {
             let t0 = w[0].powi(2).cos();
@@ -1562,7 +1494,7 @@ mod cases {
     }
 
     #[test]
-    fn case_292() {
+    fn case_291() {
         assert_grad!(|w: [f64; 5]| {
             let t0 = w[4].sigmoid().sigmoid().sqrt();
             (t0 + (-1.2).min(w[0]).exp())
@@ -1570,7 +1502,7 @@ mod cases {
     }
 
     #[test]
-    fn case_293() {
+    fn case_292() {
         assert_grad!(|x, s: &[f64]| {
             let t0 = (x + s[0]).cos();
             t0
@@ -1578,7 +1510,7 @@ mod cases {
     }
 
     #[test]
-    fn case_294() {
+    fn case_293() {
         let xs = [[0.5, 0.1], [0.25, -0.5]];
         let k0 = -0.5;
         assert_grad!(|x, w: [f64; 3]| {
@@ -1614,7 +1546,7 @@ mod cases {
     }
 
     #[test]
-    fn case_295() {
+    fn case_294() {
         let xs = [[0.3, 0.5], [0.5, 0.3], [-0.75, 0.3]];
         let ys = vec![2.0, 0.25, 1.5, 0.3];
         let k0 = -0.5;
@@ -1636,7 +1568,7 @@ mod cases {
     }
 
     #[test]
-    fn case_296() {
+    fn case_295() {
         let xs = [[1.5, 0.5], [-1.2, 0.3], [0.1, -1.2], [0.5, -0.5]];
         let ys = vec![0.25, 0.25];
         let k0 = 0.75;
@@ -1661,475 +1593,510 @@ mod cases {
     }
 
     #[test]
-    fn case_297() {
-        let xs = [[0.3, 0.1], [1.5, 0.1], [0.3, -0.75], [0.5, -0.75]];
-        assert_grad!(|m: [[f64; 2]; 3], x: f64, y| {
-            let mut t0 = x.tanh();
-            for i in 0..3 {
-                t0 *= (y / ((x * x) + 0.5)).cos();
+    fn case_296() {
+        let xs = [[-0.5, 0.1], [0.3, 0.3], [-0.5, -0.75]];
+        let k0 = 0.4;
+        assert_grad!(|x, s: &[f64], m: [[f64; 2]; 2]| {
+            let mut t0: f64 = (m[1][0].exp() / (-m[0][0]).sigmoid());
+            if (x * k0.exp()) == s[2] {
+                t0 = ((t0 * 1.5) + (-m[1][1]));
+            } else if x.tanh() == 2.0 || (-x.exp()) <= 0.25 {
+                t0 += s[3];
+            } else if !(m[1][0].abs().max(s[2].sigmoid().ln()) != (-0.75)) {
+                t0 += (((m.len() as f64) * (m.len() as f64)) + 0.5).powf(xs[2][0]).max(m[0][1].sqrt());
+            } else {
+                t0 -= m[1][0].relu().cos();
             }
-            (t0 + ((m[1][0] - m[2][0]) + (xs[2][1] * m[2][0])))
-        }, ([[-0.8, 0.54], [-0.05, 0.61], [-0.49, 0.4]], -0.87, 0.96), rel = REL, fd = FD);
+            (t0 * ((0.3 + 2.0) / ((x.cos() * x.cos()) + 0.5)))
+        }, (-1.47, vec![-1.04, 1.14, -0.72, 0.59], [[1.16, 0.39], [1.43, -1.39]]), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_297() {
+        let xs = [[-0.75, 0.1], [-0.5, 0.25], [2.0, 2.0], [2.0, 2.0]];
+        let k0 = -0.5;
+        assert_grad!(|x: f64, w: [f64; 2], m: [[f64; 2]; 2]| {
+            let mut t0 = 0.0;
+            for i in (0..4).rev() {
+                let mut t1 = 0.0;
+                for j in 0..m.len() {
+                    t1 += (xs[i][j] * m[(i + j) % 2][j]);
+                    if j % 2 == 0 && i != j {
+                        t1 = ((t1 * 1.5) + (0.1).clamp(0.0, 2.0));
+                    }
+                }
+                t0 -= t1.sigmoid();
+            }
+            let mut t2: f64 = t0;
+            if ((-0.75).max(k0) * t0.sigmoid()) <= w[0] {
+                t2 -= x;
+            } else if !((-0.75) > 0.25) {
+                t2 -= (0.25).max(m[1][0]).max(w[0].tanh());
+            } else {
+                t2 -= m[0][0].exp().cos();
+            }
+            let t3: f64 = m[0][0];
+            (((t0 - t2) * t3) + (t3.relu() / w[0].cos().exp()))
+        }, (-1.26, [1.1, -0.43], [[0.48, -0.17], [-0.67, -0.84]]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_298() {
-        let xs = [[0.3, 0.1], [0.25, 0.5], [-0.5, 0.3], [0.25, 0.1]];
-        let n: usize = 4;
-        assert_grad!(|s: &[f64]| {
-            let mut t0 = 1.0;
-            for i in 1..=1 {
-                t0 = t0.max(((s.len() as f64) + s[i]));
-            }
-            let mut t1 = 0.0;
-            for i in 0..n {
-                let mut t2: f64 = 0.0;
-                for j in 0..s.len() {
-                    t2 += (xs[i][j] * s[j % 2]);
+        let xs = [[-1.2, 2.0], [0.5, 0.3]];
+        let ys = vec![-0.5, 1.5, -0.75, 1.5];
+        let k0 = 0.4;
+        assert_grad!(|x: f64| {
+            let mut t0 = 0.0;
+            for i in 0..xs.len() {
+                let mut t1 = 0.0;
+                for j in 0..xs.len() {
+                    t1 += (xs[i][j] * x);
                 }
-                t1 += t2.sigmoid();
+                t0 += t1.tanh();
             }
-            ((t0 + t1) + s[0])
-        }, vec![1.15, -0.32], rel = REL, fd = FD);
+            (t0 * (if ys[3].clamp(0.0, 2.0) > 0.1 || k0 < 0.5 { (-0.75) } else { t0.abs() }))
+        }, [1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_299() {
-        let xs = [[0.1, 0.5], [0.5, 2.0], [1.5, 1.5], [-1.2, 0.1]];
-        let ys = vec![-0.5, 1.5, 0.25, 0.1];
-        assert_grad!(|x, w: [f64; 4], v: [f64; 3]| {
-            let t0 = ((0.25).powi(-1) / ((w[3] * w[3]) + 0.5));
-            let mut h0 = [v[1].sin(), (x + t0)];
-            for i in 0..h0.len() {
-                h0[i] = (h0[i] * h0[i]);
+        let ys = vec![-0.75, 0.5, 2.0];
+        let n: usize = 4;
+        let k0 = -1.1;
+        assert_grad!(|x: f64, w: [f64; 4], y| {
+            let mut t0: f64 = 0.0;
+            for i in 0..n {
+                t0 = ((t0 * y) + w[i]);
             }
-            let mut h1 = [0.0; 4];
-            for i in 1..=3 {
-                h1[i] = h0[0].clamp((-0.5), 0.5);
-            }
+            let mut t1 = 0.0;
             for i in 0..ys.len() {
-                h1[i] -= ((x.sigmoid().tanh() * 0.5) + 1.0);
+                t1 = ((t1 * x) + ys[i]);
             }
-            for i in 0..xs.len() {
-                h1[i % 4] -= v[0].sin().cos();
-            }
-            h1[3] += t0.sigmoid().tanh();
-            ((t0 * h0[0]) * h1[1])
-        }, (1.36, [0.06, 0.23, -1.32, 0.79], [-1.5, 0.51, 0.38]), rel = REL, fd = FD);
+            ((t0 + t1) + ((k0 + t1) - ((-0.5) + t1)))
+        }, (0.12, [0.26, -0.08, 0.81, -0.31], 1.03), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_300() {
-        assert_grad!(|w: [f64; 5], m: [[f64; 2]; 2]| {
+        let xs = [[2.0, 1.5], [0.1, -0.75], [0.3, 0.5]];
+        let ys = vec![0.25, 1.5, -0.75, -1.2, 0.5];
+        assert_grad!(|x, s: &[f64]| {
             let mut t0 = 0.0;
-            for i in 0..=3 {
-                t0 = ((t0 * (2.0).sigmoid()) + w[i]);
+            for i in 0..5 {
+                t0 = ((t0 * x) + ys[i]);
             }
-            (t0 + m[1][0].exp().sigmoid().sqrt())
-        }, ([0.98, -0.38, -0.25, -0.38, -1.42], [[0.45, -0.89], [-0.8, -0.82]]), rel = REL, fd = FD);
+            let mut t1 = if t0.powi(3) > ys[4] { s[0] } else { s[0] };
+            if ((t0 * s[0]) - x.tanh()) != x || xs[1][0].max(x) <= 0.5 {
+                t1 -= (s[0] * s[0]).sigmoid();
+            }
+            ((t0 - t1) + s[1].min(t1).sigmoid())
+        }, (0.01, vec![-1.49, -0.4]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_301() {
-        let xs = [[0.25, -0.5], [-0.5, -1.2], [-1.2, 1.5]];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut h0 = [(m[0][0] - xs[2][0]), m[2][1], (xs[1][0] + m[1][0]), (-0.5)];
-            for i in 0..4 {
-                h0[4 - 1 - i] *= ((h0[i].exp().tanh() * 0.5) + 1.0);
+        let xs = [[-0.5, 0.1], [-0.5, 0.25], [-1.2, 0.25]];
+        let k0 = 0.75;
+        assert_grad!(|w: [f64; 5], x| {
+            let t0: f64 = if w[1].max(xs[1][1]).exp().powf(1.5) != (-0.75) || k0.exp().cos() == x { w[4] } else { w[3] };
+            let mut t1 = 0.0;
+            for i in 0..=3 {
+                t1 -= (t1.tanh() + x);
             }
-            for i in 0..h0.len() {
-                h0[i] = (h0[i] * h0[i]);
-            }
-            h0[3]
-        }, [[-1.14, 1.47], [0.83, -0.47], [1.32, 0.55]], rel = REL, fd = FD);
+            ((t0 + t1) + (t0.tanh() - (1.5).clamp((-0.5), 0.5)))
+        }, ([0.57, 1.02, 0.84, -1.04, -0.96], -0.84), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_302() {
-        let xs = [[0.3, -0.75], [0.5, 0.3], [-0.75, 2.0], [-0.5, 0.25]];
-        assert_grad!(|w: [f64; 4], x| {
-            let t0 = (x.sin() - w[2].relu());
-            let mut t1 = (-t0);
-            for i in 0..4 {
-                t1 -= x.sin().sqrt();
-                if (if (-0.75) <= 0.5 { t1 } else { 0.1 }) == (-0.5) {
-                    t1 += ((-w[i]) - xs[i][i % 2]);
-                }
+        let n: usize = 3;
+        let k0 = 1.25;
+        assert_grad!(|s: &[f64], x: f64| {
+            let mut t0 = s[3].min(k0);
+            for i in 0..n {
+                let q0: usize = i + 1;
+                let t1 = s[i];
+                t0 = (t0 * x).min(t0);
+                t0 -= ((q0 as f64) - s[0]).relu();
             }
-            (t0 * t1)
-        }, ([-0.11, 0.87, 0.32, -1.34], 1.15), rel = REL, fd = FD);
+            let t2 = if x.sigmoid().sqrt() != (-1.2) { x } else { (x + s[3]).sigmoid().ln() };
+            (t0 + t2)
+        }, (vec![0.23, -1.48, 1.01, -0.93], 0.86), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_303() {
-        let xs = [[0.1, 0.3], [-1.2, -1.2], [2.0, 2.0], [-1.2, -0.5]];
-        let n: usize = 2;
-        let k0 = -1.1;
-        assert_grad!(|s: &[f64], x| {
+        let xs = [[2.0, 1.5], [2.0, 1.5]];
+        let ys = vec![0.1, -0.75, 0.5];
+        assert_grad!(|x, y: f64| {
             let mut t0 = 0.0;
-            for i in 0..=2 {
-                t0 = ((t0 * x.sin()) + s[i]);
-            }
-            let mut t1 = ((k0 * k0) + 0.5).ln();
-            for i in (1..4).rev() {
-                let q0: usize = (i + 1) % n;
-                t1 += (-1.2);
-                for j in (1..4).rev() {
-                    t1 /= k0.powi(q0 as i32);
-                    if ((q0 as f64) - 0.3) < k0 || q0 % 2 == 0 {
-                        t1 *= (t0.sin().sigmoid() + 0.5);
-                    } else {
-                        t1 = ((t1 * (-0.5)) + xs[j][(q0 + i) % 2].sin());
-                    }
+            for i in 0..=1 {
+                let mut t1 = 0.0;
+                for j in 0..i {
+                    t1 += (xs[i][j] * y);
                 }
+                t0 += t1.cos();
             }
-            (t0 + t1)
-        }, (vec![-0.18, -0.62, -0.6, 0.7], -0.63), rel = REL, fd = FD);
+            let t2: f64 = x;
+            let t3 = (y + ((ys[0] * ys[0]) + 0.5).sqrt());
+            ((t0 + t2) * t3)
+        }, [0.67, -0.99], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_304() {
-        let xs = [[0.5, -0.5], [-0.75, 0.25], [1.5, 0.25], [0.5, 0.5]];
+        let xs = [[0.25, -0.5], [0.3, 0.1], [-0.5, 1.5]];
+        let ys = vec![0.25, 0.1, 1.5, -0.75];
         let n: usize = 4;
-        assert_grad!(|w: [f64; 4]| {
-            let mut t0: f64 = 0.0;
-            for i in 0..n {
-                let mut t1 = 0.0;
-                for j in 0..=0 {
-                    t1 += (xs[i][j] * w[(i + j) % 4]);
-                }
-                t0 -= t1.cos();
+        let k0 = 0.4;
+        assert_grad!(|w: [f64; 3]| {
+            let t0 = w[0].sin().relu();
+            let mut t1 = t0;
+            if !(w[2].abs().sigmoid().ln() >= w[1]) {
+                t1 += w[1].abs();
+            } else if (w[2].exp() + xs[2][0].max(w[0])) >= t0 || t0 <= w[0] {
+                t1 *= (t0.abs().sigmoid() + 0.5);
+            } else {
+                t1 += ((w[1].tanh() * w[1].tanh()) + 0.5).sqrt();
             }
-            t0
-        }, [0.59, 0.34, -0.17, -0.98], rel = REL, fd = FD);
+            let mut t2 = 0.0;
+            for i in (1..xs.len()).rev() {
+                let t3 = t0;
+                for j in (0..ys.len()).rev() {
+                    let q0 = (j + 1) % n;
+                    if (0.3).tanh() != t2 {
+                        t2 -= t3.min(w[i]).sigmoid();
+                    } else if (w[(j + i) % 3] - t2) != w[i % 3] {
+                        t2 /= ((k0.max(w[(i + j) % 3]) * k0.max(w[(i + j) % 3])) + 0.5);
+                    } else {
+                        t2 -= (-k0).min(t2);
+                    }
+                }
+            }
+            (((t0 - t1) + t2) + t2.relu().tanh())
+        }, [0.47, -0.47, 0.04], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_305() {
-        let xs = [[2.0, -0.75], [-0.75, -0.75], [0.3, -0.75]];
-        let ys = vec![-1.2, 2.0, 0.3, 0.5];
-        let k0 = -1.1;
-        assert_grad!(|m: [[f64; 2]; 3], x: f64| {
-            let mut t0 = 0.0;
+        let xs = [[2.0, 0.1], [-0.5, 0.25], [1.5, -1.2]];
+        assert_grad!(|w: [f64; 2]| {
+            let mut h0 = [0.0; 3];
             for i in 0..3 {
-                let q0 = i * 2;
-                let t1 = k0;
-                for j in (0..ys.len()).rev() {
-                    let q1 = q0 + 1;
-                    t0 -= t1;
-                    if t0.min(m[i][j % 2]) < 0.5 {
-                        t0 = ((t0 * 0.3) + m[i][(q1 + i) % 2]);
-                    } else if m[i][q1 % 2].clamp(x, (x + 1.5)) > k0 {
-                        t0 += m[i][(q1 + i) % 2].abs().tanh();
-                    } else {
-                        t0 *= m[(i + q0) % 3][i % 2].tanh().cos();
-                    }
-                }
-                t0 -= ((m[i][(i + q0) % 2].cos() * m[i][(i + q0) % 2].cos()) + 0.5).sqrt();
+                h0[i] = ((-w[0]) - ((w[0] * w[0]) + 0.5).ln());
             }
-            let t2: f64 = if xs[0][0] >= x { (t0 + t0).ln() } else { m[0][1].powi(3).clamp((-0.5), 0.5) };
-            ((t0 - t2) + x.abs().cos())
-        }, ([[1.1, 0.89], [-0.2, -0.23], [-0.82, 0.56]], 0.44), rel = REL, fd = FD);
+            (h0[2] * (((-1.2) + h0[2]) / ((xs[2][1].exp().powf((-0.5)) * xs[2][1].exp().powf((-0.5))) + 0.5)))
+        }, [0.45, -1.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_306() {
-        let ys = vec![0.1, -0.75, 0.3];
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 4]| {
-            let mut h0 = [0.0; 4];
-            for i in 0..4 {
-                h0[i] = w[i].sigmoid().exp();
+        let n: usize = 3;
+        assert_grad!(|s: &[f64], x| {
+            let mut t0 = 0.0;
+            for i in 0..3 {
+                for j in 0..=1 {
+                    for k in (0..2).rev() {
+                        let q0: usize = j + i;
+                        t0 -= x.relu().exp().ln();
+                    }
+                    for k in 0..n {
+                        let q1 = j * 2;
+                        t0 += s[j];
+                    }
+                }
+                t0 *= ((s[1].tanh() * 0.5) + 1.0);
             }
-            for i in 0..4 {
-                h0[4 - 1 - i] += (0.5).exp().tanh();
-            }
-            for i in 0..w.len() {
-                h0[4 - 1 - i] += (k0 + w[i]).cos();
-            }
-            let mut h1 = [0.0; 2];
-            for i in 0..2 {
-                h1[i] = (i as f64).exp().min(w[i % 4].powi(2));
-            }
-            let mut t0 = (h1[1] / w[2]);
-            if h0[3] < 1.5 {
-                t0 += if k0.abs() != 0.25 || (-w[0]) < (-0.5) { (-h1[0]) } else { h1[1].powi(3) };
-            } else if !((h1[1] - (ys.len() as f64)).cos() < 0.25) {
-                t0 += if h1[1].sin() < h1[0] || h0[1].sigmoid().ln() < 0.3 { (-1.2).min((h0.len() as f64)) } else { k0.clamp((-2.0), 0.25) };
-            } else {
-                t0 += w[0].sin();
-            }
-            (((h0[1] - h1[0]) * t0) + t0.sin())
-        }, [0.15, 1.13, -1.46, -0.28], rel = REL, fd = FD);
+            t0
+        }, (vec![0.92, 0.48], 1.15), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_307() {
-        let xs = [[0.5, 0.5], [0.1, 0.25]];
-        let ys = vec![-0.5, 0.25, 0.3];
-        assert_grad!(|x| {
-            let t0 = if x.sigmoid().powf(x).exp().powf(1.5) != 0.5 || xs[1][0].sigmoid().clamp((-2.0), 0.25) >= 0.5 { x } else { ys[2] };
-            (t0 * (t0.relu() + (0.25).min(x)))
-        }, [1.15], rel = REL, fd = FD);
+        let xs = [[2.0, 0.1], [-0.5, 0.1], [-0.5, -1.2], [-1.2, 0.1]];
+        let ys = vec![0.3, 0.1, -0.75, 1.5, -0.5];
+        let k0 = 0.75;
+        assert_grad!(|m: [[f64; 2]; 2], s: &[f64]| {
+            let mut t0: f64 = (-1.2).relu();
+            if ((-(ys.len() as f64)) + m[1][0]) != ys[1] || (((-s[4]) * (-s[4])) + 0.5).ln() != (-1.2) {
+                t0 -= s[3].sin();
+            } else if (ys[3] * s[4]).sigmoid().ln() <= m[0][0] {
+                t0 = ((t0 * (-0.75)) + k0.tanh());
+            } else if (1.5).cos().powi(2) <= (-0.75) || ((0.5).sin() * (m[0][0] - ys[2])) <= s[2] {
+                t0 *= (k0 - m[1][1]).cos();
+            } else {
+                t0 = s[0].sigmoid().ln().min(t0);
+            }
+            let mut t1 = 1.0;
+            for i in 0..=1 {
+                if (m[i][0] * xs[4 - 1 - i][2 - 1 - i]) >= 0.1 {
+                    t1 *= (m[i % 2][i % 2].relu().sigmoid() + 0.5);
+                } else if k0.max(m[i][m.len() - 1 - i]) < xs[i][i] || s[i] == 1.5 {
+                    t1 += (m[i % 2][i] + m[2 - 1 - i][1]).min(k0.sqrt());
+                }
+                t1 *= m[i][m.len() - 1 - i].exp().sqrt().cos();
+            }
+            let t2: f64 = if m[0][1] != 0.3 || (-k0).max(t1.sin()) != (-0.5) { t0 } else { s[1] };
+            ((t0 * t1) + t2)
+        }, ([[-0.31, -0.24], [-1.35, 0.5]], vec![0.75, -0.59, -0.98, -1.37, 0.37]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_308() {
-        let ys = vec![0.5, -0.75, -1.2];
-        let n: usize = 3;
-        let k0 = 0.75;
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0: f64 = (-k0);
-            for i in 0..2 {
-                for j in 1..=1 {
-                    let q0 = i + j;
-                    let t1 = ((-t0) * (2.0).min(ys[q0]));
-                    if m[q0][j] >= (-1.2) || (ys.len() as f64).min(k0) > k0 {
-                        t0 = t0.max(m[i][i].min(m[q0 % 3][q0 % 2]));
-                    } else if i % 2 == 0 {
-                        t0 -= (q0 as f64);
-                    }
-                }
-                t0 += m[i][i];
+        let ys = vec![0.3, 1.5, -1.2, 2.0, 0.3];
+        assert_grad!(|x| {
+            let mut t0 = 0.0;
+            for i in 0..ys.len() {
+                t0 = ((t0 * x.tanh()) + ys[i]);
             }
-            let mut t2 = 0.0;
-            for i in 0..n {
-                t2 = ((t2 * t0.sigmoid()) + ys[i]);
-            }
-            (t0 + t2)
-        }, [[1.34, 0.06], [0.13, 0.44], [1.03, -0.9]], rel = REL, fd = FD);
+            t0
+        }, [0.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_309() {
-        let k0 = -0.5;
-        assert_grad!(|s: &[f64]| {
-            let mut h0 = [s[3].sigmoid(), (s[0] - s[3])];
-            for i in 0..=0 {
-                h0[i + 1] = (h0[i + 1] * h0[i + 1]);
+        let ys = vec![0.5, 2.0];
+        let n: usize = 3;
+        let k0 = 1.25;
+        assert_grad!(|m: [[f64; 2]; 3]| {
+            let t0 = (k0 / m[0][1].exp().sigmoid());
+            let mut t1 = 1.0;
+            for i in 0..n {
+                for j in 0..2 {
+                    for k in 1..=1 {
+                        t1 += (0.3).min(m[k][ys.len() - 1 - k].tanh());
+                        t1 -= ys[j];
+                    }
+                    t1 = (j as f64).sigmoid().min(t1);
+                }
             }
-            h0[1] += (s[0].min(k0) * s[2].relu());
-            (h0[1] + s[1].exp().exp())
-        }, vec![-1.48, -0.76, 0.39, -1.05], rel = REL, fd = FD);
+            (t0 + t1)
+        }, [[-0.84, 1.28], [-0.69, 0.94], [0.41, 0.55]], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_310() {
-        let n: usize = 4;
-        let k0 = 1.25;
-        assert_grad!(|w: [f64; 4], m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..n {
-                t0 = ((t0 * w[1].sin()) + w[i]);
-            }
-            let t1: f64 = if k0 > 0.5 { m[1][1] } else { t0.relu().clamp((-1.0), 1.0) };
-            ((t0 - t1) + (m[2][1] + w[2].exp().ln()))
-        }, ([0.23, -1.11, -1.49, -0.43], [[-1.04, -0.23], [-1.06, 1.45], [-0.84, 1.38]]), rel = REL, fd = FD);
+        let xs = [[0.3, 2.0], [-0.75, -1.2], [0.5, 1.5], [0.3, -0.75]];
+        assert_grad!(|w: [f64; 5]| {
+            let t0 = ((1.5 - xs[1][0]) + w[0].cos());
+            t0
+        }, [-0.27, 0.41, -1.44, -0.91, 0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_311() {
-        let xs = [[2.0, 0.3], [0.1, -0.75], [2.0, 0.1], [0.1, -0.75]];
-        assert_grad!(|m: [[f64; 2]; 2]| {
+        let xs = [[1.5, 0.25], [0.3, 0.25]];
+        assert_grad!(|x, w: [f64; 5]| {
             let mut t0 = 0.0;
-            for i in 0..xs.len() {
+            for i in 0..2 {
                 let mut t1: f64 = 0.0;
-                for j in 0..=0 {
-                    t1 += (xs[i][j] * m[0][(i + j) % 2]);
+                for j in i..2 {
+                    t1 += (xs[i][j] * w[w.len() - 1 - j]);
                 }
-                t0 -= t1.sin();
+                t0 -= t1.cos();
             }
-            (t0 * xs[0][0].clamp(t0, (t0 + 1.5)).powi(3))
-        }, [[-0.35, -0.46], [-1.47, 0.7]], rel = REL, fd = FD);
+            let mut t2 = x.tanh().sigmoid();
+            if (-x.tanh()) != 0.25 {
+                t2 *= (((0.3).relu().tanh() * 0.5) + 1.0);
+            } else if x.cos() != 2.0 {
+                t2 += ((-0.75).clamp(w[1], (w[1] + 1.5)) / w[4].sigmoid());
+            } else {
+                t2 *= ((t0.tanh() * 0.5) + 1.0);
+            }
+            ((t0 - t2) * (x * t0.cos()))
+        }, (-0.69, [-0.82, -0.79, 0.89, -0.34, 0.08]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_312() {
-        let ys = vec![-1.2, -1.2];
-        let k0 = -1.1;
-        assert_grad!(|w: [f64; 3]| {
-            let mut h0 = [w[2], (if w[1] < (-1.2) { k0 } else { ys[1] }), ((w[0] * w[0]) + 0.5).sqrt()];
+        assert_grad!(|w: [f64; 2], v: [f64; 3]| {
+            let mut t0 = 0.0;
             for i in 0..=1 {
-                h0[i] -= ((w[3 - 1 - i].tanh() * 0.5) + 1.0);
+                t0 = ((t0 * w[1]) + w[i]);
             }
-            (h0[2] + k0.exp())
-        }, [1.22, 1.29, -0.72], rel = REL, fd = FD);
+            let h0 = [w[1].exp().sqrt(), v[1].sin(), t0.relu()];
+            (t0 * h0[1])
+        }, ([-0.87, -1.3], [-1.41, 0.73, -0.39]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_313() {
-        let xs = [[0.5, 0.3], [0.25, 0.5]];
-        let ys = vec![0.25, 0.25, 1.5, 0.3];
-        assert_grad!(|x: f64| {
-            let mut t0 = x.exp().sqrt();
-            for i in 1..=4 {
-                let t1 = ys[i % 4];
-                t0 = t0.max((ys[i % 4] * ys[3]));
+        assert_grad!(|w: [f64; 5]| {
+            let mut h0 = [0.0; 4];
+            for i in 0..4 {
+                h0[i] = w[i].min(0.25).relu();
             }
-            let mut h0 = [(xs[0][0] + 1.5), ys[1].sin()];
-            for i in 0..xs.len() {
-                h0[i] = (h0[i] * t0.cos());
+            for i in 0..h0.len() {
+                h0[i % 4] = (h0[i % 4] * h0[i % 4]);
             }
-            for i in (1..2).rev() {
-                h0[i] *= ((1.5).powi(i as i32).sigmoid() + 0.5);
+            h0[2] += w[3];
+            let mut t0 = (0.5).exp();
+            for i in 0..4 {
+                t0 += (0.3 / t0.sigmoid()).min(w[5 - 1 - i].tanh());
             }
-            h0[0] += (x.tanh() / h0[1].exp().sqrt().sigmoid());
-            ((t0 + h0[1]) + ((h0[1] * h0[1]) + 0.5).ln())
-        }, [1.27], rel = REL, fd = FD);
+            ((h0[2] - t0) + h0[0].max(h0[3].powf(0.5)))
+        }, [-0.87, -0.95, -0.16, 1.45, 0.84], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_314() {
-        let xs = [[-0.75, 0.5], [-1.2, 0.1]];
-        assert_grad!(|w: [f64; 3]| {
+        let xs = [[-0.5, 0.25], [0.5, 0.1], [2.0, 0.1], [0.1, -1.2]];
+        let ys = vec![0.5, -1.2, -1.2, 1.5, -0.75];
+        let n: usize = 4;
+        let k0 = 0.4;
+        assert_grad!(|s: &[f64], r: &[f64]| {
             let mut t0 = 0.0;
-            for i in 0..2 {
-                let mut t1 = 0.0;
-                for j in 0..i {
-                    t1 += (xs[i][j] * w[j]);
-                }
-                t0 -= t1.sigmoid();
+            for i in (0..2).rev() {
+                t0 = ((t0 * ys[2].tanh()) + r[i]);
             }
-            (t0 * t0.cos())
-        }, [-1.34, -1.34, -1.32], rel = REL, fd = FD);
+            let mut t1 = 0.0;
+            for i in 0..2 {
+                t1 = ((t1 * 0.25) + s[i]);
+            }
+            let mut t2 = (r[1] - xs[3][0]);
+            for i in 0..2 {
+                let q0 = (i + 1) % n;
+                if !(r[i].exp().sqrt() != 2.0) {
+                    t2 += (s[1].sigmoid().powf((-0.5)) + r[1].cos());
+                } else if (s[i % 2] - r[(i + q0) % 2]) != (-1.2) || s[0].max(t1) != xs[q0][i] {
+                    t2 += ((-0.75) + (-0.5)).sigmoid();
+                } else {
+                    t2 += if ys[i].relu() <= r[i] { s[i % 2].min(t1) } else { r[i].sin() };
+                }
+                if t1 < r[i] || t1 != 0.1 {
+                    t2 -= k0.powi(3).max(k0.tanh());
+                } else {
+                    t2 -= s[i];
+                }
+            }
+            (((t0 + t1) - t2) + t1.clamp(k0, (k0 + 1.5)).exp())
+        }, (vec![-0.96, 0.96], vec![-0.98, 0.07]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_315() {
-        let xs = [[0.3, 0.3], [0.25, -1.2], [-0.5, 2.0], [-1.2, 1.5]];
-        let n: usize = 2;
-        assert_grad!(|w: [f64; 2]| {
-            let mut t0 = (-(xs.len() as f64));
-            if w[1].powi(2) <= w[0] {
-                t0 /= ((w[0].exp().ln() * w[0].exp().ln()) + 0.5);
+        let ys = vec![0.5, -0.75, -0.5, 2.0, 0.25];
+        assert_grad!(|s: &[f64], w: [f64; 2], x| {
+            let mut t0 = ((-0.75) + s[1]).abs();
+            if x == ys[0] {
+                t0 *= (-0.5).cos();
             }
-            let mut t1 = 1.0;
-            for i in 0..=1 {
-                let q0: usize = i + 1;
-                for j in 0..2 {
-                    for k in 0..n {
-                        let q1: usize = j + 1;
-                        t1 += ((j as f64) - t1).relu();
-                        t1 += t0.exp().powf((-0.5)).clamp((-0.75), ((-0.75) + 1.5));
-                    }
-                    t1 *= (-t0).cos();
-                }
+            let mut t1: f64 = 0.0;
+            for i in 0..=0 {
+                t1 = ((t1 * x.tanh()) + w[i]);
             }
-            ((t0 - t1) + (-1.2).sigmoid().sigmoid().sqrt())
-        }, [1.25, 0.84], rel = REL, fd = FD);
+            ((t0 * t1) * x.tanh().sigmoid().sqrt())
+        }, (vec![1.22, -1.13], [1.3, 0.59], -0.45), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_316() {
-        let ys = vec![0.5, 0.25, -1.2];
-        let k0 = -1.1;
-        assert_grad!(|s: &[f64]| {
-            let t0 = if ys[0].tanh().exp().ln() == (-0.75) { s[4] } else { s[4].cos() };
-            let mut t1 = ((k0.cos() * k0.cos()) + 0.5).sqrt();
-            if !(((-s[0]) + t0.sigmoid()) != t0) {
-                t1 = t0.min(t1);
-            } else if t0 <= 0.25 {
-                t1 = ((t1 * (-0.75)) + k0);
-            } else {
-                t1 -= t0;
+        let xs = [[0.1, 1.5], [0.5, 0.3], [2.0, 0.3], [0.5, 0.25]];
+        assert_grad!(|w: [f64; 2], s: &[f64], x| {
+            let mut t0: f64 = 0.0;
+            for i in 0..3 {
+                let q0 = i * 2;
+                let t1 = (x.powi(2) * x.exp().ln());
+                t0 *= (w[q0 % 2] / ((x * x) + 0.5)).cos();
+                t0 -= s[1].tanh().sigmoid();
             }
-            let mut t2 = (t0 - (s[0] * t0));
-            if k0.exp().abs() < 0.3 && t1.ln().sin() >= 0.25 {
-                t2 /= (t0 - (-1.2)).exp();
-            } else {
-                t2 /= s[2].sigmoid().sqrt().sigmoid();
+            let mut t2 = xs[0][1].relu();
+            for i in 1..=1 {
+                let q1: usize = i + 1;
+                t2 += s[i];
             }
-            (((t0 + t1) - t2) * (s[3] / ((k0.exp() * k0.exp()) + 0.5)))
-        }, vec![-0.19, -1.41, 0.44, 0.77, -0.14], rel = REL, fd = FD);
+            ((t0 + t2) * (-0.5).min(t2.exp()))
+        }, ([0.44, 0.66], vec![-1.26, -0.5, -1.37], -0.08), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_317() {
-        assert_grad!(|w: [f64; 4]| {
+        let ys = vec![0.5, 1.5, 2.0];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 3], w: [f64; 2]| {
             let mut t0 = 0.0;
-            for i in (0..4).rev() {
-                t0 = ((t0 * w[0].tanh()) + w[i]);
+            for i in 1..=1 {
+                t0 = ((t0 * k0.sigmoid()) + w[i]);
             }
-            t0
-        }, [-1.06, 0.82, 0.08, -0.46], rel = REL, fd = FD);
+            let mut h0 = [t0, w[0], w[1].cos(), t0.powi(3), ((-0.75) * m[2][1])];
+            for i in 0..5 {
+                h0[i % 5] += (t0 / k0.exp().sigmoid());
+            }
+            for i in 0..5 {
+                h0[i] *= w[i % 2].tanh().cos();
+            }
+            h0[0] += (w[1] + t0).sin();
+            let mut h1 = [0.0; 2];
+            for i in 0..w.len() {
+                h1[i] = (if i % 2 != 0 || i <= 2 { m[i][0] } else { k0 }).sigmoid();
+            }
+            (((t0 + h0[3]) - h1[1]) + h0[0].sigmoid().min((k0 * ys[2])))
+        }, ([[-1.26, -0.45], [-1.37, -0.37], [-0.84, 0.42]], [1.09, 1.31]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_318() {
-        assert_grad!(|w: [f64; 2]| {
-            let t0 = w[0].cos().sin();
-            t0
-        }, [1.5, 0.11], rel = REL, fd = FD);
+        let ys = vec![2.0, -0.75, 0.25];
+        let n: usize = 3;
+        let k0 = 0.75;
+        assert_grad!(|s: &[f64], w: [f64; 5]| {
+            let mut t0: f64 = s[1].relu();
+            for i in 0..n {
+                t0 += k0.sin().exp();
+            }
+            let mut t1 = 1.0;
+            for i in 0..n {
+                t1 = ((t1 * 0.3) + t0);
+                for j in 0..2 {
+                    if w[i].tanh() >= w[i] {
+                        t1 -= (w[j] / (((j as f64) * (j as f64)) + 0.5)).exp().sqrt();
+                    } else if w[j + 1] >= 0.25 && ((t0 * t0) + 0.5).sqrt() != (-1.2) {
+                        t1 = (if 0.5 <= (j as f64) { w[i % 5] } else { k0 }).min(t1);
+                    }
+                    t1 = t1.max(s[s.len() - 1 - j].exp());
+                }
+            }
+            let mut h0 = [0.0; 3];
+            for i in 0..3 {
+                h0[i] = w[i + 1];
+            }
+            for i in 0..=2 {
+                h0[ys.len() - 1 - i] = (h0[ys.len() - 1 - i] * h0[ys.len() - 1 - i]);
+            }
+            ((t0 * t1) * h0[0])
+        }, (vec![-0.09, 0.77, 0.36], [0.59, -0.77, 1.48, -0.27, -0.78]), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_319() {
-        let xs = [[0.5, 0.1], [-1.2, -0.75]];
-        let ys = vec![0.1, 0.3];
-        let n: usize = 3;
+        let xs = [[-1.2, 2.0], [-0.5, 0.1]];
+        let ys = vec![0.3, -1.2, 0.25];
         let k0 = -1.1;
-        assert_grad!(|w: [f64; 3], v: [f64; 5], x| {
-            let mut t0 = (ys.len() as f64).powi(2);
-            for i in (0..5).rev() {
-                let q0: usize = i + 1;
-                let t1 = (v[v.len() - 1 - i] + v[q0 % 5]).max((0.1).min(w[q0 % 3]));
-                t0 = ((t0 * (-1.2)) + v[(q0 + i) % 5]);
-                for j in (0..ys.len()).rev() {
-                    let q1 = j * 2;
-                    let t2 = t0;
-                    for k in 0..=2 {
-                        let q2: usize = q0 + k;
-                        let t3 = (0.3).powi(2).clamp(x, (x + 1.5));
-                        if v[i] < t1 {
-                            t0 -= ((w[j] * x) - (0.3).sigmoid().ln());
-                        } else {
-                            t0 += xs[j][k % 2].cos().exp().ln();
-                        }
-                    }
-                    for k in 0..q1 {
-                        let t4 = (k0 + 1.5).clamp((-2.0), 0.25);
-                        t0 = ((t0 * 0.25) + v[q1].abs());
-                    }
-                }
+        assert_grad!(|m: [[f64; 2]; 3], x: f64, y| {
+            let mut t0: f64 = x.cos();
+            if m[2][1] > y {
+                t0 -= k0.min((-xs[1][0]));
+            } else {
+                t0 *= k0.max(y).cos();
             }
-            let mut t5 = 0.0;
-            for i in 0..n {
-                t5 = ((t5 * xs[0][1]) + w[i]);
+            let mut t1: f64 = 0.0;
+            for i in 0..3 {
+                t1 = ((t1 * m[0][0].tanh()) + ys[i]);
             }
-            (t0 * t5)
-        }, ([1.28, -1.11, -1.46], [-1.34, 0.31, 0.97, -0.25, 0.14], 0.62), rel = REL, fd = FD);
+            let mut t2 = y.exp().sqrt().powi(-1);
+            if !(x.max(y.sigmoid().powf(y)) > x) {
+                t2 *= (-m[0][0]).cos();
+            } else if ys[1].clamp(m[0][1], (m[0][1] + 1.5)) == m[1][1] {
+                t2 -= (t1 / ((m[0][1] * m[0][1]) + 0.5)).clamp(0.0, 2.0);
+            } else {
+                t2 += (t0 - y.clamp((-2.0), 0.25));
+            }
+            (((t0 + t1) * t2) + x.exp().sqrt())
+        }, ([[-0.47, 0.56], [-0.62, 1.18], [0.74, -0.61]], 0.45, 0.28), rel = REL, fd = FD);
     }
 
     #[test]
     fn case_320() {
-        let xs = [[0.25, 0.5], [0.3, 1.5]];
-        assert_grad!(|x| {
-            let mut t0: f64 = 0.0;
-            for i in 0..=1 {
-                let mut t1 = 0.0;
-                for j in 0..=0 {
-                    t1 += (xs[i][j] * x);
-                }
-                t0 += t1.cos();
-            }
-            t0
-        }, [0.25], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_321() {
-        let ys = vec![0.5, -1.2, 0.5, -1.2];
-        assert_grad!(|m: [[f64; 2]; 3]| {
-            let mut t0 = 0.0;
-            for i in 0..ys.len() {
-                t0 = ((t0 * m[1][1].sigmoid()) + ys[i]);
-            }
-            t0
-        }, [[-1.33, 0.41], [1.46, 0.96], [-1.3, -0.21]], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_322() {
         let ys = vec![-0.75, 0.25, 1.5, 1.5];
         assert_grad!(|x, w: [f64; 4]| {
             let mut t0 = (ys[0] * x).abs();
@@ -2145,7 +2112,7 @@ mod cases {
     }
 
     #[test]
-    fn case_323() {
+    fn case_321() {
         assert_grad!(|w: [f64; 4]| {
             let mut h0 = [0.0; 2];
             for i in 0..2 {
@@ -2160,7 +2127,7 @@ mod cases {
     }
 
     #[test]
-    fn case_324() {
+    fn case_322() {
         let ys = vec![2.0, 1.5, 0.3, 0.5];
         assert_grad!(|x: f64| {
             let mut t0: f64 = 1.0;
@@ -2173,7 +2140,7 @@ mod cases {
     }
 
     #[test]
-    fn case_325() {
+    fn case_323() {
         let xs = [[-1.2, -1.2], [0.3, 0.25], [1.5, 0.5], [2.0, 1.5]];
         assert_grad!(|m: [[f64; 2]; 3], w: [f64; 5]| {
             let mut t0 = 1.0;
@@ -2186,7 +2153,7 @@ mod cases {
     }
 
     #[test]
-    fn case_326() {
+    fn case_324() {
         assert_grad!(|x: f64| {
             let t0 = x;
             (t0 * x)
@@ -2194,7 +2161,7 @@ mod cases {
     }
 
     #[test]
-    fn case_327() {
+    fn case_325() {
         let xs = [[1.5, 0.25], [-0.75, 0.1], [-0.5, 2.0], [-0.75, 0.3]];
         let ys = vec![0.25, 0.1, -1.2];
         assert_grad!(|x| {
@@ -2216,7 +2183,7 @@ mod cases {
     }
 
     #[test]
-    fn case_328() {
+    fn case_326() {
         let xs = [[-1.2, -0.5], [-0.75, -0.5], [2.0, -0.5]];
         let ys = vec![0.5, -0.5, 1.5, 0.25];
         let k0 = 0.75;
@@ -2245,7 +2212,7 @@ mod cases {
     }
 
     #[test]
-    fn case_329() {
+    fn case_327() {
         let xs = [[0.5, 0.3], [0.25, 0.3]];
         let ys = vec![0.25, 0.3, 0.1];
         let k0 = -1.1;
@@ -2266,5 +2233,54 @@ mod cases {
             }
             (((t0 + t1) - t2) * (if t1 >= 1.5 || ys[2].tanh() > 0.5 { (x + ys[0]) } else { ((ys.len() as f64) * t0) }))
         }, ([-0.16, -1.36, -1.06, 0.05], 0.64), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_328() {
+        let xs = [[-0.75, 0.3], [0.25, 0.5], [-0.5, 0.1], [2.0, 2.0]];
+        let ys = vec![2.0, 2.0];
+        assert_grad!(|s: &[f64], x, y| {
+            let mut t0 = y.powi(2).relu();
+            if (y.relu() / ((0.25 * 0.25) + 0.5)) > (-0.75) && y.exp() != 0.25 {
+                t0 += ((s[0] + s[1]) + x);
+            } else if ((y - s[1]) - s[1].clamp(1.5, (1.5 + 1.5))) < x {
+                t0 /= x.sigmoid();
+            } else {
+                t0 *= (((xs.len() as f64) / s[1]).sigmoid() + 0.5);
+            }
+            let mut h0 = [0.0; 2];
+            for i in 0..2 {
+                h0[i] = x;
+            }
+            for i in 0..ys.len() {
+                h0[1] *= (((s[2 - 1 - i] - 0.1).tanh() * 0.5) + 1.0);
+            }
+            let mut t1: f64 = 0.0;
+            for i in 0..xs.len() {
+                let mut t2: f64 = 0.0;
+                for j in 0..h0.len() {
+                    t2 += (xs[i][j] * h0[j]);
+                }
+                t1 += t2.sin();
+            }
+            (((t0 * h0[0]) * t1) * y.sin().max(t0.clamp((-0.5), 0.5)))
+        }, (vec![0.6, -1.22], 0.15, 1.25), rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_329() {
+        let xs = [[0.25, 0.1], [2.0, 1.5], [0.25, -0.75], [0.1, 0.5]];
+        let k0 = -1.1;
+        assert_grad!(|m: [[f64; 2]; 2], w: [f64; 3]| {
+            let mut h0 = [(m[0][1] + w[1]), m[1][0].sin(), m[0][0], m[0][1].powi(3)];
+            for i in 0..4 {
+                h0[i] *= ((k0.min(2.0).tanh() * 0.5) + 1.0);
+            }
+            for i in 0..xs.len() {
+                h0[i % 4] = (h0[i % 4] * ((-w[2]).sigmoid() + 0.5));
+            }
+            h0[1] += w[2];
+            (h0[2] * m[0][0].exp().ln())
+        }, ([[1.04, -1.1], [1.35, 0.34]], [-0.26, -1.36, 0.03]), rel = REL, fd = FD);
     }
 }

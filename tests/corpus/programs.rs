@@ -20,7 +20,8 @@
 //! (`let q0 = i + 1;`), `if`/`else if`/`else` statements and `if`
 //! expressions over f64 comparisons (all six, with `&&`, `||`, `!`) and
 //! integer ones (`i % 2 == 0`, `i < j`), `i as f64`, `powi` by a literal and
-//! by `i as i32`, `max`/`min`/`clamp`, and every op of `OPS.md`.
+//! by `i as i32`, `max`/`min`/`clamp`, and every op of `OPS.md`. Never an
+//! `if` expression inside a condition: `grad!` rejects it.
 //!
 //! The generator runs each candidate through its own evaluator (the AST
 //! below, interpreted in `f64`) at the point and at every flat coordinate
@@ -772,6 +773,8 @@ struct Gen {
     next_h: usize,
     next_q: usize,
     depth: usize,
+    /// Generating a comparison's operands: no `if` expressions there.
+    in_cond: bool,
 }
 
 fn bx(e: E) -> Box<E> {
@@ -1031,6 +1034,8 @@ impl Gen {
                 };
                 E::Clamp(bx(x), bx(lo), bx(hi))
             }
+            // `grad!` rejects an `if` inside a condition.
+            _ if self.in_cond => E::Max(bx(self.expr(d)), bx(self.expr(d))),
             _ => E::If(Box::new(self.cond(d)), bx(self.expr(d)), bx(self.expr(d))),
         }
     }
@@ -1058,12 +1063,14 @@ impl Gen {
         if !self.ints.is_empty() && self.rng.chance(0.25) {
             return self.int_cond();
         }
+        let outer = std::mem::replace(&mut self.in_cond, true);
         let a = self.expr(depth);
         let b = if self.rng.chance(0.5) {
             self.literal()
         } else {
             self.leaf()
         };
+        self.in_cond = outer;
         C::F(self.rng.pick(&CMPS), a, b)
     }
 
@@ -1688,6 +1695,7 @@ fn cases() -> Vec<Case> {
         next_h: 0,
         next_q: 0,
         depth: 0,
+        in_cond: false,
     };
     let mut cases = Vec::new();
     while cases.len() < FILES * PER_FILE {
