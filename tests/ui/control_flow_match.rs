@@ -2,5 +2,7 @@
 use micrograd::grad;
 
 fn main() {
-    let _ = grad!(|x| match 1 { _ => x });
+    let _ = grad!(|x| match 1 {
+        _ => x,
+    });
 }

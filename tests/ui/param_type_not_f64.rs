@@ -1,4 +1,4 @@
-// Checks: a parameter type other than `f64` is rejected at the type.
+// Checks: a scalar parameter type other than `f64` (here `f32`) is rejected at the type.
 use micrograd::grad;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Checks: `powi` needs an integer literal exponent; the error suggests `powf`.
+// Checks: `powi` needs an integer exponent (a literal or `k as i32`); a real literal gets the `powf` suggestion.
 use micrograd::grad;
 
 fn main() {

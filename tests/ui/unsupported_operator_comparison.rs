@@ -1,4 +1,4 @@
-// Checks: comparisons such as `<` are rejected: a gradient needs a number, not a bool.
+// Checks: a comparison such as `<` outside an `if` condition is rejected: a gradient needs a number, not a bool.
 use micrograd::grad;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Checks: `&&` is rejected as an unsupported operator.
+// Checks: `&&` outside an `if` condition is rejected as an unsupported operator.
 use micrograd::grad;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Checks: `%` is not one of the supported operators; the error points at `%`.
+// Checks: `%` on f64 values is rejected (it is an integer operator only); the error points at `%`.
 use micrograd::grad;
 
 fn main() {

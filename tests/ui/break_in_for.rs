@@ -1,4 +1,4 @@
-// Checks: loops are rejected at their keyword.
+// Checks: `break` inside a `for` loop is rejected at its keyword.
 use micrograd::grad;
 
 fn main() {
@@ -6,6 +6,7 @@ fn main() {
         let mut s = x;
         for _ in 0..3 {
             s *= x;
+            break;
         }
         s
     });
