@@ -278,11 +278,19 @@ fn engines(program: &Program, source: &str) -> TokenStream {
     let names = names_fn(program);
     let (engines, stat, x) = (ident("__mg_engines"), ident("__mg_static"), ident("__mg_x"));
     let args = (0..program.params.len()).map(|i| from_point(program, i));
+    // The three engines all read captured data: borrow a captured `Vec`
+    // once here (by its own name), so each `move` closure copies the
+    // reference instead of the first one taking the `Vec`.
+    let borrows = program.data.iter().filter_map(|path| {
+        let ident = path.path.get_ident()?;
+        (path.qself.is_none()).then(|| quote!(let #ident = &#ident;))
+    });
     // Lints are about code people write; the generated code may contain
     // `(-1.0f64) * x` or `1.0 * g` on purpose (as in `grad!` itself).
     quote!({
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         let #engines = {
+            #(#borrows)*
             let #stat = #grad_closure;
             ::micrograd::check::Comparison::<#point, _, _, _> {
                 source: #source,

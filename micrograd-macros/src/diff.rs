@@ -178,8 +178,7 @@ pub fn plan(program: &Program) -> Plan {
     // recompute those.
     let mut needed = vec![false; n];
     let mut work = Vec::new();
-    for i in 0..n {
-        let inst = &program.insts[i];
+    for (i, inst) in program.insts.iter().enumerate() {
         if !live.insts[i] || !inst.active || !in_region[i] {
             continue;
         }

@@ -130,7 +130,7 @@ impl Forward<'_> {
             }
             Stmt::Int(i, e) => {
                 let n = name("i", *i);
-                let e = int(program, e);
+                let e = int(e);
                 quote!(let #n: ::core::primitive::usize = #e;)
             }
             Stmt::Store { place, value } => {
@@ -141,7 +141,7 @@ impl Forward<'_> {
                     return TokenStream::new();
                 }
                 let x = name("x", v);
-                let idx = index(program, &place.index);
+                let idx = index(&place.index);
                 let value = if self.mode == Mode::Value && program.vars[v].active {
                     self.value(*value)
                 } else {
@@ -162,7 +162,7 @@ impl Forward<'_> {
                     return TokenStream::new();
                 }
                 let i = name("i", l.var);
-                let range = range(program, l, l.rev);
+                let range = range(l, l.rev);
                 let body = self.stmts(&l.body);
                 quote!(for #i in #range { #body })
             }
@@ -214,15 +214,15 @@ impl Forward<'_> {
             }
             Kind::PowiBy { base, exp } => {
                 let x = self.number(*base);
-                let n = int(program, exp);
+                let n = int(exp);
                 quote_spanned!(span=> let #y = #x.powi((#n) as i32);)
             }
             Kind::Load(place) => {
-                let src = place_tokens(program, place);
+                let src = place_tokens(place);
                 quote_spanned!(span=> let #y: #f64_ty = #src;)
             }
             Kind::FromInt(e) => {
-                let n = int(program, e);
+                let n = int(e);
                 quote_spanned!(span=> let #y = (#n) as #f64_ty;)
             }
         }
@@ -262,10 +262,10 @@ impl Forward<'_> {
             }
             Kind::PowiBy { base, exp } => {
                 let x = self.value(*base);
-                let n = int(program, exp);
+                let n = int(exp);
                 quote!(#v::powi(#x, (#n) as i32))
             }
-            Kind::Load(place) => place_tokens(program, place),
+            Kind::Load(place) => place_tokens(place),
             Kind::FromInt(_) => unreachable_inactive(),
         }
     }
@@ -301,7 +301,7 @@ impl Forward<'_> {
                         Stmt::Inst(i) => self.inst(*i),
                         Stmt::Int(i, e) => {
                             let n = name("i", *i);
-                            let e = int(self.program, e);
+                            let e = int(e);
                             quote!(let #n: ::core::primitive::usize = #e;)
                         }
                         _ => TokenStream::new(),
@@ -309,7 +309,7 @@ impl Forward<'_> {
                     .collect();
                 let side = |v: &CondVal| match v {
                     CondVal::F64(o) => self.number(*o),
-                    CondVal::Int(e) => int(self.program, e),
+                    CondVal::Int(e) => int(e),
                 };
                 let (a, b) = (side(a), side(b));
                 let op = match op {
@@ -348,15 +348,15 @@ fn unreachable_inactive() -> TokenStream {
 }
 
 /// The tokens that read a place (`__mg_x3[i]`, `__mg_p0[i][j]`).
-pub fn place_tokens(program: &Program, place: &Place) -> TokenStream {
+pub fn place_tokens(place: &Place) -> TokenStream {
     let base = storage(place.target);
-    let idx = index(program, &place.index);
+    let idx = index(&place.index);
     quote!(#base #idx)
 }
 
 /// A loop's range, forwards or reversed.
-pub fn range(program: &Program, l: &crate::ir::For, rev: bool) -> TokenStream {
-    let (a, b) = (int(program, &l.start), int(program, &l.end));
+pub fn range(l: &crate::ir::For, rev: bool) -> TokenStream {
+    let (a, b) = (int(&l.start), int(&l.end));
     let r = if l.inclusive {
         quote!(#a..=#b)
     } else {

@@ -54,18 +54,18 @@ pub fn operand(program: &Program, operand: Operand) -> TokenStream {
 }
 
 /// An integer expression as `usize` code.
-pub fn int(program: &Program, e: &IntExpr) -> TokenStream {
+pub fn int(e: &IntExpr) -> TokenStream {
     match e {
         IntExpr::Lit(v) => Literal::u64_unsuffixed(*v).into_token_stream(),
         IntExpr::Int(i) => name("i", *i).into_token_stream(),
         IntExpr::Captured(i) => name("n", *i).into_token_stream(),
         IntExpr::Len(target, index) => {
             let base = storage(*target);
-            let index = index.iter().map(|e| int(program, e));
+            let index = index.iter().map(int);
             quote!(#base #([#index])*.len())
         }
         IntExpr::Bin(op, a, b) => {
-            let (a, b) = (int(program, a), int(program, b));
+            let (a, b) = (int(a), int(b));
             match op {
                 IntOp::Add => quote!((#a + #b)),
                 IntOp::Sub => quote!((#a - #b)),
@@ -87,8 +87,8 @@ pub fn storage(target: Target) -> syn::Ident {
 }
 
 /// `[i][j]...` for an index list.
-pub fn index(program: &Program, index: &[IntExpr]) -> TokenStream {
-    let index = index.iter().map(|e| int(program, e));
+pub fn index(index: &[IntExpr]) -> TokenStream {
+    let index = index.iter().map(int);
     quote!(#([#index])*)
 }
 
@@ -232,11 +232,10 @@ pub fn used_consts(program: &Program, live: &crate::ir::Liveness) -> Vec<bool> {
         }
     }
     crate::ir::walk(&program.body, &mut |s| match s {
-        crate::ir::Stmt::Store { value, .. } => {
-            if let Operand::Const(c) = value {
-                used[*c] = true;
-            }
-        }
+        crate::ir::Stmt::Store {
+            value: Operand::Const(c),
+            ..
+        } => used[*c] = true,
         crate::ir::Stmt::Init { init, .. } => {
             let mut elems = Vec::new();
             init.elems(&mut elems);

@@ -156,7 +156,7 @@ impl Reverse<'_> {
                     return TokenStream::new();
                 };
                 let gx = name("gx", v);
-                let idx = index(program, &place.index);
+                let idx = index(&place.index);
                 let pass = match self.target(*value) {
                     Some(t) => quote!(#t += #gx #idx;),
                     None => TokenStream::new(),
@@ -172,7 +172,7 @@ impl Reverse<'_> {
             }
             Stmt::For(l) => {
                 let i = name("i", l.var);
-                let range = range(program, l, !l.rev);
+                let range = range(l, !l.rev);
                 let body = self.region(&l.body, false);
                 quote!(for #i in #range { #body })
             }
@@ -207,7 +207,7 @@ impl Reverse<'_> {
             }
             Kind::PowiBy { base, exp } => {
                 let x = operand(program, *base);
-                let n = int(program, exp);
+                let n = int(exp);
                 let rule = rules::powi_by(&x, &quote!(((#n) as i32)));
                 (rule.local.into_iter().take(1).collect(), vec![*base])
             }
@@ -217,7 +217,7 @@ impl Reverse<'_> {
                     Target::Param(p) => name("gp", p),
                     Target::Data(_) => return TokenStream::new(),
                 };
-                let idx = index(program, &place.index);
+                let idx = index(&place.index);
                 return quote!(#src #idx += #g;);
             }
             Kind::FromInt(_) => return TokenStream::new(),

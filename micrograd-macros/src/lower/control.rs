@@ -50,7 +50,7 @@ impl Lowerer {
         };
         let mut assigned = Vec::new();
         block_assigned_names(&f.body, &mut assigned);
-        self.to_storage(&assigned);
+        self.move_to_storage(&assigned);
         let name = ident.as_ref().map_or_else(|| "_".to_owned(), ToString::to_string);
         self.program.ints.push(crate::ir::IntDef { name });
         let var = self.program.ints.len() - 1;
@@ -106,7 +106,7 @@ impl Lowerer {
         }
         let mut assigned = Vec::new();
         assigned_names(&Expr::If(e.clone()), &mut assigned);
-        self.to_storage(&assigned);
+        self.move_to_storage(&assigned);
         let result = want_value.then(|| {
             self.program.vars.push(Var {
                 name: "if".into(),
@@ -132,21 +132,22 @@ impl Lowerer {
             let value = this.stmts_of(&e.then_branch, want_value);
             store(this, value);
         });
-        let els = self.region(|this| match &e.else_branch {
-            Some((_, els)) => match &**els {
-                Expr::If(inner) => {
-                    let value = this.if_else(inner, want_value);
-                    store(this, value);
+        let els = self.region(|this| {
+            if let Some((_, els)) = &e.else_branch {
+                match &**els {
+                    Expr::If(inner) => {
+                        let value = this.if_else(inner, want_value);
+                        store(this, value);
+                    }
+                    Expr::Block(b) => {
+                        let value = this.stmts_of(&b.block, want_value);
+                        store(this, value);
+                    }
+                    other => {
+                        this.fail(other, "expected a block or `if` after `else`");
+                    }
                 }
-                Expr::Block(b) => {
-                    let value = this.stmts_of(&b.block, want_value);
-                    store(this, value);
-                }
-                other => {
-                    this.fail(other, "expected a block or `if` after `else`");
-                }
-            },
-            None => {}
+            }
         });
         let id = self.program.branches;
         self.program.branches += 1;

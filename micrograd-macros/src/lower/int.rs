@@ -112,7 +112,7 @@ impl Lowerer {
                     BinOp::Rem(_) => IntOp::Rem,
                     _ => {
                         return self.int_fail(
-                            &b.op,
+                            b.op,
                             "unsupported operator in an integer expression; \
                              supported: `+ - * / %`",
                         );

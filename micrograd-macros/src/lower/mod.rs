@@ -614,7 +614,7 @@ impl Lowerer {
     /// Moves the `let mut` scalars that `tokens` assigns (a loop or a
     /// branch about to be lowered) from SSA to storage, storing their
     /// current values, so every iteration and both branches see one place.
-    fn to_storage(&mut self, assigned: &[String]) {
+    fn move_to_storage(&mut self, assigned: &[String]) {
         for name in assigned {
             let Some(binding) = self.lookup(name) else {
                 continue;
@@ -714,7 +714,7 @@ fn tokens_span(tokens: &impl ToTokens) -> Span {
 }
 
 /// The names that `expr` assigns anywhere inside (`name = `, `name op= `,
-/// `name[i] = `), for [`Lowerer::to_storage`]. Conservative: a shadowing
+/// `name[i] = `), for [`Lowerer::move_to_storage`]. Conservative: a shadowing
 /// inner `let mut` of the same name also counts, which only moves the
 /// outer variable to storage without need.
 fn assigned_names(expr: &Expr, out: &mut Vec<String>) {
