@@ -85,46 +85,22 @@ pub fn assert_grad(tokens: TokenStream) -> TokenStream {
 
 /// The errors, then a value of the type the macro would have produced, so
 /// the user sees our messages and no follow-on type errors or
-/// unreachable-code warnings. Only input that is not even a closure falls
-/// back to a diverging `loop {}`.
+/// unreachable-code warnings (input that is not even a closure gets the
+/// engines of a closure of no parameters).
 fn fallback(tokens: TokenStream, asserting: bool, error: syn::Error) -> TokenStream {
     let errors = error.into_compile_error();
     let Ok(input) = syn::parse2::<CompareInput>(tokens) else {
-        return quote!({ #errors loop {} });
+        // Not even `closure, point`: the report, the most common use.
+        let report = empty_report();
+        return quote!({ #errors #report });
     };
     if asserting || input.point.is_some() {
-        return quote!({
-            #errors
-            ::micrograd::check::GradCheck {
-                source: ::std::string::String::new(),
-                params: ::std::vec::Vec::new(),
-                point: ::std::vec::Vec::new(),
-                value: 0.0,
-                dynamic_value: 0.0,
-                static_grad: ::std::vec::Vec::new(),
-                dynamic_grad: ::std::vec::Vec::new(),
-                finite_diff: ::std::vec::Vec::new(),
-                steps: ::std::vec::Vec::new(),
-            }
-        });
+        let report = empty_report();
+        return quote!({ #errors #report });
     }
-    let Some(params) = crate::expand::fallback_params(input.closure) else {
-        return quote!({ #errors loop {} });
-    };
+    let (params, _) = crate::expand::fallback_params(input.closure).unwrap_or_default();
     let point = point_ty(&params);
-    let program = Program {
-        params,
-        consts: Vec::new(),
-        captured_ints: Vec::new(),
-        data: Vec::new(),
-        ints: Vec::new(),
-        vars: Vec::new(),
-        insts: Vec::new(),
-        body: Vec::new(),
-        output: crate::ir::Operand::Param(0),
-        loops: 0,
-        branches: 0,
-    };
+    let program = crate::expand::placeholder(params);
     let grads = codegen::grads_ty(&program);
     let zeros = codegen::zero_grads(&program);
     let f64_ty = quote!(::core::primitive::f64);
@@ -229,6 +205,21 @@ fn point_shape(program: &Program) -> PointShape {
     } else {
         PointShape::Tuple
     }
+}
+
+/// A report with nothing in it, for fallbacks.
+fn empty_report() -> TokenStream {
+    quote!(::micrograd::check::GradCheck {
+        source: ::std::string::String::new(),
+        params: ::std::vec::Vec::new(),
+        point: ::std::vec::Vec::new(),
+        value: 0.0,
+        dynamic_value: 0.0,
+        static_grad: ::std::vec::Vec::new(),
+        dynamic_grad: ::std::vec::Vec::new(),
+        finite_diff: ::std::vec::Vec::new(),
+        steps: ::std::vec::Vec::new(),
+    })
 }
 
 /// The point type of `compare!` for `params`: `[f64; N]` for scalars,

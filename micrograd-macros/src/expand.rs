@@ -9,7 +9,7 @@ use crate::ir::{Param, ParamTy};
 use crate::parse::GradInput;
 use crate::{codegen, dot, lower};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
 /// `grad!`: the closure itself.
 pub fn grad(tokens: TokenStream) -> TokenStream {
@@ -29,34 +29,24 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
         }
         Err(error) => {
             let errors = error.into_compile_error();
-            match fallback_params(tokens) {
-                Some(params) => {
-                    let program = placeholder(params);
-                    let decls = (0..program.params.len()).map(|i| {
-                        let ty = match &program.params[i].ty {
-                            ParamTy::Scalar => quote!(::core::primitive::f64),
-                            ParamTy::Array(dims) => {
-                                codegen::array_ty(dims, quote!(::core::primitive::f64))
-                            }
-                            ParamTy::Slice => quote!(&[::core::primitive::f64]),
-                        };
-                        quote!(_: #ty)
-                    });
-                    let grads = codegen::grads_ty(&program);
-                    let zeros = codegen::zero_grads(&program);
-                    quote!({
-                        #errors
-                        move |#(#decls),*| -> (::core::primitive::f64, #grads) { (0.0, #zeros) }
-                    })
-                }
-                None => quote!({ #errors loop {} }),
-            }
+            // Not even a closure: a closure of no parameters, which an
+            // unused binding accepts without a word (a diverging `loop {}`
+            // would warn that the next statement is unreachable).
+            let (params, types) = fallback_params(tokens).unwrap_or_default();
+            let program = placeholder(params);
+            let decls = types.iter().map(|ty| quote!(_: #ty));
+            let grads = codegen::grads_ty(&program);
+            let zeros = codegen::zero_grads(&program);
+            quote!({
+                #errors
+                move |#(#decls),*| -> (::core::primitive::f64, #grads) { (0.0, #zeros) }
+            })
         }
     }
 }
 
 /// A program with these parameters and nothing else, for fallbacks.
-fn placeholder(params: Vec<Param>) -> crate::ir::Program {
+pub fn placeholder(params: Vec<Param>) -> crate::ir::Program {
     crate::ir::Program {
         params,
         consts: Vec::new(),
@@ -73,26 +63,44 @@ fn placeholder(params: Vec<Param>) -> crate::ir::Program {
 }
 
 /// The parameters of a closure that failed to compile, for a fallback of
-/// the right type: each parameter's declared type when it is one `grad!`
-/// accepts, else `f64`. `None` when the input is not a closure.
-pub fn fallback_params(tokens: TokenStream) -> Option<Vec<Param>> {
+/// the type the user meant: each parameter keeps its written type (`f64`
+/// when none), and its gradient the shape of that type (an array of any
+/// element type gives an array gradient, `&[T]` a `Vec`). `None` when the
+/// input is not a closure.
+pub fn fallback_params(tokens: TokenStream) -> Option<(Vec<Param>, Vec<TokenStream>)> {
     let closure: syn::ExprClosure = syn::parse2(tokens).ok()?;
-    let params = closure
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, pat)| {
-            let ty = match pat {
-                syn::Pat::Type(t) => crate::parse::param_type(&t.ty).unwrap_or(ParamTy::Scalar),
-                _ => ParamTy::Scalar,
-            };
-            Param {
-                ident: quote::format_ident!("p{}", i),
-                ty,
+    let mut params = Vec::new();
+    let mut types = Vec::new();
+    for (i, pat) in closure.inputs.iter().enumerate() {
+        let (ty, written) = match pat {
+            syn::Pat::Type(t) => (shape_of(&t.ty), t.ty.to_token_stream()),
+            _ => (ParamTy::Scalar, quote!(::core::primitive::f64)),
+        };
+        params.push(Param {
+            ident: quote::format_ident!("p{}", i),
+            ty,
+        });
+        types.push(written);
+    }
+    Some((params, types))
+}
+
+/// The shape of a parameter type, whatever its element type.
+fn shape_of(ty: &syn::Type) -> ParamTy {
+    match ty {
+        syn::Type::Array(_) => {
+            let mut dims = Vec::new();
+            let mut t = ty;
+            while let syn::Type::Array(array) = t {
+                dims.push(array.len.to_token_stream());
+                t = &array.elem;
             }
-        })
-        .collect();
-    Some(params)
+            ParamTy::Array(dims)
+        }
+        syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Slice(_)) => ParamTy::Slice,
+        syn::Type::Paren(p) => shape_of(&p.elem),
+        _ => ParamTy::Scalar,
+    }
 }
 
 /// `grad_code!`: the closure `grad!` would generate, as formatted text.

@@ -18,10 +18,10 @@ mod rules;
 
 use proc_macro::TokenStream;
 
-/// Compiles a closure of `f64` arithmetic into straight-line forward and
-/// reverse-mode code: the result is a `move` closure
-/// `Fn(f64, ..) -> (f64, [f64; N])` returning the value and the gradient
-/// with respect to the N parameters, in parameter order.
+/// Compiles a closure (an `f64` formula or a small numeric program with
+/// arrays, loops and branches) into forward and reverse-mode code: the
+/// result is a `move` closure returning the value and the gradient with
+/// respect to the parameters.
 ///
 /// ```
 /// # use micrograd_macros as micrograd;
@@ -37,6 +37,108 @@ use proc_macro::TokenStream;
 ///     assert!((got - want).abs() < 1e-12);
 /// }
 /// ```
+///
+/// A program: the N-dimensional Rosenbrock function over a slice, with a
+/// loop. Its gradient has the parameter's shape (a `Vec` for a slice):
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad;
+///
+/// let rosenbrock = grad!(|x: &[f64]| {
+///     let mut s = 0.0;
+///     for i in 0..x.len() - 1 {
+///         s += 100.0 * (x[i + 1] - x[i] * x[i]).powi(2) + (1.0 - x[i]).powi(2);
+///     }
+///     s
+/// });
+/// let (value, gradient) = rosenbrock(&[-1.2, 1.0, 1.0]);
+/// // 100 (1 - 1.44)^2 + 2.2^2 = 24.2; d/dx0 = -400 x0 (x1 - x0^2) - 2 (1 - x0)
+/// // = -215.6, d/dx1 = 200 (x1 - x0^2) - 400 x1 (x2 - x1^2) - 2 (1 - x1) = -88,
+/// // d/dx2 = 200 (x2 - x1^2) = 0.
+/// assert!((value - 24.2).abs() < 1e-12);
+/// for (got, want) in gradient.iter().zip([-215.6, -88.0, 0.0]) {
+///     assert!((got - want).abs() < 1e-12);
+/// }
+/// ```
+///
+/// # Parameters and the gradient's shape
+///
+/// A parameter is `x` or `x: f64`, an array `w: [f64; 3]` (nested to any
+/// depth, `[[f64; 2]; 16]`, lengths literals or constants), or a slice
+/// `w: &[f64]`. The gradient mirrors the parameters:
+/// - all parameters scalars: `(f64, [f64; N])`, one entry per parameter;
+/// - one array or slice parameter: `(f64, G)`, so `let (v, g) = f(w);`;
+/// - otherwise `(f64, (G1, .., Gk))`, one gradient per parameter;
+///
+/// where `G` is `f64` for `f64`, the same array type for an array, and
+/// `Vec<f64>` for a slice (allocated on each call, the one allocation a
+/// slice program makes besides its tapes; see below). Where one flat order
+/// is needed (`compare!`'s report, Hessians, an MLP's parameters) it is
+/// parameter order, each array row-major.
+///
+/// The closure is `move`: captured `f64`s and arrays are copied in, a
+/// captured `Vec` is moved in. To keep using a `Vec` after `grad!`, capture
+/// a reference (`let xs = &data;`).
+///
+/// # Accepted input
+///
+/// ```text
+/// grad!( move? |param, ...| body )     at least one parameter
+/// param := name | name: f64 | name: [..[f64; N]..; M] | name: &[f64]
+/// body  := expr | { stmt* expr }
+/// stmt  := let name (: f64 | : usize)? = expr;   let mut name (: f64)? = expr;
+///        | let (mut)? name = [e, ...] | [e; N];    (local arrays, nested too)
+///        | place = expr;  place += expr;  (also -=, *=, /=; `let mut` only)
+///        | for i in a..b { stmt* }   a..=b, and (a..b).rev()
+///        | if cond { stmt* } (else if cond { stmt* })* (else { stmt* })?
+/// place := name | name[i] | name[i][j] ...
+/// expr  := number | name | path | ( expr ) | -expr | expr (+ | - | * | /) expr
+///        | name[i]... | expr.method() | expr.powi(INT) | expr.powi(k as i32)
+///        | expr.powf(expr) | expr.max(expr) | expr.min(expr) | expr.clamp(lo, hi)
+///        | k as f64 | { stmt* expr } | if cond { stmt* expr } else { stmt* expr }
+/// cond  := expr (< | <= | > | >= | == | !=) expr | cond && cond | cond || cond
+///        | !cond | ( cond )
+/// method := exp | ln | sqrt | tanh | sin | cos | abs | relu | sigmoid
+/// ```
+///
+/// **Which numbers are integers.** The macro sees tokens, not types, so
+/// the rule is by position: loop variables, range bounds, indices, `let`s
+/// annotated `: usize` or made of integers and at least one integer name
+/// or `len()` (`let j = i + 1;`), literals and captured names in those
+/// positions, and `xs.len()` are `usize` (operators `+ - * / %`). `k as f64`
+/// turns one into a constant `f64`, `k as i32` into a `powi` exponent.
+/// Everything else is `f64`: `2 * x` is `2.0 * x` and `let c = 3;` is a
+/// number. Integers are immutable (the reverse sweep recomputes them), and
+/// a name used both ways, or a bound or index made from an `f64` value
+/// (`0..(x as usize)`), is a compile error: what is differentiated cannot
+/// steer a loop.
+///
+/// **Captured values** are constants with no gradient: a name that is not
+/// a parameter or a binding of the body, and any path (`w`, `PI`,
+/// `core::f64::consts::PI`). Used as a number it must be an `f64` (a type
+/// error points at it; `w as f64` converts an `f32` or an integer), in an
+/// integer position a `usize`, and indexed it is data: an array, slice,
+/// `Vec` or nesting of them holding `f64` (`xs[k][0]`).
+///
+/// **Arrays.** Indexing uses Rust's bounds checks: an index out of range
+/// panics with Rust's own message. `0..n - 1` with `n = 0` panics in debug
+/// builds, exactly as the same Rust does. A whole array cannot be copied
+/// (`let v = w;`) or assigned; index it.
+///
+/// **Conditions** are comparisons of numbers or of integers, joined by
+/// `&&`, `||` and `!`, which short-circuit as in Rust (`i + 1 < n && x[i + 1]
+/// > 0.0` never reads past the end). A condition cannot hold an `if`, a loop
+/// or an assignment. Only the branch taken is differentiated.
+///
+/// Anything else (`while`, `loop`, `break`, `continue`, `return`, `match`,
+/// `%` and bit operators on numbers, other methods, nested closures, macro
+/// calls, field access, function calls, assignment to a parameter, to
+/// captured data or to a non-`mut` name, a body without a final
+/// expression) is a compile error at the offending tokens that says what is
+/// supported; several are reported at once. The macro never panics, and a
+/// rejected closure expands to a placeholder of the right type, so the
+/// error is the only diagnostic.
 ///
 /// # What it expands to
 ///
@@ -111,6 +213,74 @@ use proc_macro::TokenStream;
 /// offending tokens that says what is supported; several are reported at
 /// once. The macro never panics.
 ///
+/// # How loops and branches are reversed
+///
+/// Loops stay loops: the expansion grows with the source, never with the
+/// trip count. The scheme is the one of source-transformation tools
+/// (Tapenade's and Clad's "store on overwrite", with recomputation):
+/// - the forward sweep runs the program as written; the reverse sweep then
+///   runs each region backwards, each loop from its last iteration to its
+///   first (`for i in (a..b).rev()` for `for i in a..b`), and only the
+///   branch that the forward sweep took;
+/// - at the start of each reversed iteration it recomputes the values its
+///   local derivatives read, from what is still there: parameters,
+///   constants, integers, and storage that nothing overwrites later;
+/// - the one kind of value that cannot be recomputed is a read of a
+///   variable that the program overwrites afterwards (`p` in `p = p * x +
+///   c[i]`): the forward sweep pushes it on a tape (a `Vec<f64>` on the heap,
+///   so a million iterations need no stack) right after reading it, and the
+///   reverse sweep pops it. Reads whose value no derivative needs (`s` in
+///   `s += w[i] * x[i]`) are not saved at all;
+/// - the outcome of each branch with something to reverse is saved the
+///   same way (a `Vec<bool>` inside loops, a `bool` outside);
+/// - adjoints accumulate with `+=`, and an instruction whose adjoint is
+///   exactly 0 passes nothing on, so an overwritten value (whose adjoint
+///   is 0) with an infinite derivative cannot make `0 * inf = NaN`.
+///
+/// Horner's rule, `grad_code!(|x, c: [f64; 4]| { let mut p = 0.0; for i in
+/// (0..4).rev() { p = p * x + c[i]; } p })`, expands to (`__mg_x0` is `p`'s
+/// storage, `__mg_t0` its tape, `__mg_gx0` its adjoint):
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// # let code = micrograd::grad_code!(|x, c: [f64; 4]| {
+/// #     let mut p = 0.0;
+/// #     for i in (0..4).rev() {
+/// #         p = p * x + c[i];
+/// #     }
+/// #     p
+/// # });
+/// # let expected = r#"
+/// for __mg_i0 in (0..4).rev() {                 // forward sweep
+///     let __mg_v0: f64 = __mg_x0;                 // p
+///     __mg_t0.push(__mg_v0);                      // saved: p * x needs it
+///     let __mg_v1 = __mg_v0 * __mg_p0;
+///     let __mg_v2: f64 = __mg_p1[__mg_i0];        // c[i]
+///     let __mg_v3 = __mg_v1 + __mg_v2;
+///     __mg_x0 = __mg_v3;                          // p = p * x + c[i]
+/// }
+/// for __mg_i0 in 0..4 {                           // reverse sweep
+///     let __mg_v0: f64 = __mg_t0.pop().unwrap_or_default();
+///     __mg_g3 += __mg_gx0;                        // the store, reversed
+///     __mg_gx0 = 0.0;
+///     __mg_gp1[__mg_i0] += __mg_g2;               // dp/dc[i]
+///     if __mg_g1 != 0.0 {
+///         __mg_g0 += __mg_g1 * __mg_p0;           // d(p x)/dp = x
+///         __mg_gp0 += __mg_g1 * __mg_v0;          // d(p x)/dx = p
+///     }
+///     __mg_gx0 += __mg_g0;                        // the load, reversed
+/// }
+/// # "#;
+/// # // Every line above appears, in this order, in grad_code!.
+/// # let mut rest: &str = code;
+/// # for line in expected.lines().map(|l| l.split("//").next().unwrap().trim()) {
+/// #     if !line.is_empty() && line != "}" {
+/// #         let at = rest.find(line).unwrap_or_else(|| panic!("{line} not in {code}"));
+/// #         rest = &rest[at..];
+/// #     }
+/// # }
+/// ```
+///
 /// # Conventions
 ///
 /// The derivative rules are the shared table of the repository's `OPS.md`,
@@ -121,6 +291,13 @@ use proc_macro::TokenStream;
 /// - derivatives reuse forward results where exact: `tanh' = 1 - y^2`,
 ///   `exp' = y`, `sigmoid' = y (1 - y)`, `sqrt' = 0.5 / y`;
 /// - `powf`'s exponent derivative `y ln(x)` is taken as 0 where `y == 0`;
+/// - `max`, `min` and `clamp` are selections: the gradient goes wholly to
+///   the operand whose value is returned, at a tie to the receiver
+///   (`a.max(b)` with `a == b` gives `da = 1`, as Clad's `std::max` and
+///   TensorFlow do; PyTorch splits ties), and `x.clamp(lo, hi)` gives it to
+///   `x` on the closed interval `lo <= x <= hi`, as PyTorch's `clamp` does;
+/// - at a branch point the branch taken decides the derivative (`if x < 0.0
+///   { -x } else { x }` has derivative 1 at 0);
 /// - outside an op's domain (`ln` of a negative number) the value is NaN,
 ///   exactly as `f64` gives it.
 ///

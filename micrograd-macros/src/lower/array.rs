@@ -58,7 +58,12 @@ impl Lowerer {
         let target = self.array_target(p)?;
         if let Some((Bound::Array(_, Some(rank)), _)) = &binding {
             if indices.len() != *rank {
-                let brackets = "[i]".repeat(*rank);
+                let brackets: String = ["[i]", "[j]", "[k]", "[l]"]
+                    .iter()
+                    .cycle()
+                    .take(*rank)
+                    .copied()
+                    .collect();
                 self.fail(
                     expr,
                     format!(
@@ -118,8 +123,8 @@ impl Lowerer {
                 self.fail(
                     left,
                     format!(
-                        "cannot assign to parameter `{name}`; copy what you need into a \
-                         `let mut` local array first"
+                        "cannot assign to parameter `{name}`; copy its elements into a \
+                         `let mut` local array first (`let mut v = [{name}[0], {name}[1]];`)"
                     ),
                 );
             }

@@ -94,7 +94,11 @@ impl Lowerer {
     /// loaded after the branch.
     pub(super) fn if_else(&mut self, e: &syn::ExprIf, want_value: bool) -> Option<Operand> {
         if self.in_cond {
-            self.fail(e.if_token, "`if` is not allowed inside a condition");
+            self.fail(
+                e.if_token,
+                "`if` is not allowed inside a condition; compute the value with \
+                 `let` before the `if` and compare that",
+            );
             return None;
         }
         if want_value && e.else_branch.is_none() {

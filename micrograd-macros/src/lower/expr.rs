@@ -73,7 +73,9 @@ impl Lowerer {
                     }
                     other => {
                         let symbol = other.to_token_stream().to_string();
-                        let hint = if matches!(
+                        let hint = if matches!(other, BinOp::Rem(_)) {
+                            " (`%` works on integers: indices and loop bounds)"
+                        } else if matches!(
                             other,
                             BinOp::Lt(_)
                                 | BinOp::Le(_)
@@ -366,6 +368,21 @@ impl Lowerer {
                     "this `powi` exponent does not fit in i32 (without i32::MIN)",
                 ),
                 None => match strip_parens(args[0]) {
+                    e if self.int_like(e) == IntLike::Yes => {
+                        let text = e.to_token_stream().to_string();
+                        let cast = if matches!(e, Expr::Path(_)) {
+                            format!("{text} as i32")
+                        } else {
+                            format!("({text}) as i32")
+                        };
+                        self.fail(
+                            e,
+                            format!(
+                                "`{text}` is an integer (usize) and `powi` takes an i32: \
+                                 write `powi({cast})`"
+                            ),
+                        )
+                    }
                     Expr::Cast(c) if is_i32(&c.ty) => {
                         let exp = self.int_expr(&c.expr);
                         self.inst(

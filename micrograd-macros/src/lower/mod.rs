@@ -416,15 +416,19 @@ impl Lowerer {
             None => self.int_like(&init.expr) == IntLike::Yes,
         };
         if integer {
-            if kind == BindKind::LetMut {
+            if let Pat::Ident(syn::PatIdent {
+                mutability: Some(token),
+                ..
+            }) = pat
+            {
                 self.fail(
-                    ident,
+                    token,
                     "integer variables cannot be `mut` inside grad!: \
                      the reverse sweep recomputes them; bind a new name instead",
                 );
             }
             let value = self.int_expr(&init.expr);
-            self.bind_int(ident, value);
+            self.bind_int(ident, value, kind);
             return;
         }
         if let Some(message) = self.array_name(&init.expr) {
@@ -436,13 +440,13 @@ impl Lowerer {
     }
 
     /// Binds a new integer name to `value`.
-    fn bind_int(&mut self, ident: &syn::Ident, value: IntExpr) {
+    fn bind_int(&mut self, ident: &syn::Ident, value: IntExpr, kind: BindKind) {
         self.program.ints.push(crate::ir::IntDef {
             name: ident.to_string(),
         });
         let id = self.program.ints.len() - 1;
         self.stmts.push(Stmt::Int(id, value));
-        self.bind(ident, Bound::Int(IntExpr::Int(id)), BindKind::Let);
+        self.bind(ident, Bound::Int(IntExpr::Int(id)), kind);
     }
 
     /// The type of a `let`: `f64`, `usize` or an array of `f64`.
@@ -559,6 +563,8 @@ impl Lowerer {
                     ),
                 );
             }
+            // A `let mut` integer was reported at its `mut` already.
+            (BindKind::LetMut, Bound::Int(_)) => {}
             (_, Bound::Int(_)) => {
                 self.fail(
                     ident,
