@@ -127,9 +127,10 @@ use proc_macro::TokenStream;
 /// (`let v = w;`) or assigned; index it.
 ///
 /// **Conditions** are comparisons of numbers or of integers, joined by
-/// `&&`, `||` and `!`, which short-circuit as in Rust (`i + 1 < n && x[i + 1]
-/// > 0.0` never reads past the end). A condition cannot hold an `if`, a loop
-/// or an assignment. Only the branch taken is differentiated.
+/// `&&`, `||` and `!`, which short-circuit as in Rust (in
+/// `i + 1 < n && x[i + 1] > 0.0` the index is never past the end). A
+/// condition cannot hold an `if`, a loop or an assignment. Only the branch
+/// taken is differentiated.
 ///
 /// Anything else (`while`, `loop`, `break`, `continue`, `return`, `match`,
 /// `%` and bit operators on numbers, other methods, nested closures, macro
