@@ -1,0 +1,53 @@
+//! The README's samples of output are what the code prints today: each is
+//! computed here and must appear verbatim in README.md, so they cannot
+//! drift from the library.
+
+use micrograd::{assert_grad, grad, grad_code};
+
+const README: &str = include_str!("../README.md");
+
+fn assert_in_readme(text: &str) {
+    assert!(
+        README.contains(text),
+        "README.md is stale: it should contain\n{text}"
+    );
+}
+
+#[test]
+fn grad_code_sample() {
+    assert_in_readme(grad_code!(|x, y| x * y + x.tanh()));
+}
+
+#[test]
+fn rosenbrock_sample() {
+    let rosenbrock = grad!(|x: &[f64]| {
+        let mut s = 0.0;
+        for i in 0..x.len() - 1 {
+            s += 100.0 * (x[i + 1] - x[i] * x[i]).powi(2) + (1.0 - x[i]).powi(2);
+        }
+        s
+    });
+    let (value, gradient) = rosenbrock(&[-1.2, 1.0, 1.0]);
+    assert_in_readme(&format!("{value} {gradient:?}\n"));
+}
+
+#[test]
+fn program_report_sample() {
+    let xs = [[0.5, -1.0], [2.0, 0.25], [-1.5, 1.0]];
+    let ys = [1.0, -1.0, 1.0];
+    let report = assert_grad!(
+        |w: [f64; 2], b: f64| {
+            let mut loss = 0.0;
+            for k in 0..xs.len() {
+                let score = w[0] * xs[k][0] + w[1] * xs[k][1] + b;
+                loss += (1.0 - ys[k] * score).max(0.0);
+            }
+            loss / xs.len() as f64
+        },
+        ([0.3, -0.2], 0.1)
+    );
+    // The table, from the line after the source on.
+    let text = report.to_string();
+    let table = &text[text.find("at w[0]").expect("a point line")..];
+    assert_in_readme(table);
+}
