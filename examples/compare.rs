@@ -43,8 +43,7 @@ fn show<const N: usize, S, D, V>(
     title: &str,
     engines: &Comparison<[f64; N], S, D, V>,
     point: [f64; N],
-)
-where
+) where
     S: Fn([f64; N]) -> (f64, [f64; N]),
     D: Fn([f64; N]) -> (f64, [f64; N]),
     V: Fn([f64; N]) -> f64,

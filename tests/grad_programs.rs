@@ -432,7 +432,10 @@ fn compare_checks_array_programs_element_by_element() {
         },
         ([[0.1, 0.2], [-0.3, 0.4]], 0.05)
     );
-    assert_eq!(report.params, ["w[0][0]", "w[0][1]", "w[1][0]", "w[1][1]", "b"]);
+    assert_eq!(
+        report.params,
+        ["w[0][0]", "w[0][1]", "w[1][0]", "w[1][1]", "b"]
+    );
     assert_eq!(report.point, [0.1, 0.2, -0.3, 0.4, 0.05]);
     report.assert_agree(1e-12, 1e-8);
     assert!(report.to_string().contains("w[1][0]"));

@@ -198,7 +198,11 @@ enum PointShape {
 }
 
 fn point_shape(program: &Program) -> PointShape {
-    if program.params.iter().all(|p| matches!(p.ty, ParamTy::Scalar)) {
+    if program
+        .params
+        .iter()
+        .all(|p| matches!(p.ty, ParamTy::Scalar))
+    {
         PointShape::Scalars
     } else if program.params.len() == 1 {
         PointShape::Single

@@ -293,7 +293,15 @@ fn scan(
             Stmt::For(l) => {
                 loops.push(l.id);
                 scan(
-                    program, &l.body, false, position, loops, stores, loads, branch_sites, plan,
+                    program,
+                    &l.body,
+                    false,
+                    position,
+                    loops,
+                    stores,
+                    loads,
+                    branch_sites,
+                    plan,
                 );
                 loops.pop();
             }
@@ -302,10 +310,26 @@ fn scan(
                     branch_sites[b.id] = Some(loops.len());
                 }
                 scan(
-                    program, &b.then, false, position, loops, stores, loads, branch_sites, plan,
+                    program,
+                    &b.then,
+                    false,
+                    position,
+                    loops,
+                    stores,
+                    loads,
+                    branch_sites,
+                    plan,
                 );
                 scan(
-                    program, &b.els, false, position, loops, stores, loads, branch_sites, plan,
+                    program,
+                    &b.els,
+                    false,
+                    position,
+                    loops,
+                    stores,
+                    loads,
+                    branch_sites,
+                    plan,
                 );
             }
         }

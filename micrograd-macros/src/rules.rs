@@ -216,7 +216,12 @@ pub fn has_local(op: Op, arg: usize) -> bool {
 pub fn reads(op: Op, arg: usize) -> [bool; 4] {
     let names = ["__mg_ra", "__mg_rb", "__mg_rc", "__mg_ry"];
     let ident = |n: &str| proc_macro2::Ident::new(n, proc_macro2::Span::call_site());
-    let (a, b, c, y) = (ident(names[0]), ident(names[1]), ident(names[2]), ident(names[3]));
+    let (a, b, c, y) = (
+        ident(names[0]),
+        ident(names[1]),
+        ident(names[2]),
+        ident(names[3]),
+    );
     let rule = rule(op, &[quote!(#a), quote!(#b), quote!(#c)], &quote!(#y));
     let Local::Expr(tokens) = &rule.local[arg] else {
         return [false; 4];

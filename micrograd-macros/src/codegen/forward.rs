@@ -12,9 +12,7 @@
 
 use super::{array_fill, index, int, name, operand, storage};
 use crate::diff::Plan;
-use crate::ir::{
-    ArrayInit, CmpOp, Cond, CondVal, Kind, Op, Operand, Place, Program, Stmt, Target,
-};
+use crate::ir::{ArrayInit, CmpOp, Cond, CondVal, Kind, Op, Operand, Place, Program, Stmt, Target};
 use crate::rules;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -45,7 +43,11 @@ impl Forward<'_> {
     /// Operand tokens as an `f64` (reading a `Value`'s data if need be).
     fn number(&self, o: Operand) -> TokenStream {
         let t = operand(self.program, o);
-        if self.is_value(o) { quote!(#t.data()) } else { t }
+        if self.is_value(o) {
+            quote!(#t.data())
+        } else {
+            t
+        }
     }
 
     /// Operand tokens as a `Value` (a constant becomes a leaf).

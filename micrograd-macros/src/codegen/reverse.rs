@@ -200,10 +200,7 @@ impl Reverse<'_> {
                 let y = name("v", i).into_token_stream();
                 let rule = rules::rule(*op, &tokens, &y);
                 let n = op.arity();
-                (
-                    rule.local.into_iter().take(n).collect(),
-                    args[..n].to_vec(),
-                )
+                (rule.local.into_iter().take(n).collect(), args[..n].to_vec())
             }
             Kind::PowiBy { base, exp } => {
                 let x = operand(program, *base);
@@ -269,7 +266,6 @@ impl Reverse<'_> {
         }
     }
 }
-
 
 /// Whether a local derivative reads anything at run time (any name, a
 /// named constant like `f64::INFINITY` included), rather than being made

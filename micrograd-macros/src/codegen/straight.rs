@@ -69,7 +69,10 @@ pub fn closure(program: &Program) -> TokenStream {
             adjoint(Operand::Inst(step.inst)).into_token_stream()
         };
         let [da, db, dc] = rule.local;
-        let local = [da, db, dc].into_iter().nth(step.arg).unwrap_or(Local::Zero);
+        let local = [da, db, dc]
+            .into_iter()
+            .nth(step.arg)
+            .unwrap_or(Local::Zero);
         let contribution = contribution(g, local);
         let target = adjoint(step.target);
         Some(match step.write {
@@ -159,7 +162,10 @@ pub fn code_string(program: &Program) -> String {
         legend.push_str(&format!("// __mg_i{i} = {} (usize)\n", d.name));
     }
     for (k, v) in program.vars.iter().enumerate() {
-        legend.push_str(&format!("// __mg_x{k} = {} (storage; adjoint __mg_gx{k})\n", v.name));
+        legend.push_str(&format!(
+            "// __mg_x{k} = {} (storage; adjoint __mg_gx{k})\n",
+            v.name
+        ));
     }
     legend + &code
 }

@@ -116,7 +116,9 @@ impl Lowerer {
             (Target::Var(_), _) => {
                 self.fail(
                     left,
-                    format!("cannot assign to an element of `{name}`: it is not declared `let mut`"),
+                    format!(
+                        "cannot assign to an element of `{name}`: it is not declared `let mut`"
+                    ),
                 );
             }
             (Target::Param(_), _) => {
@@ -131,7 +133,9 @@ impl Lowerer {
             (Target::Data(_), _) => {
                 self.fail(
                     left,
-                    format!("cannot assign to captured data `{name}`: captured values are constants"),
+                    format!(
+                        "cannot assign to captured data `{name}`: captured values are constants"
+                    ),
                 );
             }
         }
@@ -166,7 +170,10 @@ impl Lowerer {
             Expr::Repeat(r) => {
                 let (inner, mut dims) = self.array_init_elem(&r.expr)?;
                 dims.insert(0, r.len.to_token_stream());
-                Some((ArrayInit::Repeat(Box::new(inner), r.len.to_token_stream()), dims))
+                Some((
+                    ArrayInit::Repeat(Box::new(inner), r.len.to_token_stream()),
+                    dims,
+                ))
             }
             Expr::Array(a) => {
                 if a.elems.is_empty() {
@@ -179,7 +186,9 @@ impl Lowerer {
                     let (item, dims) = self.array_init_elem(e)?;
                     let text: Vec<String> = dims.iter().map(ToString::to_string).collect();
                     match &inner_dims {
-                        Some(d) if d.iter().map(ToString::to_string).collect::<Vec<_>>() != text => {
+                        Some(d)
+                            if d.iter().map(ToString::to_string).collect::<Vec<_>>() != text =>
+                        {
                             self.fail(e, "all rows of an array must have the same length");
                             return None;
                         }
@@ -188,7 +197,10 @@ impl Lowerer {
                     items.push(item);
                 }
                 let mut dims = inner_dims.unwrap_or_default();
-                dims.insert(0, proc_macro2::Literal::usize_unsuffixed(a.elems.len()).into_token_stream());
+                dims.insert(
+                    0,
+                    proc_macro2::Literal::usize_unsuffixed(a.elems.len()).into_token_stream(),
+                );
                 Some((ArrayInit::List(items), dims))
             }
             other => {

@@ -51,17 +51,25 @@ impl Lowerer {
         let mut assigned = Vec::new();
         block_assigned_names(&f.body, &mut assigned);
         self.move_to_storage(&assigned);
-        let name = ident.as_ref().map_or_else(|| "_".to_owned(), ToString::to_string);
+        let name = ident
+            .as_ref()
+            .map_or_else(|| "_".to_owned(), ToString::to_string);
         self.program.ints.push(crate::ir::IntDef { name });
         let var = self.program.ints.len() - 1;
         let text = format!(
             "for {} in {}",
-            ident.as_ref().map_or_else(|| "_".to_owned(), ToString::to_string),
+            ident
+                .as_ref()
+                .map_or_else(|| "_".to_owned(), ToString::to_string),
             f.expr.to_token_stream()
         );
         let body = self.region(|this| {
             if let Some(ident) = &ident {
-                this.bind(ident, Bound::Int(crate::ir::IntExpr::Int(var)), BindKind::Let);
+                this.bind(
+                    ident,
+                    Bound::Int(crate::ir::IntExpr::Int(var)),
+                    BindKind::Let,
+                );
             }
             if let Some(syn::Stmt::Expr(e, None)) = f.body.stmts.last() {
                 if !super::is_statement_only(e) && !matches!(e, Expr::If(_) | Expr::Block(_)) {

@@ -92,7 +92,9 @@ impl Lowerer {
                         };
                         return self.fail(
                             other,
-                            format!("unsupported operator `{symbol}` here; {SUPPORTED_OPERATORS}{hint}"),
+                            format!(
+                                "unsupported operator `{symbol}` here; {SUPPORTED_OPERATORS}{hint}"
+                            ),
                         );
                     }
                 };
@@ -198,9 +200,7 @@ impl Lowerer {
                 let suffix = i.suffix().to_owned();
                 return self.fail(
                     lit,
-                    format!(
-                        "integer literals are read as f64 here; remove the `{suffix}` suffix"
-                    ),
+                    format!("integer literals are read as f64 here; remove the `{suffix}` suffix"),
                 );
             }
             _ => return self.fail(lit, "expected a number literal"),
@@ -269,7 +269,10 @@ impl Lowerer {
             }
             IntLike::Maybe => {
                 if let Expr::Path(p) = strip_parens(&cast.expr) {
-                    if p.path.get_ident().is_none_or(|i| self.lookup(&i.to_string()).is_none()) {
+                    if p.path
+                        .get_ident()
+                        .is_none_or(|i| self.lookup(&i.to_string()).is_none())
+                    {
                         let key = format!("{} as f64", p.to_token_stream());
                         if let Some(&i) = self.captured.get(&(key.clone(), 9)) {
                             return Operand::Const(i);

@@ -14,8 +14,8 @@
 //! reads a differentiated value (`0..(x as usize)`): a loop bound or index
 //! cannot depend on what is differentiated.
 
-use super::{Bound, IntLike, Lowerer, Role};
 use super::expr::strip_parens;
+use super::{Bound, IntLike, Lowerer, Role};
 use crate::ir::{IntExpr, IntOp, Target};
 use quote::ToTokens;
 use syn::{BinOp, Expr, Lit};
@@ -155,7 +155,10 @@ impl Lowerer {
         }
         indices.reverse();
         let Expr::Path(p) = base else {
-            self.fail(receiver, "expected an array, slice or captured data before `.len()`");
+            self.fail(
+                receiver,
+                "expected an array, slice or captured data before `.len()`",
+            );
             return None;
         };
         let target = self.array_target(p)?;
