@@ -274,8 +274,8 @@ fn gradient_shapes_follow_the_parameters() {
     assert_eq!(sl(&[2.0, 3.0]), (6.0, vec![3.0, 2.0]));
     // Several, some arrays: (f64, (G1, G2, G3)), each of its parameter's shape.
     let m = grad!(|w: [[f64; 2]; 2], b: f64, v: &[f64]| w[1][0] * b + v[0]);
-    let (value, (gw, gb, gv)): (f64, ([[f64; 2]; 2], f64, Vec<f64>)) =
-        m([[0.0, 0.0], [5.0, 0.0]], 2.0, &[1.0]);
+    type Grads = ([[f64; 2]; 2], f64, Vec<f64>);
+    let (value, (gw, gb, gv)): (f64, Grads) = m([[0.0, 0.0], [5.0, 0.0]], 2.0, &[1.0]);
     assert_eq!(value, 11.0);
     assert_eq!(gw, [[0.0, 0.0], [2.0, 0.0]]);
     assert_eq!((gb, gv), (5.0, vec![1.0]));
