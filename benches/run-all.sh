@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces every number in BENCHMARKS.md, in one run, on one machine.
-# Takes about ten minutes; run it on a quiet machine and read medians and
+# Takes about fifteen minutes; run it on a quiet machine and read medians and
 # ratios from the same run. Output: the terminal, and the tables that the
 # benches print. Needs `pip install micrograd==0.1.0` for the Python row
 # (skipped if it is missing).
@@ -11,6 +11,10 @@ args=(-- --warm-up-time 1 --measurement-time 3)
 
 echo "== grad! vs hand-written, and the one table (issue 5)"
 cargo bench --bench compare "${args[@]}" 2>&1 | grep -E '^\|'
+echo "== grad! programs: loops over slices and arrays (issue 12)"
+cargo bench --bench programs "${args[@]}" 2>&1 | grep -E '^\|'
+echo "== grad! programs: compile time (issue 12)"
+bash benches/compile-time.sh
 echo "== grad! vs hand-written (issue 2)"
 cargo bench --bench grad "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== grad! vs num-dual"
