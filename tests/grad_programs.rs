@@ -84,6 +84,40 @@ fn rosenbrock_in_n_dimensions() {
 }
 
 #[test]
+fn stencils_at_several_offsets_and_empty_loops() {
+    // The reverse sweep sums the adjoints of x[i], x[i + 1], x[i + 2] in
+    // registers carried across iterations and writes each gradient element
+    // once; check it against the Value engine and finite differences, on a
+    // nested array with a fixed outer index, and on inputs too short for
+    // the loop to run at all (no out-of-range write then).
+    let w = [[0.3, -0.7, 1.1, 0.4, -1.3], [0.9, 0.2, -0.5, 1.4, 0.6]];
+    let report = compare!(
+        |m: [[f64; 5]; 2]| {
+            let mut s = 0.0;
+            for k in 0..2 {
+                for i in 0..3 {
+                    s += m[k][i] * m[k][i + 1] * (m[k][i + 2] - m[k][i]).tanh();
+                }
+            }
+            s
+        },
+        w
+    );
+    report.assert_agree(1e-12, 1e-8);
+    let f = grad!(|x: &[f64]| {
+        let mut s = 0.0;
+        for i in 0..x.len() - 1 {
+            s += x[i] * x[i + 1];
+        }
+        s
+    });
+    // One element: the loop is empty, f = 0 and so is the gradient.
+    assert_eq!(f(&[1.5]), (0.0, vec![0.0]));
+    // f = x0 x1 + x1 x2: (x1, x0 + x2, x1).
+    assert_eq!(f(&[2.0, 3.0, 5.0]), (21.0, vec![3.0, 7.0, 3.0]));
+}
+
+#[test]
 fn horner_polynomial_in_a_reversed_loop() {
     // p(x) = c0 + c1 x + c2 x^2 + c3 x^3 by Horner's rule, p = p x + c_i for
     // i = 3, 2, 1, 0: dp/dx = c1 + 2 c2 x + 3 c3 x^2, dp/dc_k = x^k. The
@@ -451,6 +485,23 @@ fn compare_checks_array_programs_element_by_element() {
         vec![0.3, -1.2, 2.5],
         fd = 1e-8
     );
+}
+
+#[test]
+fn a_place_read_twice_is_one_value() {
+    // x[i] * x[i] reads x[i] once, and its adjoint (2 x[i]) is added to
+    // the gradient once; a store in between makes it two reads.
+    let code = grad_code!(|x: [f64; 2]| x[0] * x[0]);
+    assert_eq!(code.matches("__mg_p0[0]").count(), 1, "{code}");
+    assert_eq!(code.matches("__mg_gp0[0] +=").count(), 1, "{code}");
+    let f = grad!(|x: [f64; 2]| {
+        let mut h = [x[0], x[1]];
+        let a = h[0];
+        h[0] = x[1];
+        a * h[0]
+    });
+    // a = x0, then h0 = x1: f = x0 x1.
+    assert_eq!(f([2.0, 3.0]), (6.0, [3.0, 2.0]));
 }
 
 #[test]

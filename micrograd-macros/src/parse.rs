@@ -165,6 +165,8 @@ pub fn param_type(ty: &Type) -> Result<ParamTy> {
             _ => Err(Error::new_spanned(ty, PARAM_TYPES)),
         },
         Type::Paren(p) => param_type(&p.elem),
+        // A type passed through `macro_rules!` as `$t:ty`.
+        Type::Group(g) => param_type(&g.elem),
         _ => Err(Error::new_spanned(ty, PARAM_TYPES)),
     }
 }
@@ -172,6 +174,9 @@ pub fn param_type(ty: &Type) -> Result<ParamTy> {
 /// `f64`, `core::primitive::f64` or `std::primitive::f64`, with or without
 /// a leading `::`.
 pub fn is_f64(ty: &Type) -> bool {
+    if let Type::Group(g) = ty {
+        return is_f64(&g.elem);
+    }
     let Type::Path(path) = ty else { return false };
     if path.qself.is_some() {
         return false;

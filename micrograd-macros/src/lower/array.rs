@@ -111,7 +111,7 @@ impl Lowerer {
                     }
                     None => value,
                 };
-                self.stmts.push(Stmt::Store { place, value: new });
+                self.store(Stmt::Store { place, value: new });
             }
             (Target::Var(_), _) => {
                 self.fail(
@@ -156,7 +156,7 @@ impl Lowerer {
             active: false,
         });
         let var = self.program.vars.len() - 1;
-        self.stmts.push(Stmt::Init { var, init });
+        self.store(Stmt::Init { var, init });
         self.bind(
             ident,
             Bound::Array(Target::Var(var), Some(dims.len())),

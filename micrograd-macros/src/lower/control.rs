@@ -131,7 +131,7 @@ impl Lowerer {
         let cond = self.cond(&e.cond);
         let store = |this: &mut Self, value: Option<Operand>| {
             if let (Some(var), Some(value)) = (result, value) {
-                this.stmts.push(Stmt::Store {
+                this.store(Stmt::Store {
                     place: Place {
                         target: Target::Var(var),
                         index: Vec::new(),

@@ -73,6 +73,7 @@ pub fn lower(input: &GradInput, with_text: bool) -> Result<Program> {
         with_text,
         stmts: Vec::new(),
         in_cond: false,
+        loads: HashMap::new(),
     };
     let output = match &input.body {
         Expr::Block(block) if block.label.is_none() && block.attrs.is_empty() => {
@@ -156,6 +157,10 @@ struct Lowerer {
     /// Inside an `if` condition, which is evaluated forward only: no
     /// assignments, loops or branches there.
     in_cond: bool,
+    /// The loads of the current region by place, so a place read twice
+    /// with no store to it in between is one value (`x[i] * x[i]` reads
+    /// `x[i]` once): one load forward, one adjoint summed in a register.
+    loads: HashMap<String, (Target, Operand)>,
 }
 
 const CONTROL_FLOW: &str = "grad! programs use `for` loops over ranges and `if`/`else`: \
@@ -208,9 +213,28 @@ impl Lowerer {
         Operand::Inst(i)
     }
 
-    /// Reads a storage location.
+    /// Reads a storage location, or reuses this region's earlier read of
+    /// it when nothing was stored there since.
     fn load(&mut self, place: Place, span: Span, text: String) -> Operand {
-        self.inst(Kind::Load(place), span, text)
+        let key = format!("{place:?}");
+        if let Some((_, operand)) = self.loads.get(&key) {
+            return *operand;
+        }
+        let target = place.target;
+        let operand = self.inst(Kind::Load(place), span, text);
+        self.loads.insert(key, (target, operand));
+        operand
+    }
+
+    /// Appends a store, which ends the reuse of earlier reads of its target.
+    fn store(&mut self, stmt: Stmt) {
+        let target = match &stmt {
+            Stmt::Store { place, .. } => Some(place.target),
+            Stmt::Init { var, .. } => Some(Target::Var(*var)),
+            _ => None,
+        };
+        self.loads.retain(|_, (t, _)| Some(*t) != target);
+        self.stmts.push(stmt);
     }
 
     fn lookup(&self, name: &str) -> Option<&Binding> {
@@ -292,12 +316,25 @@ impl Lowerer {
     }
 
     /// Runs `f` with a fresh statement list and returns what it appended.
+    /// Reads are reused within a region only: a nested region starts with
+    /// none, and what it stores ends the reuse of those targets outside.
     fn region(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Stmt> {
         let outer = std::mem::take(&mut self.stmts);
+        let mut outer_loads = std::mem::take(&mut self.loads);
         self.scopes.push(Vec::new());
         f(self);
         self.scopes.pop();
-        std::mem::replace(&mut self.stmts, outer)
+        self.loads = std::mem::take(&mut outer_loads);
+        let inner = std::mem::replace(&mut self.stmts, outer);
+        crate::ir::walk(&inner, &mut |s| {
+            let target = match s {
+                Stmt::Store { place, .. } => place.target,
+                Stmt::Init { var, .. } => Target::Var(*var),
+                _ => return,
+            };
+            self.loads.retain(|_, (t, _)| *t != target);
+        });
+        inner
     }
 
     /// `{ stmt* expr }`: statements in a new scope, then the final expression.
@@ -612,7 +649,7 @@ impl Lowerer {
                     }
                     None => value,
                 };
-                self.stmts.push(Stmt::Store { place, value: new });
+                self.store(Stmt::Store { place, value: new });
             }
         }
     }
@@ -632,7 +669,7 @@ impl Lowerer {
                     active: false,
                 });
                 let v = self.program.vars.len() - 1;
-                self.stmts.push(Stmt::Store {
+                self.store(Stmt::Store {
                     place: Place {
                         target: Target::Var(v),
                         index: Vec::new(),
