@@ -535,3 +535,26 @@ fn expansion_shows_loops_and_branches() {
     assert!(dot.contains("label=\"for i in 0 .. 3\""), "{dot}");
     assert!(dot.contains("subgraph cluster_then0") && dot.contains("subgraph cluster_else0"));
 }
+
+/// A parameter type handed through `macro_rules!` as a `$t:ty` fragment
+/// arrives wrapped in an invisible group; it is the same type.
+macro_rules! sum_of_squares {
+    ($t:ty) => {
+        grad!(|w: $t| {
+            let mut s = 0.0;
+            for i in 0..w.len() {
+                s += w[i] * w[i];
+            }
+            s
+        })
+    };
+}
+
+#[test]
+fn types_through_macro_rules() {
+    // f = sum w_i^2, df/dw_i = 2 w_i.
+    let f = sum_of_squares!([f64; 3]);
+    assert_eq!(f([1.0, 2.0, 3.0]), (14.0, [2.0, 4.0, 6.0]));
+    let g = sum_of_squares!(&[f64]);
+    assert_eq!(g(&[1.0, -2.0]), (5.0, vec![2.0, -4.0]));
+}
