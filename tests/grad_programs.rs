@@ -115,6 +115,19 @@ fn stencils_at_several_offsets_and_empty_loops() {
     assert_eq!(f(&[1.5]), (0.0, vec![0.0]));
     // f = x0 x1 + x1 x2: (x1, x0 + x2, x1).
     assert_eq!(f(&[2.0, 3.0, 5.0]), (21.0, vec![3.0, 7.0, 3.0]));
+    // Reads of the same parameter outside the loop, and the loop run
+    // twice, add to what it writes: g = 3 x0 + 2 (x0 x1 + x1 x2) + x2^2.
+    let g = grad!(|x: &[f64]| {
+        let mut s = 3.0 * x[0];
+        for _ in 0..2 {
+            for i in 0..x.len() - 1 {
+                s += x[i] * x[i + 1];
+            }
+        }
+        s + x[2] * x[2]
+    });
+    // At (2, 3, 5): 6 + 2 (6 + 15) + 25 = 73; dg = (3 + 2 * 3, 2 (2 + 5), 2 * 3 + 2 * 5).
+    assert_eq!(g(&[2.0, 3.0, 5.0]), (73.0, vec![9.0, 14.0, 16.0]));
 }
 
 #[test]
@@ -557,4 +570,22 @@ fn types_through_macro_rules() {
     assert_eq!(f([1.0, 2.0, 3.0]), (14.0, [2.0, 4.0, 6.0]));
     let g = sum_of_squares!(&[f64]);
     assert_eq!(g(&[1.0, -2.0]), (5.0, vec![2.0, -4.0]));
+}
+
+#[test]
+fn a_read_of_storage_stays_before_a_later_store_to_it() {
+    // u = v * 2 reads v, then v is overwritten, then w = u: the adjoint
+    // of the read belongs to the old v. f = w + v = 2 x + 3 y:
+    // df/dx = 2, df/dy = 3.
+    let f = grad!(|x, y| {
+        let mut v = x;
+        let mut w = 0.0;
+        for _ in 0..1 {
+            let u = v * 2.0;
+            v = y * 3.0;
+            w = u;
+        }
+        w + v
+    });
+    assert_eq!(f(1.0, 1.0), (5.0, [2.0, 3.0]));
 }

@@ -234,9 +234,15 @@ use proc_macro::TokenStream;
 ///   `s += w[i] * x[i]`) are not saved at all;
 /// - the outcome of each branch with something to reverse is saved the
 ///   same way (a `Vec<bool>` inside loops, a `bool` outside);
-/// - adjoints accumulate with `+=`, and an instruction whose adjoint is
-///   exactly 0 passes nothing on, so an overwritten value (whose adjoint
-///   is 0) with an infinite derivative cannot make `0 * inf = NaN`.
+/// - adjoints accumulate with `+=`; a stored value and what only it reads
+///   are reversed under one test of the store's adjoint, so a value that
+///   was overwritten before it was read (adjoint exactly 0) passes nothing
+///   on, and an infinite derivative there cannot make `0 * inf = NaN`
+///   (other instructions with a derivative that reads a value test their
+///   own adjoint);
+/// - loads of a parameter array at `i + c` for several constants `c`
+///   (`x[i]`, `x[i + 1]`) sum their adjoints in registers carried across
+///   the reversed iterations, and each gradient element is written once.
 ///
 /// Horner's rule, `grad_code!(|x, c: [f64; 4]| { let mut p = 0.0; for i in
 /// (0..4).rev() { p = p * x + c[i]; } p })`, expands to (`__mg_x0` is `p`'s
@@ -264,12 +270,14 @@ use proc_macro::TokenStream;
 ///     let __mg_v0: f64 = __mg_t0.pop().unwrap_or_default();
 ///     __mg_g3 += __mg_gx0;                        // the store, reversed
 ///     __mg_gx0 = 0.0;
-///     __mg_gp1[__mg_i0] += __mg_g2;               // dp/dc[i]
-///     if __mg_g1 != 0.0 {
+///     if __mg_g3 != 0.0 {                         // what only the store reads
+///         __mg_g1 += __mg_g3;
+///         __mg_g2 += __mg_g3;
+///         __mg_gp1[__mg_i0] += __mg_g2;           // dp/dc[i]
 ///         __mg_g0 += __mg_g1 * __mg_p0;           // d(p x)/dp = x
 ///         __mg_gp0 += __mg_g1 * __mg_v0;          // d(p x)/dx = p
+///         __mg_gx0 += __mg_g0;                    // the load, reversed
 ///     }
-///     __mg_gx0 += __mg_g0;                        // the load, reversed
 /// }
 /// # "#;
 /// # // Every line above appears, in this order, in grad_code!.

@@ -4,10 +4,13 @@
 //! derivatives read (popping the saved ones), declare the adjoints of its
 //! instructions at 0, then visit its statements from last to first. A loop
 //! runs its iterations backwards; a branch pops its saved outcome. Every
-//! adjoint accumulates with `+=`, and an instruction whose adjoint is
-//! exactly 0 passes nothing on, so a value that was overwritten (whose
-//! adjoint is 0) cannot turn an infinite local derivative into `0 * inf =
-//! NaN`. See [`crate::diff::Plan`] for what is saved and why.
+//! adjoint accumulates with `+=`. A stored value and the instructions only
+//! it reads are reversed right after the store, under one test of the
+//! store's adjoint, and the other instructions whose local derivative reads
+//! a value test their own: an adjoint of exactly 0 (a value overwritten
+//! before it was read) passes nothing on, so it cannot turn an infinite
+//! local derivative into `0 * inf = NaN`. See [`crate::diff::Plan`] for
+//! what is saved and why.
 
 use super::forward::{Forward, Mode, range};
 use super::straight::contribution;
@@ -20,7 +23,7 @@ use proc_macro2::{Literal, Span};
 use quote::format_ident;
 use quote::{ToTokens, quote};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The `move` closure for a program with control flow or storage.
 pub fn closure(program: &Program) -> TokenStream {
@@ -41,6 +44,8 @@ pub fn closure(program: &Program) -> TokenStream {
         plan: &plan,
         fwd: &fwd,
         carry_slot: RefCell::new(HashMap::new()),
+        uses: use_counts(program),
+        depth: std::cell::Cell::new(0),
     };
     // Adjoints of parameters and storage, for the whole reverse sweep.
     let mut adjoints = TokenStream::new();
@@ -92,6 +97,11 @@ struct Reverse<'a> {
     /// Loads whose adjoint goes to a carried sum instead of the gradient
     /// array (see [`Reverse::carried`]), by instruction.
     carry_slot: RefCell<HashMap<usize, syn::Ident>>,
+    /// How many times each instruction is read: as an operand, a stored
+    /// value, an array element, a compared value or the output.
+    uses: Vec<usize>,
+    /// How many loops enclose the statement being reversed.
+    depth: std::cell::Cell<usize>,
 }
 
 /// Loads of one parameter array in a loop body at `i + c` for several
@@ -151,12 +161,109 @@ impl Reverse<'_> {
                 }
             }
         }
+        // Each store's value tree (see `store_tree`) is reversed right
+        // after the store, under one test of its adjoint.
+        let mut in_tree = HashSet::new();
         for stmt in stmts.iter().rev() {
-            if self.plan.has_reverse(self.program, stmt) {
-                out.extend(self.stmt(stmt));
+            if let Stmt::Inst(i) = stmt {
+                if in_tree.contains(i) {
+                    continue;
+                }
+            }
+            if !self.plan.has_reverse(self.program, stmt) {
+                continue;
+            }
+            out.extend(self.stmt(stmt));
+            if let Stmt::Store {
+                value: Operand::Inst(v),
+                ..
+            } = stmt
+            {
+                let tree = self.store_tree(stmts, *v);
+                if tree.is_empty() {
+                    continue;
+                }
+                let mut body = TokenStream::new();
+                for i in tree.iter().rev() {
+                    body.extend(self.inst_with(*i, false));
+                    in_tree.insert(*i);
+                }
+                let g = name("g", *v);
+                out.extend(quote!(if #g != 0.0 { #body }));
             }
         }
         out
+    }
+
+    /// The instructions of `stmts` that only the store of `value` reads,
+    /// directly or through each other (`value` itself and, in `s += w[i] *
+    /// x[i]`, the product and the loads), in source order. Their adjoints
+    /// all come from that store, so when the store's adjoint is exactly 0
+    /// (the stored value was overwritten before anything read it) one test
+    /// skips them all, and a local derivative that is infinite there (an
+    /// `exp` that overflowed) cannot make `0 * inf = NaN`; inside the tree
+    /// no instruction needs a test of its own.
+    fn store_tree(&self, stmts: &[Stmt], value: usize) -> Vec<usize> {
+        let region: HashSet<usize> = stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Inst(i) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        if !region.contains(&value) || self.uses[value] != 1 || !self.has_adjoint(value) {
+            return Vec::new();
+        }
+        // A load of storage moves with the tree only if nothing stores to
+        // that storage between it and the store (its adjoint belongs to the
+        // value it read, which a store in between would reset).
+        let position = |i: usize| {
+            stmts
+                .iter()
+                .position(|s| matches!(s, Stmt::Inst(j) if *j == i))
+        };
+        let store_at = stmts
+            .iter()
+            .position(|s| matches!(s, Stmt::Store { value: Operand::Inst(j), .. } if *j == value));
+        let movable = |j: usize| match &self.program.insts[j].kind {
+            Kind::Load(place) => match (place.target, position(j), store_at) {
+                (Target::Var(v), Some(from), Some(to)) => {
+                    !stmts[from + 1..to].iter().any(|s| stores_to(s, v))
+                }
+                (Target::Var(_), _, _) => false,
+                _ => true,
+            },
+            _ => true,
+        };
+        // Reads of each instruction from inside the tree, grown from the
+        // stored value down to its operands in reverse source order.
+        let mut tree = HashSet::from([value]);
+        let mut reads_in_tree: HashMap<usize, usize> = HashMap::new();
+        for stmt in stmts.iter().rev() {
+            let Stmt::Inst(i) = stmt else { continue };
+            if !tree.contains(i) {
+                continue;
+            }
+            for o in self.program.insts[*i].operands() {
+                if let Operand::Inst(j) = o {
+                    *reads_in_tree.entry(j).or_default() += 1;
+                    if region.contains(&j)
+                        && reads_in_tree[&j] == self.uses[j]
+                        && self.has_adjoint(j)
+                        && movable(j)
+                    {
+                        tree.insert(j);
+                    }
+                }
+            }
+        }
+        stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Inst(i) if tree.contains(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The adjoint of an operand, if it has one.
@@ -217,11 +324,16 @@ impl Reverse<'_> {
                     }
                     let gp = name("gp", group.param);
                     let outer = index(&group.outer);
+                    // A loop that runs once per call and holds every read of
+                    // the parameter writes each gradient element exactly
+                    // once, to the zero it started at: `=` instead of `+=`.
+                    let sole = self.depth.get() == 0 && self.reads_only_here(group);
+                    let write = if sole { quote!(=) } else { quote!(+=) };
                     let slots: Vec<_> = (0..=m).map(slot).collect();
                     before.extend(quote!(#(let mut #slots: ::core::primitive::f64 = -0.0;)*));
                     // Element i + ck is complete: no later (lower) i reads it.
                     let (last, ck_lit) = (&slots[m], Literal::u64_unsuffixed(ck));
-                    flush.extend(quote!(#gp #outer [#i + #ck_lit] += #last;));
+                    flush.extend(quote!(#gp #outer [#i + #ck_lit] #write #last;));
                     for d in (1..=m).rev() {
                         let (to, from) = (&slots[d], &slots[d - 1]);
                         flush.extend(quote!(#to = #from;));
@@ -233,10 +345,13 @@ impl Reverse<'_> {
                     let start = int(&l.start);
                     for (d, s) in slots.iter().enumerate().skip(1) {
                         let off = Literal::u64_unsuffixed(c1 + d as u64 - 1);
-                        after.extend(quote!(if #s != 0.0 { #gp #outer [#start + #off] += #s; }));
+                        after
+                            .extend(quote!(if #s != 0.0 { #gp #outer [#start + #off] #write #s; }));
                     }
                 }
+                self.depth.set(self.depth.get() + 1);
                 let body = self.region(&l.body, false);
+                self.depth.set(self.depth.get() - 1);
                 quote!(#before for #i in #range { #body #flush } #after)
             }
             Stmt::If(b) => {
@@ -311,8 +426,27 @@ impl Reverse<'_> {
         groups
     }
 
-    /// The contributions of one instruction to its operands' adjoints.
+    /// Whether `group`'s loads are the only reads of its parameter with an
+    /// adjoint anywhere in the program (and its outer index is none, so
+    /// they cover whole rows of distinct elements).
+    fn reads_only_here(&self, group: &CarryGroup) -> bool {
+        let mine: HashSet<usize> = group.offsets.values().flatten().copied().collect();
+        group.outer.is_empty() && self.program.insts.iter().enumerate().all(|(i, inst)| {
+            mine.contains(&i)
+                || !self.has_adjoint(i)
+                || !matches!(&inst.kind, Kind::Load(p) if p.target == Target::Param(group.param))
+        })
+    }
+
+    /// The contributions of one instruction to its operands' adjoints,
+    /// skipped when its adjoint is exactly 0 (see the module docs).
     fn inst(&self, i: usize) -> TokenStream {
+        self.inst_with(i, true)
+    }
+
+    /// [`Self::inst`], with the test of the adjoint against 0 only when
+    /// `guard` (a store tree has one test for all its instructions).
+    fn inst_with(&self, i: usize, guard: bool) -> TokenStream {
         let program = self.program;
         let inst = &program.insts[i];
         let g = name("g", i).into_token_stream();
@@ -364,7 +498,7 @@ impl Reverse<'_> {
                 }
             });
         }
-        if guarded {
+        if guarded && guard {
             quote!(if #g != 0.0 { #body })
         } else {
             body
@@ -432,4 +566,55 @@ fn uses_any(e: &IntExpr, ids: &[usize]) -> bool {
         IntExpr::Len(_, index) => index.iter().any(|e| uses_any(e, ids)),
         IntExpr::Bin(_, a, b) => uses_any(a, ids) || uses_any(b, ids),
     }
+}
+
+/// How many times each instruction's value is read anywhere in the program.
+fn use_counts(program: &Program) -> Vec<usize> {
+    let mut uses = vec![0; program.insts.len()];
+    let mut read = |o: Operand| {
+        if let Operand::Inst(i) = o {
+            uses[i] += 1;
+        }
+    };
+    for inst in &program.insts {
+        inst.operands().into_iter().for_each(&mut read);
+    }
+    let mut rest = vec![program.output];
+    crate::ir::walk(&program.body, &mut |s| match s {
+        Stmt::Store { value, .. } => rest.push(*value),
+        Stmt::Init { init, .. } => init.elems(&mut rest),
+        Stmt::If(b) => cond_operands(&b.cond, &mut rest),
+        _ => {}
+    });
+    rest.into_iter().for_each(read);
+    uses
+}
+
+fn cond_operands(cond: &crate::ir::Cond, out: &mut Vec<Operand>) {
+    use crate::ir::{Cond, CondVal};
+    match cond {
+        Cond::Cmp { a, b, .. } => {
+            for side in [a, b] {
+                if let CondVal::F64(o) = side {
+                    out.push(*o);
+                }
+            }
+        }
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            cond_operands(a, out);
+            cond_operands(b, out);
+        }
+        Cond::Not(a) => cond_operands(a, out),
+    }
+}
+
+/// Whether `stmt` (or anything inside it) writes storage `v`.
+fn stores_to(stmt: &Stmt, v: usize) -> bool {
+    let mut found = false;
+    crate::ir::walk(std::slice::from_ref(stmt), &mut |s| match s {
+        Stmt::Store { place, .. } => found |= place.target == Target::Var(v),
+        Stmt::Init { var, .. } => found |= *var == v,
+        _ => {}
+    });
+    found
 }
