@@ -589,3 +589,17 @@ fn a_read_of_storage_stays_before_a_later_store_to_it() {
     });
     assert_eq!(f(1.0, 1.0), (5.0, [2.0, 3.0]));
 }
+
+/// A whole closure handed through `macro_rules!` as `$e:expr`.
+macro_rules! wrapped {
+    ($e:expr) => {
+        grad!($e)
+    };
+}
+
+#[test]
+fn a_closure_through_macro_rules() {
+    // f = x y: (y, x).
+    let f = wrapped!(|x, y| x * y);
+    assert_eq!(f(2.0, 3.0), (6.0, [3.0, 2.0]));
+}

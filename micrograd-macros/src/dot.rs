@@ -56,6 +56,9 @@ struct Dot<'a> {
     /// Which values have an adjoint variable.
     reached: Vec<bool>,
     out: String,
+    /// Edges, written after all boxes: an edge inside a box would pull the
+    /// nodes it names (parameters, storage) into that box.
+    edges: String,
 }
 
 /// The DOT text of `program`'s graph, live values only.
@@ -84,6 +87,7 @@ pub fn dot(program: &Program) -> String {
         live: program.live(),
         reached,
         out: String::from("digraph grad {\n  rankdir=LR;\n  node [shape=record];\n"),
+        edges: String::new(),
     };
     for (i, p) in program.params.iter().enumerate() {
         let grad = if program.output == Operand::Param(i) {
@@ -167,6 +171,8 @@ pub fn dot(program: &Program) -> String {
         );
     }
     dot.stmts(&program.body, 1);
+    let edges = std::mem::take(&mut dot.edges);
+    dot.out.push_str(&edges);
     dot.out.push_str("}\n");
     dot.out
 }
@@ -194,8 +200,8 @@ impl Dot<'_> {
                 }
                 let index = index_text(place.index.len());
                 let _ = writeln!(
-                    self.out,
-                    "{pad}{} -> {} [label=\"store{}\", style=dashed];",
+                    self.edges,
+                    "  {} -> {} [label=\"store{}\", style=dashed];",
                     node_id(*value),
                     target_id(place.target),
                     escape(&index)
@@ -209,8 +215,8 @@ impl Dot<'_> {
                 init.elems(&mut elems);
                 for e in elems {
                     let _ = writeln!(
-                        self.out,
-                        "{pad}{} -> x{var} [label=\"init\", style=dashed];",
+                        self.edges,
+                        "  {} -> x{var} [label=\"init\", style=dashed];",
                         node_id(e)
                     );
                 }
@@ -281,21 +287,25 @@ impl Dot<'_> {
                     op.name()
                 );
                 for arg in &args[..op.arity()] {
-                    let _ = writeln!(self.out, "{pad}{} -> v{i}_op;", node_id(*arg));
+                    let _ = writeln!(self.edges, "  {} -> v{i}_op;", node_id(*arg));
                 }
-                let _ = writeln!(self.out, "{pad}v{i}_op -> v{i};");
+                let _ = writeln!(self.edges, "  v{i}_op -> v{i};");
             }
             Kind::PowiBy { base, .. } => {
                 let _ = writeln!(
                     self.out,
-                    "{pad}v{i}_op [label=\"powi\", tooltip=\"Powi\", shape=ellipse];\n{pad}{} -> v{i}_op;\n{pad}v{i}_op -> v{i};",
+                    "{pad}v{i}_op [label=\"powi\", tooltip=\"Powi\", shape=ellipse];"
+                );
+                let _ = writeln!(
+                    self.edges,
+                    "  {} -> v{i}_op;\n  v{i}_op -> v{i};",
                     node_id(*base)
                 );
             }
             Kind::Load(place) => {
                 let _ = writeln!(
-                    self.out,
-                    "{pad}{} -> v{i} [label=\"load{}\"];",
+                    self.edges,
+                    "  {} -> v{i} [label=\"load{}\"];",
                     target_id(place.target),
                     escape(&index_text(place.index.len()))
                 );

@@ -68,7 +68,13 @@ pub fn placeholder(params: Vec<Param>) -> crate::ir::Program {
 /// element type gives an array gradient, `&[T]` a `Vec`). `None` when the
 /// input is not a closure.
 pub fn fallback_params(tokens: TokenStream) -> Option<(Vec<Param>, Vec<TokenStream>)> {
-    let closure: syn::ExprClosure = syn::parse2(tokens).ok()?;
+    let mut expr: syn::Expr = syn::parse2(tokens).ok()?;
+    while let syn::Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    let syn::Expr::Closure(closure) = expr else {
+        return None;
+    };
     let mut params = Vec::new();
     let mut types = Vec::new();
     for (i, pat) in closure.inputs.iter().enumerate() {

@@ -34,6 +34,12 @@ impl Parse for GradInput {
         if !input.is_empty() {
             return Err(input.error("expected a single closure; found tokens after it"));
         }
+        // A closure handed through `macro_rules!` as `$e:expr` arrives in
+        // an invisible group.
+        let mut expr = expr;
+        while let Expr::Group(group) = expr {
+            expr = *group.expr;
+        }
         let closure = match expr {
             Expr::Closure(closure) => closure,
             other => {

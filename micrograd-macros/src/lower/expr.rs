@@ -298,9 +298,13 @@ impl Lowerer {
     fn method(&mut self, expr: &Expr, call: &syn::ExprMethodCall) -> Operand {
         let name = call.method.to_string();
         if name == "len" {
+            let receiver = call.receiver.to_token_stream().to_string();
             return self.fail(
                 expr,
-                "`len()` is an integer (usize); write `xs.len() as f64` to use it as a number",
+                format!(
+                    "`len()` is an integer (usize); write `{receiver}.len() as f64` \
+                     to use it as a number"
+                ),
             );
         }
         let receiver = self.expr(&call.receiver);
@@ -400,8 +404,8 @@ impl Lowerer {
                     _ => self.fail(
                         args[0],
                         "`powi` expects an integer literal like `powi(2)` or an integer \
-                         expression cast with `as i32` like `powi(k as i32)`; \
-                         use `powf(e)` for a real or computed exponent",
+                         expression cast with `as i32` like `powi(k as i32)` or \
+                         `powi((k + 1) as i32)`; use `powf(e)` for a real or computed exponent",
                     ),
                 },
             };

@@ -84,7 +84,9 @@ impl Lowerer {
                         expr,
                         format!(
                             "`{name}` is an f64 value, but a loop bound or index must be an \
-                             integer (usize) that does not depend on what grad! differentiates"
+                             integer (usize) that does not depend on what grad! differentiates \
+                             (a `let` of a literal is a number: write `let {name}: usize = ...;` \
+                             for an integer)"
                         ),
                     ),
                     Some(Bound::Array(..)) => self.int_fail(

@@ -368,7 +368,10 @@ impl Lowerer {
                 }
                 syn::Stmt::Expr(expr, _) => {
                     self.statement(expr, !want_value && last);
-                    if last && want_value && !is_control_flow(expr) {
+                    // `while`, `loop`, ... have their own message; a `for`
+                    // loop is a statement, so a block ending in one has no value.
+                    let own_message = is_control_flow(expr) && !matches!(expr, Expr::ForLoop(_));
+                    if last && want_value && !own_message {
                         self.errors.push(Error::new_spanned(
                             expr,
                             "expected a final expression after this statement: \
@@ -413,7 +416,11 @@ impl Lowerer {
             pat => (pat, None),
         };
         let Some(init) = &local.init else {
-            self.fail(local, "expected an initializer: `let name = expr;`");
+            let zero = self.fail(local, "expected an initializer: `let name = expr;`");
+            // Bound anyway, so a later `name = ...` adds no second error.
+            if let Pat::Ident(p) = pat {
+                self.bind(&p.ident, Bound::Value(zero), BindKind::LetMut);
+            }
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
