@@ -269,7 +269,7 @@ use proc_macro::TokenStream;
 /// for __mg_i0 in 0..4 {                           // reverse sweep
 ///     let __mg_v0: f64 = __mg_t0.pop().unwrap_or_default();
 ///     __mg_g3 += __mg_gx0;                        // the store, reversed
-///     __mg_gx0 = 0.0;
+///     __mg_gx0 = -0.0;
 ///     if __mg_g3 != 0.0 {                         // what only the store reads
 ///         __mg_g1 += __mg_g3;
 ///         __mg_g2 += __mg_g3;

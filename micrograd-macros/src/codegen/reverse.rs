@@ -290,7 +290,10 @@ impl Reverse<'_> {
                     Some(t) => quote!(#t += #gx #idx;),
                     None => TokenStream::new(),
                 };
-                quote!(#pass #gx #idx = 0.0;)
+                // -0.0, the identity of `+`: the load of the same storage
+                // just before (`s` in `s += ...`) then adds its adjoint back
+                // as a move, not as an add on the chain between iterations.
+                quote!(#pass #gx #idx = -0.0;)
             }
             Stmt::Init { var, init } => {
                 let gx = name("gx", *var);
@@ -329,11 +332,17 @@ impl Reverse<'_> {
                     // once, to the zero it started at: `=` instead of `+=`.
                     let sole = self.depth.get() == 0 && self.reads_only_here(group);
                     let write = if sole { quote!(=) } else { quote!(+=) };
+                    // Written, the sum is normalised to +0.0 (`-0.0 + 0.0`).
+                    let norm = if sole {
+                        quote!(+ 0.0)
+                    } else {
+                        TokenStream::new()
+                    };
                     let slots: Vec<_> = (0..=m).map(slot).collect();
                     before.extend(quote!(#(let mut #slots: ::core::primitive::f64 = -0.0;)*));
                     // Element i + ck is complete: no later (lower) i reads it.
                     let (last, ck_lit) = (&slots[m], Literal::u64_unsuffixed(ck));
-                    flush.extend(quote!(#gp #outer [#i + #ck_lit] #write #last;));
+                    flush.extend(quote!(#gp #outer [#i + #ck_lit] #write #last #norm;));
                     for d in (1..=m).rev() {
                         let (to, from) = (&slots[d], &slots[d - 1]);
                         flush.extend(quote!(#to = #from;));
