@@ -43,13 +43,43 @@ pub enum Op {
     Max,
     Min,
     Clamp,
+    Sinh,
+    Cosh,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Asinh,
+    Acosh,
+    Atanh,
+    Atan2,
+    Hypot,
+    Ln1p,
+    ExpM1,
+    Exp2,
+    Log2,
+    Log10,
+    Log,
+    Cbrt,
+    Recip,
+    MulAdd,
+    Signum,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    Softplus,
+    LeakyRelu,
+    Gelu,
+    Silu,
+    LogSigmoid,
 }
 
 /// The unary methods, by the name the user writes, in `OPS.md` order.
 ///
 /// Kept here rather than in `lower` so error messages, the graph labels and
 /// `compare!` all list the same names.
-pub const UNARY_METHODS: [(&str, Op); 9] = [
+pub const UNARY_METHODS: [(&str, Op); 34] = [
     ("exp", Op::Exp),
     ("ln", Op::Ln),
     ("sqrt", Op::Sqrt),
@@ -59,18 +89,70 @@ pub const UNARY_METHODS: [(&str, Op); 9] = [
     ("abs", Op::Abs),
     ("relu", Op::Relu),
     ("sigmoid", Op::Sigmoid),
+    ("sinh", Op::Sinh),
+    ("cosh", Op::Cosh),
+    ("tan", Op::Tan),
+    ("asin", Op::Asin),
+    ("acos", Op::Acos),
+    ("atan", Op::Atan),
+    ("asinh", Op::Asinh),
+    ("acosh", Op::Acosh),
+    ("atanh", Op::Atanh),
+    ("ln_1p", Op::Ln1p),
+    ("exp_m1", Op::ExpM1),
+    ("exp2", Op::Exp2),
+    ("log2", Op::Log2),
+    ("log10", Op::Log10),
+    ("cbrt", Op::Cbrt),
+    ("recip", Op::Recip),
+    ("signum", Op::Signum),
+    ("floor", Op::Floor),
+    ("ceil", Op::Ceil),
+    ("round", Op::Round),
+    ("trunc", Op::Trunc),
+    ("softplus", Op::Softplus),
+    ("gelu", Op::Gelu),
+    ("silu", Op::Silu),
+    ("log_sigmoid", Op::LogSigmoid),
+];
+
+/// The methods with operands besides the receiver, by name: the op, its
+/// arity (receiver included) and how it is written.
+pub const OPERAND_METHODS: [(&str, Op, &str); 9] = [
+    ("powf", Op::Powf, "`x.powf(e)`"),
+    ("max", Op::Max, "`a.max(b)`"),
+    ("min", Op::Min, "`a.min(b)`"),
+    ("clamp", Op::Clamp, "`x.clamp(lo, hi)`"),
+    ("atan2", Op::Atan2, "`y.atan2(x)`"),
+    ("hypot", Op::Hypot, "`a.hypot(b)`"),
+    ("log", Op::Log, "`x.log(base)`"),
+    ("mul_add", Op::MulAdd, "`a.mul_add(b, c)`"),
+    ("leaky_relu", Op::LeakyRelu, "`x.leaky_relu(slope)`"),
 ];
 
 /// Every method `grad!` accepts, for the "supported: ..." part of errors.
 pub const SUPPORTED_METHODS: &str = "exp, ln, sqrt, tanh, sin, cos, abs, relu, sigmoid, \
-     powi(n), powf(e), max(b), min(b), clamp(lo, hi)";
+     powi(n), powf(e), max(b), min(b), clamp(lo, hi), sinh, cosh, tan, asin, acos, atan, \
+     asinh, acosh, atanh, atan2(x), hypot(b), ln_1p, exp_m1, exp2, log2, log10, log(base), \
+     cbrt, recip, mul_add(b, c), signum, floor, ceil, round, trunc, softplus, \
+     leaky_relu(slope), gelu, silu, log_sigmoid";
 
 impl Op {
     /// How many operands the op reads.
     pub fn arity(self) -> usize {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Powf | Op::Max | Op::Min => 2,
-            Op::Clamp => 3,
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Powf
+            | Op::Max
+            | Op::Min
+            | Op::Atan2
+            | Op::Hypot
+            | Op::Log
+            | Op::LeakyRelu => 2,
+            Op::Clamp | Op::MulAdd => 3,
             _ => 1,
         }
     }
@@ -97,6 +179,36 @@ impl Op {
             Op::Max => "Max",
             Op::Min => "Min",
             Op::Clamp => "Clamp",
+            Op::Sinh => "Sinh",
+            Op::Cosh => "Cosh",
+            Op::Tan => "Tan",
+            Op::Asin => "Asin",
+            Op::Acos => "Acos",
+            Op::Atan => "Atan",
+            Op::Asinh => "Asinh",
+            Op::Acosh => "Acosh",
+            Op::Atanh => "Atanh",
+            Op::Atan2 => "Atan2",
+            Op::Hypot => "Hypot",
+            Op::Ln1p => "Ln1p",
+            Op::ExpM1 => "ExpM1",
+            Op::Exp2 => "Exp2",
+            Op::Log2 => "Log2",
+            Op::Log10 => "Log10",
+            Op::Log => "Log",
+            Op::Cbrt => "Cbrt",
+            Op::Recip => "Recip",
+            Op::MulAdd => "MulAdd",
+            Op::Signum => "Signum",
+            Op::Floor => "Floor",
+            Op::Ceil => "Ceil",
+            Op::Round => "Round",
+            Op::Trunc => "Trunc",
+            Op::Softplus => "Softplus",
+            Op::LeakyRelu => "LeakyRelu",
+            Op::Gelu => "Gelu",
+            Op::Silu => "Silu",
+            Op::LogSigmoid => "LogSigmoid",
         }
     }
 
@@ -110,13 +222,17 @@ impl Op {
             Op::Neg => "neg".into(),
             Op::Powi(n) => format!("powi({n})"),
             Op::Powf => "powf".into(),
-            Op::Max => "max".into(),
-            Op::Min => "min".into(),
-            Op::Clamp => "clamp".into(),
-            other => UNARY_METHODS
+            other => OPERAND_METHODS
                 .iter()
-                .find(|(_, op)| *op == other)
-                .map_or("?", |(name, _)| name)
+                .find(|(_, op, _)| *op == other)
+                .map(|(name, _, _)| *name)
+                .or_else(|| {
+                    UNARY_METHODS
+                        .iter()
+                        .find(|(_, op)| *op == other)
+                        .map(|(name, _)| *name)
+                })
+                .unwrap_or("?")
                 .into(),
         }
     }

@@ -183,7 +183,10 @@ use proc_macro::TokenStream;
 /// are folded at expansion time (`2.0 * 3.0 * x` multiplies by `6.0`), and
 /// values that depend only on constants get no adjoint. Generated names
 /// start with `__mg_` and paths are fully qualified, so they cannot clash
-/// with yours.
+/// with yours. The ops whose edges need care (`powf`, `atan2`, `softplus`,
+/// ... see `OPS.md`) call their derivative in `::micrograd::rules`, the
+/// functions the `Value` engine runs too, so use `grad!` through the
+/// `micrograd` crate.
 ///
 /// # Accepted input
 ///

@@ -37,6 +37,9 @@ pub struct Rule {
 pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
     use Local::{Expr, MinusOne, One, Zero};
     let [a, b, c] = args;
+    // The runtime's shared rules (`micrograd_runtime::rules`), for the ops
+    // whose edges need care: both engines call the same functions.
+    let r = quote!(::micrograd::rules);
     let (forward, da, db, dc) = match op {
         // 1. Add: y = a + b; da = 1, db = 1
         Op::Add => (quote!(#a + #b), One, One, Zero),
@@ -107,12 +110,12 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
             };
             (quote!(#a.powi(#n)), local, Zero, Zero)
         }
-        // 16. Powf: y = a.powf(b); da = b * a.powf(b - 1), db = y * ln(a),
-        // and db = 0 where y == 0 (the limit of y * ln(a) as a -> 0+)
+        // 16. Powf: y = a.powf(b); da = b * a.powf(b - 1) (0 when b == 0),
+        // db = y * ln(a) (0 where y == 0, the limit as a -> 0+)
         Op::Powf => (
             quote!(#a.powf(#b)),
-            Expr(quote!(#b * #a.powf(#b - 1.0))),
-            Expr(quote!(if #y == 0.0 { 0.0 } else { #y * #a.ln() })),
+            Expr(quote!(#r::powf_d(#a, #b, #y).0)),
+            Expr(quote!(#r::powf_d(#a, #b, #y).1)),
             Zero,
         ),
         // 17. Max: y = a.max(b), a selection: db = 1 where `a < b` or a is
@@ -139,6 +142,98 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
             Expr(quote!(if #a < #b { 1.0 } else { 0.0 })),
             Expr(quote!(if #a > #c { 1.0 } else { 0.0 })),
         ),
+        // 20. Sinh: dx = cosh(x)
+        Op::Sinh => (quote!(#a.sinh()), Expr(quote!(#r::sinh_d(#a))), Zero, Zero),
+        // 21. Cosh: dx = sinh(x)
+        Op::Cosh => (quote!(#a.cosh()), Expr(quote!(#r::cosh_d(#a))), Zero, Zero),
+        // 22. Tan: dx = 1 + y^2
+        Op::Tan => (quote!(#a.tan()), Expr(quote!(#r::tan_d(#y))), Zero, Zero),
+        // 23. Asin: dx = 1 / sqrt((1 - x)(1 + x))
+        Op::Asin => (quote!(#a.asin()), Expr(quote!(#r::asin_d(#a))), Zero, Zero),
+        // 24. Acos: dx = -1 / sqrt((1 - x)(1 + x))
+        Op::Acos => (quote!(#a.acos()), Expr(quote!(#r::acos_d(#a))), Zero, Zero),
+        // 25. Atan: dx = 1 / (1 + x^2)
+        Op::Atan => (quote!(#a.atan()), Expr(quote!(#r::atan_d(#a))), Zero, Zero),
+        // 26. Asinh: dx = 1 / hypot(x, 1)
+        Op::Asinh => (quote!(#a.asinh()), Expr(quote!(#r::asinh_d(#a))), Zero, Zero),
+        // 27. Acosh: dx = 1 / (sqrt(x - 1) sqrt(x + 1))
+        Op::Acosh => (quote!(#a.acosh()), Expr(quote!(#r::acosh_d(#a))), Zero, Zero),
+        // 28. Atanh: dx = 1 / ((1 - x)(1 + x))
+        Op::Atanh => (quote!(#a.atanh()), Expr(quote!(#r::atanh_d(#a))), Zero, Zero),
+        // 29. Atan2: y = a.atan2(b); (da, db) = (b, -a) / (a^2 + b^2)
+        Op::Atan2 => (
+            quote!(#a.atan2(#b)),
+            Expr(quote!(#r::atan2_d(#a, #b).0)),
+            Expr(quote!(#r::atan2_d(#a, #b).1)),
+            Zero,
+        ),
+        // 30. Hypot: (da, db) = (a, b) / y
+        Op::Hypot => (
+            quote!(#a.hypot(#b)),
+            Expr(quote!(#r::hypot_d(#a, #b, #y).0)),
+            Expr(quote!(#r::hypot_d(#a, #b, #y).1)),
+            Zero,
+        ),
+        // 31. Ln1p: dx = 1 / (1 + x)
+        Op::Ln1p => (quote!(#a.ln_1p()), Expr(quote!(#r::ln_1p_d(#a))), Zero, Zero),
+        // 32. ExpM1: dx = e^x
+        Op::ExpM1 => (quote!(#a.exp_m1()), Expr(quote!(#r::exp_m1_d(#a))), Zero, Zero),
+        // 33. Exp2: dx = y ln 2
+        Op::Exp2 => (quote!(#a.exp2()), Expr(quote!(#r::exp2_d(#y))), Zero, Zero),
+        // 34. Log2: dx = 1 / (x ln 2)
+        Op::Log2 => (quote!(#a.log2()), Expr(quote!(#r::log2_d(#a))), Zero, Zero),
+        // 35. Log10: dx = 1 / (x ln 10)
+        Op::Log10 => (quote!(#a.log10()), Expr(quote!(#r::log10_d(#a))), Zero, Zero),
+        // 36. Log: y = a.log(b); (da, db) = (1 / (a ln b), -y / (b ln b))
+        Op::Log => (
+            quote!(#a.log(#b)),
+            Expr(quote!(#r::log_d(#a, #b, #y).0)),
+            Expr(quote!(#r::log_d(#a, #b, #y).1)),
+            Zero,
+        ),
+        // 37. Cbrt: dx = 1 / (3 y^2)
+        Op::Cbrt => (quote!(#a.cbrt()), Expr(quote!(#r::cbrt_d(#y))), Zero, Zero),
+        // 38. Recip: dx = -y^2
+        Op::Recip => (quote!(#a.recip()), Expr(quote!(#r::recip_d(#y))), Zero, Zero),
+        // 39. MulAdd: y = a b + c (one rounding); da = b, db = a, dc = 1
+        Op::MulAdd => (
+            quote!(#a.mul_add(#b, #c)),
+            Expr(quote!(#b)),
+            Expr(quote!(#a)),
+            One,
+        ),
+        // 40-44. Signum, Floor, Ceil, Round, Trunc: piecewise constant, dx = 0
+        Op::Signum => (quote!(#a.signum()), Zero, Zero, Zero),
+        Op::Floor => (quote!(#a.floor()), Zero, Zero, Zero),
+        Op::Ceil => (quote!(#a.ceil()), Zero, Zero, Zero),
+        Op::Round => (quote!(#a.round()), Zero, Zero, Zero),
+        Op::Trunc => (quote!(#a.trunc()), Zero, Zero, Zero),
+        // 45. Softplus: y = ln(1 + e^x), stable; dx = sigmoid(x)
+        Op::Softplus => (
+            quote!(#r::softplus(#a)),
+            Expr(quote!(#r::softplus_d(#a))),
+            Zero,
+            Zero,
+        ),
+        // 46. LeakyRelu: y = x if x > 0 else slope x; (dx, dslope) =
+        // (1, 0) if x > 0 else (slope, x)
+        Op::LeakyRelu => (
+            quote!(#r::leaky_relu(#a, #b)),
+            Expr(quote!(#r::leaky_relu_d(#a, #b).0)),
+            Expr(quote!(#r::leaky_relu_d(#a, #b).1)),
+            Zero,
+        ),
+        // 47. Gelu (tanh approximation): dx = gelu_d(x)
+        Op::Gelu => (quote!(#r::gelu(#a)), Expr(quote!(#r::gelu_d(#a))), Zero, Zero),
+        // 48. Silu: y = x sigmoid(x); dx = s (1 + x (1 - s))
+        Op::Silu => (quote!(#r::silu(#a)), Expr(quote!(#r::silu_d(#a))), Zero, Zero),
+        // 49. LogSigmoid: y = -softplus(-x), stable; dx = sigmoid(-x)
+        Op::LogSigmoid => (
+            quote!(#r::log_sigmoid(#a)),
+            Expr(quote!(#r::log_sigmoid_d(#a))),
+            Zero,
+            Zero,
+        ),
     };
     Rule {
         forward,
@@ -152,9 +247,7 @@ pub fn powi_by(x: &TokenStream, n: &TokenStream) -> Rule {
     Rule {
         forward: quote!(#x.powi(#n)),
         local: [
-            Local::Expr(
-                quote!(if #n == 0 { 0.0 } else { ::core::primitive::f64::from(#n) * #x.powi(#n - 1) }),
-            ),
+            Local::Expr(quote!(::micrograd::rules::powi_d(#x, #n))),
             Local::Zero,
             Local::Zero,
         ],
@@ -162,9 +255,12 @@ pub fn powi_by(x: &TokenStream, n: &TokenStream) -> Rule {
 }
 
 /// The forward formulas of [`rule`] on numbers, to fold literal-only
-/// subexpressions at expansion time (`2.0 * 3.0` becomes `6.0`).
-pub fn eval(op: Op, a: f64, b: f64, c: f64) -> f64 {
-    match op {
+/// subexpressions at expansion time (`2.0 * 3.0` becomes `6.0`). `None`
+/// for the ops whose forward lives in the runtime's `rules` (the macro does
+/// not link it) and for a `clamp` whose bounds would panic: those are
+/// computed when the closure runs, as written.
+pub fn eval(op: Op, a: f64, b: f64, c: f64) -> Option<f64> {
+    Some(match op {
         Op::Add => a + b,
         Op::Sub => a - b,
         Op::Mul => a * b,
@@ -196,17 +292,46 @@ pub fn eval(op: Op, a: f64, b: f64, c: f64) -> f64 {
         Op::Powf => a.powf(b),
         Op::Max => a.max(b),
         Op::Min => a.min(b),
-        // `f64::clamp` panics on bad bounds; at expansion time that would
-        // be a macro panic, so fold only valid ones to the same value.
         Op::Clamp if b <= c => a.clamp(b, c),
-        Op::Clamp => f64::NAN,
-    }
+        Op::Sinh => a.sinh(),
+        Op::Cosh => a.cosh(),
+        Op::Tan => a.tan(),
+        Op::Asin => a.asin(),
+        Op::Acos => a.acos(),
+        Op::Atan => a.atan(),
+        Op::Asinh => a.asinh(),
+        Op::Acosh => a.acosh(),
+        Op::Atanh => a.atanh(),
+        Op::Atan2 => a.atan2(b),
+        Op::Hypot => a.hypot(b),
+        Op::Ln1p => a.ln_1p(),
+        Op::ExpM1 => a.exp_m1(),
+        Op::Exp2 => a.exp2(),
+        Op::Log2 => a.log2(),
+        Op::Log10 => a.log10(),
+        Op::Log => a.log(b),
+        Op::Cbrt => a.cbrt(),
+        Op::Recip => a.recip(),
+        Op::MulAdd => a.mul_add(b, c),
+        Op::Signum => a.signum(),
+        Op::Floor => a.floor(),
+        Op::Ceil => a.ceil(),
+        Op::Round => a.round(),
+        Op::Trunc => a.trunc(),
+        Op::Clamp | Op::Softplus | Op::LeakyRelu | Op::Gelu | Op::Silu | Op::LogSigmoid => {
+            return None;
+        }
+    })
 }
 
 /// Whether `op`'s output depends on its operand number `arg` at all, so the
 /// reverse sweep can skip edges whose rule is [`Local::Zero`].
 pub fn has_local(op: Op, arg: usize) -> bool {
-    arg < op.arity() && op != Op::Powi(0)
+    arg < op.arity()
+        && !matches!(
+            op,
+            Op::Powi(0) | Op::Signum | Op::Floor | Op::Ceil | Op::Round | Op::Trunc
+        )
 }
 
 /// Which of the operands `a`, `b`, `c` and the output `y` the local

@@ -44,3 +44,7 @@ pub mod optim;
 // it checks both engines against.
 pub mod check;
 pub use check::{Comparison, Flat, GradCheck};
+
+// The derivative rules whose edges need care, shared with `grad!`, which
+// emits calls to them: both engines run the same functions.
+pub mod rules;

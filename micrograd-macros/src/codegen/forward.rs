@@ -244,22 +244,21 @@ impl Forward<'_> {
                     Op::Mul => quote!(#a * #b),
                     Op::Div => quote!(#a / #b),
                     Op::Neg => quote!(-#a),
-                    Op::Exp => quote!(#v::exp(#a)),
-                    Op::Ln => quote!(#v::ln(#a)),
-                    Op::Sqrt => quote!(#v::sqrt(#a)),
-                    Op::Tanh => quote!(#v::tanh(#a)),
-                    Op::Sin => quote!(#v::sin(#a)),
-                    Op::Cos => quote!(#v::cos(#a)),
-                    Op::Abs => quote!(#v::abs(#a)),
-                    Op::Relu => quote!(#v::relu(#a)),
-                    Op::Sigmoid => quote!(#v::sigmoid(#a)),
                     Op::Powi(k) => quote!(#v::powi(#a, #k)),
-                    // A constant base with an active exponent: the base
-                    // becomes a constant leaf, as `f64` operands of `+ - * /` do.
-                    Op::Powf => quote!(#v::powf(#recv, #b)),
-                    Op::Max => quote!(#v::max(#recv, #b)),
-                    Op::Min => quote!(#v::min(#recv, #b)),
-                    Op::Clamp => quote!(#v::clamp(#recv, #b, #c)),
+                    // The method of the same name on `Value`; a constant
+                    // receiver of an op with operands becomes a constant
+                    // value, as `f64` operands of `+ - * /` do.
+                    other => {
+                        let name = proc_macro2::Ident::new(
+                            &other.symbol(),
+                            proc_macro2::Span::call_site(),
+                        );
+                        match other.arity() {
+                            1 => quote!(#v::#name(#a)),
+                            2 => quote!(#v::#name(#recv, #b)),
+                            _ => quote!(#v::#name(#recv, #b, #c)),
+                        }
+                    }
                 }
             }
             Kind::PowiBy { base, exp } => {

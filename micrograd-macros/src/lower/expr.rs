@@ -2,7 +2,8 @@
 
 use super::{Bound, CONTROL_FLOW, IntLike, Lowerer, Role, is_compound_assign};
 use crate::ir::{
-    Const, ConstEntry, Kind, Op, Operand, Place, SUPPORTED_METHODS, Target, UNARY_METHODS,
+    Const, ConstEntry, Kind, OPERAND_METHODS, Op, Operand, Place, SUPPORTED_METHODS, Target,
+    UNARY_METHODS,
 };
 use crate::rules;
 use proc_macro2::Span;
@@ -19,7 +20,9 @@ impl Lowerer {
         if literals.iter().all(Option::is_some) {
             let v: Vec<f64> = literals.into_iter().flatten().collect();
             let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
-            return self.literal(rules::eval(op, at(0), at(1), at(2)), text);
+            if let Some(value) = rules::eval(op, at(0), at(1), at(2)) {
+                return self.literal(value, text);
+            }
         }
         let mut all = [args[0]; 3];
         all[..args.len()].copy_from_slice(args);
@@ -330,24 +333,21 @@ impl Lowerer {
             let text = self.text(expr);
             return self.op(op, &[receiver], span, text);
         }
-        let binary = match name.as_str() {
-            "powf" => Some((Op::Powf, "`powf` takes one argument like `powf(0.5)`")),
-            "max" => Some((Op::Max, "`max` takes one argument like `x.max(0.0)`")),
-            "min" => Some((Op::Min, "`min` takes one argument like `x.min(1.0)`")),
-            "clamp" => Some((
-                Op::Clamp,
-                "`clamp` takes two arguments like `x.clamp(-1.0, 1.0)`",
-            )),
-            _ => None,
-        };
-        if let Some((op, usage)) = binary {
+        if let Some((_, op, usage)) = OPERAND_METHODS.iter().find(|(n, _, _)| *n == name) {
             if args.len() + 1 != op.arity() {
                 for arg in &args {
                     self.expr(arg);
                 }
+                let takes = match op.arity() {
+                    2 => "one argument",
+                    _ => "two arguments",
+                };
                 return self.fail(
                     arity_tokens(call),
-                    format!("{usage}; found {} arguments", args.len()),
+                    format!(
+                        "`{name}` takes {takes}, like {usage}; found {} arguments",
+                        args.len()
+                    ),
                 );
             }
             let mut operands = vec![receiver];
@@ -355,7 +355,7 @@ impl Lowerer {
                 operands.push(self.expr(arg));
             }
             let text = self.text(expr);
-            return self.op(op, &operands, span, text);
+            return self.op(*op, &operands, span, text);
         }
         if name == "powi" {
             if args.len() != 1 {
