@@ -1,14 +1,15 @@
 //! Operator overloading: `+ - * /` for every mix of `Value`, `&Value` and
 //! `f64`, unary `-`, the compound assignments and `Sum`.
 //!
-//! An `f64` operand becomes a constant leaf, as in micrograd; `a - b` and
+//! An `f64` operand becomes a constant ([`Op::Const`](crate::Op::Const)):
+//! no gradient, never reported by `backward_checked`; `a - b` and
 //! `a / b` are their own ops rather than sugar (see `OPS.md`).
 
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use crate::op::Code;
-use crate::value::Value;
+use crate::tape::Value;
 
 /// Implements one binary operator for all eight operand mixes, and its
 /// compound assignment for `Value` on the left.
@@ -46,28 +47,28 @@ macro_rules! binary_op {
             type Output = Value;
             #[inline(always)]
             fn $method(self, rhs: f64) -> Value {
-                self.binary::<{ $code as u8 }>(Value::new(rhs))
+                self.binary::<{ $code as u8 }>(Value::constant(rhs))
             }
         }
         impl $Trait<f64> for &Value {
             type Output = Value;
             #[inline(always)]
             fn $method(self, rhs: f64) -> Value {
-                self.binary::<{ $code as u8 }>(Value::new(rhs))
+                self.binary::<{ $code as u8 }>(Value::constant(rhs))
             }
         }
         impl $Trait<Value> for f64 {
             type Output = Value;
             #[inline(always)]
             fn $method(self, rhs: Value) -> Value {
-                Value::new(self).binary::<{ $code as u8 }>(rhs)
+                Value::constant(self).binary::<{ $code as u8 }>(rhs)
             }
         }
         impl $Trait<&Value> for f64 {
             type Output = Value;
             #[inline(always)]
             fn $method(self, rhs: &Value) -> Value {
-                Value::new(self).binary::<{ $code as u8 }>(*rhs)
+                Value::constant(self).binary::<{ $code as u8 }>(*rhs)
             }
         }
         impl $Assign<Value> for Value {
@@ -85,7 +86,7 @@ macro_rules! binary_op {
         impl $Assign<f64> for Value {
             #[inline(always)]
             fn $assign(&mut self, rhs: f64) {
-                *self = self.binary::<{ $code as u8 }>(Value::new(rhs));
+                *self = self.binary::<{ $code as u8 }>(Value::constant(rhs));
             }
         }
     };
@@ -126,7 +127,7 @@ impl Sum for Value {
     fn sum<I: Iterator<Item = Value>>(mut iter: I) -> Value {
         match iter.next() {
             Some(first) => iter.fold(first, |acc, v| acc + v),
-            None => Value::new(0.0),
+            None => Value::constant(0.0),
         }
     }
 }

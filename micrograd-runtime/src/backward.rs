@@ -12,10 +12,9 @@ use std::error::Error;
 use std::fmt;
 use std::ops::Range;
 
-use crate::nn::Activation;
-use crate::op::{self, Op, for_each_operand};
-use crate::tape::{self, Rec, Tape};
-use crate::value::Value;
+use crate::dense::{disjoint_mut, update_rows};
+use crate::op::{self, Activation, Adjoints, Code, Op, Rec, for_each_operand};
+use crate::tape::{self, Tape, Value};
 
 /// The decreasing sweep gives up on index order, and switches to a heap of
 /// the pending indices, once it has skipped more than `DENSE` unreached
@@ -95,10 +94,13 @@ fn first_sight_rare(
 }
 
 #[allow(unsafe_code)]
-impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
+impl<'t, const SPARSE: bool> Adjoints<'t> for Sweep<'t, SPARSE> {
+    const SPARSE: bool = SPARSE;
+    type Node = Idx;
+
     /// The record of node `i`, and `i` as an [`Idx`].
     #[inline(always)]
-    pub(crate) fn node(&self, i: usize) -> (Rec, Idx) {
+    fn node(&self, i: usize) -> (Rec, Idx) {
         (self.recs[i], Idx(i))
     }
 
@@ -107,7 +109,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// calls moves to the stash, so that this call's adjoint accumulates
     /// from zero.
     #[inline(always)]
-    pub(crate) fn operand(&mut self, c: u32) -> Idx {
+    fn operand(&mut self, c: u32) -> Idx {
         let i = c as usize;
         if i >= self.recs.len() {
             corrupt(i);
@@ -135,7 +137,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 
     /// Marks operands `start..start + n` as reached, like [`Sweep::operand`].
     #[inline(always)]
-    pub(crate) fn reach_run(&mut self, start: usize, n: usize) {
+    fn reach_run(&mut self, start: usize, n: usize) {
         let stamps = &self.stamps[start..start + n];
         // No early exit, so the check vectorizes.
         if stamps.iter().fold(true, |all, &s| all & (s == self.stamp)) {
@@ -148,21 +150,20 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 
     /// Node `i`'s forward value.
     #[inline(always)]
-    pub(crate) fn x(&self, i: Idx) -> f64 {
+    fn x(&self, i: Idx) -> f64 {
         // SAFETY: an `Idx` is below every column's length.
         unsafe { *self.data.get_unchecked(i.0) }
     }
 
-    /// Node `i`'s gradient.
     #[inline(always)]
-    fn g(&mut self, i: Idx) -> &mut f64 {
+    fn is_constant(&self, i: Idx) -> bool {
         // SAFETY: an `Idx` is below every column's length.
-        unsafe { self.grad.get_unchecked_mut(i.0) }
+        unsafe { self.recs.get_unchecked(i.0).code == Code::Const }
     }
 
     /// Node `i`'s adjoint, for handling node `i`: complete by then.
     #[inline(always)]
-    pub(crate) fn adjoint(&mut self, i: Idx) -> f64 {
+    fn adjoint(&mut self, i: Idx) -> f64 {
         if self.last.0 == i.0 {
             self.last.1
         } else {
@@ -172,7 +173,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
 
     /// Adds `v` to node `i`'s gradient.
     #[inline(always)]
-    pub(crate) fn add(&mut self, i: Idx, v: f64) {
+    fn add(&mut self, i: Idx, v: f64) {
         let g = self.g(i);
         *g += v;
         self.last = (i.0, *g);
@@ -183,7 +184,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// sweep reaches first. `a` first when they are the same node, which
     /// keeps the order of the two additions, and so their sum's bits.
     #[inline(always)]
-    pub(crate) fn add2(&mut self, a: Idx, va: f64, b: Idx, vb: f64) {
+    fn add2(&mut self, a: Idx, va: f64, b: Idx, vb: f64) {
         if a.0 > b.0 {
             self.add(b, vb);
             self.add(a, va);
@@ -193,32 +194,9 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
         }
     }
 
-    /// Node `i`, which this call did not reach and will not: its gradient
-    /// slot gets the 0 it stands for, if a freed node left something else.
-    #[inline(always)]
-    pub(crate) fn not_reached(&mut self, i: usize) {
-        if i >= self.held {
-            self.grad[i] = 0.0;
-        }
-    }
-
-    /// Marks the parameters in `params` recorded since the latest gradient
-    /// write, so that their slots are zeroed before they take their share
-    /// (see [`update_rows`]); parameters older than that hold a gradient
-    /// already. Usually none: parameters get a gradient slot of their own
-    /// at the first `backward` after they are made.
-    #[inline(always)]
-    fn reach_new_parameters(&mut self, params: Range<usize>) {
-        if params.end > self.held {
-            for p in params.start.max(self.held)..params.end {
-                self.operand(p as u32);
-            }
-        }
-    }
-
     /// The weighted sums' operand lists.
     #[inline(always)]
-    pub(crate) fn side(&self) -> &'t [u32] {
+    fn side(&self) -> &'t [u32] {
         self.side
     }
 
@@ -226,7 +204,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// `x..x + n`, identical or disjoint, already reached: `dw_k = x_k`,
     /// `dx_k = w_k`. A loop over plain slices, which compiles to SIMD.
     #[inline(always)]
-    pub(crate) fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, g: f64) {
+    fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, g: f64) {
         self.last.0 = usize::MAX;
         let (dw, dx) = (&self.data[w..w + n], &self.data[x..x + n]);
         if w == x {
@@ -254,7 +232,7 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
     /// node by node, so the sums are the same bits; the inputs are
     /// checked once for all rows. Returns the lowest node handled, row 0.
     #[inline(always)]
-    pub(crate) fn dense_rows(&mut self, i: usize, at: u32, r: u32) -> usize {
+    fn dense_rows(&mut self, i: usize, at: u32, r: u32) -> usize {
         let d = op::dense_operands(self.side, at, 0);
         // One loop per activation, so that its `match` is not in the loop.
         match d.act {
@@ -268,6 +246,48 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
                 op::activation_adjoint(Activation::Sigmoid, y, g)
             }),
             Activation::Linear => self.rows(d, i, r, |_, g| g),
+        }
+    }
+
+    /// The backward rule of one `Dense` node (a neuron), `g` the adjoint
+    /// of its weighted sum, its weights and bias at `row..=row + n`.
+    #[inline(always)]
+    fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
+        self.last.0 = usize::MAX;
+        self.reach_new_parameters(row..row + n + 1);
+        update_rows(self.grad, self.data, row..row + n + 1, x, n, &[g]);
+    }
+}
+
+#[allow(unsafe_code)]
+impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
+    /// Node `i`'s gradient.
+    #[inline(always)]
+    fn g(&mut self, i: Idx) -> &mut f64 {
+        // SAFETY: an `Idx` is below every column's length.
+        unsafe { self.grad.get_unchecked_mut(i.0) }
+    }
+
+    /// Node `i`, which this call did not reach and will not: its gradient
+    /// slot gets the 0 it stands for, if a freed node left something else.
+    #[inline(always)]
+    pub(crate) fn not_reached(&mut self, i: usize) {
+        if i >= self.held {
+            self.grad[i] = 0.0;
+        }
+    }
+
+    /// Marks the parameters in `params` recorded since the latest gradient
+    /// write, so that their slots are zeroed before they take their share
+    /// (see [`update_rows`]); parameters older than that hold a gradient
+    /// already. Usually none: parameters get a gradient slot of their own
+    /// at the first `backward` after they are made.
+    #[inline(always)]
+    fn reach_new_parameters(&mut self, params: Range<usize>) {
+        if params.end > self.held {
+            for p in params.start.max(self.held)..params.end {
+                self.operand(p as u32);
+            }
         }
     }
 
@@ -306,77 +326,6 @@ impl<'t, const SPARSE: bool> Sweep<'t, SPARSE> {
             update_rows(self.grad, self.data, params, x, n, self.row_adjoints);
         }
         first
-    }
-
-    /// The backward rule of one `Dense` node (a neuron), `g` the adjoint
-    /// of its weighted sum, its weights and bias at `row..=row + n`.
-    #[inline(always)]
-    pub(crate) fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64) {
-        self.last.0 = usize::MAX;
-        self.reach_new_parameters(row..row + n + 1);
-        update_rows(self.grad, self.data, row..row + n + 1, x, n, &[g]);
-    }
-}
-
-/// [`layer_update`] on the rows `params` of a layer's parameters and the
-/// inputs `x..x + n`, which forward made disjoint, given the rows'
-/// adjoints `gz`.
-///
-/// The parameters are leaves (the layer's own), so they are not marked as
-/// reached: a leaf passes nothing on, and its gradient takes this call's
-/// share directly. Added before or after another node reaches it and
-/// stashes what it held, the total is the same. Skipping the marks skips
-/// a pass over every parameter. The exception, parameters recorded since
-/// the latest gradient write, whose slots must be zeroed first, are
-/// marked by the caller ([`Sweep::reach_new_parameters`]).
-#[inline(always)]
-fn update_rows(
-    grad: &mut [f64],
-    data: &[f64],
-    params: Range<usize>,
-    x: usize,
-    n: usize,
-    gz: &[f64],
-) {
-    let (gp, gx) = disjoint_mut(grad, params.clone(), x..x + n);
-    layer_update(gp, gx, &data[params], &data[x..x + n], gz);
-}
-
-/// Mutable views of the ranges `a` and `b` of `s`, which must not
-/// overlap (a panic otherwise).
-#[inline(always)]
-fn disjoint_mut(s: &mut [f64], a: Range<usize>, b: Range<usize>) -> (&mut [f64], &mut [f64]) {
-    if a.end <= b.start {
-        let (lo, hi) = s.split_at_mut(b.start);
-        (&mut lo[a], &mut hi[..b.len()])
-    } else {
-        let (lo, hi) = s.split_at_mut(a.start);
-        (&mut hi[..a.len()], &mut lo[b])
-    }
-}
-
-/// The backward rule of a layer's rows (neurons) given the adjoints `gz`
-/// of their weighted sums: `gW += gz x^T`, `gb += gz`, `gx += W^T gz`,
-/// where `gp` and `wp` hold the rows' weights and bias, row after row, and
-/// `gx` and `xs` the inputs. Rows go from the last to the first, as the
-/// sweep visits the nodes one by one, so the sums are the same bits; a
-/// row whose adjoint is 0 adds nothing and is skipped. Out of line on
-/// purpose: as a function's slice arguments the four are known not to
-/// overlap, so the row loop is SIMD without the runtime overlap checks it
-/// gets when inlined (`count-instructions.sh`: fewer instructions per row).
-#[inline(never)]
-fn layer_update(gp: &mut [f64], gx: &mut [f64], wp: &[f64], xs: &[f64], gz: &[f64]) {
-    let row = xs.len() + 1;
-    let rows = gp.chunks_exact_mut(row).zip(wp.chunks_exact(row)).zip(gz);
-    for ((gp, wp), &g) in rows.rev() {
-        if g != 0.0 {
-            let (gw, gb) = gp.split_at_mut(xs.len());
-            for (((gw, gx), w), x) in gw.iter_mut().zip(&mut *gx).zip(wp).zip(xs) {
-                *gw += g * x;
-                *gx += g * w;
-            }
-            gb[0] += g;
-        }
     }
 }
 
@@ -656,6 +605,16 @@ impl Value {
     /// first node in forward order whose data is not finite, or, if all
     /// data is finite, the first node the backward sweep gave a non-finite
     /// gradient (the highest index). The gradients are accumulated either way.
+    /// Constants (`f64` operands, [`Op::Const`]) are never reported:
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(-2.0);
+    /// let y = x.powf(3.0); // dy/de = y ln(x) is NaN, but e = 3.0 is a constant
+    /// assert!(y.backward_checked().is_ok());
+    /// assert_eq!(x.grad(), 12.0); // 3 x^2
+    /// ```
+    ///
     ///
     /// ```
     /// use micrograd_runtime::Value;
@@ -673,7 +632,12 @@ impl Value {
             // A non-finite value starts at its lowest index and spreads
             // forward; a non-finite gradient starts at its highest index
             // (the sweep runs backward) and spreads to lower ones.
-            let graph = graph.iter().map(|&i| i as usize);
+            // Constants are left out: nobody asked for their gradient
+            // (`x.powf(3.0)` at x < 0 gives the 3.0 a NaN one).
+            let graph = graph
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| t.recs[i].code != Code::Const);
             let first = graph
                 .clone()
                 .filter(|&i| !t.data[i].is_finite())

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use crate::op::Op;
+use crate::tape::Value;
 use crate::tape::{self, Tape};
-use crate::value::Value;
 
 /// Escapes the characters that are special inside a record label
 /// (`{ } | < >`), inside a quoted DOT string (`"`, `\`), and newlines.
@@ -63,7 +63,7 @@ impl Tape {
                 data, grad
             );
             let op = crate::op::public_op(rec, &self.side);
-            if op != Op::Leaf {
+            if !matches!(op, Op::Leaf | Op::Const) {
                 let _ = writeln!(
                     dot,
                     "  v{i}_op [label=\"{}\", shape=ellipse];",

@@ -22,6 +22,7 @@
 
 mod arith;
 mod backward;
+mod dense;
 mod dot;
 mod op;
 #[cfg(feature = "svg")]
@@ -31,8 +32,12 @@ mod value;
 
 pub use backward::NonFiniteError;
 pub use op::Op;
-pub use tape::{graph_len, last_backward_work, scope};
-pub use value::Value;
+pub use tape::Value;
+pub use tape::{
+    SCOPE_WARNING_NODES, graph_len, last_backward_work, scope, scope_warning_state,
+    set_scope_warning,
+};
+pub use value::Operand;
 
 // Neural nets and training, built on `Value`.
 pub mod data;

@@ -72,7 +72,7 @@ pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
     // leaf per use: constants carry no gradient (OPS.md), so sharing them
     // changes no value and no gradient that matters, only the node count.
     let total = tape::with(|t| {
-        let one = t.push(1.0, Code::Leaf, 0, 0).idx;
+        let one = t.push(1.0, Code::Const, 0, 0).idx;
         // Labels are nearly always +-1: a tiny list, searched linearly and
         // capped, so real-valued labels cost a leaf each, not a quadratic search.
         const SHARED_LABELS: usize = 8;
@@ -83,7 +83,7 @@ pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
             let yi = match consts.iter().find(|c| c.0 == y.to_bits()) {
                 Some(&(_, i)) => i,
                 None => {
-                    let i = t.push(y, Code::Leaf, 0, 0).idx;
+                    let i = t.push(y, Code::Const, 0, 0).idx;
                     if consts.len() < SHARED_LABELS {
                         consts.push((y.to_bits(), i));
                     }

@@ -19,28 +19,19 @@
 //! [`Op::Neuron`]: crate::Op::Neuron
 
 use std::fmt;
-use std::str::FromStr;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
-use crate::op::{self, Code};
-use crate::tape::{self, Rec, Tape, tape_full};
+use crate::dense::{DenseLayer, DenseNeuron, Inputs};
+use crate::op::Code;
+use crate::tape;
 
-/// The nonlinearity a layer applies to each neuron's weighted sum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Activation {
-    /// `tanh(z)`, the lecture's choice.
-    Tanh,
-    /// `max(z, 0)`, micrograd's hidden layers.
-    Relu,
-    /// `1 / (1 + e^-z)`.
-    Sigmoid,
-    /// `z` unchanged: an output layer that produces a raw score.
-    Linear,
-}
+pub use crate::op::Activation;
 
+/// Building a graph node: `Activation` itself is part of the op table
+/// (`op.rs`), which knows nothing of `Value`s.
 impl Activation {
     /// Applies the nonlinearity as one graph node (none for `Linear`).
     ///
@@ -56,56 +47,6 @@ impl Activation {
             Activation::Sigmoid => z.sigmoid(),
             Activation::Linear => z,
         }
-    }
-
-    /// The inverse of `act as u32`, for activations kept in the tape's
-    /// side buffer.
-    pub(crate) fn from_index(i: u32) -> Activation {
-        match i {
-            0 => Activation::Tanh,
-            1 => Activation::Relu,
-            2 => Activation::Sigmoid,
-            3 => Activation::Linear,
-            _ => unreachable!("activation index {i}"),
-        }
-    }
-
-    /// The lowercase name used by `Display`, `FromStr` and the CLI.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Tanh => "tanh",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Linear => "linear",
-        }
-    }
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Parses the names `Display` prints, so settings round-trip through text.
-///
-/// ```
-/// use micrograd_runtime::nn::Activation;
-/// assert_eq!("relu".parse::<Activation>(), Ok(Activation::Relu));
-/// assert!("gelu".parse::<Activation>().is_err());
-/// ```
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [
-            Activation::Tanh,
-            Activation::Relu,
-            Activation::Sigmoid,
-            Activation::Linear,
-        ]
-        .into_iter()
-        .find(|a| a.name() == s)
-        .ok_or_else(|| format!("unknown activation `{s}`; expected tanh, relu, sigmoid or linear"))
     }
 }
 
@@ -213,11 +154,6 @@ impl Neuron {
         };
         n.run = tape::with(|t| t.is_leaf_run(&n.parameters()));
         n
-    }
-
-    /// The first parameter: the first weight, or the bias if there are none.
-    fn first_parameter(&self) -> Value {
-        self.w.first().copied().unwrap_or(self.b)
     }
 
     fn drawn(nin: usize, act: Activation, bias: BiasInit, rng: &mut ChaCha8Rng) -> Neuron {
@@ -456,160 +392,30 @@ impl fmt::Debug for Layer {
     }
 }
 
-impl Tape {
-    /// Whether `vs` are consecutive live leaves with one epoch: a layer's
-    /// or a neuron's parameters, as made here.
-    fn is_leaf_run(&self, vs: &[Value]) -> bool {
-        self.run_start(vs).is_some_and(|p| {
-            self.recs[p..p + vs.len()]
-                .iter()
-                .all(|r| r.code == Code::Leaf)
-        })
+/// What the tape needs of a neuron to record it as one node.
+impl DenseNeuron for Neuron {
+    fn weights(&self) -> &[Value] {
+        &self.w
     }
-
-    /// Records `neurons`, which share inputs `x` (`x_run` is what
-    /// [`Tape::run_start`] says of them), passing each output to `emit`:
-    /// as [`Tape::dense`] if it can, else as [`Tape::sums_then_activations`].
-    fn record_neurons(
-        &mut self,
-        neurons: &[Neuron],
-        run: bool,
-        x: &[Value],
-        x_run: Option<usize>,
-        mut emit: impl FnMut(Value),
-    ) {
-        match x_run.and_then(|x0| self.dense(neurons, run, x0, x.len())) {
-            Some(start) => (start..start + neurons.len()).for_each(|i| emit(self.handle(i))),
-            None => self.sums_then_activations(neurons, x, x_run, emit),
-        }
+    fn bias(&self) -> Value {
+        self.b
     }
-
-    /// Records `neurons` (`run`: their parameters are one run of leaves,
-    /// neuron after neuron) on the `nin` inputs starting at node `x0` as
-    /// one `Dense` node each, if the inputs lie apart from the
-    /// parameters; returns the first node's index, or `None` having
-    /// recorded nothing. The nodes share four side entries.
-    fn dense(&mut self, neurons: &[Neuron], run: bool, x0: usize, nin: usize) -> Option<usize> {
-        let (first, last) = (neurons.first()?, neurons.last()?);
-        if !run {
-            return None;
-        }
-        // Every neuron has the caller's `nin` inputs, checked by it, and
-        // the activation of the others (a layer has one).
-        debug_assert!(
-            neurons
-                .iter()
-                .all(|n| n.w.len() == nin && n.act == first.act)
-        );
-        // Liveness of the first and the last checks the whole run.
-        self.index(last.b);
-        let p = self.index(first.first_parameter());
-        let (nout, row) = (neurons.len(), nin + 1);
-        if !(x0 + nin <= p || p + nout * row <= x0) {
-            return None;
-        }
-        let start = self.len();
-        u32::try_from(start + nout - 1).unwrap_or_else(|_| tape_full());
-        let at = self.side_start();
-        let act = first.act;
-        self.side
-            .extend([p as u32, x0 as u32, nin as u32, act as u32]);
-        self.recs.extend((0..nout as u32).map(|j| Rec {
-            a: at,
-            b: j,
-            code: Code::Dense,
-        }));
-        // Values are written in place: no per-node capacity or bounds checks.
-        self.data.resize(start + nout, 0.0);
-        let (old, new) = self.data.split_at_mut(start);
-        let (params, xs) = (&old[p..p + nout * row], &old[x0..x0 + nin]);
-        // One loop per activation, so that the `match` is not in it.
-        match act {
-            Activation::Tanh => fill(new, params, xs, |z| op::activate(Activation::Tanh, z)),
-            Activation::Relu => fill(new, params, xs, |z| op::activate(Activation::Relu, z)),
-            Activation::Sigmoid => fill(new, params, xs, |z| op::activate(Activation::Sigmoid, z)),
-            Activation::Linear => fill(new, params, xs, |z| z),
-        }
-        Some(start)
+    fn act(&self) -> Activation {
+        self.act
     }
-
-    /// Records each of `neurons` as a weighted sum node and an activation
-    /// node: every sum first, then every activation, so that the outputs
-    /// are still consecutive nodes. Sums and activations go through the
-    /// same `f64` code as [`Tape::dense`]'s, so both forms agree to the bit.
-    fn sums_then_activations(
-        &mut self,
-        neurons: &[Neuron],
-        x: &[Value],
-        x_run: Option<usize>,
-        mut emit: impl FnMut(Value),
-    ) {
-        let nin = x.len();
-        let sums: Vec<Value> = neurons
-            .iter()
-            .map(|n| {
-                let w_run = (n.run && nin > 0).then(|| self.known_run_start(&n.w));
-                self.weighted_sum(&n.w, w_run, x, x_run, n.b)
-            })
-            .collect();
-        for (z, n) in sums.into_iter().zip(neurons) {
-            // The sums were just pushed by this borrow, so they are live.
-            emit(match n.act {
-                Activation::Tanh => self.push_unary_live(Code::Tanh, z.idx, 0),
-                Activation::Relu => self.push_unary_live(Code::Relu, z.idx, 0),
-                Activation::Sigmoid => self.push_unary_live(Code::Sigmoid, z.idx, 0),
-                Activation::Linear => z,
-            });
-        }
+    fn is_run(&self) -> bool {
+        self.run
     }
 }
 
-/// `ys[j] = act(w_j . x + b_j)` for the rows `w_j, b_j` of `params`.
-#[inline(always)]
-fn fill(ys: &mut [f64], params: &[f64], x: &[f64], act: impl Fn(f64) -> f64) {
-    for (y, row) in ys.iter_mut().zip(params.chunks_exact(x.len() + 1)) {
-        let (w, b) = row.split_at(x.len());
-        *y = act(op::dot_runs(w, x) + b[0]);
+/// What the tape needs of a layer to record its neurons together.
+impl DenseLayer for Layer {
+    type Neuron = Neuron;
+    fn neurons(&self) -> &[Neuron] {
+        &self.neurons
     }
-}
-
-/// A layer's inputs while a network runs: a run of consecutive live
-/// nodes (first, length), which is all a [`Tape::dense`] layer needs and
-/// what it produces, or handles.
-enum Inputs {
-    Run(usize, usize),
-    Handles(Vec<Value>),
-}
-
-impl Tape {
-    /// Runs `layers` on `x`, in this one borrow: a network of `Dense`
-    /// layers passes each layer's outputs on as a run, with no vector of
-    /// handles, and only the last layer's become handles.
-    fn forward_layers(&mut self, layers: &[Layer], mut x: Inputs) -> Vec<Value> {
-        for layer in layers {
-            if let Inputs::Run(x0, nin) = x {
-                if let Some(start) = self.dense(&layer.neurons, layer.run, x0, nin) {
-                    x = Inputs::Run(start, layer.nout());
-                    continue;
-                }
-            }
-            let x_handles = self.handles(x);
-            let x_run = self.run_start(&x_handles);
-            let mut out = Vec::with_capacity(layer.nout());
-            self.sums_then_activations(&layer.neurons, &x_handles, x_run, |v| out.push(v));
-            x = match self.run_start(&out) {
-                Some(start) => Inputs::Run(start, out.len()),
-                None => Inputs::Handles(out),
-            };
-        }
-        self.handles(x)
-    }
-
-    fn handles(&self, x: Inputs) -> Vec<Value> {
-        match x {
-            Inputs::Run(x0, n) => (x0..x0 + n).map(|i| self.handle(i)).collect(),
-            Inputs::Handles(h) => h,
-        }
+    fn is_run(&self) -> bool {
+        self.run
     }
 }
 
@@ -720,7 +526,7 @@ impl Mlp {
         h
     }
 
-    /// [`Mlp::forward`] on plain numbers, which become constant leaves.
+    /// [`Mlp::forward`] on plain numbers, which become constants ([`Op::Const`](crate::Op::Const)).
     ///
     /// # Panics
     /// If `x.len()` differs from the network's input count.
@@ -736,7 +542,7 @@ impl Mlp {
         tape::with(|t| {
             let x0 = t.len();
             for &v in x {
-                t.push(v, Code::Leaf, 0, 0);
+                t.push(v, Code::Const, 0, 0);
             }
             t.forward_layers(&self.layers, Inputs::Run(x0, x.len()))
         })
@@ -833,7 +639,11 @@ mod tests {
             });
             let dense = codes.iter().filter(|&&c| c == Code::Dense).count();
             assert_eq!(dense, 4 + 3 + 1);
-            assert!(codes.iter().all(|&c| c == Code::Dense || c == Code::Leaf));
+            assert!(
+                codes
+                    .iter()
+                    .all(|&c| matches!(c, Code::Dense | Code::Leaf | Code::Const))
+            );
         });
     }
 

@@ -9,10 +9,7 @@
 //! bytes); the public [`Op`] is rebuilt from it on demand.
 
 use std::fmt;
-
-use crate::backward::Sweep;
-use crate::nn::Activation;
-use crate::tape::Rec;
+use std::str::FromStr;
 
 /// What produced a [`Value`](crate::Value): a leaf or one of the ops of `OPS.md`.
 ///
@@ -28,8 +25,14 @@ use crate::tape::Rec;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
-    /// An input or a constant: no operands, gradient only accumulates.
+    /// An input or a parameter ([`Value::new`](crate::Value::new)): no
+    /// operands, its gradient only accumulates.
     Leaf,
+    /// A constant: an `f64` given where an op takes a second operand
+    /// (`x * 2.0`, `x.powf(3.0)`, `x.max(0.0)`). No operands and no
+    /// gradient anyone asked for: [`backward_checked`](crate::Value::backward_checked)
+    /// never reports one (see `OPS.md`).
+    Const,
     /// `y = a + b`; `da = 1`, `db = 1`.
     Add,
     /// `y = a - b`; `da = 1`, `db = -1`.
@@ -83,7 +86,7 @@ impl fmt::Display for Op {
     /// The short name used in graph pictures: `+`, `*`, `tanh`, `powi(3)`...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
-            Op::Leaf => "",
+            Op::Leaf | Op::Const => "",
             Op::Add => "+",
             Op::Sub => "-",
             Op::Mul => "*",
@@ -113,6 +116,7 @@ impl fmt::Display for Op {
 #[repr(u8)]
 pub(crate) enum Code {
     Leaf,
+    Const,
     Add,
     Sub,
     Mul,
@@ -145,6 +149,87 @@ pub(crate) enum Code {
     Dense,
 }
 
+/// A node's op and operand slots; its value and gradient live in
+/// the tape's `data` and `grad` columns at the same index.
+///
+/// `a` and `b` are operand indices; `Powi` keeps its exponent's bits in `b`
+/// and the weighted sums keep a start into the tape's side buffer and a length.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rec {
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) code: Code,
+}
+
+const _: () = assert!(std::mem::size_of::<Rec>() == 12);
+
+/// The nonlinearity a layer applies to each neuron's weighted sum: the
+/// activation of the fused neuron op ([`Op::Neuron`]). Used through its
+/// re-export [`nn::Activation`](crate::nn::Activation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// `tanh(z)`, the lecture's choice.
+    Tanh,
+    /// `max(z, 0)`, micrograd's hidden layers.
+    Relu,
+    /// `1 / (1 + e^-z)`.
+    Sigmoid,
+    /// `z` unchanged: an output layer that produces a raw score.
+    Linear,
+}
+
+impl Activation {
+    /// The inverse of `act as u32`, for activations kept in the tape's
+    /// side buffer.
+    pub(crate) fn from_index(i: u32) -> Activation {
+        match i {
+            0 => Activation::Tanh,
+            1 => Activation::Relu,
+            2 => Activation::Sigmoid,
+            3 => Activation::Linear,
+            _ => unreachable!("activation index {i}"),
+        }
+    }
+
+    /// The lowercase name used by `Display`, `FromStr` and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Linear => "linear",
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses the names `Display` prints, so settings round-trip through text.
+///
+/// ```
+/// use micrograd_runtime::nn::Activation;
+/// assert_eq!("relu".parse::<Activation>(), Ok(Activation::Relu));
+/// assert!("gelu".parse::<Activation>().is_err());
+/// ```
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Linear,
+        ]
+        .into_iter()
+        .find(|a| a.name() == s)
+        .ok_or_else(|| format!("unknown activation `{s}`; expected tanh, relu, sigmoid or linear"))
+    }
+}
+
 /// How a node's operand slots are used, for walking the graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Arity {
@@ -165,8 +250,9 @@ pub(crate) enum Arity {
 }
 
 impl Code {
-    const ALL: [Code; 20] = [
+    const ALL: [Code; 21] = [
         Code::Leaf,
+        Code::Const,
         Code::Add,
         Code::Sub,
         Code::Mul,
@@ -198,7 +284,7 @@ impl Code {
     #[inline(always)]
     pub(crate) fn arity(self) -> Arity {
         match self {
-            Code::Leaf => Arity::Leaf,
+            Code::Leaf | Code::Const => Arity::Leaf,
             Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Powf => Arity::Binary,
             Code::WeightedSum => Arity::Nary,
             Code::WeightedSumRun => Arity::NaryRun,
@@ -213,6 +299,7 @@ impl Code {
 pub(crate) fn public_op(n: Rec, side: &[u32]) -> Op {
     match n.code {
         Code::Leaf => Op::Leaf,
+        Code::Const => Op::Const,
         Code::Add => Op::Add,
         Code::Sub => Op::Sub,
         Code::Mul => Op::Mul,
@@ -424,23 +511,74 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// What a derivative rule may do during the reverse sweep: reach an
+/// operand, read a value, add to a gradient. `backward.rs` implements it
+/// (its `Sweep`); the rules below see nothing else of the sweep, so this
+/// file needs nothing from the rest of the engine. Every method is
+/// always inlined there: the rules compile to the same code as if they
+/// were written against the sweep itself.
+pub(crate) trait Adjoints<'s> {
+    /// The sweep's phase: in the sparse one a neuron is handled alone,
+    /// not with its layer.
+    const SPARSE: bool;
+    /// A node index checked against the graph's length.
+    type Node: Copy;
+    /// Node `i`'s record, and `i` as a checked index.
+    fn node(&self, i: usize) -> (Rec, Self::Node);
+    /// Checks operand `c` and marks it as reached.
+    fn operand(&mut self, c: u32) -> Self::Node;
+    /// A node's forward value.
+    fn x(&self, n: Self::Node) -> f64;
+    /// Whether a node is a constant, whose adjoint a rule may skip.
+    fn is_constant(&self, n: Self::Node) -> bool;
+    /// A node's adjoint, complete when the sweep handles the node.
+    fn adjoint(&mut self, n: Self::Node) -> f64;
+    /// Adds `v` to a node's gradient.
+    fn add(&mut self, n: Self::Node, v: f64);
+    /// Adds `va` to `a`'s gradient and `vb` to `b`'s.
+    fn add2(&mut self, a: Self::Node, va: f64, b: Self::Node, vb: f64);
+    /// The tape's side buffer (the weighted sums' and layers' operands).
+    fn side(&self) -> &'s [u32];
+    /// Marks operands `start..start + n` as reached.
+    fn reach_run(&mut self, start: usize, n: usize);
+    /// The rule of a weighted sum over runs of nodes (`dw_k = x_k`, `dx_k = w_k`).
+    fn weighted_sum_run(&mut self, w: usize, x: usize, n: usize, g: f64);
+    /// The reached neurons of node `i`'s layer, rows `r` down to 0, together;
+    /// returns the lowest node handled.
+    fn dense_rows(&mut self, i: usize, at: u32, r: u32) -> usize;
+    /// One neuron's rule given its weighted sum's adjoint `g`.
+    fn neuron_row(&mut self, row: usize, x: usize, n: usize, g: f64);
+}
+
 /// Adds node `i`'s adjoint times each local derivative to its operands'
 /// gradients: the chain rule for one node. One arm per op, in `OPS.md`
 /// order, each the derivative column of the table next to its forward.
 ///
-/// Each operand is checked once ([`Sweep::operand`]), which also marks it
+/// Each operand is checked once ([`Adjoints::operand`]), which also marks it
 /// as part of the graph, before its value or gradient is touched; doing so
 /// from the same `match` saves a second dispatch on the op per node.
 ///
+/// A node whose adjoint is exactly 0 is skipped: its rule would only add
+/// zeros, or NaN where a local derivative is infinite.
+///
 /// Returns the lowest node handled: `i`, except for a neuron in the dense
 /// phase, which handles the reached neurons of its layer below it too
-/// ([`Sweep::dense_rows`]).
+/// ([`Adjoints::dense_rows`]).
 #[inline(always)]
-pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) -> usize {
+pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
     let (Rec { a, b, code }, node) = sw.node(i);
     let (y, g) = (sw.x(node), sw.adjoint(node));
+    // An adjoint of exactly 0 contributes nothing (`OPS.md`): a node that
+    // is dead or on a branch not taken passes nothing on, even where its
+    // local derivative is infinite (`sqrt` or `powf(0.5)` at 0, a divisor
+    // near the smallest subnormal), so no `0 * inf = NaN` reaches its
+    // operands. Its operands are then not reached through it, which also
+    // skips the work.
+    if g == 0.0 {
+        return i;
+    }
     match code {
-        Code::Leaf => {}
+        Code::Leaf | Code::Const => {}
         // y = a + b: da = 1, db = 1
         Code::Add => {
             let (a, b) = (sw.operand(a), sw.operand(b));
@@ -541,7 +679,12 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
         Code::Powf => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let (x, e) = (sw.x(a), sw.x(b));
-            let de = if y == 0.0 { 0.0 } else { y * x.ln() };
+            // A constant exponent (`x.powf(3.0)`) gets no adjoint: no `ln`.
+            let de = if y == 0.0 || sw.is_constant(b) {
+                0.0
+            } else {
+                y * x.ln()
+            };
             sw.add2(a, g * (e * x.powf(e - 1.0)), b, g * de);
         }
         // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
@@ -586,7 +729,7 @@ pub(crate) fn propagate<const SPARSE: bool>(sw: &mut Sweep<SPARSE>, i: usize) ->
         // The parameters are leaves (see `Sweep::update_rows`) and take
         // their share directly; a neuron whose adjoint is exactly 0 (an
         // inactive relu) would only add zeros, so it is skipped.
-        Code::Dense if !SPARSE => return sw.dense_rows(i, a, b),
+        Code::Dense if !S::SPARSE => return sw.dense_rows(i, a, b),
         Code::Dense => {
             let d = dense_operands(sw.side(), a, b);
             let g = activation_adjoint(d.act, y, g);

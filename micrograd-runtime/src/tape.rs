@@ -9,23 +9,60 @@
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::op::Code;
-use crate::value::Value;
+use crate::op::{Code, Rec};
 
-/// A node's op and operand slots; its value and gradient live in
-/// [`Tape::data`] and [`Tape::grad`] at the same index.
+/// A scalar that remembers how it was computed, so that
+/// [`backward`](Value::backward) can compute gradients.
 ///
-/// `a` and `b` are operand indices; `Powi` keeps its exponent's bits in `b`
-/// and the weighted sums keep a start into [`Tape::side`] and a length.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Rec {
-    pub(crate) a: u32,
-    pub(crate) b: u32,
-    pub(crate) code: Code,
+/// A `Value` is an 8-byte `Copy` handle (a tape index and a segment epoch)
+/// into this thread's tape; copying it never copies the graph. The same
+/// expression text therefore works on `Value`s and inside `grad!`.
+///
+/// Each thread has its own tape, and a `Value` is neither `Send` nor `Sync`:
+/// using a value on another thread's graph is a compile error rather than
+/// a runtime surprise.
+///
+/// ```compile_fail
+/// use micrograd_runtime::Value;
+/// let x = Value::new(1.0);
+/// std::thread::spawn(move || x.data()); // error: `*const ()` cannot be sent between threads
+/// ```
+///
+/// The lecture's neuron, differentiated:
+///
+/// ```
+/// use micrograd_runtime::Value;
+/// let (x1, x2) = (Value::new(2.0), Value::new(0.0));
+/// let (w1, w2) = (Value::new(-3.0), Value::new(1.0));
+/// let b = Value::new(6.881_373_587_019_543);
+/// let o = (x1 * w1 + x2 * w2 + b).tanh();
+/// o.backward();
+/// // do/dn = 1 - tanh(n)^2 = 0.5 at n = 0.8814; do/dx1 = 0.5 * w1
+/// assert!((x1.grad() - -1.5).abs() < 1e-9);
+/// assert!((w1.grad() - 1.0).abs() < 1e-9);
+/// ```
+// `repr(C)`, index first: on little-endian targets a handle then reads
+// as the one integer `epoch << 32 | idx`, which `Tape::run_start` uses.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Value {
+    pub(crate) idx: u32,
+    pub(crate) epoch: u32,
+    _not_send: PhantomData<*const ()>,
 }
 
-const _: () = assert!(std::mem::size_of::<Rec>() == 12);
+impl Value {
+    /// A handle from its parts; only the tape makes them.
+    pub(crate) fn from_parts(idx: u32, epoch: u32) -> Value {
+        Value {
+            idx,
+            epoch,
+            _not_send: PhantomData,
+        }
+    }
+}
 
 /// A region of the tape opened by [`scope`]. The base region (everything
 /// before the first open scope) is implicit, with epoch 0.
@@ -72,8 +109,20 @@ pub(crate) struct Tape {
     top_start: u32,
     top_epoch: u32,
     /// Start of the outermost segment (`u32::MAX` when none is open):
-    /// handles below it, such as a model's parameters, have epoch 0.
+    /// handles below it, such as a model's parameters, carry `base_epoch`.
     base_end: u32,
+    /// The epoch of the base region: drawn at random when the tape first
+    /// grows (0 until then, never after), so that a handle made by another
+    /// tape (another copy of this crate, another thread) almost never
+    /// carries an epoch this tape considers live. See [`Tape::index`].
+    base_epoch: u32,
+    /// Nodes below this index in the base region have been counted into
+    /// `unscoped`; see [`Tape::check_unscoped`].
+    unscoped_counted: usize,
+    /// Nodes other than leaves in the base region, as of the latest count.
+    unscoped: usize,
+    /// Whether this tape has shown the warning of [`SCOPE_WARNING_NODES`].
+    warned: bool,
     /// Labels are rare, so they live outside the nodes; keyed by index so a
     /// truncation can drop the freed ones with one `split_off`.
     labels: BTreeMap<u32, String>,
@@ -214,6 +263,17 @@ fn stale() -> ! {
     panic!("{STALE}")
 }
 
+#[cold]
+#[inline(never)]
+fn foreign() -> ! {
+    panic!("{FOREIGN}")
+}
+
+const FOREIGN: &str = "this Value belongs to another tape, not to this thread's: \
+     it was made by another copy of micrograd (each cell of a notebook kernel such as \
+     evcxr links its own), on another thread, or on a tape since rebuilt. \
+     Pass plain f64 (`v.data()`) between them and make the Value again where it is used";
+
 const STALE: &str = "this Value was freed when the `scope` that created it returned; \
      keep what you need after a scope as plain f64 (`v.data()`, `v.grad()`) \
      or create the Value outside the scope";
@@ -231,6 +291,10 @@ impl Tape {
             top_start: 0,
             top_epoch: 0,
             base_end: u32::MAX,
+            base_epoch: 0,
+            unscoped_counted: 0,
+            unscoped: 0,
+            warned: false,
             labels: BTreeMap::new(),
             last_epoch: 0,
             stamp: 0,
@@ -247,14 +311,14 @@ impl Tape {
     /// (parameters), so the loop rarely runs.
     fn epoch_of(&self, idx: u32) -> u32 {
         if idx < self.base_end {
-            return 0;
+            return self.base_epoch;
         }
         for s in self.segments.iter().rev() {
             if idx >= s.start {
                 return s.epoch;
             }
         }
-        0
+        self.base_epoch
     }
 
     /// The tape index of `v`, or a panic if `v`'s node was freed.
@@ -266,22 +330,64 @@ impl Tape {
     /// operand made by the same loop body, and costs one comparison.
     /// Handles into the base region, below every open scope (a model's
     /// parameters), take a second comparison; others go out of line.
+    ///
+    /// Handles from another tape: each tape draws its base epoch at
+    /// random and numbers its scopes on from there, so a foreign handle's
+    /// epoch matches one this tape holds live with probability of one
+    /// more than the open scopes in 2^32 (2.3e-10 with no scope open).
+    /// Every other foreign handle goes out of line like a freed one and
+    /// panics saying which it is; the common path has no extra test.
     #[inline(always)]
     pub(crate) fn index(&self, v: Value) -> usize {
-        if v.epoch != self.top_epoch && !(v.epoch == 0 && v.idx < self.base_end) {
+        if v.epoch != self.top_epoch && !(v.epoch == self.base_epoch && v.idx < self.base_end) {
             self.check_nested(v);
         }
-        debug_assert!((v.idx as usize) < self.len());
+        // A foreign handle that passed the epoch check (the rare miss
+        // above) and points past the end: the columns' bounds checks
+        // catch it in release builds, this in debug builds.
+        if cfg!(debug_assertions) && v.idx as usize >= self.len() {
+            foreign();
+        }
         v.idx as usize
     }
 
     /// [`Tape::index`] for a handle from an open scope other than the
-    /// innermost, or a freed one.
+    /// innermost, or a freed one, or one from another tape.
     #[inline(never)]
     fn check_nested(&self, v: Value) {
         let live = v.idx < self.top_start && self.epoch_of(v.idx) == v.epoch;
         if !live {
-            stale();
+            if self.issued(v.epoch) {
+                stale();
+            }
+            foreign();
+        }
+    }
+
+    /// Whether this tape ever gave out `epoch`: its base epoch or one of
+    /// the scope epochs numbered on from it, up to the latest. Epochs
+    /// wrap after 2^32 scopes; then every epoch counts as issued.
+    fn issued(&self, epoch: u32) -> bool {
+        self.base_epoch != 0
+            && epoch != 0
+            && epoch.wrapping_sub(self.base_epoch) <= self.last_epoch.wrapping_sub(self.base_epoch)
+    }
+
+    /// Draws the base epoch: a fresh `RandomState` (seeded per thread
+    /// from the OS, then stepped per call) hashing the time and the
+    /// tape's address. Not 0, which marks a tape that has not drawn yet.
+    #[cold]
+    fn draw_epoch(&mut self) {
+        use std::hash::{BuildHasher, RandomState};
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let h = RandomState::new().hash_one((nanos, self as *const Tape as usize));
+        let e = (h ^ (h >> 32)) as u32;
+        self.base_epoch = e.max(1);
+        self.last_epoch = self.base_epoch;
+        if self.segments.is_empty() {
+            self.top_epoch = self.base_epoch;
         }
     }
 
@@ -398,8 +504,48 @@ impl Tape {
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
+        self.before_growth();
         self.data.reserve(1);
         self.recs.reserve(1);
+    }
+
+    /// What the tape does only when its buffers are about to grow, never
+    /// per node: draw its epoch the first time, and count the nodes left
+    /// outside any scope ([`Tape::check_unscoped`]).
+    #[cold]
+    pub(crate) fn before_growth(&mut self) {
+        if self.base_epoch == 0 {
+            self.draw_epoch();
+        }
+        self.check_unscoped();
+    }
+
+    /// Counts the nodes other than leaves recorded outside any scope since
+    /// the last count, and past [`SCOPE_WARNING_NODES`] warns once. The
+    /// base region only ever grows (scopes free only their own nodes), so
+    /// each node is counted once: over a tape's life, one pass over its
+    /// records, spread over the growths.
+    fn check_unscoped(&mut self) {
+        if self.warned {
+            return;
+        }
+        let end = self.len().min(self.base_end as usize);
+        if end > self.unscoped_counted {
+            let new = &self.recs[self.unscoped_counted..end];
+            self.unscoped += new.iter().filter(|r| r.code != Code::Leaf).count();
+            self.unscoped_counted = end;
+        }
+        if self.unscoped > SCOPE_WARNING_NODES && SCOPE_WARNING.load(Ordering::Relaxed) {
+            self.warned = true;
+            eprintln!(
+                "micrograd: warning: {} nodes other than leaves were recorded on this thread's \
+                 Value tape outside any `scope`, and nothing frees them: a loop that builds a \
+                 graph each step without `scope` keeps every step's nodes, so memory grows and \
+                 steps slow down. Fix: wrap the loop body in `micrograd::scope(|| {{ ... }})`. \
+                 (Shown once per thread; `micrograd::set_scope_warning(false)` silences it.)",
+                self.unscoped
+            );
+        }
     }
 
     /// Zeroes the gradients of `vs` in this one borrow, each handle still
@@ -442,7 +588,15 @@ impl Tape {
         // Epochs only need to differ from those of segments whose handles
         // may still be around; after 2^32 scopes a very old stale handle
         // could alias, which is the price of an 8-byte `Value`.
-        self.last_epoch = self.last_epoch.wrapping_add(1).max(1);
+        if self.base_epoch == 0 {
+            self.draw_epoch();
+        }
+        // Numbered on from the base epoch; 0 and the base epoch itself are
+        // skipped when the numbers wrap.
+        self.last_epoch = self.last_epoch.wrapping_add(1);
+        while self.last_epoch == 0 || self.last_epoch == self.base_epoch {
+            self.last_epoch = self.last_epoch.wrapping_add(1);
+        }
         let seg = Segment {
             start: self.len() as u32,
             side_start: self.side.len() as u32,
@@ -460,8 +614,10 @@ impl Tape {
             .pop()
             .expect("scope segments are opened and closed in pairs");
         debug_assert_eq!(seg.epoch, epoch);
-        (self.top_start, self.top_epoch) =
-            self.segments.last().map_or((0, 0), |s| (s.start, s.epoch));
+        (self.top_start, self.top_epoch) = self
+            .segments
+            .last()
+            .map_or((0, self.base_epoch), |s| (s.start, s.epoch));
         self.base_end = self.segments.first().map_or(u32::MAX, |s| s.start);
         let start = seg.start as usize;
         self.data.truncate(start);
@@ -526,6 +682,39 @@ pub fn scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// How many nodes other than leaves may pile up outside any [`scope`] on
+/// one thread's tape before micrograd warns, once, on standard error.
+///
+/// Such nodes are what a training loop without `scope` leaves behind,
+/// step after step: nothing frees them. Leaves (`Value::new`, a model's
+/// parameters: a 784-128-10 MLP has 101,770) are not counted, since they
+/// are usually kept on purpose. The count is taken only when the tape
+/// grows its buffers (they double), so the warning comes at the first
+/// growth past this size, by 2^20 = 1,048,576 nodes in a simple loop:
+/// about 32 MB of tape. Silence it with [`set_scope_warning`].
+pub const SCOPE_WARNING_NODES: usize = 1_000_000;
+
+static SCOPE_WARNING: AtomicBool = AtomicBool::new(true);
+
+/// Turns the warning of [`SCOPE_WARNING_NODES`] on or off for every
+/// thread (it is on by default). A program that keeps a large graph
+/// outside any `scope` on purpose silences it with one line:
+///
+/// ```
+/// micrograd_runtime::set_scope_warning(false);
+/// ```
+pub fn set_scope_warning(on: bool) {
+    SCOPE_WARNING.store(on, Ordering::Relaxed);
+}
+
+/// Whether this thread's tape has shown the warning of
+/// [`SCOPE_WARNING_NODES`], and how many unscoped nodes it counted.
+/// Exposed for tests.
+#[doc(hidden)]
+pub fn scope_warning_state() -> (bool, usize) {
+    with(|t| (t.warned, t.unscoped))
+}
+
 /// The number of live nodes on this thread's tape.
 ///
 /// Meant for checking that loops do not leak: it returns to the same value
@@ -535,7 +724,7 @@ pub fn scope<R>(f: impl FnOnce() -> R) -> R {
 /// use micrograd_runtime::{graph_len, Value};
 /// let before = graph_len();
 /// let x = Value::new(1.0);
-/// let _y = x * 2.0; // a constant leaf for 2.0 and a Mul node
+/// let _y = x * 2.0; // a constant for 2.0 and a Mul node
 /// assert_eq!(graph_len(), before + 3);
 /// ```
 pub fn graph_len() -> usize {
@@ -554,6 +743,79 @@ pub fn last_backward_work() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parts of a handle made on a fresh thread, so on another tape.
+    fn handle_from_another_tape(make: fn() -> Value) -> (u32, u32) {
+        std::thread::spawn(move || {
+            let v = make();
+            (v.idx, v.epoch)
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).unwrap_err();
+        err.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_handle_from_another_tape_panics_saying_so() {
+        // The evcxr case: `x` made in one cell (one tape), read in a later
+        // cell that sees a fresh tape where index 0 exists.
+        let (idx, epoch) = handle_from_another_tape(|| Value::new(2.0));
+        std::thread::spawn(move || {
+            // An empty tape: no internal assertion, the user's message.
+            let msg = panic_message(|| {
+                Value::from_parts(idx, epoch).data();
+            });
+            assert!(msg.contains("belongs to another tape"), "{msg}");
+            // The same tape with a node at that index: still caught, in
+            // the base region and inside a scope.
+            let y = Value::new(5.0);
+            assert_eq!((y.idx, y.data()), (idx, 5.0));
+            let msg = panic_message(|| {
+                Value::from_parts(idx, epoch).data();
+            });
+            assert!(msg.contains("belongs to another tape"), "{msg}");
+            scope(|| {
+                let msg = panic_message(|| {
+                    (Value::from_parts(idx, epoch) * y).data();
+                });
+                assert!(msg.contains("belongs to another tape"), "{msg}");
+            });
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_freed_handle_still_says_freed_and_tapes_draw_different_epochs() {
+        let (_, other) = handle_from_another_tape(|| Value::new(1.0));
+        let (_, another) = handle_from_another_tape(|| Value::new(1.0));
+        let here = Value::new(1.0).epoch;
+        assert!(here != other && other != another && here != another);
+        let inner = scope(|| Value::new(1.0));
+        let msg = panic_message(|| {
+            inner.data();
+        });
+        assert!(msg.contains("freed when the `scope`"), "{msg}");
+        // A scope opened on a fresh tape draws its epoch first.
+        std::thread::spawn(|| {
+            let (v, epoch) = scope(|| {
+                let v = Value::new(3.0);
+                (v.data(), v.epoch)
+            });
+            assert_eq!(v, 3.0);
+            assert!(epoch != 0);
+            assert_eq!(with(|t| t.top_epoch), with(|t| t.base_epoch));
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     #[cfg(debug_assertions)]

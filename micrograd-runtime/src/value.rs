@@ -1,61 +1,14 @@
-//! [`Value`]: a scalar in the dynamic graph, its constructors, accessors and
-//! math methods. Operator overloading lives in `arith.rs`.
+//! [`Value`]'s constructors, accessors and math methods. The handle
+//! itself (an index and an epoch) is defined in `tape.rs`, beside the
+//! check that turns it into a tape index; operator overloading lives in
+//! `arith.rs`.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use crate::op::{self, Code, Op};
-use crate::tape::{self, Tape};
-
-/// A scalar that remembers how it was computed, so that
-/// [`backward`](Value::backward) can compute gradients.
-///
-/// A `Value` is an 8-byte `Copy` handle (a tape index and a segment epoch)
-/// into this thread's tape; copying it never copies the graph. The same
-/// expression text therefore works on `Value`s and inside `grad!`.
-///
-/// Each thread has its own tape, and a `Value` is neither `Send` nor `Sync`:
-/// using a value on another thread's graph is a compile error rather than
-/// a runtime surprise.
-///
-/// ```compile_fail
-/// use micrograd_runtime::Value;
-/// let x = Value::new(1.0);
-/// std::thread::spawn(move || x.data()); // error: `*const ()` cannot be sent between threads
-/// ```
-///
-/// The lecture's neuron, differentiated:
-///
-/// ```
-/// use micrograd_runtime::Value;
-/// let (x1, x2) = (Value::new(2.0), Value::new(0.0));
-/// let (w1, w2) = (Value::new(-3.0), Value::new(1.0));
-/// let b = Value::new(6.881_373_587_019_543);
-/// let o = (x1 * w1 + x2 * w2 + b).tanh();
-/// o.backward();
-/// // do/dn = 1 - tanh(n)^2 = 0.5 at n = 0.8814; do/dx1 = 0.5 * w1
-/// assert!((x1.grad() - -1.5).abs() < 1e-9);
-/// assert!((w1.grad() - 1.0).abs() < 1e-9);
-/// ```
-// `repr(C)`, index first: on little-endian targets a handle then reads
-// as the one integer `epoch << 32 | idx`, which `Tape::run_start` uses.
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub struct Value {
-    pub(crate) idx: u32,
-    pub(crate) epoch: u32,
-    _not_send: PhantomData<*const ()>,
-}
+use crate::tape::{self, Tape, Value};
 
 impl Value {
-    pub(crate) fn from_parts(idx: u32, epoch: u32) -> Value {
-        Value {
-            idx,
-            epoch,
-            _not_send: PhantomData,
-        }
-    }
-
     /// A new leaf: an input or a parameter whose gradient you want.
     ///
     /// ```
@@ -66,6 +19,15 @@ impl Value {
     #[inline(always)]
     pub fn new(data: f64) -> Value {
         tape::borrow().push(data, Code::Leaf, 0, 0)
+    }
+
+    /// A constant: what an `f64` operand becomes (`x * 2.0`,
+    /// `x.powf(3.0)`). Recorded like a leaf, but [`Op::Const`]: nobody
+    /// asked for its gradient, so `backward_checked` never reports it and
+    /// rules may skip its adjoint.
+    #[inline(always)]
+    pub(crate) fn constant(data: f64) -> Value {
+        tape::borrow().push(data, Code::Const, 0, 0)
     }
 
     /// Names this value in [`to_dot`](Value::to_dot) pictures and error messages.
@@ -157,7 +119,8 @@ impl Value {
         });
     }
 
-    /// The op that produced this value ([`Op::Leaf`] for inputs and constants).
+    /// The op that produced this value ([`Op::Leaf`] for inputs and
+    /// parameters, [`Op::Const`] for `f64` operands).
     ///
     /// ```
     /// use micrograd_runtime::{Op, Value};
@@ -324,8 +287,8 @@ impl Value {
         self.unary::<{ Code::Powi as u8 }>(n as u32)
     }
 
-    /// `x^e` for a real exponent, an `f64` (a constant) or a `Value` (which
-    /// then gets a gradient too). NaN for negative `x` with a fractional
+    /// `x^e` for a real exponent, an `f64` (a constant, [`Op::Const`]) or a
+    /// `Value` (which then gets a gradient too). NaN for negative `x` with a fractional
     /// `e`, as with `f64::powf`.
     ///
     /// ```
@@ -338,8 +301,8 @@ impl Value {
     /// assert_eq!(Value::new(9.0).powf(0.5).data(), 3.0);
     /// ```
     #[inline]
-    pub fn powf(self, e: impl Into<Value>) -> Value {
-        let e = e.into();
+    pub fn powf(self, e: impl Into<Operand>) -> Value {
+        let e = e.into().value();
         self.binary::<{ Code::Powf as u8 }>(e)
     }
 
@@ -369,8 +332,8 @@ impl Value {
     /// assert_eq!(tie.grad(), 1.0);
     /// ```
     #[inline]
-    pub fn max(self, other: impl Into<Value>) -> Value {
-        let other = other.into();
+    pub fn max(self, other: impl Into<Operand>) -> Value {
+        let other = other.into().value();
         let (a, b) = self.data_pair(other);
         if a < b || a.is_nan() { other } else { self }
     }
@@ -394,8 +357,8 @@ impl Value {
     /// assert_eq!((y.data(), x.grad()), (20.0, 4.0));
     /// ```
     #[inline]
-    pub fn min(self, other: impl Into<Value>) -> Value {
-        let other = other.into();
+    pub fn min(self, other: impl Into<Operand>) -> Value {
+        let other = other.into().value();
         let (a, b) = self.data_pair(other);
         if a > b || a.is_nan() { other } else { self }
     }
@@ -431,8 +394,8 @@ impl Value {
     /// ```
     #[inline]
     #[track_caller]
-    pub fn clamp(self, lo: impl Into<Value>, hi: impl Into<Value>) -> Value {
-        let (lo, hi) = (lo.into(), hi.into());
+    pub fn clamp(self, lo: impl Into<Operand>, hi: impl Into<Operand>) -> Value {
+        let (lo, hi) = (lo.into().value(), hi.into().value());
         let (l, h) = lo.data_pair(hi);
         assert!(
             l <= h,
@@ -581,17 +544,74 @@ impl Tape {
     }
 }
 
-/// A constant: a leaf whose gradient nobody reads.
+/// A leaf, as [`Value::new`] makes: `let p: Value = 0.5.into()` is a
+/// parameter whose gradient you can read. (Where an `f64` meets a `Value`
+/// in an operator or a method, it becomes a constant instead: see
+/// [`Operand`].)
 impl From<f64> for Value {
     fn from(x: f64) -> Value {
         Value::new(x)
     }
 }
 
-/// So that `x.powf(&e)` works like `x.powf(e)`.
+/// So that `Value::from(&v)` works like `Value::from(v)`.
 impl From<&Value> for Value {
     fn from(v: &Value) -> Value {
         *v
+    }
+}
+
+/// The second operand of a [`Value`] method (`powf`, `max`, `min`,
+/// `clamp`, ...): a `Value` (or `&Value`), which gets its gradient, or
+/// an `f64`, which becomes a **constant** ([`Op::Const`]): it carries no
+/// gradient and [`backward_checked`](Value::backward_checked) never
+/// reports it. The operators treat an `f64` on either side the same way.
+///
+/// ```
+/// use micrograd_runtime::{Op, Value};
+/// let (x, e) = (Value::new(2.0), Value::new(3.0));
+/// assert_eq!(x.powf(3.0).children()[1].op(), Op::Const);
+/// assert_eq!(x.powf(e).children()[1].op(), Op::Leaf);
+/// assert_eq!(x.powf(&e).data(), 8.0);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Operand(OperandKind);
+
+#[derive(Clone, Copy, Debug)]
+enum OperandKind {
+    Value(Value),
+    Const(f64),
+}
+
+impl Operand {
+    /// The operand's handle, recording a constant for an `f64`.
+    #[inline(always)]
+    pub(crate) fn value(self) -> Value {
+        match self.0 {
+            OperandKind::Value(v) => v,
+            OperandKind::Const(c) => Value::constant(c),
+        }
+    }
+}
+
+impl From<Value> for Operand {
+    #[inline(always)]
+    fn from(v: Value) -> Operand {
+        Operand(OperandKind::Value(v))
+    }
+}
+
+impl From<&Value> for Operand {
+    #[inline(always)]
+    fn from(v: &Value) -> Operand {
+        Operand(OperandKind::Value(*v))
+    }
+}
+
+impl From<f64> for Operand {
+    #[inline(always)]
+    fn from(c: f64) -> Operand {
+        Operand(OperandKind::Const(c))
     }
 }
 
@@ -607,7 +627,8 @@ impl fmt::Display for Value {
     }
 }
 
-/// Shows data, grad, op and label; a freed value prints as freed instead
+/// Shows data, grad, op and label; a freed value (or one from another
+/// tape) prints as such instead
 /// of panicking, so debugging output never aborts.
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -632,7 +653,7 @@ impl fmt::Debug for Value {
                 .field("op", &op)
                 .field("label", &label)
                 .finish(),
-            None => write!(f, "Value(<freed #{}>)", self.idx),
+            None => write!(f, "Value(<freed or from another tape #{}>)", self.idx),
         }
     }
 }
