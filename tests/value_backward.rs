@@ -155,7 +155,7 @@ fn sum_of_values_and_refs() {
     let t: Value = xs.iter().sum();
     assert_close(t.data(), 10.0, "t");
     let empty: Value = std::iter::empty::<Value>().sum();
-    assert_eq!((empty.data(), empty.op()), (0.0, Op::Leaf));
+    assert_eq!((empty.data(), empty.op()), (0.0, Op::Const));
 }
 
 #[test]
