@@ -18,6 +18,26 @@
 //! }
 //! assert!((w.data() - 2.0).abs() < 1e-6);
 //! ```
+//!
+//! # Layers
+//!
+//! Each file uses only the files below it (doc links aside):
+//!
+//! ```text
+//! nn  loss  optim  data  check        neural nets, training, compare!'s report
+//! ----------------------------------  the engine, which knows nothing above:
+//! value  arith  dot (svg)             Value's methods, operators, pictures
+//! backward                            the reverse sweep (implements op::Adjoints)
+//! dense                               recording fused neurons; slice kernels
+//! tape                                the thread-local tape, Value handles, scope
+//! op                                  the op table: Op, codes, forward and rules
+//! rules                               edge-careful f64 rules, shared with grad!
+//! ```
+//!
+//! `op.rs` is the one place an op is added: its code, forward and
+//! derivative rule side by side. Its rules reach the sweep only through
+//! the `Adjoints` trait, which `backward.rs` implements; `nn` gives the
+//! tape its neurons through the `DenseNeuron` and `DenseLayer` traits.
 #![deny(unsafe_code)]
 
 mod arith;
