@@ -155,11 +155,26 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
         // 25. Atan: dx = 1 / (1 + x^2)
         Op::Atan => (quote!(#a.atan()), Expr(quote!(#r::atan_d(#a))), Zero, Zero),
         // 26. Asinh: dx = 1 / hypot(x, 1)
-        Op::Asinh => (quote!(#a.asinh()), Expr(quote!(#r::asinh_d(#a))), Zero, Zero),
+        Op::Asinh => (
+            quote!(#a.asinh()),
+            Expr(quote!(#r::asinh_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 27. Acosh: dx = 1 / (sqrt(x - 1) sqrt(x + 1))
-        Op::Acosh => (quote!(#a.acosh()), Expr(quote!(#r::acosh_d(#a))), Zero, Zero),
+        Op::Acosh => (
+            quote!(#a.acosh()),
+            Expr(quote!(#r::acosh_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 28. Atanh: dx = 1 / ((1 - x)(1 + x))
-        Op::Atanh => (quote!(#a.atanh()), Expr(quote!(#r::atanh_d(#a))), Zero, Zero),
+        Op::Atanh => (
+            quote!(#a.atanh()),
+            Expr(quote!(#r::atanh_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 29. Atan2: y = a.atan2(b); (da, db) = (b, -a) / (a^2 + b^2)
         Op::Atan2 => (
             quote!(#a.atan2(#b)),
@@ -175,15 +190,30 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
             Zero,
         ),
         // 31. Ln1p: dx = 1 / (1 + x)
-        Op::Ln1p => (quote!(#a.ln_1p()), Expr(quote!(#r::ln_1p_d(#a))), Zero, Zero),
+        Op::Ln1p => (
+            quote!(#a.ln_1p()),
+            Expr(quote!(#r::ln_1p_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 32. ExpM1: dx = e^x
-        Op::ExpM1 => (quote!(#a.exp_m1()), Expr(quote!(#r::exp_m1_d(#a))), Zero, Zero),
+        Op::ExpM1 => (
+            quote!(#a.exp_m1()),
+            Expr(quote!(#r::exp_m1_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 33. Exp2: dx = y ln 2
         Op::Exp2 => (quote!(#a.exp2()), Expr(quote!(#r::exp2_d(#y))), Zero, Zero),
         // 34. Log2: dx = 1 / (x ln 2)
         Op::Log2 => (quote!(#a.log2()), Expr(quote!(#r::log2_d(#a))), Zero, Zero),
         // 35. Log10: dx = 1 / (x ln 10)
-        Op::Log10 => (quote!(#a.log10()), Expr(quote!(#r::log10_d(#a))), Zero, Zero),
+        Op::Log10 => (
+            quote!(#a.log10()),
+            Expr(quote!(#r::log10_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 36. Log: y = a.log(b); (da, db) = (1 / (a ln b), -y / (b ln b))
         Op::Log => (
             quote!(#a.log(#b)),
@@ -194,7 +224,12 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
         // 37. Cbrt: dx = 1 / (3 y^2)
         Op::Cbrt => (quote!(#a.cbrt()), Expr(quote!(#r::cbrt_d(#y))), Zero, Zero),
         // 38. Recip: dx = -y^2
-        Op::Recip => (quote!(#a.recip()), Expr(quote!(#r::recip_d(#y))), Zero, Zero),
+        Op::Recip => (
+            quote!(#a.recip()),
+            Expr(quote!(#r::recip_d(#y))),
+            Zero,
+            Zero,
+        ),
         // 39. MulAdd: y = a b + c (one rounding); da = b, db = a, dc = 1
         Op::MulAdd => (
             quote!(#a.mul_add(#b, #c)),
@@ -224,9 +259,19 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
             Zero,
         ),
         // 47. Gelu (tanh approximation): dx = gelu_d(x)
-        Op::Gelu => (quote!(#r::gelu(#a)), Expr(quote!(#r::gelu_d(#a))), Zero, Zero),
+        Op::Gelu => (
+            quote!(#r::gelu(#a)),
+            Expr(quote!(#r::gelu_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 48. Silu: y = x sigmoid(x); dx = s (1 + x (1 - s))
-        Op::Silu => (quote!(#r::silu(#a)), Expr(quote!(#r::silu_d(#a))), Zero, Zero),
+        Op::Silu => (
+            quote!(#r::silu(#a)),
+            Expr(quote!(#r::silu_d(#a))),
+            Zero,
+            Zero,
+        ),
         // 49. LogSigmoid: y = -softplus(-x), stable; dx = sigmoid(-x)
         Op::LogSigmoid => (
             quote!(#r::log_sigmoid(#a)),
