@@ -523,14 +523,10 @@ impl Program {
     pub fn is_straight_line(&self) -> bool {
         self.vars.is_empty()
             && self.params.iter().all(|p| matches!(p.ty, ParamTy::Scalar))
-            && self
-                .body
-                .iter()
-                .all(|s| matches!(s, Stmt::Inst(_) | Stmt::Int(..)))
-            && self
-                .insts
-                .iter()
-                .all(|i| matches!(i.kind, Kind::Op { .. } | Kind::PowiBy { .. }))
+            && self.body.iter().all(|s| matches!(s, Stmt::Inst(_)))
+            && self.captured_ints.is_empty()
+            && self.data.is_empty()
+            && self.insts.iter().all(|i| matches!(i.kind, Kind::Op { .. }))
     }
 
     /// Sets [`Inst::active`] and [`Var::active`]: a value is active when it

@@ -9,6 +9,8 @@
 //! bytes); the public [`Op`] is rebuilt from it on demand.
 
 use std::fmt;
+
+use crate::rules;
 use std::str::FromStr;
 
 /// What produced a [`Value`](crate::Value): a leaf or one of the ops of `OPS.md`.
@@ -65,6 +67,66 @@ pub enum Op {
     Powi(i32),
     /// `y = x^e` for a `Value` exponent `e`; `dx = e * x^(e-1)`, `de = y * ln(x)` (0 where `y == 0`).
     Powf,
+    /// `y = sinh(x)`; `dx = cosh(x)`.
+    Sinh,
+    /// `y = cosh(x)`; `dx = sinh(x)`.
+    Cosh,
+    /// `y = tan(x)`; `dx = 1 + y * y`.
+    Tan,
+    /// `y = asin(x)`; `dx = 1 / sqrt((1 - x)(1 + x))`.
+    Asin,
+    /// `y = acos(x)`; `dx = -1 / sqrt((1 - x)(1 + x))`.
+    Acos,
+    /// `y = atan(x)`; `dx = 1 / (1 + x * x)`.
+    Atan,
+    /// `y = asinh(x)`; `dx = 1 / hypot(x, 1)`.
+    Asinh,
+    /// `y = acosh(x)`; `dx = 1 / (sqrt(x - 1) sqrt(x + 1))`.
+    Acosh,
+    /// `y = atanh(x)`; `dx = 1 / ((1 - x)(1 + x))`.
+    Atanh,
+    /// `y = a.atan2(b)`; `(da, db) = (b, -a) / (a^2 + b^2)`, `(0, 0)` at the origin.
+    Atan2,
+    /// `y = a.hypot(b)`; `(da, db) = (a, b) / y`, `(0, 0)` at the origin.
+    Hypot,
+    /// `y = ln(1 + x)`; `dx = 1 / (1 + x)`.
+    Ln1p,
+    /// `y = e^x - 1`; `dx = e^x`.
+    ExpM1,
+    /// `y = 2^x`; `dx = y ln 2`.
+    Exp2,
+    /// `y = log2(x)`; `dx = 1 / (x ln 2)`.
+    Log2,
+    /// `y = log10(x)`; `dx = 1 / (x ln 10)`.
+    Log10,
+    /// `y = a.log(b) = ln a / ln b`; `da = 1 / (a ln b)`, `db = -y / (b ln b)`.
+    Log,
+    /// `y = cbrt(x)`; `dx = 1 / (3 y^2)`.
+    Cbrt,
+    /// `y = 1 / x`; `dx = -y^2`.
+    Recip,
+    /// `y = a.mul_add(b, c) = a b + c` (one rounding); `da = b`, `db = a`, `dc = 1`. Its three operands are in the tape's side buffer.
+    MulAdd,
+    /// `y = signum(x)`; `dx = 0`.
+    Signum,
+    /// `y = floor(x)`; `dx = 0`.
+    Floor,
+    /// `y = ceil(x)`; `dx = 0`.
+    Ceil,
+    /// `y = round(x)`; `dx = 0`.
+    Round,
+    /// `y = trunc(x)`; `dx = 0`.
+    Trunc,
+    /// `y = ln(1 + e^x)`, stable; `dx = sigmoid(x)`.
+    Softplus,
+    /// `y = x` if `x > 0` else `slope x`; `dx = 1` or `slope`, `dslope = 0` or `x`.
+    LeakyRelu,
+    /// GELU, tanh approximation (GPT-2's); see `rules::gelu_d`.
+    Gelu,
+    /// `y = x sigmoid(x)`; `dx = s (1 + x (1 - s))`.
+    Silu,
+    /// `y = ln(sigmoid(x))`, stable; `dx = sigmoid(-x)`.
+    LogSigmoid,
     /// `y = sum_i w_i * x_i + b` as one node; `dw_i = x_i`, `dx_i = w_i`, `db = 1`.
     ///
     /// Not in `OPS.md` (the macro has no n-ary op): it exists so that a
@@ -103,6 +165,36 @@ impl fmt::Display for Op {
             Op::Sigmoid => "sigmoid",
             Op::Powi(n) => return write!(f, "powi({n})"),
             Op::Powf => "powf",
+            Op::Sinh => "sinh",
+            Op::Cosh => "cosh",
+            Op::Tan => "tan",
+            Op::Asin => "asin",
+            Op::Acos => "acos",
+            Op::Atan => "atan",
+            Op::Asinh => "asinh",
+            Op::Acosh => "acosh",
+            Op::Atanh => "atanh",
+            Op::Atan2 => "atan2",
+            Op::Hypot => "hypot",
+            Op::Ln1p => "ln_1p",
+            Op::ExpM1 => "exp_m1",
+            Op::Exp2 => "exp2",
+            Op::Log2 => "log2",
+            Op::Log10 => "log10",
+            Op::Log => "log",
+            Op::Cbrt => "cbrt",
+            Op::Recip => "recip",
+            Op::MulAdd => "mul_add",
+            Op::Signum => "signum",
+            Op::Floor => "floor",
+            Op::Ceil => "ceil",
+            Op::Round => "round",
+            Op::Trunc => "trunc",
+            Op::Softplus => "softplus",
+            Op::LeakyRelu => "leaky_relu",
+            Op::Gelu => "gelu",
+            Op::Silu => "silu",
+            Op::LogSigmoid => "log_sigmoid",
             Op::WeightedSum | Op::Neuron(Activation::Linear) => "wsum",
             Op::Neuron(act) => return write!(f, "{act}(wsum)"),
         };
@@ -133,6 +225,36 @@ pub(crate) enum Code {
     Sigmoid,
     Powi,
     Powf,
+    Sinh,
+    Cosh,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Asinh,
+    Acosh,
+    Atanh,
+    Atan2,
+    Hypot,
+    Ln1p,
+    ExpM1,
+    Exp2,
+    Log2,
+    Log10,
+    Log,
+    Cbrt,
+    Recip,
+    MulAdd,
+    Signum,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    Softplus,
+    LeakyRelu,
+    Gelu,
+    Silu,
+    LogSigmoid,
     /// Operands gathered through `2n + 1` side entries: `n` weight
     /// indices, `n` input indices, the bias.
     WeightedSum,
@@ -239,6 +361,8 @@ pub(crate) enum Arity {
     Unary,
     /// Operands in slots `a` and `b`.
     Binary,
+    /// Three operands in the side buffer, starting at `a`.
+    Ternary,
     /// `b` operand pairs plus a bias in the side buffer, starting at `a`.
     Nary,
     /// `b` operand pairs in two runs of consecutive nodes; the side buffer
@@ -250,7 +374,7 @@ pub(crate) enum Arity {
 }
 
 impl Code {
-    const ALL: [Code; 21] = [
+    const ALL: [Code; 51] = [
         Code::Leaf,
         Code::Const,
         Code::Add,
@@ -269,6 +393,36 @@ impl Code {
         Code::Sigmoid,
         Code::Powi,
         Code::Powf,
+        Code::Sinh,
+        Code::Cosh,
+        Code::Tan,
+        Code::Asin,
+        Code::Acos,
+        Code::Atan,
+        Code::Asinh,
+        Code::Acosh,
+        Code::Atanh,
+        Code::Atan2,
+        Code::Hypot,
+        Code::Ln1p,
+        Code::ExpM1,
+        Code::Exp2,
+        Code::Log2,
+        Code::Log10,
+        Code::Log,
+        Code::Cbrt,
+        Code::Recip,
+        Code::MulAdd,
+        Code::Signum,
+        Code::Floor,
+        Code::Ceil,
+        Code::Round,
+        Code::Trunc,
+        Code::Softplus,
+        Code::LeakyRelu,
+        Code::Gelu,
+        Code::Silu,
+        Code::LogSigmoid,
         Code::WeightedSum,
         Code::WeightedSumRun,
         Code::Dense,
@@ -285,7 +439,16 @@ impl Code {
     pub(crate) fn arity(self) -> Arity {
         match self {
             Code::Leaf | Code::Const => Arity::Leaf,
-            Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Powf => Arity::Binary,
+            Code::Add
+            | Code::Sub
+            | Code::Mul
+            | Code::Div
+            | Code::Powf
+            | Code::Atan2
+            | Code::Hypot
+            | Code::Log
+            | Code::LeakyRelu => Arity::Binary,
+            Code::MulAdd => Arity::Ternary,
             Code::WeightedSum => Arity::Nary,
             Code::WeightedSumRun => Arity::NaryRun,
             Code::Dense => Arity::Dense,
@@ -317,6 +480,36 @@ pub(crate) fn public_op(n: Rec, side: &[u32]) -> Op {
         // The exponent was stored as its two's-complement bits.
         Code::Powi => Op::Powi(n.b as i32),
         Code::Powf => Op::Powf,
+        Code::Sinh => Op::Sinh,
+        Code::Cosh => Op::Cosh,
+        Code::Tan => Op::Tan,
+        Code::Asin => Op::Asin,
+        Code::Acos => Op::Acos,
+        Code::Atan => Op::Atan,
+        Code::Asinh => Op::Asinh,
+        Code::Acosh => Op::Acosh,
+        Code::Atanh => Op::Atanh,
+        Code::Atan2 => Op::Atan2,
+        Code::Hypot => Op::Hypot,
+        Code::Ln1p => Op::Ln1p,
+        Code::ExpM1 => Op::ExpM1,
+        Code::Exp2 => Op::Exp2,
+        Code::Log2 => Op::Log2,
+        Code::Log10 => Op::Log10,
+        Code::Log => Op::Log,
+        Code::Cbrt => Op::Cbrt,
+        Code::Recip => Op::Recip,
+        Code::MulAdd => Op::MulAdd,
+        Code::Signum => Op::Signum,
+        Code::Floor => Op::Floor,
+        Code::Ceil => Op::Ceil,
+        Code::Round => Op::Round,
+        Code::Trunc => Op::Trunc,
+        Code::Softplus => Op::Softplus,
+        Code::LeakyRelu => Op::LeakyRelu,
+        Code::Gelu => Op::Gelu,
+        Code::Silu => Op::Silu,
+        Code::LogSigmoid => Op::LogSigmoid,
         Code::WeightedSum | Code::WeightedSumRun => Op::WeightedSum,
         Code::Dense => Op::Neuron(dense_operands(side, n.a, n.b).act),
     }
@@ -333,6 +526,7 @@ pub(crate) fn for_each_operand(n: Rec, side: &[u32], mut f: impl FnMut(u32)) {
             f(n.a);
             f(n.b);
         }
+        Arity::Ternary => side[n.a as usize..][..3].iter().for_each(|&c| f(c)),
         Arity::Nary => side[n.a as usize..][..2 * n.b as usize + 1]
             .iter()
             .for_each(|&c| f(c)),
@@ -462,6 +656,32 @@ pub(crate) fn dot_runs(w: &[f64], x: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3])
 }
 
+/// A unary rule: `dx = d(x)` for the operand in slot `a`.
+#[inline(always)]
+fn unary<'s, S: Adjoints<'s>>(sw: &mut S, a: u32, d: impl FnOnce(f64) -> f64, g: f64) {
+    let a = sw.operand(a);
+    let x = sw.x(a);
+    if g != 0.0 {
+        sw.add(a, g * d(x));
+    }
+}
+
+/// A binary rule: `(da, db) = d(a, b)` for the operands in slots `a`, `b`.
+#[inline(always)]
+fn binary<'s, S: Adjoints<'s>>(
+    sw: &mut S,
+    a: u32,
+    b: u32,
+    d: impl FnOnce(f64, f64) -> (f64, f64),
+    g: f64,
+) {
+    let (a, b) = (sw.operand(a), sw.operand(b));
+    let (da, db) = d(sw.x(a), sw.x(b));
+    if g != 0.0 {
+        sw.add2(a, g * da, b, g * db);
+    }
+}
+
 /// Forward of the binary ops, in `OPS.md` order.
 #[inline(always)]
 pub(crate) fn forward_binary(code: Code, a: f64, b: f64) -> f64 {
@@ -471,6 +691,10 @@ pub(crate) fn forward_binary(code: Code, a: f64, b: f64) -> f64 {
         Code::Mul => a * b,
         Code::Div => a / b,
         Code::Powf => a.powf(b),
+        Code::Atan2 => a.atan2(b),
+        Code::Hypot => a.hypot(b),
+        Code::Log => a.log(b),
+        Code::LeakyRelu => rules::leaky_relu(a, b),
         _ => unreachable!("{code:?} is not a binary op"),
     }
 }
@@ -494,20 +718,34 @@ pub(crate) fn forward_unary(code: Code, x: f64, n: i32) -> f64 {
                 0.0
             }
         }
-        Code::Sigmoid => sigmoid(x),
+        Code::Sigmoid => rules::sigmoid(x),
         Code::Powi => x.powi(n),
+        Code::Sinh => x.sinh(),
+        Code::Cosh => x.cosh(),
+        Code::Tan => x.tan(),
+        Code::Asin => x.asin(),
+        Code::Acos => x.acos(),
+        Code::Atan => x.atan(),
+        Code::Asinh => x.asinh(),
+        Code::Acosh => x.acosh(),
+        Code::Atanh => x.atanh(),
+        Code::Ln1p => x.ln_1p(),
+        Code::ExpM1 => x.exp_m1(),
+        Code::Exp2 => x.exp2(),
+        Code::Log2 => x.log2(),
+        Code::Log10 => x.log10(),
+        Code::Cbrt => x.cbrt(),
+        Code::Recip => x.recip(),
+        Code::Signum => x.signum(),
+        Code::Floor => x.floor(),
+        Code::Ceil => x.ceil(),
+        Code::Round => x.round(),
+        Code::Trunc => x.trunc(),
+        Code::Softplus => rules::softplus(x),
+        Code::Gelu => rules::gelu(x),
+        Code::Silu => rules::silu(x),
+        Code::LogSigmoid => rules::log_sigmoid(x),
         _ => unreachable!("{code:?} is not a unary op"),
-    }
-}
-
-/// `1 / (1 + e^-x)`, written so that `exp` only ever sees a non-positive
-/// argument: no overflow to `inf` and no `inf / inf` on either tail.
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -558,8 +796,8 @@ pub(crate) trait Adjoints<'s> {
 /// as part of the graph, before its value or gradient is touched; doing so
 /// from the same `match` saves a second dispatch on the op per node.
 ///
-/// A node whose adjoint is exactly 0 is skipped: its rule would only add
-/// zeros, or NaN where a local derivative is infinite.
+/// An adjoint of exactly 0 passes nothing on through the rules whose local
+/// derivative can be infinite for finite data (see the comment inside).
 ///
 /// Returns the lowest node handled: `i`, except for a neuron in the dense
 /// phase, which handles the reached neurons of its layer below it too
@@ -568,15 +806,13 @@ pub(crate) trait Adjoints<'s> {
 pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
     let (Rec { a, b, code }, node) = sw.node(i);
     let (y, g) = (sw.x(node), sw.adjoint(node));
-    // An adjoint of exactly 0 contributes nothing (`OPS.md`): a node that
-    // is dead or on a branch not taken passes nothing on, even where its
-    // local derivative is infinite (`sqrt` or `powf(0.5)` at 0, a divisor
-    // near the smallest subnormal), so no `0 * inf = NaN` reaches its
-    // operands. Its operands are then not reached through it, which also
-    // skips the work.
-    if g == 0.0 {
-        return i;
-    }
+    // An adjoint of exactly 0 contributes nothing (`OPS.md`): the rules
+    // whose local derivative can be infinite for finite data (`/`, `ln`,
+    // `sqrt`, `exp`, the powers and the ops of `rules`) test it, so a node
+    // that is dead or on a branch not taken passes no `0 * inf = NaN` on.
+    // `+ - *` and the bounded rules need no test: tested per node, it cost
+    // 2 instructions a node on the chain (`count-instructions.sh`).
+    let zero = g == 0.0;
     match code {
         Code::Leaf | Code::Const => {}
         // y = a + b: da = 1, db = 1
@@ -599,7 +835,9 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
         Code::Div => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let xb = sw.x(b);
-            sw.add2(a, g / xb, b, g * (-y / xb));
+            if !zero {
+                sw.add2(a, g / xb, b, g * (-y / xb));
+            }
         }
         // y = -x: dx = -1
         Code::Neg => {
@@ -609,18 +847,24 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
         // y = exp(x): dx = y
         Code::Exp => {
             let a = sw.operand(a);
-            sw.add(a, g * y);
+            if !zero {
+                sw.add(a, g * y);
+            }
         }
         // y = ln(x): dx = 1 / x
         Code::Ln => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            sw.add(a, g / x);
+            if !zero {
+                sw.add(a, g / x);
+            }
         }
         // y = sqrt(x): dx = 0.5 / y
         Code::Sqrt => {
             let a = sw.operand(a);
-            sw.add(a, g * (0.5 / y));
+            if !zero {
+                sw.add(a, g * (0.5 / y));
+            }
         }
         // y = tanh(x): dx = 1 - y * y
         Code::Tanh => {
@@ -668,25 +912,64 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
             let a = sw.operand(a);
             let n = b as i32;
             let x = sw.x(a);
-            let d = if n == 0 {
-                0.0
-            } else {
-                f64::from(n) * x.powi(n - 1)
-            };
-            sw.add(a, g * d);
+            if !zero {
+                sw.add(a, g * rules::powi_d(x, n));
+            }
         }
         // y = x^e: dx = e * x^(e-1), de = y * ln(x), de = 0 where y == 0
         Code::Powf => {
             let (a, b) = (sw.operand(a), sw.operand(b));
             let (x, e) = (sw.x(a), sw.x(b));
-            // A constant exponent (`x.powf(3.0)`) gets no adjoint: no `ln`.
-            let de = if y == 0.0 || sw.is_constant(b) {
-                0.0
-            } else {
-                y * x.ln()
-            };
-            sw.add2(a, g * (e * x.powf(e - 1.0)), b, g * de);
+            let (dx, de) = rules::powf_d(x, e, y);
+            // A constant exponent (`x.powf(3.0)`) gets no adjoint (its
+            // `y ln x` is NaN for a negative base, which nobody asked for).
+            let de = if sw.is_constant(b) { 0.0 } else { de };
+            if !zero {
+                sw.add2(a, g * dx, b, g * de);
+            }
         }
+        // The ops of OPS.md rows 20 to 49: their local derivatives are the
+        // shared `rules` functions that `grad!` calls too.
+        Code::Sinh => unary(sw, a, rules::sinh_d, g),
+        Code::Cosh => unary(sw, a, rules::cosh_d, g),
+        Code::Tan => unary(sw, a, |_| rules::tan_d(y), g),
+        Code::Asin => unary(sw, a, rules::asin_d, g),
+        Code::Acos => unary(sw, a, rules::acos_d, g),
+        Code::Atan => unary(sw, a, rules::atan_d, g),
+        Code::Asinh => unary(sw, a, rules::asinh_d, g),
+        Code::Acosh => unary(sw, a, rules::acosh_d, g),
+        Code::Atanh => unary(sw, a, rules::atanh_d, g),
+        Code::Atan2 => binary(sw, a, b, rules::atan2_d, g),
+        Code::Hypot => binary(sw, a, b, |p, q| rules::hypot_d(p, q, y), g),
+        Code::Ln1p => unary(sw, a, rules::ln_1p_d, g),
+        Code::ExpM1 => unary(sw, a, rules::exp_m1_d, g),
+        Code::Exp2 => unary(sw, a, |_| rules::exp2_d(y), g),
+        Code::Log2 => unary(sw, a, rules::log2_d, g),
+        Code::Log10 => unary(sw, a, rules::log10_d, g),
+        Code::Log => binary(sw, a, b, |p, q| rules::log_d(p, q, y), g),
+        Code::Cbrt => unary(sw, a, |_| rules::cbrt_d(y), g),
+        Code::Recip => unary(sw, a, |_| rules::recip_d(y), g),
+        // y = a b + c: da = b, db = a, dc = 1 (operands in the side buffer)
+        Code::MulAdd => {
+            let ops = &sw.side()[a as usize..][..3];
+            let (p, q, r) = (sw.operand(ops[0]), sw.operand(ops[1]), sw.operand(ops[2]));
+            let (xp, xq) = (sw.x(p), sw.x(q));
+            let (dp, dq, dr) = rules::mul_add_d(xp, xq);
+            if !zero {
+                sw.add(p, g * dp);
+                sw.add(q, g * dq);
+                sw.add(r, g * dr);
+            }
+        }
+        // Piecewise constant: dx = 0, nothing to pass on.
+        Code::Signum | Code::Floor | Code::Ceil | Code::Round | Code::Trunc => {
+            sw.operand(a);
+        }
+        Code::Softplus => unary(sw, a, rules::softplus_d, g),
+        Code::LeakyRelu => binary(sw, a, b, rules::leaky_relu_d, g),
+        Code::Gelu => unary(sw, a, rules::gelu_d, g),
+        Code::Silu => unary(sw, a, rules::silu_d, g),
+        Code::LogSigmoid => unary(sw, a, rules::log_sigmoid_d, g),
         // y = sum_i w_i * x_i + bias: dw_i = x_i, dx_i = w_i, dbias = 1
         Code::WeightedSum => {
             let n = b as usize;

@@ -411,6 +411,407 @@ impl Value {
         }
     }
 
+    /// Hyperbolic sine; `d/dx = cosh(x)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.sinh().backward(); // cosh(0) = 1
+    /// assert_eq!(x.grad(), 1.0);
+    /// ```
+    #[inline]
+    pub fn sinh(self) -> Value {
+        self.unary::<{ Code::Sinh as u8 }>(0)
+    }
+
+    /// Hyperbolic cosine; `d/dx = sinh(x)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.cosh().backward(); // sinh(0) = 0
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn cosh(self) -> Value {
+        self.unary::<{ Code::Cosh as u8 }>(0)
+    }
+
+    /// Tangent; `d/dx = 1 + tan(x)^2`, from the output.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.tan().backward(); // 1 + tan(0)^2 = 1
+    /// assert_eq!(x.grad(), 1.0);
+    /// ```
+    #[inline]
+    pub fn tan(self) -> Value {
+        self.unary::<{ Code::Tan as u8 }>(0)
+    }
+
+    /// Arcsine; `d/dx = 1 / sqrt(1 - x^2)`: `+inf` at `x = +-1`, NaN outside `[-1, 1]` like the value.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.6);
+    /// x.asin().backward(); // 1 / sqrt(1 - 0.36) = 1.25
+    /// assert!((x.grad() - 1.25).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn asin(self) -> Value {
+        self.unary::<{ Code::Asin as u8 }>(0)
+    }
+
+    /// Arccosine; `d/dx = -1 / sqrt(1 - x^2)`: `-inf` at `x = +-1`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.6);
+    /// x.acos().backward(); // -1 / sqrt(1 - 0.36) = -1.25
+    /// assert!((x.grad() + 1.25).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn acos(self) -> Value {
+        self.unary::<{ Code::Acos as u8 }>(0)
+    }
+
+    /// Arctangent; `d/dx = 1 / (1 + x^2)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.0);
+    /// x.atan().backward(); // 1 / (1 + 4) = 0.2
+    /// assert_eq!(x.grad(), 0.2);
+    /// ```
+    #[inline]
+    pub fn atan(self) -> Value {
+        self.unary::<{ Code::Atan as u8 }>(0)
+    }
+
+    /// Inverse hyperbolic sine; `d/dx = 1 / hypot(x, 1)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.asinh().backward(); // 1 / sqrt(0 + 1) = 1
+    /// assert_eq!(x.grad(), 1.0);
+    /// ```
+    #[inline]
+    pub fn asinh(self) -> Value {
+        self.unary::<{ Code::Asinh as u8 }>(0)
+    }
+
+    /// Inverse hyperbolic cosine; `d/dx = 1 / sqrt(x^2 - 1)`: `+inf` at `x = 1` (the one-sided limit), NaN below.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.0);
+    /// x.acosh().backward(); // 1 / sqrt(4 - 1)
+    /// assert!((x.grad() - 1.0 / 3f64.sqrt()).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn acosh(self) -> Value {
+        self.unary::<{ Code::Acosh as u8 }>(0)
+    }
+
+    /// Inverse hyperbolic tangent; `d/dx = 1 / (1 - x^2)`: `+inf` at `x = +-1`, NaN outside.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.5);
+    /// x.atanh().backward(); // 1 / (1 - 0.25)
+    /// assert!((x.grad() - 4.0 / 3.0).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn atanh(self) -> Value {
+        self.unary::<{ Code::Atanh as u8 }>(0)
+    }
+
+    /// `ln(1 + x)`, accurate near 0; `d/dx = 1 / (1 + x)`: `+inf` at `x = -1`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(1.0);
+    /// x.ln_1p().backward(); // 1 / (1 + 1) = 0.5
+    /// assert_eq!(x.grad(), 0.5);
+    /// ```
+    #[inline]
+    pub fn ln_1p(self) -> Value {
+        self.unary::<{ Code::Ln1p as u8 }>(0)
+    }
+
+    /// `e^x - 1`, accurate near 0; `d/dx = e^x`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.exp_m1().backward(); // e^0 = 1
+    /// assert_eq!(x.grad(), 1.0);
+    /// ```
+    #[inline]
+    pub fn exp_m1(self) -> Value {
+        self.unary::<{ Code::ExpM1 as u8 }>(0)
+    }
+
+    /// `2^x`; `d/dx = 2^x ln 2`, from the output.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(3.0);
+    /// x.exp2().backward(); // 8 ln 2
+    /// assert_eq!(x.grad(), 8.0 * std::f64::consts::LN_2);
+    /// ```
+    #[inline]
+    pub fn exp2(self) -> Value {
+        self.unary::<{ Code::Exp2 as u8 }>(0)
+    }
+
+    /// Base-2 logarithm; `d/dx = 1 / (x ln 2)`: `+inf` at 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(4.0);
+    /// x.log2().backward(); // 1 / (4 ln 2)
+    /// assert_eq!(x.grad(), 1.0 / (4.0 * std::f64::consts::LN_2));
+    /// ```
+    #[inline]
+    pub fn log2(self) -> Value {
+        self.unary::<{ Code::Log2 as u8 }>(0)
+    }
+
+    /// Base-10 logarithm; `d/dx = 1 / (x ln 10)`: `+inf` at 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(10.0);
+    /// x.log10().backward(); // 1 / (10 ln 10)
+    /// assert_eq!(x.grad(), 1.0 / (10.0 * std::f64::consts::LN_10));
+    /// ```
+    #[inline]
+    pub fn log10(self) -> Value {
+        self.unary::<{ Code::Log10 as u8 }>(0)
+    }
+
+    /// Cube root; `d/dx = 1 / (3 y^2)`, from the output: `+inf` at 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(8.0);
+    /// x.cbrt().backward(); // 1 / (3 * 4) at y = 2
+    /// assert_eq!(x.grad(), 1.0 / 12.0);
+    /// ```
+    #[inline]
+    pub fn cbrt(self) -> Value {
+        self.unary::<{ Code::Cbrt as u8 }>(0)
+    }
+
+    /// `1 / x`; `d/dx = -1 / x^2 = -y^2`: `-inf` at 0.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.0);
+    /// x.recip().backward(); // -1 / 4
+    /// assert_eq!(x.grad(), -0.25);
+    /// ```
+    #[inline]
+    pub fn recip(self) -> Value {
+        self.unary::<{ Code::Recip as u8 }>(0)
+    }
+
+    /// `f64::signum`; `d/dx = 0` (piecewise constant).
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(-2.0);
+    /// x.signum().backward();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn signum(self) -> Value {
+        self.unary::<{ Code::Signum as u8 }>(0)
+    }
+
+    /// `f64::floor`; `d/dx = 0` (piecewise constant, also at the jumps).
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.5);
+    /// x.floor().backward();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn floor(self) -> Value {
+        self.unary::<{ Code::Floor as u8 }>(0)
+    }
+
+    /// `f64::ceil`; `d/dx = 0`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.5);
+    /// x.ceil().backward();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn ceil(self) -> Value {
+        self.unary::<{ Code::Ceil as u8 }>(0)
+    }
+
+    /// `f64::round`; `d/dx = 0`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.5);
+    /// x.round().backward();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn round(self) -> Value {
+        self.unary::<{ Code::Round as u8 }>(0)
+    }
+
+    /// `f64::trunc`; `d/dx = 0`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(2.5);
+    /// x.trunc().backward();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    #[inline]
+    pub fn trunc(self) -> Value {
+        self.unary::<{ Code::Trunc as u8 }>(0)
+    }
+
+    /// `ln(1 + e^x)` in a stable form (`x` for large `x`, `e^x` for very negative `x`); `d/dx = sigmoid(x)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.softplus().backward(); // sigmoid(0) = 0.5
+    /// assert_eq!(x.grad(), 0.5);
+    /// assert_eq!(Value::new(800.0).softplus().data(), 800.0);
+    /// ```
+    #[inline]
+    pub fn softplus(self) -> Value {
+        self.unary::<{ Code::Softplus as u8 }>(0)
+    }
+
+    /// GELU in the tanh approximation of GPT-2 (`0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`; PyTorch's `approximate = "tanh"`, since `f64` has no `erf`); derivative in `OPS.md`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.gelu().backward(); // gelu'(0) = 0.5
+    /// assert_eq!(x.grad(), 0.5);
+    /// ```
+    #[inline]
+    pub fn gelu(self) -> Value {
+        self.unary::<{ Code::Gelu as u8 }>(0)
+    }
+
+    /// SiLU (swish), `x sigmoid(x)`; `d/dx = s (1 + x (1 - s))`, `s = sigmoid(x)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.silu().backward(); // 0.5 (1 + 0) = 0.5
+    /// assert_eq!(x.grad(), 0.5);
+    /// ```
+    #[inline]
+    pub fn silu(self) -> Value {
+        self.unary::<{ Code::Silu as u8 }>(0)
+    }
+
+    /// `ln(sigmoid(x))` in a stable form; `d/dx = sigmoid(-x)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(0.0);
+    /// x.log_sigmoid().backward(); // sigmoid(0) = 0.5
+    /// assert_eq!(x.grad(), 0.5);
+    /// ```
+    #[inline]
+    pub fn log_sigmoid(self) -> Value {
+        self.unary::<{ Code::LogSigmoid as u8 }>(0)
+    }
+
+    /// Four-quadrant arctangent of `self / x`, `f64::atan2`'s argument order (`self` is the y coordinate); `(d/dself, d/dx) = (x, -self) / (x^2 + self^2)`, and `(0, 0)` at the origin by convention. `x` is a `Value` or an `f64` (a constant).
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let (y, x) = (Value::new(1.0), Value::new(1.0));
+    /// y.atan2(x).backward(); // (1, -1) / 2
+    /// assert!((y.grad() - 0.5).abs() < 1e-15 && (x.grad() + 0.5).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn atan2(self, x: impl Into<Operand>) -> Value {
+        let x = x.into().value();
+        self.binary::<{ Code::Atan2 as u8 }>(x)
+    }
+
+    /// `sqrt(self^2 + other^2)` without overflow; derivatives `(self, other) / y`, `(0, 0)` at the origin by convention.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let (a, b) = (Value::new(3.0), Value::new(4.0));
+    /// a.hypot(b).backward(); // (3, 4) / 5
+    /// assert_eq!((a.grad(), b.grad()), (0.6, 0.8));
+    /// ```
+    #[inline]
+    pub fn hypot(self, other: impl Into<Operand>) -> Value {
+        let other = other.into().value();
+        self.binary::<{ Code::Hypot as u8 }>(other)
+    }
+
+    /// Logarithm in base `base` (`ln self / ln base`); `d/dself = 1 / (self ln base)`, `d/dbase = -y / (base ln base)`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(8.0);
+    /// x.log(2.0).backward(); // 1 / (8 ln 2)
+    /// assert_eq!(x.grad(), 1.0 / (8.0 * std::f64::consts::LN_2));
+    /// ```
+    #[inline]
+    pub fn log(self, base: impl Into<Operand>) -> Value {
+        let base = base.into().value();
+        self.binary::<{ Code::Log as u8 }>(base)
+    }
+
+    /// `self` where positive, `slope * self` elsewhere; `d/dself = 1` or `slope` (at 0: `slope`, so slope 0 is relu), and `d/dslope = 0` or `self` when `slope` is a `Value`.
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let x = Value::new(-2.0);
+    /// let y = x.leaky_relu(0.1);
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (-0.2, 0.1));
+    /// ```
+    #[inline]
+    pub fn leaky_relu(self, slope: impl Into<Operand>) -> Value {
+        let slope = slope.into().value();
+        self.binary::<{ Code::LeakyRelu as u8 }>(slope)
+    }
+
+    /// `self * b + c` with one rounding (`f64::mul_add`); `(d/dself, d/db,
+    /// d/dc) = (b, self, 1)`. `b` and `c` are `Value`s or `f64`s
+    /// (constants). The node keeps its three operands in the tape's side
+    /// buffer (a node record holds two).
+    ///
+    /// ```
+    /// use micrograd_runtime::Value;
+    /// let (a, b) = (Value::new(2.0), Value::new(3.0));
+    /// let y = a.mul_add(b, 4.0);
+    /// y.backward();
+    /// assert_eq!((y.data(), a.grad(), b.grad()), (10.0, 3.0, 2.0));
+    /// ```
+    #[inline]
+    pub fn mul_add(self, b: impl Into<Operand>, c: impl Into<Operand>) -> Value {
+        let (b, c) = (b.into().value(), c.into().value());
+        tape::with(|t| t.mul_add(self, b, c))
+    }
+
     /// Both values' data with one tape access (each handle checked).
     #[inline]
     fn data_pair(self, other: Value) -> (f64, f64) {
@@ -537,6 +938,15 @@ impl Tape {
         self.side.extend(inputs.iter().map(|x| x.idx));
         self.side.push(bias.idx);
         self.push(sum, Code::WeightedSum, start, weights.len() as u32)
+    }
+
+    /// [`Value::mul_add`]: the three operand indices go to the side buffer.
+    pub(crate) fn mul_add(&mut self, a: Value, b: Value, c: Value) -> Value {
+        let (i, j, k) = (self.index(a), self.index(b), self.index(c));
+        let y = self.data[i].mul_add(self.data[j], self.data[k]);
+        let start = self.side_start();
+        self.side.extend([i as u32, j as u32, k as u32]);
+        self.push(y, Code::MulAdd, start, 0)
     }
 
     pub(crate) fn side_start(&self) -> u32 {
