@@ -505,3 +505,25 @@ fn value_ops_follow_the_ops_md_table() {
     });
     assert_eq!(rows, recorded);
 }
+
+#[test]
+fn compare_replays_every_new_op() {
+    // One formula through all three engines: the Value replay must record
+    // the same ops (static vs dynamic to the bit here) and both must match
+    // a finite difference away from every kink and domain edge.
+    use micrograd::assert_grad;
+    assert_grad!(
+        |x, y| {
+            let a = x.sinh() + x.cosh() * 0.1 + x.tan() + (x * 0.5).asin() + (x * 0.5).acos();
+            let b = x.atan() + x.asinh() + (y + 1.0).acosh() + (x * 0.5).atanh();
+            let c = x.atan2(y) + x.hypot(y) + x.ln_1p() + x.exp_m1() + x.exp2();
+            let d = y.log2() + y.log10() + y.log(3.0) + x.log(y + 1.0) + y.cbrt() + y.recip();
+            let e = x.mul_add(y, 1.0) + x.softplus() + (x - 1.0).leaky_relu(0.1) + x.gelu();
+            let f = x.silu() + x.log_sigmoid() + x.floor() + y.signum();
+            a + b + c + d + e + f
+        },
+        [0.7, 1.3],
+        rel = 0.0,
+        fd = 1e-8
+    );
+}
