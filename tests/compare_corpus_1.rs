@@ -16,1216 +16,1222 @@ mod cases {
 
     #[test]
     fn case_000() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = y.relu();
-            let t1 = 0.1;
-            (((((t0 - k1) * t0) * ((t0 - k1) * t0)) + 0.5).sqrt() + t1)
-        }, [-0.42, -1.04, -0.2], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = y;
+            let t2 = 0.1;
+            ((t2.floor().exp() + 1.2).acosh().exp() + t2)
+        }, [-1.4, 0.03, 1.26, -0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_001() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = x;
-            let mut t1 = k0.relu().relu();
-            t1 += w.sin();
-            ((-(x.relu() + (-t1))) * t1)
-        }, [-0.1, 0.68, 1.18], rel = REL, fd = FD);
+            let t0 = y.leaky_relu(0.05);
+            let t1 = ((t0.round() * t0.round()) + 1.5).acosh();
+            let t2 = t1.softplus().ceil();
+            (y * t2)
+        }, [-1.04, 1.09, -0.56], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_002() {
-        assert_grad!(|x, y, w, b| b.exp().sigmoid(), [-0.85, 0.14, 1.18, -0.05], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (-1.2).round();
+            let t1 = x.sigmoid().log(0.5).leaky_relu(0.01);
+            let t2 = (-0.5).signum().tanh();
+            let mut t3 = (-t2).round();
+            t3 /= ((((w * w) + 1.5).acosh() * ((w * w) + 1.5).acosh()) + 0.5).log10();
+            (t2.asinh().cosh() - t3)
+        }, [0.46, -1.03, 0.79], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_003() {
-        assert_grad!(|x, y| {
-            let t0 = x.cos().exp();
-            let t1 = (t0 + x).sigmoid();
-            let t2 = (((-t1) * (-t1)) + 0.5).ln();
-            let mut t3 = x;
-            t3 += ((0.3).exp() / (t2 + t0));
-            t3 *= (((0.3 / x) * (0.3 / x)) + 0.5).powf(y.ln());
-            ((y * (0.3).sigmoid()) - t3)
-        }, [1.22, 1.38], rel = REL, fd = FD);
+        assert_grad!(|x, y| (((x - y).sin() * (x - y).sin()) + 0.5).ln(), [-0.56, 0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_004() {
-        assert_grad!(|x, y| (x - y).tanh().tanh(), [-0.01, -1.09], rel = REL, fd = FD);
+        assert_grad!(|x| ((x.log2() * x.log2()) + 0.5).ln_1p().silu(), [0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_005() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            (x.exp().cos().abs() - t0)
-        }, [1.38, 0.11, -0.56, 0.87], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = w.exp_m1().sigmoid().log10();
+            let t1 = x.signum().recip();
+            let mut t2 = t1;
+            t2 /= t1.log_sigmoid().softplus();
+            t2 /= (t2 + t2).silu();
+            ((k1.softplus() - t2).asin() - t2)
+        }, [0.09, -0.36, 0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_006() {
-        assert_grad!(|x| x.sqrt().sigmoid().abs(), [0.56], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = core::f64::consts::PI;
+            let t1 = (t0 * t0).powi(0);
+            let mut t2 = x.sigmoid().log2();
+            t2 *= (0.5).cos().log_sigmoid();
+            t2 /= t0.exp2().floor();
+            (x.clamp(-0.5, 0.5) * t2)
+        }, [-1.3], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_007() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.exp().sqrt().relu();
-            let mut t1 = (b.tanh() * t0.ln());
-            t1 += t1.tanh();
-            (k1.powi(-1).sigmoid().ln().powi(4) - t1)
-        }, [-0.15, -1.4, -1.47, 1.26], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (0.3).hypot(y).cosh();
+            let mut t1 = x.sigmoid();
+            t1 = t0.floor().sinh();
+            ((t1 + t1.mul_add(t1, y)).ln() + t1)
+        }, [0.23, 0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_008() {
-        assert_grad!(|x, y| {
+        assert_grad!(|x| {
             let t0 = x;
-            let t1 = y.tanh().cos();
-            let mut t2 = (t1.relu() + t0.sigmoid());
-            t2 -= (x + 2);
-            ((x.sigmoid().relu() + ((((t0 * t0) + 0.5).sqrt() * ((t0 * t0) + 0.5).sqrt()) + 0.5).powf(2.5)) - t2)
-        }, [-0.57, -1.3], rel = REL, fd = FD);
+            let mut t1 = t0;
+            t1 -= t0.leaky_relu(0.1).abs();
+            t1 -= (t0.signum() * x.sinh());
+            (t1 * t1)
+        }, [-1.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_009() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = (-y.relu());
-            let mut t1 = k0;
-            t1 *= (x.exp().ln() / (0.5).cos());
-            t1 += x;
-            (y + t1)
-        }, [1.07, -0.49], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0;
+            let mut t2 = ((::core::f64::consts::LN_2.tanh() * ::core::f64::consts::LN_2.tanh()) + 0.5).powf(t0.clamp(0.0, 2.0));
+            t2 /= core::f64::consts::PI.sinh();
+            (x.exp2().sqrt() * t2)
+        }, [-0.04], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_010() {
-        assert_grad!(|x| x, [-0.19], rel = REL, fd = FD);
+        assert_grad!(|x| (x - x).asinh().max((x.sin().sin() * 0.8).atanh()), [0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_011() {
         assert_grad!(|x| {
-            let t0 = x.powi(-1).cos();
-            (t0 - t0)
-        }, [0.37], rel = REL, fd = FD);
+            let t0 = (0.5).tanh();
+            let t1 = x.log_sigmoid().tanh();
+            let mut t2 = (x.exp() * t0.leaky_relu(0.1));
+            t2 += 0.3;
+            ((t1.sin() * 0.8).atanh().exp_m1() + t2)
+        }, [0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_012() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = k1.exp().sigmoid();
-            let t2 = t1.exp();
-            ((((t1 - t1).cos() * (t1 - t1).cos()) + 0.5).powf(3.0) - t2)
-        }, [0.1, -0.9, -0.46], rel = REL, fd = FD);
+        assert_grad!(|x| (x.cbrt().clamp(-2.0, 0.25) + 1), [0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_013() {
-        assert_grad!(|x, y| {
-            let t0 = (x + (y / x));
-            let mut t1 = (t0.powi(2) / t0);
-            t1 -= t0.exp().ln().tanh();
-            t1 = (t0 * t0).powi(4);
-            (y.exp().sin().ln() + t1)
-        }, [0.23, 0.05], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = (x.ceil() + x.tanh());
+            let mut t1 = (0.3 + t0);
+            t1 -= t1.exp().gelu();
+            t1 += (-0.5).signum().min((-0.5).atan2(t1));
+            ((x.atan() + x).powf((k1.signum() + t1.softplus())) * t1)
+        }, [1.19], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_014() {
-        assert_grad!(|x, y, w, b| (b * ::core::f64::consts::LN_2.tanh().tanh()), [-0.57, 1.15, -1.47, -0.45], rel = REL, fd = FD);
+        assert_grad!(|x| (x.sin() + x).exp_m1(), [0.68], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_015() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = y.relu().sigmoid();
-            let t1 = k1.powi(1).exp();
-            let mut t2 = t1;
-            t2 = x;
-            t2 = (t2 - t0).exp();
-            (((-0.5) - (x.sigmoid().powf((-0.5)) - x.cos())) * t2)
-        }, [0.13, 1.07], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.exp2();
+            let t1 = (::core::f64::consts::LN_2.sin() * 0.8).atanh();
+            let t2 = t0.exp();
+            ((x * x).mul_add(x, ::core::f64::consts::LN_2.cbrt()).exp().ln() + t2)
+        }, [0.86], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_016() {
-        assert_grad!(|x, y| {
-            let t0 = y.abs();
-            let t1 = y.powf(x).cos();
-            let t2 = (-y.sigmoid().ln());
-            let mut t3 = (2 * t1).relu();
-            t3 *= (y.relu() + (t0 - t1));
-            (x.powi(-2).cos().cos() - t3)
-        }, [-1.45, 1.19], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ::core::f64::consts::LN_2;
+            let mut t1 = t0.tanh().tan();
+            t1 -= ::core::f64::consts::LN_2;
+            (w.cbrt().powi(4) + t1)
+        }, [-0.44, -0.96, 1.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_017() {
-        assert_grad!(|x| {
-            let t0 = (((-x) * (-x)) + 0.5).sqrt();
-            let t1 = (((x * x) + 0.5).powf(3.0) - t0);
-            let t2 = (x * x).exp();
-            let mut t3 = (0.5 * t2.sigmoid());
-            t3 += (-(-1.2)).tanh();
-            ((x.relu().powi(0) - (t2.abs() - t0)) - t3)
-        }, [-1.08], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            ((y.sigmoid().log10().atan() * b.floor().round()) - t0)
+        }, [0.02, -1.08, -1.27, 0.97], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_018() {
-        assert_grad!(|x, y, w, b| w.relu(), [-0.73, -0.65, 0.98, 1.35], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.atan2(0.1).mul_add(x, x.abs());
+            ((x.tan().sigmoid() + t0) - t0)
+        }, [-0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_019() {
         assert_grad!(|x| {
             let t0 = x;
-            let t1 = x.tanh();
-            let t2 = ((t0 * t0) + 0.5).sqrt();
-            let mut t3 = ((t2 / x) + t2);
-            t3 -= (t1 / 1.5).sin();
-            t3 /= (-0.5);
-            (t3.tanh().relu() + t3)
-        }, [-0.25], rel = REL, fd = FD);
+            let mut t1 = (-0.5);
+            t1 /= t1.exp2().abs();
+            (x.exp().ln() * t1)
+        }, [0.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_020() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = core::f64::consts::PI.cos();
-            ((-k1).sin().sigmoid() + t0)
-        }, [0.35], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.atan();
+            let t1 = x.powi(4).min(core::f64::consts::PI.mul_add(x, x));
+            (t0.sinh() + t1)
+        }, [0.32, 0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_021() {
-        assert_grad!(|x| {
-            let t0 = (x.sin() / (x + x));
-            let t1 = ((2.5).exp().ln() - t0.exp().powf(2.5));
-            let t2 = x;
-            (t1.exp().ln() * t2)
-        }, [-0.97], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            ((b.sin() * 0.8).acos().exp().sqrt().sinh() - t0)
+        }, [0.17, 0.6, -0.97, -1.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_022() {
-        assert_grad!(|x, y| {
-            let t0 = y.powi(2).sigmoid();
-            let t1 = (t0 - 0.3).sigmoid().ln();
-            let mut t2 = (-x).powi(-1);
-            t2 += x.abs();
-            ((t1.abs() - t0.cos()).sigmoid() + t2)
-        }, [1.26, -1.49], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = ((0.3).round().tanh() * 0.9).asin();
+            (((2.0).sigmoid().ln().tanh() * 0.9).atanh().powi(4) * t0)
+        }, [1.43, -0.4, 1.16, 1.3], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_023() {
-        assert_grad!(|x, y, w| {
-            let t0 = x.tanh().sin();
-            let t1 = w.tanh();
-            let t2 = t1;
-            let mut t3 = ((x / y) * t1.abs());
-            t3 -= t0.relu();
-            t3 /= x.relu().cos();
-            (t1 * t3)
-        }, [-0.59, 1.03, -0.74], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = 2.5;
+            (y.clamp(-2.0, 0.25).asinh() + t0)
+        }, [-1.37, -0.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_024() {
-        assert_grad!(|x| ((-x) - x.exp().powf(x).sigmoid()), [1.21], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x, [-0.11, -1.36, 1.23], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_025() {
-        assert_grad!(|x, y, w| {
-            let t0 = ((y.sigmoid() * y.sigmoid()) + 0.5).powf(1.5);
-            ((-y.exp()).abs() * t0)
-        }, [-1.34, 1.0, -0.62], rel = REL, fd = FD);
+        assert_grad!(|x| x, [0.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_026() {
-        assert_grad!(|x, y, w, b| (-(-w.exp().ln())), [0.66, 0.42, 0.25, 1.45], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.leaky_relu(0.01).tanh();
+            ((w / x) - t0)
+        }, [1.45, 1.23, -0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_027() {
-        assert_grad!(|x, y| {
-            let t0 = y.powf(0.5).tanh();
-            let t1 = (-y).relu();
-            ((t0 / x.tanh().relu()) * t1)
-        }, [1.07, 0.82], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((w + x) + w.cbrt());
+            let t1 = t0.sigmoid();
+            ((t1.exp().log(3.0).exp() + 1.2).acosh() * t1)
+        }, [-1.29, 0.02, -0.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_028() {
-        assert_grad!(|x| x.powi(4).sigmoid().exp(), [1.31], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = x.tan().asinh();
+            let t1 = x;
+            (k1.abs() * t1)
+        }, [1.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_029() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = x;
-            let t1 = (k1 * x).exp();
-            (t1.sigmoid().powf(3).relu().exp().ln() * t1)
-        }, [-0.2, 0.77, -0.18], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x, [-0.23, 0.17, -0.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_030() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (3.0).ln().exp();
-            let t1 = 2;
-            let t2 = (w.sigmoid() + (1.5).sigmoid().ln());
-            (::core::f64::consts::LN_2 * t2)
-        }, [-0.36, 0.04, -0.68, -0.99], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x.sin() * 0.8).asin();
+            ((y * y.max(t0)).log10() + t0)
+        }, [-0.43, -0.29], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_031() {
+        let k1 = -1.25;
         assert_grad!(|x, y, w| {
-            let t0 = (x * x).relu();
-            let t1 = (t0.sin() * ((t0 * t0) + 0.5).sqrt());
-            let t2 = (-0.5).sigmoid();
-            ((-t0.sigmoid()).sigmoid().sqrt() * t2)
-        }, [0.44, -0.17, 0.19], rel = REL, fd = FD);
+            let t0 = w.cosh().softplus();
+            let t1 = k1.cbrt().clamp(-0.5, 0.5);
+            (t1 + t1)
+        }, [1.47, -1.38, -1.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_032() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y.exp().powf((-0.5)) - y.sin());
-            let mut t1 = (-(w * y));
-            t1 /= x;
-            t1 *= (((-1.2) - t0) + w);
-            (t0.powi(3).exp().ln().sigmoid() * t1)
-        }, [1.36, -0.12, -0.75], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = x.asinh().silu();
+            let t2 = t0.min(t1).abs();
+            let mut t3 = x;
+            t3 += t1.clamp(0.3, 1.5).powf(x.signum());
+            (x.ln_1p().cosh().cos() - t3)
+        }, [1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_033() {
-        assert_grad!(|x| {
-            let t0 = x.powf(x.relu());
-            let mut t1 = t0;
-            t1 += 2;
-            t1 *= (-x);
-            ((0.5).tanh() - t1)
-        }, [0.17], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = ((0.3 * 0.3) + 0.5).sqrt().hypot(core::f64::consts::PI.abs());
+            (x.trunc() - t1)
+        }, [-0.44, -1.01], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_034() {
-        assert_grad!(|x, y, w, b| (1 - x.exp().ln()), [-0.67, 0.4, -0.75, 0.15], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (y.sin().cosh() + 0.2).acosh();
+            let mut t1 = t0.sinh().exp_m1();
+            t1 = y;
+            t1 -= y.sin().cos();
+            (y - t1)
+        }, [0.6, -1.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_035() {
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = y.powi(-2).sin();
-            let t2 = x.sigmoid().sqrt();
-            (x.powi(-1).sin() + t2)
-        }, [-1.34, 0.65], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.exp_m1().silu();
+            let mut t1 = x.cos().sigmoid().ln();
+            t1 *= ::core::f64::consts::LN_2;
+            t1 -= (t1 * t0).min(x.acos());
+            (((0.3).tanh() * 0.9).atanh() - t1)
+        }, [-0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_036() {
-        assert_grad!(|x, y, w| {
-            let t0 = (-0.1);
-            ((w + t0).exp().ln().powi(0) + t0)
-        }, [-1.35, -0.8, 0.14], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.exp().cbrt();
+            let t1 = y.leaky_relu(0.3).sigmoid().log2();
+            (y.max(x).exp2() * t1)
+        }, [-1.42, -0.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_037() {
-        assert_grad!(|x| {
-            let t0 = (0.5 + 2).exp().sqrt();
-            (x - t0)
-        }, [-0.41], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            ((((w * w) + 0.5).log10() + (w.sin() * 0.8).asin().tan()) * t0)
+        }, [-1.39, 0.25, 0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_038() {
-        assert_grad!(|x, y| {
-            let t0 = y.sin().abs();
-            ((x + x) - t0)
-        }, [1.45, 1.23], rel = REL, fd = FD);
+        assert_grad!(|x| ((x * x) + 0.5).ln_1p().acos().sinh(), [0.81], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_039() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (x.relu() - w.sin());
-            let t1 = ((y.cos() * y.cos()) + 0.5).ln();
-            let t2 = k1.exp().ln();
-            let mut t3 = (t0 + t2.sin());
-            t3 += (t0 * (k0 / 0.1));
-            t3 /= x.tanh();
-            (t3 + t3)
-        }, [-0.43, -0.29, -1.11], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = ((x * x) + 1.5).acosh().sinh();
+            let t1 = x;
+            let t2 = t1.asinh().leaky_relu(0.05);
+            let mut t3 = core::f64::consts::PI;
+            t3 /= t2.signum();
+            t3 -= x.trunc();
+            (x.tan() * t3)
+        }, [-0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_040() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = x;
-            ((-((k1 * k1) + 0.5).sqrt()).relu() * t0)
-        }, [-1.12, -0.74, -1.02, -0.66], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = k0.gelu();
+            let t1 = x.exp().relu();
+            let mut t2 = ((t1 * t1) + 0.5).log(((y * y) + 0.5)).log_sigmoid();
+            t2 /= 0.5;
+            t2 = (t2.sin() * 0.8).asin().tan();
+            (x.cos().log2().gelu() - t2)
+        }, [0.0, -0.99], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_041() {
-        assert_grad!(|x, y, w, b| y, [-1.21, 0.26, 1.21, 0.0], rel = REL, fd = FD);
+        assert_grad!(|x, y| x.sin().softplus().abs(), [0.72, 1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_042() {
-        assert_grad!(|x, y, w| {
-            let t0 = (((x * x) + 0.5).powf(w) - y.exp());
-            let t1 = (w - t0).sigmoid().ln();
-            let t2 = x;
-            let mut t3 = w.sigmoid().sqrt().sigmoid().sqrt();
-            t3 = y.tanh().relu();
-            t3 += t1;
-            (t1.sigmoid().sigmoid().powf((y * t3)).sin() * t3)
-        }, [0.16, -0.28, -1.2], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = (x.softplus().tanh() * 0.9).asin();
+            let t1 = t0;
+            let mut t2 = x.ceil();
+            t2 /= t0.round().mul_add(t0.cbrt(), k0);
+            (t1.clamp(-1.0, 1.0).log2() - t2)
+        }, [-1.26, 1.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_043() {
-        assert_grad!(|x| {
-            let t0 = x;
-            (x.cos().abs() - t0)
-        }, [-1.38], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.hypot(((0.5 * 0.5) + 0.5).log(0.5));
+            let t1 = t0.clamp(-1.0, 1.0).atan2(t0.exp_m1());
+            let mut t2 = y.relu().cbrt();
+            t2 *= t1.gelu();
+            t2 = w;
+            (((::core::f64::consts::LN_2.powi(0) * b.exp().ln()) - t1.exp2().abs()) * t2)
+        }, [-0.11, 0.46, -0.08, -1.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_044() {
         assert_grad!(|x| {
-            let t0 = (((::core::f64::consts::LN_2 * ::core::f64::consts::LN_2) + 0.5).ln() / x);
-            let t1 = x.sigmoid().powf(x).sin();
-            let t2 = x;
-            let mut t3 = x;
-            t3 -= t3;
-            t3 = 2;
-            ((t2 - ((t3 - t2) / x.exp())) + t3)
-        }, [-1.1], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_045() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let mut t1 = ((t0.sin() * t0.sin()) + 0.5).powf(1.5);
-            t1 /= t0;
-            t1 /= (0.3).exp().relu();
-            (x + t1)
-        }, [0.28], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_046() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = (x.sin() - (t0 / x));
-            let t2 = (w.powi(3) - y.abs());
-            let mut t3 = ((t2 / y) + x);
-            t3 *= t2;
-            t3 *= ((t3 + y) - (t1 + core::f64::consts::PI));
-            (t2 + t3)
-        }, [-0.45, -0.15, -0.38], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_047() {
-        assert_grad!(|x| (x.tanh() + x.powi(-2).cos()), [-1.08], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_048() {
-        assert_grad!(|x, y| {
-            let t0 = (y.exp() / y.relu());
-            let t1 = y.abs().exp().powf(3.0);
-            let mut t2 = t1;
-            t2 += y.tanh().sigmoid();
-            t2 -= (-t2);
-            (y - t2)
-        }, [0.81, 1.25], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_049() {
-        assert_grad!(|x| x.exp().powi(2).sigmoid().powf(0.5), [0.54], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_050() {
-        assert_grad!(|x, y| {
-            let t0 = (x * y).sigmoid();
-            let t1 = (((-t0) * (-t0)) + 0.5).ln();
-            let mut t2 = core::f64::consts::PI;
-            t2 /= t2.abs();
-            t2 -= (y * (y + x));
-            ((-x).tanh().sin() + t2)
-        }, [-0.62, 0.12], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_051() {
-        assert_grad!(|x, y| {
-            let t0 = ((y / y) - (x - y));
-            ((1 * (t0 * 0.1)).exp().sqrt() * t0)
-        }, [1.42, 0.58], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_052() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((y.sigmoid().ln() * y.sigmoid().ln()) + 0.5).ln();
-            let t1 = 0.5;
-            let t2 = w;
-            let mut t3 = ((t0.tanh() * t0.tanh()) + 0.5).ln();
-            t3 += ((k0 * k0) + 0.5).sqrt();
-            t3 += (t0 - t3).exp();
-            ((w.sin() * b) * t3)
-        }, [-0.34, -0.16, 0.37, -0.17], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_053() {
-        assert_grad!(|x, y| x.sigmoid().sqrt(), [0.56, 0.87], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_054() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = k0.sin();
-            let t1 = x.sigmoid().powf(k0.abs());
-            let mut t2 = t1;
-            t2 /= core::f64::consts::PI.sigmoid();
-            t2 *= t2.powi(3).exp();
-            ((-x.cos()) * t2)
-        }, [-1.48], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_055() {
-        assert_grad!(|x| ((3 + x) - x.cos()).relu(), [1.3], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_056() {
-        assert_grad!(|x, y, w| {
-            let t0 = y.sin().tanh();
-            let t1 = (t0 * 0.3).powi(0);
-            let t2 = (y * w).exp().ln();
-            let mut t3 = y.relu().relu();
-            t3 -= w;
-            t3 += (w * (1.0).sigmoid().powf((-0.5)));
-            ((-1.2).cos() - t3)
-        }, [-0.72, 0.02, -0.02], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_057() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            let t1 = x.tanh().sin();
-            let mut t2 = (w / t0).abs();
-            t2 = t2;
-            ((-(::core::f64::consts::LN_2 - t2)).powi(-1) * t2)
-        }, [0.16, 1.07, -0.6, 0.44], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_058() {
-        assert_grad!(|x| {
-            let t0 = (x * x).sin();
-            let t1 = (t0.relu() + x.sigmoid());
-            (x.sin().exp().powf(3.0) + t1)
-        }, [1.1], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_059() {
-        assert_grad!(|x, y| y, [1.02, 1.18], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_060() {
-        assert_grad!(|x, y| {
-            let t0 = y.exp();
-            (t0.sqrt() - t0)
-        }, [-1.31, -1.42], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_061() {
-        assert_grad!(|x, y| {
-            let t0 = (x * ((x * x) + 0.5).ln());
-            let t1 = ((t0 * t0) + 0.5).ln().sigmoid().sqrt();
-            ((2.0).sigmoid() + t1)
-        }, [-0.97, 0.18], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_062() {
-        assert_grad!(|x, y, w| y, [-0.92, -1.25, 1.26], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_063() {
-        assert_grad!(|x| ((x.exp() - x) / x.relu()), [1.49], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_064() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w;
-            let t1 = (t0.exp().ln() + t0.abs());
-            let t2 = t1.sigmoid();
-            (t2 - t2)
-        }, [-0.47, -0.05, -0.77, -0.11], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_065() {
-        assert_grad!(|x| {
-            let t0 = x.tanh();
-            let t1 = x.exp().relu();
-            let t2 = t1;
-            (t2 + t2)
-        }, [0.86], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_066() {
-        assert_grad!(|x, y| {
-            let t0 = ((x * 2) / y);
-            let t1 = t0;
-            let t2 = (x - t1).abs();
-            let mut t3 = x.sigmoid().ln().sigmoid();
-            t3 = t3.cos();
-            t3 *= (y - (t1 * t3));
-            (((y - t2.tanh()) / (x.abs() * y)) + t3)
-        }, [1.5, -0.72], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_067() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = core::f64::consts::PI.cos();
-            let t1 = t0;
-            ((x.exp().ln().tanh() + ((y * y) + 0.5).sqrt().relu()) + t1)
-        }, [0.39, -1.03, 0.56, 1.49], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_068() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = (t0.exp() + y.powf(3.0));
-            let mut t2 = ((k0 / t1) / (0.5 * y));
-            t2 /= t0;
-            t2 *= (3.0).relu().sin();
-            (y.exp().ln().sigmoid().ln().powi(3) - t2)
-        }, [-0.36, 1.32], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_069() {
-        assert_grad!(|x, y, w| x, [-0.42, 1.33, -0.7], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_070() {
-        assert_grad!(|x, y, w, b| (y.relu() + b).relu(), [-0.33, 0.51, -0.54, 1.06], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_071() {
-        assert_grad!(|x| x.sigmoid().sigmoid().powi(2), [-1.4], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_072() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = w;
-            let t1 = t0;
-            let t2 = (y / (t0 / k0));
-            let mut t3 = t2;
-            t3 = x.sigmoid().sqrt().powi(2);
-            ((((((t1 * t1) + 0.5).ln() * ((t1 * t1) + 0.5).ln()) + 0.5).ln() + y.powi(-2).sigmoid()) - t3)
-        }, [-1.19, 0.44, 0.9, 1.05], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_073() {
-        assert_grad!(|x| {
-            let t0 = x.relu().cos();
-            let t1 = x.exp().ln();
-            let t2 = (core::f64::consts::PI - t0).exp().ln();
-            let mut t3 = (-x.cos());
-            t3 *= t2.tanh().sin();
-            ((t3.exp() + (x - (t0 - x))) - t3)
-        }, [-0.25], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_074() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = y.cos().exp().powf(((x * x) + 0.5).ln());
-            let t1 = (t0 + k1).cos();
-            (w * t1)
-        }, [-1.35, 0.83, 0.92], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_075() {
-        assert_grad!(|x, y| {
-            let t0 = x.sigmoid().sigmoid().sqrt();
-            let t1 = (-x).powi(2);
-            let t2 = t1.exp().sqrt().powi(-2);
-            let mut t3 = (t2 / x).powi(-2);
-            t3 /= x.exp().sqrt().tanh();
-            t3 *= (-((-1.2) + core::f64::consts::PI));
-            (y.relu() * t3)
-        }, [1.08, 1.4], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_076() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.sigmoid().tanh();
-            let t1 = t0;
-            let t2 = (-w.abs());
-            (t2 - t2)
-        }, [1.19, -0.15, -0.92, 0.24], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_077() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = (-(k0 / w));
-            let t1 = t0.sin();
-            let t2 = (2.0).powf((-0.5)).ln();
-            let mut t3 = y.relu().ln();
-            t3 += y.exp().exp();
-            t3 += (-x.cos());
-            (t3 + t3)
-        }, [0.16, 0.42, 0.31], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_078() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = ((y.powi(3) * y.powi(3)) + 0.5).powf(x);
-            let mut t1 = y.exp().exp().sqrt();
-            t1 += (x - k1.tanh());
-            ((((-t1) * (-t1)) + 0.5).ln().powi(3) * t1)
-        }, [-0.41, 0.49], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_079() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ::core::f64::consts::LN_2;
-            let t1 = x.powi(3);
-            let t2 = t1;
-            let mut t3 = w;
-            t3 -= (::core::f64::consts::LN_2.sigmoid() * ((t3 * t3) + 0.5).sqrt());
-            t3 = t1;
-            ((y - core::f64::consts::PI.exp()) + t3)
-        }, [-0.78, 0.61, 1.46, -0.52], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_080() {
-        assert_grad!(|x| {
-            let t0 = x;
-            ((-x).abs() * t0)
-        }, [0.35], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_081() {
-        assert_grad!(|x| {
-            let t0 = x.abs();
-            let t1 = x.tanh().abs();
-            let t2 = t0.sigmoid().cos();
-            let mut t3 = x;
-            t3 = t1.sigmoid().exp();
-            (t1.cos() * t3)
-        }, [0.48], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_082() {
-        assert_grad!(|x, y| {
-            let t0 = 1.5;
-            let mut t1 = x;
-            t1 *= (-0.5);
-            t1 += t1;
-            (t1 * t1)
-        }, [1.37, 0.18], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_083() {
-        assert_grad!(|x, y| y.relu().cos().relu(), [-1.22, 0.78], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_084() {
-        assert_grad!(|x, y, w| ((w * w) + 0.5).ln().abs().sigmoid().powf((-w.sin())), [-0.82, 1.5, -1.09], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_085() {
-        assert_grad!(|x, y, w| {
-            let t0 = core::f64::consts::PI.abs().cos();
-            let mut t1 = 0.3;
-            t1 *= (1.0).sin();
-            t1 *= ((-0.5).abs() / t1.cos());
-            (w - t1)
-        }, [0.67, 0.56, -0.52], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_086() {
-        assert_grad!(|x, y, w| w.sin().relu(), [0.3, -1.09, -0.05], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_087() {
-        assert_grad!(|x, y| ((x.sigmoid().powf(x) + y.sqrt()) / (-y.tanh())), [-1.28, 1.35], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_088() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.sigmoid().powf(w).abs();
-            let t1 = x;
-            let t2 = (y + y).sin();
-            let mut t3 = w.sigmoid().sigmoid().ln();
-            t3 -= t3;
-            t3 += t0.sin().sigmoid();
-            (k1.cos() + t3)
-        }, [0.0, 0.96, 0.66, 1.17], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_089() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            (w + t0)
-        }, [-0.99, 1.05, -0.47, -0.32], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_090() {
-        assert_grad!(|x, y| {
-            let t0 = (x * (x / x));
-            let t1 = x;
-            let mut t2 = x.tanh().sigmoid();
-            t2 = ((x * t0) - x);
-            t2 = ((-x) - (y * y));
-            (((y * t1) + y.exp()).exp() + t2)
-        }, [-0.83, 0.29], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_091() {
-        assert_grad!(|x| {
-            let t0 = x.sigmoid().exp().sqrt();
-            (((t0 * x.sigmoid().powf((-0.5))) * x.powi(1).tanh()) + t0)
-        }, [-0.84], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_092() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            let mut t1 = y.exp();
-            t1 = y.powi(1).sigmoid();
-            t1 = t1;
-            (y.relu().sin().cos() + t1)
-        }, [-0.06, 0.5, -0.36], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_093() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.exp().relu();
-            let t1 = t0.tanh();
-            (b.exp().powi(4).relu() - t1)
-        }, [-1.38, 1.4, -1.46, 0.34], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_094() {
-        assert_grad!(|x| {
-            let t0 = (x.tanh() * x.sin());
-            let mut t1 = x.exp().sqrt().relu();
-            t1 /= ::core::f64::consts::LN_2;
-            ((-core::f64::consts::PI.exp()).abs() - t1)
-        }, [1.27], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_095() {
-        assert_grad!(|x| {
-            let t0 = (-2);
-            (x.cos() + t0)
-        }, [-1.22], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_096() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x;
-            let t1 = t0.tanh().relu();
-            let t2 = ((-0.3) + t1);
-            ((((-0.5).sigmoid() * (-0.5).sigmoid()) + 0.5).sqrt() + t2)
-        }, [-1.38, 0.16, -0.07, -0.68], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_097() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = x;
-            let mut t2 = k1;
-            t2 *= (k1.cos() - y.sigmoid());
-            t2 /= (y - ((y * y) + 0.5).ln());
-            (t1.sin() + t2)
-        }, [-0.73, 0.41], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_098() {
-        assert_grad!(|x, y, w| (-(y * core::f64::consts::PI).tanh()), [0.82, -0.84, 0.63], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_099() {
-        assert_grad!(|x| (-x), [-0.73], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_100() {
-        assert_grad!(|x| x, [-1.13], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_101() {
-        assert_grad!(|x, y, w| {
-            let t0 = (-0.3).exp();
-            let t1 = x.ln();
-            let t2 = (y.sigmoid().sqrt() * t1.tanh());
-            let mut t3 = t0;
-            t3 = t2;
-            t3 = y.abs().abs();
-            (((t0 * t0) + 0.5).ln().exp() - t3)
-        }, [0.07, 0.38, 0.68], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_102() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (1.0).exp();
-            let t1 = (-0.5);
-            let mut t2 = t0;
-            t2 *= (t2 / t0.sin());
-            t2 = (((1 * 1) + 0.5).ln() * (y / b));
-            (2.5 * t2)
-        }, [0.26, 1.25, 0.71, 0.85], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_103() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.exp().powf(x).relu();
-            ((-(1.5).tanh().exp().sqrt()) + t0)
-        }, [0.52, -1.1, 0.78, 1.02], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_104() {
-        assert_grad!(|x, y| {
-            let t0 = x.sigmoid().powi(1);
-            let mut t1 = ((t0 * t0) + 0.5).ln().cos();
-            t1 *= t1.sigmoid();
-            ((y.sigmoid().powf(t1).exp() - 0.5) * t1)
-        }, [-1.11, 1.5], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_105() {
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = (y.abs() / (y * t0));
-            (((t1 * x) - t1.powi(-1)).sin() + t1)
-        }, [0.8, 0.84], rel = REL, fd = FD);
-    }
-
-    #[test]
-    fn case_106() {
-        assert_grad!(|x| {
-            let t0 = ((2 * 2) + 0.5).sqrt().abs();
-            let mut t1 = (-x.powi(0));
-            t1 -= x;
-            ((t0.tanh().sigmoid().ln() * (::core::f64::consts::LN_2.sigmoid().sqrt() - x.sigmoid())) * t1)
+            let t0 = x.cosh().exp();
+            let t1 = (x / t0).floor();
+            let t2 = t1.sigmoid().sin();
+            ((t2 * x.exp().atan()) * t2)
         }, [-0.28], rel = REL, fd = FD);
     }
 
     #[test]
+    fn case_045() {
+        assert_grad!(|x, y, w| ((y.signum().cosh() * y.signum().cosh()) + 0.5).ln_1p(), [-0.23, -1.26, 0.35], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_046() {
+        assert_grad!(|x, y| x.gelu(), [1.29, -0.17], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_047() {
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = w.leaky_relu(0.01).tanh();
+            let mut t2 = t0.hypot(w).cosh();
+            t2 -= (y - t2.sigmoid().log2());
+            t2 *= k1.sigmoid().log2();
+            (t1 + t2)
+        }, [0.03, -0.6, 0.51], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_048() {
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = y.floor().softplus();
+            let t1 = t0.tanh().clamp(-1.0, 1.0);
+            let t2 = t1.sin().powf(2.5);
+            (((((k1 * k1) + 0.5).log10().exp_m1() * ((k1 * k1) + 0.5).log10().exp_m1()) + 1.5).acosh() * t2)
+        }, [-1.02, 0.58, -1.18], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_049() {
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = y.exp_m1().powi(2);
+            let t1 = (x.silu() * k1.max(t0));
+            let t2 = x;
+            ((y.abs() + (0.5).silu().cbrt()) * t2)
+        }, [1.06, 0.65, 0.42], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_050() {
+        assert_grad!(|x| {
+            let t0 = x.cbrt().tanh();
+            let t1 = x;
+            let t2 = t0.mul_add(t1.ceil(), x);
+            let mut t3 = t1;
+            t3 /= x;
+            t3 = x.exp();
+            (t2 * t3)
+        }, [-1.04], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_051() {
+        assert_grad!(|x, y| y.ceil(), [-1.25, -1.1], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_052() {
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0.tanh();
+            let t2 = ((x.sinh() * x.sinh()) + 0.5).ln();
+            let mut t3 = x;
+            t3 -= t3.atan().leaky_relu(0.01);
+            t3 -= (((x * x) + 0.5).log2().cosh() + 0.2).acosh();
+            (t3.max(t1).powi(1).exp().log(((t3.recip() * t3.recip()) + 0.5)) * t3)
+        }, [-1.49], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_053() {
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.cosh();
+            let t1 = t0.exp().sqrt().sigmoid().log(t0.powf(x).exp());
+            let mut t2 = (t1 + t1).softplus();
+            t2 /= (t1.tanh() * 0.9).acos().silu();
+            t2 /= k0.gelu();
+            ((t1.ceil().clamp(0.3, 1.5) / t0) * t2)
+        }, [1.21, -1.02, -0.36, 0.29], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_054() {
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = (1.5).sigmoid();
+            let mut t2 = t1;
+            t2 = x;
+            t2 /= t0.tanh();
+            (x.floor().softplus() - t2)
+        }, [-0.61], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_055() {
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = (1.5).recip().atan();
+            let t2 = x.trunc().hypot(t1.exp());
+            let mut t3 = ::core::f64::consts::LN_2.cos().clamp(0.0, 2.0);
+            t3 /= w;
+            t3 += (t0 + x);
+            (w.tanh().powi(1).min(x) - t3)
+        }, [0.48, -0.02, -0.5], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_056() {
+        assert_grad!(|x, y| {
+            let t0 = y.sigmoid().log(3.0);
+            let mut t1 = (t0.sigmoid().ln_1p() - x.hypot(y));
+            t1 -= t1;
+            t1 *= t1;
+            (y.powi(0).mul_add(t1.acos().log_sigmoid(), (::core::f64::consts::LN_2.cbrt() + (-0.5).cosh())) + t1)
+        }, [0.32, 1.1], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_057() {
+        assert_grad!(|x, y, w, b| (w - y.exp2()), [0.54, 0.22, 0.32, -0.24], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_058() {
+        assert_grad!(|x, y, w| x, [0.48, -0.59, 1.23], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_059() {
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = t0.log(0.5);
+            let mut t2 = x;
+            t2 -= t1;
+            t2 = t1.recip().max(w.round());
+            (t2.atan2(y) + t2)
+        }, [-0.79, -1.14, 1.21], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_060() {
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = x;
+            let t2 = t0.recip().sin();
+            let mut t3 = t0.relu();
+            t3 /= (t2.exp2() * t3.softplus());
+            t3 += x.log2();
+            (x.cos().mul_add(t1.sigmoid().sqrt(), t2.clamp(-2.0, 0.25)).exp_m1() + t3)
+        }, [0.49], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_061() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = y;
+            let t1 = y.sigmoid().powf(3.0).exp_m1();
+            let t2 = b;
+            (t0.abs().mul_add(t0, ((2.5 * 2.5) + 0.5).log2()).round() - t2)
+        }, [-0.83, -0.56, 0.72, -1.09], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_062() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.asinh();
+            let t1 = t0.hypot(b).trunc();
+            let t2 = t1.sigmoid().powf(t1).round();
+            ((t2.tan().exp_m1().tanh() * 0.9).asin() - t2)
+        }, [0.77, 0.37, -0.26, -0.42], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_063() {
+        assert_grad!(|x, y, w, b| (core::f64::consts::PI.softplus() + (x * w)).cbrt(), [0.14, 1.0, 0.94, -0.45], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_064() {
+        assert_grad!(|x| {
+            let t0 = x;
+            let mut t1 = 2.5;
+            t1 = x.cbrt();
+            ((t1.cos().ceil().tanh() * 0.9).asin() - t1)
+        }, [-0.8], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_065() {
+        assert_grad!(|x, y| {
+            let t0 = x.sigmoid().log10();
+            let mut t1 = t0.round().silu();
+            t1 = t1;
+            t1 *= (t1 + (core::f64::consts::PI.tanh() * 0.9).atanh());
+            (t1 - t1)
+        }, [0.31, -0.61], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_066() {
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let mut t1 = b.floor();
+            t1 += ((w - x) * k0.exp_m1());
+            (core::f64::consts::PI * t1)
+        }, [-1.13, -0.94, 1.33, -1.23], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_067() {
+        assert_grad!(|x, y| {
+            let t0 = x.signum().asinh();
+            let t1 = ::core::f64::consts::LN_2.sigmoid().sqrt().exp2();
+            let t2 = t0.leaky_relu(0.1).sinh();
+            (y.exp() + t2)
+        }, [-0.12, 0.94], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_068() {
+        assert_grad!(|x, y, w, b| ((y.recip().softplus() * y.recip().softplus()) + 0.5).ln(), [0.65, 1.37, 0.18, 0.82], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_069() {
+        assert_grad!(|x, y| {
+            let t0 = y.softplus().exp_m1();
+            let t1 = (-y).recip();
+            (x.abs().trunc() + t1)
+        }, [1.06, -0.27], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_070() {
+        assert_grad!(|x, y| {
+            let t0 = y.silu().cosh();
+            let t1 = (t0.round().tanh() * 0.9).asin();
+            let t2 = 0.1;
+            let mut t3 = y;
+            t3 += t1.exp_m1().cosh();
+            (y.max(x.exp2().tanh()) + t3)
+        }, [1.34, 0.43], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_071() {
+        assert_grad!(|x, y| {
+            let t0 = x.leaky_relu(0.3).sigmoid().ln_1p();
+            let t1 = t0;
+            (y.cos().sigmoid().log10() * t1)
+        }, [-0.97, -0.86], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_072() {
+        assert_grad!(|x, y, w| {
+            let t0 = x.powi(-2).log10();
+            let t1 = w.min((-x));
+            let t2 = x.cbrt();
+            let mut t3 = y.max(t2).gelu();
+            t3 = (t2.atan() + x);
+            t3 = y.exp_m1().exp_m1();
+            (y.exp() - t3)
+        }, [-1.46, -0.03, -0.28], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_073() {
+        assert_grad!(|x, y, w| (((w.ln_1p().tanh() * 0.9).acos() * (w.ln_1p().tanh() * 0.9).acos()) + 0.5).log2(), [0.29, -0.87, -0.19], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_074() {
+        assert_grad!(|x, y| y, [-1.31, -1.13], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_075() {
+        assert_grad!(|x| x.atan2(x).sigmoid().log10().clamp(-2.0, 0.25), [-0.65], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_076() {
+        assert_grad!(|x, y, w| {
+            let t0 = (((x / 1.5) * (x / 1.5)) + 0.5).sqrt();
+            let t1 = (core::f64::consts::PI.sin() * 0.8).asin().exp2();
+            (y.signum().mul_add(t1.sigmoid(), y.signum()).abs() + t1)
+        }, [1.12, 1.13, -0.42], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_077() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.asin().min(y.cbrt());
+            let mut t1 = t0.tanh().ln_1p();
+            t1 += y.exp2().exp_m1();
+            t1 /= t0;
+            (t1.exp2().silu() + t1)
+        }, [1.11, 1.2, -0.87, 0.5], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_078() {
+        assert_grad!(|x, y, w| {
+            let t0 = y.relu().min((y.tanh() * 0.9).asin());
+            let mut t1 = t0.atanh().atan();
+            t1 *= t0.clamp(0.0, 2.0);
+            t1 *= w;
+            ((w.tanh() * 0.9).atanh().floor() + t1)
+        }, [1.27, 1.11, 0.58], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_079() {
+        assert_grad!(|x, y| {
+            let t0 = x.softplus();
+            let mut t1 = ((((y * y) + 0.5).sqrt() * ((y * y) + 0.5).sqrt()) + 0.5).log10();
+            t1 += t0;
+            (t1 - t1)
+        }, [0.68, -1.3], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_080() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = y.log_sigmoid();
+            let t1 = (-0.5);
+            let mut t2 = t0;
+            t2 *= t2.round();
+            t2 -= t0;
+            ((((x * b) - x.tan()) * (0.5).signum()) - t2)
+        }, [1.25, 0.71, 0.85, -1.27], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_081() {
+        assert_grad!(|x, y, w| {
+            let t0 = (0.5).sigmoid().exp2();
+            let t1 = y.powi(1).gelu();
+            (y - t1)
+        }, [0.9, -0.3, -0.02], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_082() {
+        assert_grad!(|x, y, w, b| y, [0.21, 1.09, 0.12, -0.58], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_083() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = b;
+            let t1 = w;
+            let mut t2 = t1;
+            t2 /= b.exp2().exp().log((-0.5).cosh());
+            (y.gelu() + t2)
+        }, [-0.2, 0.28, -0.04, -1.1], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_084() {
+        assert_grad!(|x, y, w| {
+            let t0 = w.leaky_relu(0.2).acos();
+            let mut t1 = t0.abs().exp_m1();
+            t1 += (t1.sin() + x);
+            t1 = y.round();
+            (t1 + t1)
+        }, [1.08, -0.83, 0.72], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_085() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.sin().sinh();
+            let t1 = x.leaky_relu(0.2);
+            let t2 = t1;
+            let mut t3 = y.tan().ceil();
+            t3 += w.exp2();
+            (::core::f64::consts::LN_2.round().relu() + t3)
+        }, [0.86, 0.02, -1.45, -0.87], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_086() {
+        assert_grad!(|x, y| {
+            let t0 = y;
+            ((1.0).exp().ln_1p() * t0)
+        }, [-1.16, 0.08], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_087() {
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = t0.relu();
+            ((-0.5) - t1)
+        }, [-0.7, -1.47, 0.14], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_088() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = (y.exp() + 1.2).acosh().acosh();
+            let mut t1 = t0.max(x).gelu();
+            t1 -= t0;
+            ((t1.tanh().sin() * 0.8).acos() - t1)
+        }, [-0.22, 0.0, -0.61, 0.06], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_089() {
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = (x.sin() * 0.8).atanh().softplus();
+            ((-k1).sigmoid() - t0)
+        }, [-1.35], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_090() {
+        assert_grad!(|x, y, w| {
+            let t0 = x.tanh().exp2();
+            let t1 = (x * y.exp2());
+            let t2 = (t1.tanh() * 0.9).asin();
+            let mut t3 = (t1.sin() * 0.8).atanh().max((t0.sin() * 0.8).acos());
+            t3 = (-1.2);
+            t3 /= w.sin().signum();
+            ((0.1).ceil() + t3)
+        }, [0.98, -0.96, -0.26], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_091() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = 2.5;
+            let mut t1 = ((t0 * t0) + 0.5).ln().floor();
+            t1 = t1.log2().softplus();
+            t1 = ((w * w) + 0.5).ln_1p();
+            ((1.0).relu().powi(1) - t1)
+        }, [1.21, 1.16, 0.63, 1.24], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_092() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.hypot(y).cosh();
+            let mut t1 = t0.trunc();
+            t1 += t0;
+            t1 *= t0.log_sigmoid().tan();
+            (y + t1)
+        }, [-1.4, 0.82, 1.08, -0.47], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_093() {
+        assert_grad!(|x, y| {
+            let t0 = y.gelu();
+            let t1 = y;
+            let t2 = x;
+            (t2.log2().sin() * t2)
+        }, [1.43, -0.17], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_094() {
+        assert_grad!(|x, y| {
+            let t0 = y.log2().cosh();
+            let t1 = x.sigmoid().exp();
+            let mut t2 = ((t1.trunc() * t1.trunc()) + 1.5).acosh();
+            t2 /= t2;
+            t2 /= x;
+            (t2.cosh().cos().atan2((t2.mul_add(y, x).sin() * 0.8).acos()) + t2)
+        }, [-0.67, 1.42], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_095() {
+        assert_grad!(|x, y| {
+            let t0 = x.asinh();
+            let t1 = t0;
+            let t2 = t0.gelu().sigmoid().ln_1p();
+            ((y.relu().tanh() * 0.9).acos().powi(2) * t2)
+        }, [0.96, 1.18], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_096() {
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.recip();
+            let t1 = x.silu();
+            let mut t2 = t0;
+            t2 -= (-x).gelu();
+            t2 -= x;
+            ((::core::f64::consts::LN_2 / x).cbrt().atan2((-k1.atan2(w))) - t2)
+        }, [-1.15, 0.85, 1.35, 1.27], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_097() {
+        assert_grad!(|x, y| {
+            let t0 = y.atan2(x).ceil();
+            let t1 = t0.cos().floor();
+            (t1.clamp(-0.5, 0.5).max((2.5).softplus()).sinh() * t1)
+        }, [-1.0, -0.75], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_098() {
+        assert_grad!(|x, y, w, b| {
+            let t0 = ((2.0).acosh() + w.ceil());
+            let t1 = t0.clamp(-1.0, 1.0).sigmoid();
+            let mut t2 = t0.atan().exp_m1();
+            t2 += y.exp2();
+            ((y.sinh().log10() - (x.cosh() + 0.2).acosh()) + t2)
+        }, [-1.22, 0.41, 0.71, -0.17], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_099() {
+        assert_grad!(|x, y, w, b| x.atanh().sigmoid().recip(), [0.85, 0.04, -0.59, 1.41], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_100() {
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let mut t1 = (w / t0).round();
+            t1 = t1.silu().abs();
+            (y.round() - t1)
+        }, [0.72, -0.99, 0.37], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_101() {
+        assert_grad!(|x| (((-(-x)) * (-(-x))) + 0.5).log10(), [0.78], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_102() {
+        let k0 = 0.75;
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = b;
+            let mut t1 = t0.abs().sigmoid().ln();
+            t1 += k0;
+            t1 += (k1.sin() * 0.8).asin().floor();
+            (t0 - t1)
+        }, [0.15, 1.19, 0.21, 1.01], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_103() {
+        assert_grad!(|x, y| (y.exp().ln_1p().powf(1.5) - core::f64::consts::PI.asinh().clamp(0.3, 1.5)), [-0.35, 1.48], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_104() {
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0;
+            let mut t2 = x;
+            t2 /= 0.1;
+            t2 *= (x / t1.sin());
+            ((::core::f64::consts::LN_2.asinh().cbrt().cosh() + 0.2).acosh() + t2)
+        }, [0.24], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_105() {
+        assert_grad!(|x| {
+            let t0 = x.powi(0);
+            let mut t1 = x.recip();
+            t1 /= t0;
+            t1 += x;
+            (x.exp() + t1)
+        }, [-0.67], rel = REL, fd = FD);
+    }
+
+    #[test]
+    fn case_106() {
+        assert_grad!(|x, y, w| {
+            let t0 = x.leaky_relu(0.3);
+            let t1 = (x.sin() * 0.8).atanh().log2();
+            (t0 - t1)
+        }, [0.11, 0.32, -0.17], rel = REL, fd = FD);
+    }
+
+    #[test]
     fn case_107() {
-        assert_grad!(|x, y| (y + x).abs(), [0.4, 0.4], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (3.0).log_sigmoid().sigmoid();
+            ((t0.exp_m1().acos().tanh() * 0.9).asin() - t0)
+        }, [0.71, -1.14, -0.97, 1.2], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_108() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (-(y * b));
-            let t1 = t0;
-            let t2 = x.sin();
-            let mut t3 = t0;
-            t3 -= (-x).cos();
-            (((1.5).cos().sigmoid() - y.exp()) + t3)
-        }, [0.02, -1.45, -0.87, 0.92], rel = REL, fd = FD);
+        assert_grad!(|x| x.exp().powf(x).clamp(0.0, 2.0).floor(), [0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_109() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let mut t1 = (0.3).exp();
-            t1 /= ::core::f64::consts::LN_2;
-            ((::core::f64::consts::LN_2.powi(4).powi(2) + (-0.5)) - t1)
-        }, [-0.7], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = y.atan();
+            let mut t1 = x;
+            t1 += t0;
+            t1 += (t0 / core::f64::consts::PI).sigmoid().log(3.0);
+            (x * t1)
+        }, [0.59, -1.12, -1.42, 1.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_110() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = w.abs().cos();
-            let t1 = k0;
-            let t2 = w.abs().cos();
-            ((t1 + t0).tanh().sigmoid() - t2)
-        }, [-1.27, 1.2, 0.12], rel = REL, fd = FD);
+            let t0 = w.softplus().silu();
+            let t1 = w.exp().log2().atan2(::core::f64::consts::LN_2);
+            let mut t2 = x.asinh().abs();
+            t2 += w;
+            t2 /= 0.1;
+            ((w.sin() * 0.8).acos().exp_m1().sin() + t2)
+        }, [-0.28, 0.85, -0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_111() {
-        assert_grad!(|x, y| {
-            let t0 = (-x);
-            let t1 = t0.sin().sin();
-            let t2 = x;
-            (y.tanh().relu().ln() - t2)
-        }, [-1.47, 1.24], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y, [1.49, -1.38, 0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_112() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = x;
-            let mut t2 = t0;
-            t2 += (x.exp().sqrt() * t0.relu());
-            (k0.powf(t2).tanh().powi(-2) + t2)
-        }, [-1.01], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.log_sigmoid();
+            let t1 = y.round().exp2();
+            let t2 = (t0.relu() + t1);
+            (((w.atan() * w.atan()) + 0.5).sqrt().sigmoid().powf(0.5) - t2)
+        }, [0.55, 1.05, -0.2, -0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_113() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y * x.exp().ln());
-            let mut t1 = y;
-            t1 += 0.1;
-            t1 += (0.3).sigmoid();
-            ((x * t0.exp().powf(t1)) * t1)
-        }, [0.88, -0.54, -0.05], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (1.0).cos().round();
+            let t1 = t0.sigmoid().sqrt().silu();
+            let t2 = t1.floor();
+            let mut t3 = x;
+            t3 /= y.sinh();
+            ((x / y).hypot(t1.sin()).recip() + t3)
+        }, [-0.53, -0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_114() {
-        assert_grad!(|x, y| y, [0.91, 0.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.clamp(0.3, 1.5);
+            let t1 = t0.cosh().log_sigmoid();
+            ((2.0).sqrt() - t1)
+        }, [0.97, 0.33, 0.32, -0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_115() {
         assert_grad!(|x, y| {
-            let t0 = 2.5;
-            let t1 = y;
-            let t2 = (t1 * core::f64::consts::PI).exp();
-            let mut t3 = x.exp().relu();
-            t3 = t3.sin().sigmoid();
-            ((-(t0 - 3)).sigmoid().powf((t2 / 0.1).exp().powf(1.5)) - t3)
-        }, [-0.8, -1.0], rel = REL, fd = FD);
+            let t0 = (1.0).sqrt().exp().powf(x.atan2(y));
+            let t1 = x.leaky_relu(0.1);
+            let t2 = t1;
+            let mut t3 = 0.5;
+            t3 *= t3;
+            (((1.5 * t3).cbrt().tanh() * 0.9).acos() - t3)
+        }, [0.88, 1.12], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_116() {
-        assert_grad!(|x, y, w| {
-            let t0 = y.cos().sigmoid();
-            let t1 = 1;
-            let mut t2 = t0.relu().abs();
-            t2 *= (-t0.powi(-1));
-            ((y - t1) * t2)
-        }, [1.11, 0.43, -1.16], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let mut t1 = t0.sigmoid().asin();
+            t1 *= t0.cosh().ceil();
+            t1 -= t1.softplus().hypot(((y * y) + 0.5).sqrt());
+            (t0.tanh() * t1)
+        }, [-0.73, 0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_117() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (((w * w) + 0.5).powf(1.5) + (1.5 / w));
-            (t0 - t0)
-        }, [-0.72, 1.32, 0.83, -1.25], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            (::core::f64::consts::LN_2.exp().ln().gelu() - t0)
+        }, [-1.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_118() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            (t0.tanh() + t0)
-        }, [0.48, 1.49, 1.33], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.cos().ceil();
+            (((t0 * t0) + 0.5).ln_1p().sigmoid().ln().signum() * t0)
+        }, [1.13], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_119() {
-        assert_grad!(|x| (x.exp().exp().powf((x / x)) / ((x * x) + 0.5).sqrt().cos()), [1.12], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let mut t1 = 1.5;
+            t1 -= (2.0).exp().log10().ceil();
+            (x.cos().softplus() - t1)
+        }, [1.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_120() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let mut t1 = x;
-            t1 = (y.cos() / t0.sqrt());
-            t1 -= 2.5;
-            (((t0 / x).abs() * w.sigmoid()) * t1)
-        }, [-1.28, 1.2, -0.98], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.max(((y * y) + 0.5).ln_1p());
+            let mut t1 = x.atan().exp();
+            t1 *= t1.sigmoid().log(3.0);
+            (0.5 + t1)
+        }, [0.21, -0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_121() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = (x.powi(2) / x.sigmoid());
-            let t2 = x.sigmoid().relu();
-            let mut t3 = k0.sigmoid().sqrt();
-            t3 += (-0.5);
-            ((x + (t3.abs() + t2.cos())) - t3)
-        }, [1.29], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.recip().asinh();
+            (t0 + t0)
+        }, [0.89, -0.12, -1.11, 0.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_122() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = (core::f64::consts::PI - k0.relu());
-            let t1 = (((0.1).cos() * (0.1).cos()) + 0.5).sqrt();
-            (t0.cos().sigmoid().sigmoid() * t1)
-        }, [1.1], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w.cbrt().softplus().leaky_relu(0.1), [1.47, 0.2, 0.36, -0.92], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_123() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((y * b) / x.sigmoid());
-            let mut t1 = y.exp().powf(t0.sigmoid());
-            t1 += t1.exp().tanh();
-            t1 += (w / t1).sigmoid().sqrt();
-            ((t0.cos() * (t1.abs() * (x - b))) - t1)
-        }, [-0.99, 0.29, 0.26, -1.46], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (0.1).signum();
+            let t1 = t0.relu().relu();
+            let t2 = t0.exp().sqrt().exp();
+            (t2.sigmoid().ln_1p().trunc() * t2)
+        }, [1.41, 0.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_124() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = y.cos().abs();
-            let t1 = (t0 - k0).sigmoid();
-            let mut t2 = y.powi(-2).tanh();
-            t2 -= (1 + x).exp().ln();
-            t2 += (-(core::f64::consts::PI - t1));
-            (t1.sin().tanh().ln() * t2)
-        }, [-0.35, -0.25], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (w + x).tanh();
+            let mut t1 = t0;
+            t1 += x;
+            t1 -= 2.5;
+            (y.sigmoid().ln_1p().powi(1).cos() - t1)
+        }, [0.67, -0.13, -0.5, 0.52], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_125() {
-        assert_grad!(|x, y, w| {
-            let t0 = w.powi(0).abs();
-            let t1 = (0.5).exp().tanh();
-            let t2 = t1.exp().abs();
-            (t0 * t2)
-        }, [-1.46, 0.41, 1.0], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.recip();
+            let t1 = (x.sin() * 0.8).acos().sigmoid().log2();
+            let mut t2 = (x.floor().exp() + 1.2).acosh();
+            t2 += (::core::f64::consts::LN_2 + x).sigmoid().sqrt();
+            (x + t2)
+        }, [-0.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_126() {
-        assert_grad!(|x, y| y, [1.11, 0.48], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w, [-0.19, 1.33, 1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_127() {
-        assert_grad!(|x| {
-            let t0 = (x / x);
-            let t1 = (x.sigmoid().sqrt() + x.sin());
-            let t2 = core::f64::consts::PI.sqrt().sin();
-            (x.abs().powf(t1.relu()).abs() - t2)
-        }, [-0.57], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let mut t1 = (-0.5);
+            t1 *= (3.0).gelu().sigmoid().log2();
+            (y.cosh().recip().cbrt() - t1)
+        }, [0.73, -1.31, -0.29, -0.85], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_128() {
-        assert_grad!(|x, y| {
-            let t0 = (-0.5);
-            let t1 = t0.sigmoid().cos();
-            let t2 = 0.3;
-            (t0 + t2)
-        }, [0.1, -1.41], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = b;
+            let t2 = y;
+            let mut t3 = k1.floor().max((1.5).cos());
+            t3 /= y;
+            t3 = k1.floor().powi(4);
+            (t0 - t3)
+        }, [0.52, 0.64, 1.47, -0.51], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_129() {
-        assert_grad!(|x| {
-            let t0 = ((-x) + x);
-            let mut t1 = ::core::f64::consts::LN_2.tanh();
-            t1 += x.tanh().abs();
-            t1 += t0;
-            (((((t1 * t1) + 0.5).powf(3.0) - (-(-0.5))) - t0.exp().sqrt()) + t1)
-        }, [-0.29], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.exp().log2();
+            let t1 = (k0 - t0.atan2(t0));
+            let t2 = (b.asinh() / t1.mul_add(b, core::f64::consts::PI));
+            let mut t3 = t1;
+            t3 += t1.clamp(0.0, 2.0).powi(4);
+            (y * t3)
+        }, [-1.45, 0.4, -0.56, 0.44], rel = REL, fd = FD);
     }
 }

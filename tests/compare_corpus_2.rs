@@ -16,1245 +16,1176 @@ mod cases {
 
     #[test]
     fn case_130() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = k1;
-            let mut t1 = t0;
-            t1 += y.sigmoid();
-            (t1.exp() * t1)
-        }, [-0.61, 0.04], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (0.1).atan().leaky_relu(0.1);
+            ((t0.tanh() * 0.9).asin().sigmoid().exp() + t0)
+        }, [-0.23, 1.28, 1.27, 0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_131() {
-        assert_grad!(|x, y| {
-            let t0 = (-1.2).tanh().sin();
-            let t1 = (x.powi(4) + (-t0));
-            let mut t2 = x.abs().cos();
-            t2 = x;
-            (t0 - t2)
-        }, [-1.13, -0.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((w + 1.5).cosh() + 0.2).acosh();
+            let t1 = y.atan().leaky_relu(0.3);
+            ((((-::core::f64::consts::LN_2) * (-::core::f64::consts::LN_2)) + 0.5).log10() - t1)
+        }, [1.38, 1.06, -0.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_132() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (w - (b - b));
-            let mut t1 = x;
-            t1 /= t1;
-            t1 -= y.sin().powi(3);
-            (((t1 + t1).sin() + 2) * t1)
-        }, [0.93, 0.76, 0.64, -0.1], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (1.0).powf(1.5);
+            let t1 = y.log_sigmoid().min(w);
+            let mut t2 = w;
+            t2 += x.atan();
+            t2 = w;
+            (y * t2)
+        }, [0.53, 1.12, 0.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_133() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.sigmoid();
-            let t1 = x.exp().tanh();
-            let t2 = (t0.cos() * (t1 + t1));
-            let mut t3 = x;
-            t3 = (((t0 * t0) + 0.5).ln() - t1.exp().powf(w));
-            (t3.sin() * t3)
-        }, [0.52, -0.11, -0.76, 1.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x.sigmoid().log10(), [1.24, -0.03, 1.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_134() {
+        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = (y + x);
-            (t0.relu().powi(2) * t0)
-        }, [0.05, -0.47], rel = REL, fd = FD);
+            let t0 = k1.round().relu();
+            let mut t1 = (x - t0).tan();
+            t1 = y;
+            t1 -= y.exp_m1().leaky_relu(0.01);
+            (x.mul_add(y, x).sigmoid().log10().log_sigmoid() + t1)
+        }, [-0.82, -0.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_135() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = (1.5).exp().tanh();
-            let mut t2 = (t1.sin() - (-x));
-            t2 *= ((t2 + y) + t1);
-            t2 *= y.cos().powi(-1);
-            (0.1 + t2)
-        }, [-0.24, 0.71], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.tan();
+            (x * t0)
+        }, [0.49, -1.47, 0.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_136() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x.sin().sigmoid();
-            let t1 = t0.sigmoid().powi(3);
-            let t2 = ((-k0) + (k0 + x));
-            let mut t3 = x;
-            t3 /= (1.5).tanh().exp().powf((t0 * t2));
-            (t3.exp().exp().sin() - t3)
-        }, [-1.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w, [0.4, 0.09, -0.48, -1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_137() {
         assert_grad!(|x, y| {
-            let t0 = (y * x).exp().ln();
-            let t1 = ((1.0).exp().sqrt() + (-y));
-            let t2 = (y.powi(0) + y);
-            let mut t3 = x.sigmoid().powf((0.3).tanh());
-            t3 += t1.sin().sigmoid();
-            ((-((t2 - 0.5) / y)) - t3)
-        }, [-1.22, -0.46], rel = REL, fd = FD);
+            let t0 = x.sinh().exp().ln();
+            let t1 = t0.cbrt().log_sigmoid();
+            let t2 = t0.mul_add(t1.cbrt(), t0.atan());
+            let mut t3 = t1;
+            t3 *= (::core::f64::consts::LN_2 * 2).trunc();
+            (t1.exp().relu().trunc() - t3)
+        }, [-1.2, 0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_138() {
         assert_grad!(|x| {
-            let t0 = (0.1).exp();
-            let t1 = (x + t0).exp();
-            (((0.3 * t0) / ((x * x) + 0.5).ln()).powi(0) + t1)
-        }, [0.55], rel = REL, fd = FD);
+            let t0 = x.exp();
+            let t1 = (x * x);
+            (x.hypot(x).leaky_relu(0.1).min((t0 + t0).round()) * t1)
+        }, [1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_139() {
-        assert_grad!(|x, y, w| {
-            let t0 = ::core::f64::consts::LN_2.relu().tanh();
-            (((2.5 / t0) * ((y * y) + 0.5).powf(y)).abs() - t0)
-        }, [-0.09, -0.6, 0.56], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.round();
+            let t1 = t0;
+            let t2 = t0.softplus().sinh();
+            (t0.exp_m1().exp().log10().atan() - t2)
+        }, [0.77, 1.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_140() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = k0;
-            ((t0 / t0).sin().powi(1) * t0)
-        }, [-1.11], rel = REL, fd = FD);
+        assert_grad!(|x, y| x.floor(), [1.36, 0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_141() {
-        assert_grad!(|x, y| {
-            let t0 = (-x).tanh();
-            (::core::f64::consts::LN_2 * t0)
-        }, [0.4, -1.46], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| ((k0.sin() * 0.8).asin().exp().sqrt() / y.trunc().sigmoid().log2()), [-1.12, -0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_142() {
-        assert_grad!(|x| {
-            let t0 = x.sin().sin();
-            ((t0 + x).sigmoid().ln() * t0)
-        }, [-0.67], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (y / x).silu();
+            let t1 = t0;
+            let t2 = t0.recip().tanh();
+            let mut t3 = 0.5;
+            t3 -= 1.5;
+            (t2.gelu().cosh().mul_add(t1.cosh().tanh(), (w.exp().sqrt() - t3)) * t3)
+        }, [-0.79, -0.79, -0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_143() {
-        assert_grad!(|x, y| {
-            let t0 = (-y);
-            let t1 = (((x * x) + 0.5).powf(3.0) / core::f64::consts::PI.sqrt());
-            let t2 = (y + y.sin());
-            let mut t3 = (x / t1.cos());
-            t3 /= (x.sigmoid().sqrt() + (2 / x));
-            t3 -= (-x.sin());
-            (((t3.powi(4) * (2.5).abs()) - x.ln().sigmoid()) - t3)
-        }, [0.79, -0.65], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y.atanh().floor(), [-0.13, -0.05, 0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_144() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = (-x.cos());
-            let t1 = k1.tanh().powi(-1);
-            let mut t2 = (x.ln() / (t0 / x));
-            t2 -= t2.tanh().exp().sqrt();
-            t2 *= t0.abs().abs();
-            ((((2.5).relu().abs() * (2.5).relu().abs()) + 0.5).sqrt() + t2)
-        }, [1.13], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = x.acos().cos();
+            let t1 = (w.softplus() * x.hypot(y));
+            let mut t2 = ::core::f64::consts::LN_2;
+            t2 /= (k0.softplus() + y.acos());
+            t2 += y;
+            ((t2.exp().log(2.0).silu().tanh() * 0.9).acos() + t2)
+        }, [0.87, -0.55, 1.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_145() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = ::core::f64::consts::LN_2;
-            let mut t1 = (t0.sin() - (-x));
-            t1 *= (1.0).exp().powi(2);
-            (k0 + t1)
-        }, [-0.34, -1.24], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| (w.atan().sin() * 0.8).acos().round(), [1.27, 1.22, 1.35, -0.57], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_146() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((((3 * 3) + 0.5).ln() * ((3 * 3) + 0.5).ln()) + 0.5).sqrt();
-            let t1 = (b / ::core::f64::consts::LN_2).sin();
-            let t2 = w;
-            let mut t3 = (-t2);
-            t3 += (::core::f64::consts::LN_2.sin() / t0);
-            t3 -= (w * (-0.5)).abs();
-            (t1 * t3)
-        }, [-0.29, -0.8, -1.29, -1.31], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| k1.hypot(x.max(x.ceil())), [0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_147() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let mut t1 = core::f64::consts::PI;
-            t1 /= (-(t1 + 1.5));
-            t1 /= 3;
-            (x - t1)
-        }, [-1.32], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (y * x.silu());
+            let t1 = t0.exp().log2().min(t0.exp2());
+            (x.sinh() * t1)
+        }, [0.1, -0.94], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_148() {
-        assert_grad!(|x, y| (-(y.exp().powf(2.5) * y.exp())), [-1.42, -1.15], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = x.relu().cos();
+            let t1 = x.powi(0).cosh();
+            let mut t2 = (k1.min(t0) / x.cbrt());
+            t2 += x.exp_m1();
+            (t2.recip().atan().powi(-2) * t2)
+        }, [1.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_149() {
-        assert_grad!(|x| {
-            let t0 = x.tanh();
-            let t1 = x.ln().tanh();
-            (((t1.sigmoid().sqrt() - x.sigmoid()) - t0) + t1)
-        }, [0.65], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (((b.tanh() * 0.9).asin() * (b.tanh() * 0.9).asin()) + 0.5).log((1.5).mul_add((-1.2), x).exp());
+            let t1 = t0.floor().sinh();
+            (t0.softplus() - t1)
+        }, [0.89, 1.13, 1.21, -0.18], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_150() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (y + ((2 * 2) + 0.5).ln());
-            let t1 = core::f64::consts::PI;
-            let t2 = t1;
-            let mut t3 = k1.tanh().tanh();
-            t3 /= t3;
-            ((-x) - t3)
-        }, [0.0, 0.72, 0.86], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = 2;
+            let t1 = (y.sin() * 0.8).acos();
+            let mut t2 = (t0 * t0);
+            t2 /= w.asin().sin();
+            ((t0 / t1.recip()).sigmoid().sqrt() + t2)
+        }, [0.1, -1.14, 0.68, -0.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_151() {
         let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((w * w) - ::core::f64::consts::LN_2);
-            let t1 = t0;
-            let mut t2 = t1;
-            t2 /= b.sigmoid().ln();
-            t2 /= k1;
-            (t2 + t2)
-        }, [0.9, 1.26, 1.18, 0.01], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (x.exp_m1() * y.recip());
+            (((k1.tanh() * k1.tanh()) + 0.5).log2().asinh() + t0)
+        }, [-1.37, 1.45, 0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_152() {
         assert_grad!(|x, y, w| {
-            let t0 = 3;
-            (t0 * t0)
-        }, [0.76, -0.18, 1.4], rel = REL, fd = FD);
+            let t0 = w.tan().exp().sqrt();
+            let t1 = (((-1.2) * (-1.2)) + 0.5).powf(y).sigmoid();
+            let mut t2 = t0.leaky_relu(0.1);
+            t2 = core::f64::consts::PI.ln();
+            ((0.1).exp2().cos() + t2)
+        }, [-0.9, -1.44, -0.95], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_153() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = ((1.5 + y) / 1);
-            let t1 = t0.sigmoid();
-            let t2 = (k0.sin() * w.tanh());
-            (((t0 / y) + t0.sin()) - t2)
-        }, [0.87, -1.08, -0.21], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| (w.cbrt().sin() - w.silu().max((w + x))), [-0.39, -0.68, 0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_154() {
-        assert_grad!(|x, y, w| (y * (1.5).cos().sin()), [0.35, -0.77, 0.09], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = k1.round().atan();
+            (t0.max(x.relu().max(t0.recip())) + t0)
+        }, [-1.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_155() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = x.abs().sigmoid();
-            let t1 = 1.5;
-            let mut t2 = (x.exp() + y);
-            t2 *= y.sin().ln();
-            t2 += k1;
-            ((y + (0.1 + (k1 + t2))) - t2)
-        }, [0.68, 1.18], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.exp();
+            let t1 = (w.sigmoid().ln().sin() * 0.8).atanh();
+            (x.silu() + t1)
+        }, [1.46, 1.47, -0.99], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_156() {
-        assert_grad!(|x, y, w| x.tanh().sigmoid().sqrt().relu(), [-0.56, 1.09, -1.4], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = t0;
+            let mut t2 = (2.5).silu().floor();
+            t2 /= y.exp_m1().softplus();
+            (t1 + t2)
+        }, [1.23, 0.23, 0.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_157() {
         let k0 = 0.75;
+        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = ((2.5 * 2.5) + 0.5).ln().exp();
-            let mut t1 = (0.1 * k0).cos();
-            t1 /= ((t1 * ::core::f64::consts::LN_2) / y.tanh());
-            t1 += t1.exp().ln().tanh();
-            (1.5 + t1)
-        }, [1.44, 0.8], rel = REL, fd = FD);
+            let t0 = k0.atan2(y.powi(4));
+            let t1 = t0;
+            let mut t2 = y.silu().silu();
+            t2 += t2.exp_m1().clamp(-2.0, 0.25);
+            ((k1.tanh() * 0.9).asin().cosh() + t2)
+        }, [0.83, 1.29], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_158() {
-        assert_grad!(|x, y| {
-            let t0 = (-(y / y));
-            let t1 = (t0 - (-y));
-            let t2 = y.exp();
-            let mut t3 = ((t2 * t2) + 0.5).sqrt();
-            t3 -= ((y * y) + 0.5).powf(0.5);
-            t3 /= (-(-0.5)).powi(-1);
-            (x - t3)
-        }, [-0.85, -1.09], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (0.5).exp().ln_1p().softplus();
+            let t1 = ((2.5).sin() * 0.8).atanh().sigmoid().powf(3.0);
+            (w.sinh().exp().ln_1p().sigmoid().ln() * t1)
+        }, [-1.23, 0.76, 0.18], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_159() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = k0.relu().powi(0);
-            let t1 = (t0 + t0);
-            let t2 = k1.powi(0).exp();
-            let mut t3 = x.relu();
-            t3 *= y.exp().ln();
-            t3 *= b.exp();
-            (w + t3)
-        }, [-0.92, 1.13, -1.1, 0.68], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x - y).cos();
+            let mut t1 = (y * (-0.5).silu());
+            t1 += t0.min(t1.leaky_relu(0.1));
+            t1 *= ((x * x) + 0.5).log10();
+            (x.exp_m1().leaky_relu(0.05).floor() - t1)
+        }, [-0.95, 0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_160() {
-        assert_grad!(|x, y, w| {
-            let t0 = w.exp().exp().powf((-0.5));
-            let t1 = y.exp();
-            let mut t2 = (t0 - t1).tanh();
-            t2 -= t0;
-            ((t0 * core::f64::consts::PI.powi(0)).powi(0) * t2)
-        }, [0.55, 0.92, -0.07], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.sinh();
+            let t1 = y;
+            (y.cosh() - t1)
+        }, [1.33, -0.99], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_161() {
-        assert_grad!(|x, y| {
-            let t0 = (y / (-0.5)).ln();
-            ((y.relu() / x.exp()) * t0)
-        }, [-0.75, -1.28], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (0.5).signum().atan();
+            (y.sin().atan2(b.hypot(t0)).exp2() * t0)
+        }, [-0.98, -1.5, -0.06, 0.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_162() {
-        assert_grad!(|x| (x * x).exp().ln().sigmoid().ln(), [-0.02], rel = REL, fd = FD);
+        assert_grad!(|x| (x.exp().powf(0.5) / 0.1).cbrt(), [-0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_163() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.sigmoid().cos();
-            let t1 = (t0.cos() * core::f64::consts::PI);
-            let t2 = ((k1 * k1) + 0.5).ln().tanh();
-            let mut t3 = (t1 / x).powi(-2);
-            t3 *= (-(1.5).exp().powf(t2));
-            t3 -= (1.5 - w).powi(-2);
-            (k1 + t3)
-        }, [1.19, 0.6, 0.06, 0.22], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.silu().max((2 - 1));
+            let t2 = x;
+            let mut t3 = y;
+            t3 *= y.exp_m1().sigmoid();
+            t3 *= t0.min((t0 / y));
+            ((((-((t1 * t1) + 0.5).powf(t3)) * (-((t1 * t1) + 0.5).powf(t3))) + 0.5).log2() - t3)
+        }, [1.18, -0.82], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_164() {
-        assert_grad!(|x, y| {
-            let t0 = x.powi(3);
-            let t1 = t0;
-            let t2 = t1;
-            let mut t3 = y;
-            t3 = x.powf(t1).cos();
-            (x.tanh().abs().sigmoid() + t3)
-        }, [0.54, -0.32], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = 2;
+            ((1.5).clamp(-2.0, 0.25) * t0)
+        }, [-1.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_165() {
-        assert_grad!(|x, y, w| w.sin(), [0.16, 0.0, 0.78], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (y.exp2().tanh() * 0.9).acos();
+            (t0 - t0)
+        }, [-1.44, -0.56], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_166() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.sigmoid().sqrt();
-            let t1 = t0.exp().powf(y).powi(2);
-            let mut t2 = y.cos().powi(1);
-            t2 *= t2;
-            (t1 * t2)
-        }, [1.34, -0.81, 0.7, -1.31], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            let t1 = t0.softplus().ceil();
+            ((-k0).signum() - t1)
+        }, [-0.1, -0.39, -0.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_167() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.tanh().relu();
-            let t1 = t0.cos().sigmoid();
-            let mut t2 = b.tanh();
-            t2 = t0.exp();
-            t2 *= (t2.sin() + 0.5);
-            ((1.5).sigmoid().powf((((t0 * t0) + 0.5).ln() - (-t2))) * t2)
-        }, [-1.22, 0.83, -0.61, 0.0], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y, [0.32, 1.4, -0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_168() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = x;
-            (k1.sin() * t0)
-        }, [0.03], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| x.min((y.tanh() * 0.9).acos().sigmoid()), [-0.93, 0.23, 0.49, 0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_169() {
-        assert_grad!(|x, y, w, b| y, [-0.23, -0.13, -0.05, 0.55], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.powi(-1).powi(0);
+            ((x.tanh() * 0.9).atanh().atan().sinh() + t0)
+        }, [-0.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_170() {
-        assert_grad!(|x, y, w| (((1.0).sigmoid().powf(2.5) + y) * (y.sigmoid() / (y * 0.5))), [-1.13, -0.66, -1.15], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.cbrt().mul_add(x.leaky_relu(0.1), b.exp().log10());
+            let t1 = (1.0).abs().log(2.0);
+            (k0.powi(2).log_sigmoid().cos() + t1)
+        }, [-0.25, -0.43, -0.86, 1.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_171() {
-        assert_grad!(|x, y, w| {
-            let t0 = ((0.5 * 0.5) + 0.5).sqrt();
-            let t1 = (-t0);
-            let t2 = (((::core::f64::consts::LN_2 * ::core::f64::consts::LN_2) + 0.5).sqrt() * t1.abs());
-            (((0.1).exp().ln().abs() / (((1 * 1) + 0.5).sqrt() * (t2 - w))) * t2)
-        }, [1.48, 1.41, 0.28], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x.min(w.sigmoid().log2()).mul_add(x, (-x.exp_m1())), [-0.33, 1.03, 0.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_172() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (-1.2);
-            let t1 = t0;
-            let t2 = t0;
-            let mut t3 = (t0.abs() / t0.sin());
-            t3 *= b.abs().exp().powf(0.5);
-            ((-::core::f64::consts::LN_2) + t3)
-        }, [0.59, 0.09, 0.88, 1.1], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = ((x * x) + 0.5).sqrt().trunc();
+            let mut t1 = k1.max(t0);
+            t1 *= (w.exp().ln_1p().sin() * 0.8).asin();
+            (t1.softplus().clamp(0.0, 2.0) * t1)
+        }, [-1.3, 0.84, 0.54], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_173() {
-        assert_grad!(|x, y| {
-            let t0 = y.exp();
-            let t1 = (3.0).cos().exp().powf((core::f64::consts::PI * t0));
-            (x.sin() * t1)
-        }, [0.1, -0.94], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = (((-1.2) * (-1.2)) + 0.5).log(3.0).asin();
+            let t1 = k0.silu();
+            let mut t2 = t0.exp2().signum();
+            t2 = x.signum().signum();
+            (t1 * t2)
+        }, [-0.2, -1.09, 1.11, -0.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_174() {
-        assert_grad!(|x| {
-            let t0 = x.cos().exp();
-            let t1 = (-x).exp().powf(2.5);
-            ((x * x).sigmoid().exp().powf(0.5) + t1)
-        }, [0.39], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (x.tanh().sin() * 0.8).asin();
+            let t1 = (0.1).asinh();
+            let mut t2 = t0;
+            t2 *= y.min(b.softplus());
+            (y.sinh().sigmoid().log2() - t2)
+        }, [-0.05, -0.54, -1.13, 0.84], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_175() {
         assert_grad!(|x| {
-            let t0 = x.abs().abs();
-            ((x - ((3.0).abs() / (x - t0))) - t0)
-        }, [-1.41], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = x.softplus().sin();
+            let t2 = (t0 * (1.0).exp().log10());
+            let mut t3 = x;
+            t3 /= (t3.sin() * x.sigmoid());
+            t3 -= (t3.sin() * 0.8).acos().leaky_relu(0.05);
+            (((x - t0) * t0.hypot(x)).asinh() + t3)
+        }, [-0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_176() {
-        assert_grad!(|x| {
-            let t0 = (-x.sigmoid().powf(1.5));
-            let t1 = (1.5).ln().exp();
-            let mut t2 = (-(x * t1));
-            t2 *= (t0 / 3).sigmoid();
-            t2 += ((-x) / x);
-            (x.exp().sqrt().exp().ln().tanh() + t2)
-        }, [-1.0], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w, [1.37, -0.7, 0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_177() {
-        assert_grad!(|x, y| (x / (-core::f64::consts::PI)).sin(), [0.09, -0.19], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| x, [1.41, 1.02, -1.43, 0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_178() {
-        assert_grad!(|x| {
-            let t0 = x.abs().exp().ln();
-            let t1 = ::core::f64::consts::LN_2;
-            let mut t2 = core::f64::consts::PI.sqrt().abs();
-            t2 = x;
-            ((t1.exp().powf((x + x)) * 2.5) - t2)
-        }, [1.45], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x, [0.42, -0.69, -0.78], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_179() {
-        assert_grad!(|x| {
-            let t0 = (-x.abs());
-            let t1 = (x.exp() * (x / x));
-            let mut t2 = t0.cos().exp().sqrt();
-            t2 = (core::f64::consts::PI - (0.5).abs());
-            (0.1 + t2)
-        }, [-0.9], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.cosh().sigmoid();
+            let t1 = 0.5;
+            let t2 = w.softplus().sigmoid().log10();
+            let mut t3 = t2;
+            t3 += y.hypot(y.sigmoid());
+            (t0 + t3)
+        }, [0.23, -0.91, -0.98], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_180() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = k0.exp().abs();
-            let t1 = ((x - t0) * t0);
-            let t2 = (y.exp() + (t1 / x));
-            let mut t3 = ((y * y) + 0.5).powf(3).sin();
-            t3 *= (-(0.3).exp());
-            ((-2.5).exp().relu() - t3)
-        }, [0.22, 0.77], rel = REL, fd = FD);
+        assert_grad!(|x| x.sinh().exp_m1().atan2((-x).exp().log10()), [0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_181() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| w.exp().exp().exp().powf((k1.exp() / y.exp().powf(w))), [0.23, 0.13, 0.04], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let t0 = core::f64::consts::PI.recip().leaky_relu(0.1);
+            let t1 = x;
+            (((x.exp().log(k0.exp()) * x.exp().log(k0.exp())) + 0.5).ln().asinh() - t1)
+        }, [-0.9], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_182() {
         assert_grad!(|x| {
-            let t0 = x.tanh();
-            let t1 = ((x + x) / (x + x));
-            let mut t2 = x;
-            t2 /= x.cos().abs();
-            ((x * t1).powi(-1) * t2)
-        }, [0.23], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = x;
+            let t2 = t1.exp().log10().log_sigmoid();
+            (x - t2)
+        }, [-0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_183() {
-        assert_grad!(|x, y| x.exp().sigmoid().abs(), [-0.06, 0.21], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w;
+            let t1 = y;
+            let t2 = (2.5 + t1).log_sigmoid();
+            let mut t3 = w.trunc().sigmoid().ln_1p();
+            t3 = t2;
+            (t0 - t3)
+        }, [1.3, -1.37, -0.48, 1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_184() {
-        assert_grad!(|x| x.sin().abs().exp().ln(), [-0.14], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.sinh().exp().ln_1p();
+            (t0.relu() * t0)
+        }, [0.61, -0.33, -0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_185() {
+        let k0 = 0.75;
         assert_grad!(|x, y, w, b| {
-            let t0 = x.exp().powf(0.5);
-            let mut t1 = (t0.sin() * (2.0).sigmoid().sqrt());
-            t1 -= w;
-            t1 = b;
-            ((-0.5) + t1)
-        }, [0.03, 0.99, -0.95, 1.28], rel = REL, fd = FD);
+            let t0 = y.cbrt().ln_1p();
+            let t1 = w;
+            let mut t2 = (-b).exp().powf(1.5);
+            t2 *= k0.ceil().leaky_relu(0.05);
+            t2 += w;
+            (y - t2)
+        }, [-1.36, -0.3, 1.05, 0.94], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_186() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = ((x * x) + 0.5).sqrt().tanh();
-            let t1 = (x - k1).abs();
-            let mut t2 = t1.powi(1);
-            t2 /= (2 + t2).sigmoid().sqrt();
-            ((((-0.5) * x) - x.sin().exp()) - t2)
-        }, [-0.36, -0.96], rel = REL, fd = FD);
+        assert_grad!(|x, y| x.tanh(), [0.42, -1.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_187() {
-        assert_grad!(|x, y| {
-            let t0 = (y + y.cos());
-            let t1 = t0.relu().tanh();
-            let mut t2 = x.powi(2).exp();
-            t2 /= (-x);
-            t2 *= (t2 * t2).powi(-1);
-            (x + t2)
-        }, [1.4, -1.2], rel = REL, fd = FD);
+        assert_grad!(|x| x, [1.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_188() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = ((x * x) + 0.5).powf(0.5).relu();
-            (k0.powi(3) * t1)
-        }, [-1.47, -0.66], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.sigmoid().log10().cosh();
+            (t0.signum().gelu().softplus() * t0)
+        }, [-0.02, -0.37, -0.88, 0.77], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_189() {
-        assert_grad!(|x, y, w| {
-            let t0 = (0.5).powf(x).sigmoid().ln();
-            let mut t1 = (-t0).relu();
-            t1 += core::f64::consts::PI;
-            t1 = (t0.sin() - t0);
-            (x - t1)
-        }, [-1.33, -0.44, 0.51], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = core::f64::consts::PI.exp().hypot(x.hypot(k1));
+            let t1 = (-1.2).asinh().sigmoid();
+            let t2 = x;
+            (t2.sigmoid().log(0.25).hypot(t1.tan().clamp(-0.5, 0.5)) * t2)
+        }, [1.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_190() {
+        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = 2.5;
-            let t2 = t0;
-            let mut t3 = t1.relu().tanh();
-            t3 *= t3;
-            ((t0 + (-1.2)) - t3)
-        }, [0.15, -1.28, 1.34], rel = REL, fd = FD);
+            let t0 = x.exp2().asinh();
+            let t1 = w.softplus().cbrt();
+            let mut t2 = ((t0 * t0) + 0.5).log(3.0);
+            t2 += t2;
+            t2 /= (-k0).sigmoid().ln_1p();
+            (t2 * t2)
+        }, [-0.79, 1.22, 1.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_191() {
-        assert_grad!(|x, y, w| w.sin().tanh().sigmoid().sqrt(), [-1.22, 0.9, -0.93], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0;
+            (x * t1)
+        }, [-0.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_192() {
-        assert_grad!(|x| (-x), [-1.22], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = (y + t0).log_sigmoid();
+            let mut t2 = ((y.tanh() * 0.9).atanh().sin() * 0.8).acos();
+            t2 /= k0.clamp(-2.0, 0.25).exp2();
+            ((t1.recip().hypot(x.cos()) + x) - t2)
+        }, [-0.85, -0.2], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_193() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = (-1.2);
-            let mut t2 = t1;
-            t2 *= ((t0.sigmoid().powf((-0.5)) * t0.sigmoid().powf((-0.5))) + 0.5).powf(((x * x) + 0.5).sqrt());
-            (((-0.5) - (x / k0)).abs() * t2)
-        }, [0.52, -0.41], rel = REL, fd = FD);
+        assert_grad!(|x, y| x.atan2(y.tan()).atan2(x), [0.48, -1.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_194() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = ((0.3).exp().powf(x) - (-0.5));
-            let t1 = t0.abs().sigmoid().sqrt();
-            let t2 = (k0 - t1).tanh();
-            let mut t3 = (k0 + x).exp();
-            t3 += x;
-            (t0.cos().exp() + t3)
-        }, [-0.11], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = (1.0).mul_add(x, x).exp2();
+            let mut t2 = y;
+            t2 *= (0.5 * t2).max(t0.sigmoid().log10());
+            (x.sin().cosh().ceil() + t2)
+        }, [-0.93, 1.34, 1.03, -1.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_195() {
-        assert_grad!(|x| {
-            let t0 = x.powi(1).sin();
-            let t1 = t0.exp().relu();
-            let t2 = t0;
-            let mut t3 = x.sigmoid().relu();
-            t3 += ((t2.sin() * t2.sin()) + 0.5).powf(2.5);
-            (t1.sin() + t3)
-        }, [-0.94], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            let t1 = (t0.sin() * 0.8).acos();
+            let mut t2 = y.cbrt();
+            t2 = t1.cosh().hypot(t1.sigmoid().log10());
+            t2 += t0.asinh().sinh();
+            (y - t2)
+        }, [-0.1, 0.62, -0.63], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_196() {
-        assert_grad!(|x, y| {
-            let t0 = (-1.2).powi(3).relu();
-            let mut t1 = ((y * y) + 0.5).sqrt();
-            t1 -= ::core::f64::consts::LN_2.exp();
-            t1 *= t1.sin().exp();
-            ((-(-(t1 * t0))) - t1)
-        }, [1.01, 0.9], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y.sinh().min(w.exp_m1());
+            (w.asinh().min((core::f64::consts::PI / x).signum()) * t0)
+        }, [0.68, 0.25, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_197() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.tanh().sigmoid();
-            let t1 = ((t0 / t0) * b.exp());
-            let t2 = t0;
-            (((-1.2) / b.abs().sin()) - t2)
-        }, [-0.47, -1.46, 0.23, 1.39], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.exp().ln_1p().asinh();
+            (2 - t1)
+        }, [-1.18, -0.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_198() {
-        assert_grad!(|x, y, w| (x.relu() + (-1.2)), [-1.13, 0.84, -0.15], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.ceil().log_sigmoid();
+            let t1 = y.exp_m1().asin();
+            let t2 = t0.cos();
+            let mut t3 = t2.softplus().min(t0.log_sigmoid());
+            t3 /= ((t3 * t3) + 0.5).sqrt().clamp(-2.0, 0.25);
+            t3 *= t3.sinh().leaky_relu(0.2);
+            (t0.tanh() + t3)
+        }, [1.19, -1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_199() {
-        assert_grad!(|x, y| x, [1.16, 0.23], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = t0;
+            let mut t2 = x;
+            t2 /= t0;
+            t2 *= w.ceil();
+            (t0 * t2)
+        }, [-0.5, 0.99, 1.12, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_200() {
         let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = (2.5).sin();
-            let t1 = (k0 - w).abs();
-            let t2 = ((0.3).relu() - (x - ::core::f64::consts::LN_2));
-            (1.5 + t2)
-        }, [0.95, -0.47, -0.62], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.max(k0).leaky_relu(0.1);
+            let mut t1 = y.silu().sigmoid();
+            t1 *= x;
+            (t1.leaky_relu(0.05).cos().round() - t1)
+        }, [-1.29, -1.19], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_201() {
-        assert_grad!(|x| {
-            let t0 = (x * x).exp().ln();
-            let mut t1 = x.tanh();
-            t1 = ((t1 * t1) + 0.5).ln().sigmoid();
-            t1 += ((0.5).relu() * (t1 + x));
-            (x.tanh().exp() - t1)
-        }, [-1.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y.exp().log2();
+            let t1 = (y.sin() * 0.8).atanh().softplus();
+            ((0.3).abs().min(w.cos()) + t1)
+        }, [-0.79, -0.73, -0.64], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_202() {
-        assert_grad!(|x, y, w| (x - (x.exp().sqrt() - w.relu())), [-0.45, 0.72, 0.75], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.floor();
+            let t1 = (-0.5).max(2);
+            let t2 = t1.ln().exp().sqrt();
+            (y + t2)
+        }, [0.97, -0.71], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_203() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (y.sin() * (1.5).exp().powf(3.0));
-            let t1 = t0.powi(0).sigmoid();
-            let t2 = t0;
-            (((-0.5).tanh() * b).sigmoid() * t2)
-        }, [0.56, 1.37, -0.31, -0.92], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| (-y.tan()).mul_add(k0, y.round().exp_m1()), [-0.45, -0.8, 1.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_204() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (2.0).sin().powi(1);
-            let mut t1 = t0;
-            t1 -= (w + w).relu();
-            t1 = w;
-            ((-t1).exp().abs() * t1)
-        }, [-1.48, -1.23, 1.43, -0.65], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| y, [-0.92, 0.91, -0.61, -1.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_205() {
-        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = k1.relu().sin();
-            (((x.abs() * x.abs()) + 0.5).sqrt().cos() + t0)
-        }, [-0.17, -0.22], rel = REL, fd = FD);
+            let t0 = x.exp().log(2.0).atan();
+            let t1 = t0.round().ln_1p();
+            ((y.exp_m1().exp2().sin() * 0.8).asin() + t1)
+        }, [1.42, -0.98], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_206() {
-        assert_grad!(|x| x.sin().sigmoid().powf((x / x)).sqrt(), [1.16], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.sigmoid().signum();
+            let t1 = t0;
+            let t2 = (-0.5);
+            (t1 - t2)
+        }, [-1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_207() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = (-(-1.2));
-            let t1 = ((-y) + (-0.5).tanh());
-            let t2 = (k1 + 2).cos();
-            let mut t3 = ((t2.sigmoid().sqrt() * t2.sigmoid().sqrt()) + 0.5).sqrt();
-            t3 -= ::core::f64::consts::LN_2;
-            t3 /= w.sigmoid();
-            (b.sigmoid().exp() * t3)
-        }, [0.27, -1.14, 1.09, 0.26], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (-0.5).silu();
+            let mut t1 = x;
+            t1 *= t0.cbrt().cbrt();
+            (x.signum() + t1)
+        }, [0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_208() {
-        assert_grad!(|x| {
-            let t0 = (0.3 / x.powf(2.5));
-            let t1 = 0.5;
-            let t2 = x.sigmoid().sqrt().tanh();
-            let mut t3 = t2;
-            t3 += x.powf(2.5);
-            (((t1.exp().tanh() * t1.exp().tanh()) + 0.5).sqrt() * t3)
-        }, [0.91], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (w.powi(-2) - (3.0).exp());
+            (w + t0)
+        }, [1.38, -1.49, 1.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_209() {
-        assert_grad!(|x, y| x, [1.35, 0.58], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y.min(x.powi(-2).abs()), [-1.06, 0.27, 0.84], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_210() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = (x - x).sin();
-            let t1 = ::core::f64::consts::LN_2.abs().tanh();
-            let t2 = (k0 / y).powi(3);
-            (x.relu() - t2)
-        }, [0.31, -0.59], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| (((y * y) + 0.5).sqrt() / (x - k1)).exp().powf(core::f64::consts::PI.min(y)), [1.26, 1.49], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_211() {
+        let k0 = 0.75;
         assert_grad!(|x, y| {
-            let t0 = x.sigmoid();
-            (y - t0)
-        }, [-0.31, -0.2], rel = REL, fd = FD);
+            let t0 = y.gelu().leaky_relu(0.2);
+            let t1 = k0.atan2(0.5).exp_m1();
+            let t2 = x.cos().recip();
+            let mut t3 = (-t0).cos();
+            t3 += t1;
+            t3 *= (-1.2);
+            ((((t1.sin() * 0.8).acos().round() * (t1.sin() * 0.8).acos().round()) + 0.5).sqrt() - t3)
+        }, [-0.38, 0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_212() {
-        assert_grad!(|x, y| {
-            let t0 = (y + (x / 2.5));
-            let t1 = (t0 - t0).sigmoid().sqrt();
-            (t0.exp().powf(1.5) - t1)
-        }, [1.3, -1.37], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-0.77], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_213() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let mut t1 = (x / (0.3 - t0));
-            t1 = (x * (-x));
-            ((t0.powi(3) + 3).abs() + t1)
-        }, [0.08, 1.2, -0.57], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x - x).cos();
+            let t1 = y.sin().silu();
+            let t2 = 3;
+            (((y * y) + 0.5).log10() * t2)
+        }, [1.1, -0.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_214() {
-        assert_grad!(|x, y, w| {
-            let t0 = (2.0).abs().abs();
-            let t1 = y.exp().powf(3.0).exp().ln();
-            ((-t0.relu()).sin() * t1)
-        }, [-0.86, -1.01, 1.12], rel = REL, fd = FD);
+        assert_grad!(|x, y| y.exp_m1().hypot(x).sqrt(), [-1.5, -1.23], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_215() {
-        assert_grad!(|x| (((x * x) + 0.5).powf(x) - (x + x)).sin(), [1.44], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = x;
+            let t1 = (x * x).softplus();
+            let mut t2 = x.hypot(k1).cosh();
+            t2 *= t2.round().sigmoid().powf((0.1).atanh());
+            (x.exp2().ceil().softplus() + t2)
+        }, [0.25, 0.11, -1.06], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_216() {
-        assert_grad!(|x, y, w, b| y, [-1.41, 0.49, -0.46, -0.04], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.sigmoid();
+            (t0 - t0)
+        }, [0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_217() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = (k0 * 1).relu();
-            let t1 = ((x * x) + 0.5).ln();
-            let mut t2 = ((x.abs() * x.abs()) + 0.5).powf(0.5);
-            t2 += (((x * x) + 0.5).powf(t0) + x.exp());
-            ((((x + t2) / (-x)) / x) + t2)
-        }, [-1.03], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.tan().tan();
+            let t1 = 0.5;
+            let t2 = w;
+            let mut t3 = t2;
+            t3 *= b.softplus().abs();
+            (t2 + t3)
+        }, [0.19, 0.42, -0.53, -0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_218() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (k1 + x).cos();
-            let t1 = ((t0 * t0) * y);
-            ((-w).exp().cos() * t1)
-        }, [1.29, -0.35, 0.51], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| y.exp_m1().asin(), [-0.04, -1.37, 0.11, -1.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_219() {
         assert_grad!(|x, y, w| {
-            let t0 = x.sigmoid();
-            let t1 = ::core::f64::consts::LN_2;
-            let mut t2 = (t1 - x).sigmoid();
-            t2 -= y;
-            t2 *= y.cos().ln();
-            (t2 * t2)
-        }, [1.44, -0.96, 1.03], rel = REL, fd = FD);
+            let t0 = w.softplus().cosh();
+            let t1 = x;
+            (t0.trunc() - t1)
+        }, [0.56, 0.96, 1.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_220() {
-        assert_grad!(|x, y, w| (-w.sigmoid().powf(0.5).cos()), [1.3, 0.34, 1.41], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            let t1 = ((2.0).exp() + x.silu());
+            let t2 = (1.5).asinh().ceil();
+            (w.sinh().leaky_relu(0.05).ln_1p() - t2)
+        }, [-0.49, 0.15, -0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_221() {
-        assert_grad!(|x, y, w, b| ((w.sigmoid() - (y / w)) - ((w / (-1.2)) / w)), [-1.47, -0.85, -0.2, 0.14], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y.tanh(), [-0.89, -0.41, -0.71], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_222() {
-        assert_grad!(|x| {
-            let t0 = (-x).tanh();
-            ((x.abs().exp() + (-1.2).sin().relu()) - t0)
-        }, [0.35], rel = REL, fd = FD);
+        assert_grad!(|x, y| ((x.max(y).relu() * x.max(y).relu()) + 0.5).log10(), [-1.33, -1.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_223() {
-        assert_grad!(|x| {
-            let t0 = (x / x.exp());
-            let mut t1 = t0;
-            t1 = t1.sigmoid().sqrt().exp().sqrt();
-            t1 -= (x / (x + t0));
-            ((-(((1 - x) * (1 - x)) + 0.5).ln()) - t1)
-        }, [-0.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = 2.5;
+            let mut t1 = (-t0);
+            t1 -= ((t1 * t1) + 0.5).ln_1p().cbrt();
+            t1 += (-w);
+            ((((y - y) * (y - y)) + 0.5).ln().exp().ln() * t1)
+        }, [-0.37, 1.21, 0.96, 0.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_224() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            let t1 = (t0 / t0).relu();
-            ((-(t0.abs() + x.exp())) + t1)
-        }, [-0.93, 1.34, 1.03, -1.39], rel = REL, fd = FD);
+        assert_grad!(|x, y| y, [-0.62, 0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_225() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = (-t0);
-            ((x - (t1 - y)).powi(3) + t1)
-        }, [-0.08, -0.09, 0.88], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (b.clamp(0.0, 2.0) / x);
+            let t1 = t0.asin();
+            (y * t1)
+        }, [1.47, 0.78, 1.08, -0.91], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_226() {
         assert_grad!(|x, y, w| {
-            let t0 = y;
-            let mut t1 = t0;
-            t1 += t1.abs();
-            (x.tanh() + t1)
-        }, [-0.23, -0.91, 1.29], rel = REL, fd = FD);
+            let t0 = w.hypot((-0.5)).cos();
+            let t1 = ((t0.abs() * t0.abs()) + 0.5).log(t0.signum().exp());
+            let t2 = y;
+            (t0.sigmoid().leaky_relu(0.2).ceil() * t2)
+        }, [-0.59, 0.6, -0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_227() {
+        let k1 = -1.25;
         assert_grad!(|x| {
-            let t0 = (x.tanh() / (x / (-0.5)));
-            let t1 = ((x * x) + 0.5).ln().cos();
-            let t2 = (t0 + core::f64::consts::PI.sigmoid().ln());
-            let mut t3 = (2.0).sin();
-            t3 *= t0.cos().exp();
-            (t1.cos().powi(-1).abs() + t3)
-        }, [-0.48], rel = REL, fd = FD);
+            let t0 = ((x.exp().log(0.25) * x.exp().log(0.25)) + 0.5).sqrt();
+            let t1 = t0.exp2();
+            let mut t2 = t0.log2().cbrt();
+            t2 *= x.leaky_relu(0.05);
+            ((k1 + t2.trunc().round()) - t2)
+        }, [1.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_228() {
-        assert_grad!(|x, y| x, [0.71, 0.86], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y, [-1.08, 0.22, -1.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_229() {
-        assert_grad!(|x| {
-            let t0 = (x.relu() + x.ln());
-            (x.relu() * t0)
-        }, [0.14], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y.exp2().abs();
+            let t1 = t0.exp();
+            let mut t2 = w.exp_m1().hypot(t0.max(y));
+            t2 /= x;
+            t2 /= y.exp().sigmoid();
+            (t0.silu().min(2) - t2)
+        }, [-1.35, -1.27, -0.51], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_230() {
-        assert_grad!(|x, y| {
-            let t0 = y.abs();
-            let t1 = (t0.exp().powf(3.0) + t0.exp().powf(1.5));
-            let t2 = (x.relu() * (0.3 * y));
-            let mut t3 = (-0.5).sin().tanh();
-            t3 += y;
-            (x + t3)
-        }, [0.64, -0.56], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = k1;
+            let t1 = t0;
+            let t2 = x;
+            let mut t3 = ((t1 * t1) + 0.5).sqrt();
+            t3 -= w.cosh();
+            t3 -= t2.exp().log2().abs();
+            ((y - t1).clamp(0.3, 1.5).gelu() + t3)
+        }, [0.57, -0.16, 0.67], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_231() {
-        let k0 = 0.75;
         assert_grad!(|x, y| {
-            let t0 = y.cos().sin();
-            let t1 = (y.relu() + y);
-            let mut t2 = (k0 / t1).sigmoid();
-            t2 *= (x * 2);
-            ((x.sigmoid().sigmoid().ln() * y) + t2)
-        }, [0.97, -0.71], rel = REL, fd = FD);
+            let t0 = x.atan().sigmoid().log2();
+            let t1 = x.sigmoid().log(0.5);
+            let mut t2 = x.sigmoid().powf(0.5).clamp(-2.0, 0.25);
+            t2 *= t2.round().hypot(core::f64::consts::PI.exp().ln());
+            t2 -= ((-0.5) - (t2 + y));
+            ((-0.5).min(3).log_sigmoid().atan() + t2)
+        }, [0.04, -0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_232() {
         assert_grad!(|x| {
-            let t0 = (x + (x * x));
-            let t1 = t0;
-            let t2 = x;
-            let mut t3 = (x.sigmoid() * t2.powi(3));
-            t3 = x.exp().exp().powf(1.5);
-            (x - t3)
-        }, [0.15], rel = REL, fd = FD);
+            let t0 = (2.0).atan().atan();
+            let t1 = (0.1).atan().max((0.5).sin());
+            let t2 = (-t0);
+            let mut t3 = x.gelu().min((1.0).max(t2));
+            t3 = ((1.0).relu() / 2);
+            t3 -= x;
+            (x.sinh().powi(1) + t3)
+        }, [-1.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_233() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y + x.sqrt());
-            let mut t1 = 3;
-            t1 = (w.relu() + t0);
-            (w.sigmoid() * t1)
-        }, [1.05, -0.75, -1.11], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w, [0.4, 1.02, -1.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_234() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.powi(0);
-            let t1 = b.sigmoid().sqrt();
-            let t2 = (0.5).sigmoid().cos();
-            let mut t3 = y.cos().cos();
-            t3 += t2.sin();
-            (k0 * t3)
-        }, [-0.88, 0.84, -1.49, -1.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.silu().atan();
+            let t1 = t0;
+            let mut t2 = (0.1).sqrt();
+            t2 = t0.silu();
+            t2 *= y;
+            ((::core::f64::consts::LN_2.trunc() + t1.gelu()).log_sigmoid() - t2)
+        }, [0.97, -0.35, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_235() {
-        assert_grad!(|x, y, w| ((y.powi(3) * y.powi(3)) + 0.5).sqrt().exp().powf(0.5), [-1.47, 1.04, 0.38], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (y.round() / (-y));
+            let t1 = t0.exp2();
+            let mut t2 = t0.log_sigmoid().gelu();
+            t2 = t0;
+            t2 = ((2 * 2) + 0.5).ln_1p();
+            (y.round() * t2)
+        }, [-0.01, -0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_236() {
-        assert_grad!(|x, y, w| ((2 * w) / w.sigmoid()).relu(), [0.53, -1.47, 0.07], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (b + 2).min(b);
+            let t1 = t0.max(core::f64::consts::PI).asinh();
+            let mut t2 = ::core::f64::consts::LN_2;
+            t2 -= (-0.5).silu().silu();
+            (t2 - t2)
+        }, [1.12, -1.25, -0.64, 0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_237() {
         assert_grad!(|x, y, w, b| {
-            let t0 = (-w.sin());
-            (((y * y) + 0.5).powf(1.5) - t0)
-        }, [0.94, -0.36, -0.92, 0.91], rel = REL, fd = FD);
+            let t0 = w.asinh().log(3.0);
+            let mut t1 = t0.sigmoid();
+            t1 += (-t0.trunc());
+            t1 *= (::core::f64::consts::LN_2.abs() + x.exp());
+            (x.leaky_relu(0.3).log_sigmoid().acos() * t1)
+        }, [1.32, -1.23, 1.13, -0.12], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_238() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            let mut t1 = (w.sigmoid().ln() * (t0 - t0));
-            t1 *= (1.5 - t0).cos();
-            t1 *= w.sin();
-            ((3 * t0.exp().ln().sigmoid()) * t1)
-        }, [-1.34, 0.9, 0.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| (-x.min(w)).relu(), [-0.58, -0.55, 1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_239() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            let mut t1 = (-w.sigmoid());
-            t1 *= t0.exp().ln();
-            (t0 * t1)
-        }, [0.83, 1.31, -0.09], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = (1.5).exp().floor();
+            let t1 = t0.exp_m1();
+            let mut t2 = k1;
+            t2 *= x.atanh();
+            (t0 - t2)
+        }, [-0.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_240() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.sigmoid().powf(1.5);
-            let t1 = (y.exp() * (-(-1.2)));
-            (b * t1)
-        }, [0.44, -0.67, 1.46, -0.97], rel = REL, fd = FD);
+        assert_grad!(|x| (x.tanh() * 0.9).atanh().exp_m1(), [0.82], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_241() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (x.exp().sqrt() + (-0.1));
-            ((-b).abs().exp() - t0)
-        }, [0.85, 0.15, -0.65, -0.22], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((0.3).sin() * 0.8).atanh().min(w.exp());
+            let t1 = w.sin();
+            let t2 = ((1.0).sin().sin() * 0.8).atanh();
+            let mut t3 = ((((t0 * t0) + 0.5).log(0.5) * ((t0 * t0) + 0.5).log(0.5)) + 0.5).log10();
+            t3 = w.signum();
+            (t1.exp2().recip() + t3)
+        }, [-0.07, 0.17, -0.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_242() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = (x + ((x * x) + 0.5).powf(2.5));
-            let t2 = t0.abs();
-            let mut t3 = 3;
-            t3 /= (-0.3).sigmoid();
-            ((x.abs() + (t3 * x)).relu() - t3)
-        }, [-1.29], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w;
+            ((2.5).cbrt().exp2().exp_m1() * t0)
+        }, [-0.36, -0.29, -1.05, 0.69], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_243() {
-        assert_grad!(|x, y| (y.sigmoid() * (x * x)).relu(), [-0.46, 1.38], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (::core::f64::consts::LN_2.sin() * 0.8).asin().atan2(y);
+            let t1 = (w.leaky_relu(0.3).cosh() + 0.2).acosh();
+            let t2 = x.softplus();
+            (t1.exp().log10().softplus() - t2)
+        }, [1.09, -0.45, 0.9, 0.01], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_244() {
-        assert_grad!(|x, y| y, [-1.1, 0.49], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w.exp2().exp().powf(3.0);
+            let t1 = t0.trunc();
+            let t2 = ((-0.5) + y.tanh());
+            let mut t3 = ::core::f64::consts::LN_2.gelu().exp2();
+            t3 *= y;
+            (t2.tan() - t3)
+        }, [1.46, 1.44, 0.07], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_245() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = 0.3;
-            let t1 = (y.tanh() * t0.powi(-1));
-            let mut t2 = ((-t1) - ::core::f64::consts::LN_2.abs());
-            t2 -= t1;
-            (x.sigmoid().sqrt().exp().abs() - t2)
-        }, [0.51, -0.53, -0.74, 0.32], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = y.max(y.cbrt());
+            let t1 = t0;
+            let mut t2 = x;
+            t2 = ((k0 / w).sin() * 0.8).atanh();
+            (0.3 + t2)
+        }, [-1.19, -1.46, 1.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_246() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = (x.powi(2) - (0.3).powi(0));
-            let t1 = (core::f64::consts::PI.sigmoid().sqrt() * t0.tanh());
-            let t2 = x;
-            let mut t3 = (k1 + t1).abs();
-            t3 += core::f64::consts::PI;
-            (x * t3)
-        }, [1.49], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.ln_1p().signum();
+            ((1.5).exp_m1().signum().sigmoid() * t0)
+        }, [-1.26, 1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_247() {
-        assert_grad!(|x, y| {
-            let t0 = (x + y).exp();
-            let t1 = (y - t0).exp().powf(x);
-            let t2 = ::core::f64::consts::LN_2;
-            let mut t3 = t2.sigmoid().ln().sigmoid();
-            t3 += x.sin();
-            t3 += (-1.2).powi(-2);
-            ((t0.relu() / x.exp()).sigmoid().powf(3.0) + t3)
-        }, [-1.27, -0.45], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = 0.3;
+            let mut t1 = w;
+            t1 += x.cbrt();
+            t1 *= (1.5).sinh();
+            (k0 - t1)
+        }, [0.54, 1.02, 0.34], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_248() {
-        assert_grad!(|x, y, w| {
-            let t0 = (((-y) * (-y)) + 0.5).powf(x.exp());
-            let t1 = (t0 * (-1.2)).sin();
-            let t2 = x;
-            ((w - t0) + t2)
-        }, [-1.29, 0.41, -1.29], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.atan().atan();
+            (x - t0)
+        }, [0.04, 0.63], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_249() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (w.sin() / (b * w));
-            let t1 = w.sin().abs();
-            let t2 = t1;
-            let mut t3 = (t1.powi(4) - t2);
-            t3 /= b;
-            t3 += (w.sigmoid().sqrt() + 0.5);
-            (w + t3)
-        }, [-1.14, -0.09, 1.43, -0.63], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.hypot(x).leaky_relu(0.05);
+            let t1 = ((x / x).exp() + 1.2).acosh();
+            let t2 = (-(-1.2)).abs();
+            let mut t3 = ((0.3).signum().tanh() * 0.9).atanh();
+            t3 /= ::core::f64::consts::LN_2;
+            t3 += (2.5).cbrt();
+            (((x.round().exp() + 1.2).acosh().sin() * 0.8).atanh() - t3)
+        }, [-0.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_250() {
-        assert_grad!(|x| x, [1.18], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (y.tanh() * x.exp().ln_1p());
+            let t1 = (t0 * t0.exp_m1());
+            let t2 = x.sigmoid();
+            (t1 * t2)
+        }, [-0.04, -0.88], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_251() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.sin().sin();
-            let t1 = (2 / t0).relu();
-            let t2 = (t0.exp() - y.cos());
-            let mut t3 = (-t2);
-            t3 = t0.tanh();
-            ((-b.cos().exp().ln()) + t3)
-        }, [-1.21, 1.22, 0.2, 0.31], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.abs();
+            let t1 = t0.powi(-2);
+            let mut t2 = (-t0);
+            t2 *= t2.abs();
+            (t2.asinh() * t2)
+        }, [1.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_252() {
-        assert_grad!(|x, y| {
-            let t0 = x.powi(-1).relu();
-            let t1 = (y * 2).tanh();
-            (y + t1)
-        }, [-0.68, 0.8], rel = REL, fd = FD);
+        assert_grad!(|x, y| y.cosh().log_sigmoid(), [-1.37, -1.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_253() {
         assert_grad!(|x| {
-            let t0 = x.exp().sigmoid();
-            let mut t1 = x;
-            t1 *= ((x * x) + 0.5).sqrt();
-            (x.relu() - t1)
-        }, [-1.21], rel = REL, fd = FD);
+            let t0 = (x - x).round();
+            let t1 = ((3 * 3) + 0.5).ln_1p().log_sigmoid();
+            let t2 = (0.3).sigmoid().ln().log_sigmoid();
+            (t1 + t2)
+        }, [-0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_254() {
         assert_grad!(|x| {
-            let t0 = ((x + (-0.5)) / x);
-            let mut t1 = (t0.powi(-1) - x.abs());
-            t1 = (-(-x));
-            (x.powi(2) * t1)
-        }, [-0.51], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = t0;
+            (x + t1)
+        }, [0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_255() {
-        assert_grad!(|x, y, w| {
-            let t0 = (((core::f64::consts::PI * y) * (core::f64::consts::PI * y)) + 0.5).powf((-0.5));
-            let mut t1 = y;
-            t1 += t0;
-            (t0 + t1)
-        }, [-0.29, -1.03, 0.54], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.silu().silu();
+            let t1 = x;
+            let mut t2 = y.ceil();
+            t2 *= t2.exp_m1();
+            t2 -= (-0.5).exp().recip();
+            (x.relu() * t2)
+        }, [0.45, 1.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_256() {
-        assert_grad!(|x, y, w| (w + x), [0.42, -0.23, -0.45], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x / x).softplus();
+            (t0.trunc().cosh() + t0)
+        }, [-0.71], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_257() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.abs().abs();
-            let mut t1 = x;
-            t1 = (w.cos() + t0.sigmoid());
-            t1 = w.sin().cos();
-            (t1.tanh().powi(0).abs() - t1)
-        }, [-0.08, 1.02, 0.2, 0.95], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w.gelu().mul_add(::core::f64::consts::LN_2.sigmoid().ln_1p(), x.sigmoid()).exp2(), [0.13, -0.43, -1.21, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_258() {
-        assert_grad!(|x, y| {
-            let t0 = core::f64::consts::PI.sigmoid();
-            let t1 = ((t0 + 0.1) - t0.sin());
-            let t2 = (x / t1).sin();
-            let mut t3 = y;
-            t3 += (t3 - y).sin();
-            (y * t3)
-        }, [0.19, 0.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| y.atan2(y), [0.68, -0.4, -1.01, 0.97], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_259() {
         assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = t0.exp();
-            let t2 = (-x).sin();
-            let mut t3 = ((-0.5) + 0.5).exp();
-            t3 *= t0.exp().powf((-0.5));
-            (t3.tanh().exp() * t3)
-        }, [0.29, -0.79], rel = REL, fd = FD);
+            let t0 = (y.relu() / y);
+            let mut t1 = x.min((x / y));
+            t1 *= (y - x);
+            t1 += y.hypot(t0).trunc();
+            (t1 * t1)
+        }, [-0.83, 0.44], rel = REL, fd = FD);
     }
 }

@@ -16,1209 +16,1215 @@ mod cases {
 
     #[test]
     fn case_260() {
-        assert_grad!(|x| x, [0.09], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = 1;
+            ((((b * b) + 0.5).powf(k0).log10().cosh() + 0.2).acosh() * t0)
+        }, [-1.08, 0.87, -1.13, -0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_261() {
-        assert_grad!(|x, y| {
-            let t0 = ((y + x) * (y * y));
-            let mut t1 = y.exp().sigmoid();
-            t1 /= (t1.tanh() + t1.tanh());
-            (((t1.exp() / (-1.2).sin()) - (0.5).powi(3)) * t1)
-        }, [-0.31, 0.41], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x.asinh().sin() * 0.8).acos();
+            let mut t1 = x.silu().sin();
+            t1 -= t0;
+            t1 /= t1.cosh().exp().log(x);
+            (((x.hypot(1.5) * t0.sqrt()).tanh() * 0.9).asin() * t1)
+        }, [0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_262() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w, b| {
-            let t0 = ::core::f64::consts::LN_2.relu().exp();
-            let t1 = (k0.powi(3) - w.relu());
-            let t2 = y.sigmoid().powf(b);
-            (w - t2)
-        }, [1.04, -0.65, 0.94, 1.45], rel = REL, fd = FD);
+            let t0 = y.sigmoid().log10();
+            let t1 = ((((t0 * t0) + 0.5).powf(2.5) * ((t0 * t0) + 0.5).powf(2.5)) + 0.5).log10();
+            ((3.0).cosh() * t1)
+        }, [1.5, 0.24, 0.64, -0.53], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_263() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.powi(-1).tanh();
-            let t1 = (t0.tanh() * b.abs());
-            let t2 = t1.sin().sigmoid().ln();
-            (t1.sin().abs().powi(-1) * t2)
-        }, [-0.81, -0.72, 1.13, -0.55], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.softplus();
+            (x + t0)
+        }, [-1.09], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_264() {
-        let k0 = 0.75;
         assert_grad!(|x, y| {
-            let t0 = (-x).sigmoid();
-            let t1 = k0;
-            let t2 = y;
+            let t0 = (y.trunc() + x.hypot(x));
+            let t1 = ((t0 * t0) + 0.5).powf(1.5).log_sigmoid();
+            let t2 = (t1 * y).cbrt();
             (t0 + t2)
-        }, [1.32, -1.32], rel = REL, fd = FD);
+        }, [0.38, 0.81], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_265() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let mut t1 = x.exp().powf(k0).sigmoid();
-            t1 *= t0.sigmoid().exp().ln();
-            (((t1.powf(t0) * t1.powf(t0)) + 0.5).ln().powi(-1) - t1)
-        }, [1.48, -0.33], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (x.ceil() / ((x * x) + 1.5).acosh());
+            let t1 = y.min((x.tanh() * 0.9).atanh());
+            let mut t2 = (w / t0);
+            t2 += (-(((-1.2) * (-1.2)) + 0.5).log(((w * w) + 0.5)));
+            (t0.mul_add(x.max(w), t1).ln() * t2)
+        }, [1.24, 0.88, -1.27, 1.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_266() {
-        assert_grad!(|x, y, w, b| x.sigmoid().powf(w).abs(), [-0.51, 0.36, -0.88, 1.24], rel = REL, fd = FD);
+        assert_grad!(|x, y| y.sin(), [0.23, -1.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_267() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (w.powi(1) + ((k1 * k1) + 0.5).powf(y));
-            let t1 = t0;
-            ((t1 - t0).sigmoid().ln() - t1)
-        }, [-1.02, 0.12, 0.61], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.signum().tanh();
+            let t1 = x.abs().sigmoid().log10();
+            let mut t2 = t0.sin().exp().log10();
+            t2 *= (-t2);
+            t2 *= y;
+            (t0 + t2)
+        }, [0.21, -0.86, -0.24, 0.92], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_268() {
-        assert_grad!(|x, y, w| {
-            let t0 = (-y.exp());
-            let t1 = (y + x).abs();
-            ((t1.tanh() + 2) - t1)
-        }, [-1.35, -1.27, -0.51], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.atan();
+            let t1 = t0.clamp(-1.0, 1.0).sin();
+            let t2 = t1;
+            ((y.exp().log10() / w.exp2()).asinh() - t2)
+        }, [0.05, 0.28, -0.21, 0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_269() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = k1;
-            let t1 = t0;
-            let t2 = x;
-            let mut t3 = t1.sin();
-            t3 = w.tanh().exp().sqrt();
-            t3 = k1;
-            (t0 - t3)
-        }, [-0.27, 1.22, 1.37], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = ::core::f64::consts::LN_2.exp().sin();
+            let t1 = x;
+            let t2 = ((x - x) * core::f64::consts::PI.sinh());
+            (x.abs().sigmoid().log(10.0).cos() * t2)
+        }, [0.74, 1.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_270() {
-        assert_grad!(|x| x.sigmoid().ln(), [-0.7], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = (x + t0).hypot(x.leaky_relu(0.01));
+            (((::core::f64::consts::LN_2 * ::core::f64::consts::LN_2) + 0.5).ln_1p().sin().exp_m1() * t1)
+        }, [-1.25, -1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_271() {
-        assert_grad!(|x| x, [-0.33], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = ((x * x) + 0.5).log10().cos();
+            let t1 = t0.mul_add(x, t0).tan();
+            let mut t2 = t1.signum().abs();
+            t2 *= (-x).exp();
+            t2 /= core::f64::consts::PI.powi(3).max(t1.exp2());
+            (t0.exp() * t2)
+        }, [1.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_272() {
-        assert_grad!(|x| {
-            let t0 = ((x + x) * (x + 1.5));
-            let mut t1 = (::core::f64::consts::LN_2 + t0.ln());
-            t1 += t0.exp().powf(x).exp();
-            ((0.5).powi(-1).tanh().sigmoid() + t1)
-        }, [0.54], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x.floor() + y);
+            (t0.trunc().cos().cbrt() * t0)
+        }, [-0.7, -1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_273() {
-        assert_grad!(|x, y, w| x, [0.93, 1.02, 1.27], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = core::f64::consts::PI.cos().sinh();
+            (t0 + t0)
+        }, [-0.85, 0.49], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_274() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = x;
-            let mut t2 = t0.sin();
-            t2 *= t0.cos().relu();
-            (t1 + t2)
-        }, [0.95, 0.35], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let t0 = k0.leaky_relu(0.2).sigmoid().ln_1p();
+            let t1 = x.softplus().sigmoid();
+            let mut t2 = x.log_sigmoid();
+            t2 -= x.cos().min(t1.clamp(0.3, 1.5));
+            t2 -= (x - t0).mul_add(t2.exp().ln(), t1);
+            (x.sigmoid().atan().powi(-1) - t2)
+        }, [0.56], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_275() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = t0.relu().powi(3);
-            let mut t2 = (0.1).abs().relu();
-            t2 -= t0;
-            t2 *= (k1.exp() - x.powi(1));
-            (t2 - t2)
-        }, [-0.45], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_276() {
-        assert_grad!(|x, y, w| (-w), [-0.58, 0.21, 0.78], rel = REL, fd = FD);
+        assert_grad!(|x, y| (y.tan().clamp(0.3, 1.5).tanh() * 0.9).atanh(), [0.0, -0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_277() {
-        assert_grad!(|x, y, w, b| (-y.sigmoid().powf((2.0).abs())), [1.35, -0.88, 0.75, 0.69], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            let t1 = y;
+            let t2 = (x.acos() / x.mul_add(t0, t1));
+            (y * t2)
+        }, [-0.89, 1.47, 1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_278() {
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = ((0.3 + t0) * t0);
-            let t2 = x.exp().sqrt().exp().sqrt();
-            let mut t3 = t0;
-            t3 += ((core::f64::consts::PI + (-0.5)) / t3);
-            ((t0.abs().sqrt() + ((((1.5 * 1.5) + 0.5).ln() * ((1.5 * 1.5) + 0.5).ln()) + 0.5).powf((-1.2))) * t3)
-        }, [1.49, 0.75], rel = REL, fd = FD);
+        assert_grad!(|x, y| (x - x.exp().abs()), [0.21, -1.08], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_279() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = ::core::f64::consts::LN_2.tanh().ln();
-            ((y.sigmoid().ln().powi(2) * (-t1.sigmoid().ln())) - t1)
-        }, [-0.09, -0.53, -1.03], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.leaky_relu(0.2);
+            let t1 = (-1.2);
+            let mut t2 = t1.sigmoid().log10().gelu();
+            t2 /= ((t2.ceil() * t2.ceil()) + 1.5).acosh();
+            (t1 + t2)
+        }, [0.46, 1.05, -0.51, -0.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_280() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y - y).cos();
-            let t1 = t0.tanh().sigmoid();
-            (t1 + t1)
-        }, [-0.76, 0.61, -1.02], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.silu().sin();
+            (((0.3).floor() + (w - x)) * t0)
+        }, [1.19, -1.2, 1.13, 1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_281() {
         assert_grad!(|x, y, w, b| {
-            let t0 = (b.sin() * (2 * x));
-            let t1 = w;
-            (x + t1)
-        }, [-0.44, 1.2, -0.6, 0.61], rel = REL, fd = FD);
+            let t0 = ::core::f64::consts::LN_2.abs().ceil();
+            let t1 = (w * w).min((0.5).trunc());
+            let t2 = t0.sigmoid().sqrt().ceil();
+            let mut t3 = b.exp2().atan2((w + b));
+            t3 *= (-1.2).tan().hypot(x);
+            ((-t0) * t3)
+        }, [-0.16, -1.11, 1.12, -0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_282() {
-        assert_grad!(|x, y, w, b| (y.abs().powi(-2) / x.sin().sigmoid().ln()), [1.24, 1.24, -0.27, 0.05], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = ((y / k0).sin() * 0.8).atanh();
+            ((y.clamp(-0.5, 0.5) + x).max((t0.silu().tanh() * 0.9).atanh()) + t0)
+        }, [-0.11, 0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_283() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.relu();
-            let mut t1 = t0.cos();
-            t1 /= (x.exp() - t0.tanh());
-            t1 *= y.cos();
-            (t0 + t1)
-        }, [0.69, 0.62, -0.37, -0.75], rel = REL, fd = FD);
+        assert_grad!(|x| x, [1.13], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_284() {
-        let k0 = 0.75;
-        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = (1 / k0).sigmoid().sqrt();
-            let mut t1 = (x * t0);
-            t1 += t0.sigmoid();
-            (k1.relu() + t1)
-        }, [0.04, -0.75], rel = REL, fd = FD);
+            let t0 = ((x.tanh() * 0.9).atanh() * (-0.5).log_sigmoid());
+            let t1 = t0.silu().sin();
+            let mut t2 = y.cos().exp();
+            t2 /= ::core::f64::consts::LN_2.signum().asinh();
+            (t1.sigmoid().ln_1p().log10().atan() + t2)
+        }, [0.23, 1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_285() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.relu();
-            let mut t1 = (((b * b) + 0.5).powf(1.5) * (t0 / t0));
-            t1 -= (2 * 0.5);
-            (t0 - t1)
-        }, [0.5, 0.11, -1.41, 1.19], rel = REL, fd = FD);
+        assert_grad!(|x| (x.sin() * 0.8).acos().atan().cosh(), [0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_286() {
-        assert_grad!(|x| (-(x.exp() + (1.0).sigmoid().powf(1.5))), [-0.92], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((w.exp() * w.exp()) + 0.5).powf(2.5);
+            let mut t1 = t0;
+            t1 /= t0.exp().log2().trunc();
+            (w - t1)
+        }, [-1.07, 1.2, -0.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_287() {
+        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = x.sigmoid();
-            let t1 = x;
-            let t2 = t1.sin().tanh();
-            let mut t3 = x.sigmoid().sqrt();
-            t3 = (((t2 / t1) * (t2 / t1)) + 0.5).powf(1.5);
-            (t3.sigmoid().sqrt() + t3)
-        }, [-0.29, -1.05, 0.69], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = y.atan();
+            let mut t2 = x;
+            t2 = (y.cbrt() / y.leaky_relu(0.05));
+            (k0.ceil().asinh() - t2)
+        }, [0.27, 0.37, 0.54], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_288() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((-::core::f64::consts::LN_2) - b);
-            let t1 = b;
-            let t2 = t1.cos();
-            (x.exp() * t2)
-        }, [-1.11, -0.56, -0.85, 0.97], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.hypot(y).tanh();
+            let t1 = t0.atan2(y).ceil();
+            ((t1.leaky_relu(0.01).sin() * 0.8).acos().recip() + t1)
+        }, [1.44, -1.1, 0.06], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_289() {
         assert_grad!(|x| {
-            let t0 = (-x.tanh());
-            ((x.sin() + x.powi(2)).cos() * t0)
-        }, [1.12], rel = REL, fd = FD);
+            let t0 = x;
+            let mut t1 = (-0.5).exp().log(x.sigmoid()).asinh();
+            t1 *= (3.0).cos();
+            (((x - x).tanh() / x) + t1)
+        }, [-0.71], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_290() {
-        assert_grad!(|x| (0.3 / (x + x)).cos(), [0.34], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = x.silu();
+            let t2 = t0.clamp(-1.0, 1.0).mul_add(x, t1.asinh());
+            (t2.sigmoid().powf(0.5) * t2)
+        }, [-1.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_291() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = (1.5 - (k1 * x));
-            let t1 = t0.powf(x).powi(1);
-            let t2 = t0;
-            (t2 * t2)
-        }, [-0.07], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = 2.5;
+            let t1 = k0;
+            let t2 = k0.log_sigmoid().sin();
+            let mut t3 = (t2.sigmoid().ln() / ((0.3 * 0.3) + 0.5).log2());
+            t3 = (0.1).hypot(y).acos();
+            t3 -= x.gelu().exp().ln_1p();
+            ((-t1.sigmoid().powf(0.5).exp2()) * t3)
+        }, [0.92, 0.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_292() {
-        let k0 = 0.75;
         assert_grad!(|x| {
-            let t0 = 0.3;
-            ((k0 * (x + x)) - t0)
-        }, [-1.14], rel = REL, fd = FD);
+            let t0 = x;
+            (x + t0)
+        }, [-0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_293() {
-        assert_grad!(|x, y| {
-            let t0 = (x.tanh() + (x * y));
-            let t1 = y.exp().tanh();
-            let t2 = y;
-            let mut t3 = (-t2).sigmoid();
-            t3 += (y.abs() * y.sigmoid());
-            (((t2 * t2) * core::f64::consts::PI.cos()).exp().powf(y.exp().relu()) * t3)
-        }, [-0.65, -0.98], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = (b.log2().tanh() * 0.9).asin();
+            let t1 = y.exp().powf(t0).cosh();
+            (w.min(((1.0).cosh() + 0.2).acosh().atan2(k1.leaky_relu(0.3))) - t1)
+        }, [1.41, 0.01, -1.43, 0.63], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_294() {
-        assert_grad!(|x, y| y.exp(), [-1.05, 1.29], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x, [-1.4, -0.5, -0.49], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_295() {
-        assert_grad!(|x| {
-            let t0 = ((x * x) - (x * x));
-            let t1 = ((x * x) + 0.5).ln();
-            let t2 = t0;
-            let mut t3 = x;
-            t3 -= x.ln();
-            (t2 * t3)
-        }, [1.16], rel = REL, fd = FD);
+        assert_grad!(|x| x, [0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_296() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x;
-            let t1 = b.sigmoid().sin();
-            let mut t2 = t0.relu();
-            t2 = ::core::f64::consts::LN_2.sin().tanh();
-            ((t1.sigmoid().abs() + (-(w - t1))) * t2)
-        }, [0.5, 1.31, 0.9, -0.06], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.cbrt();
+            let mut t1 = core::f64::consts::PI.atan();
+            t1 /= core::f64::consts::PI;
+            t1 /= x.min(0.3).atan();
+            (x.min(t1).sin().sin() - t1)
+        }, [-1.39, 0.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_297() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (y.abs() - y);
-            let t1 = k0.ln().exp().sqrt();
-            let mut t2 = k1.sigmoid().relu();
-            t2 /= (k1 / y).powi(4);
-            t2 -= w;
-            ((0.1).sigmoid().relu() - t2)
-        }, [-1.37, -1.18, 1.21], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x.asinh() + x.relu());
+            let mut t1 = t0.clamp(-1.0, 1.0).clamp(-2.0, 0.25);
+            t1 = t0.ceil();
+            (((x.softplus() * x.softplus()) + 0.5).sqrt().sigmoid().ln() + t1)
+        }, [-0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_298() {
-        assert_grad!(|x, y| {
-            let t0 = (x.sin() * x.powi(0));
-            let t1 = y.sigmoid().exp();
-            let mut t2 = t0;
-            t2 = y.tanh();
-            t2 *= t1.relu().sin();
-            (x.powi(1).sigmoid() * t2)
-        }, [0.32, 0.63], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let t0 = x.acos();
+            let t1 = (1.5 / t0).softplus();
+            let t2 = k0;
+            let mut t3 = t2.hypot((-0.5)).abs();
+            t3 /= x.cosh().sigmoid().ln();
+            t3 -= k0.atan();
+            (x.floor().log_sigmoid().signum() + t3)
+        }, [-0.35], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_299() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = k1;
-            let mut t1 = ((y * y) + 0.5).powf(3.0).sigmoid().sqrt();
-            t1 = y;
-            (w - t1)
-        }, [-1.13, -0.1, 0.42], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = ((x * x) + 0.5).sqrt().trunc();
+            let mut t2 = (-x);
+            t2 += x.sinh().min(t2);
+            (1.5 + t2)
+        }, [-0.48, 0.77], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_300() {
-        assert_grad!(|x, y, w| {
-            let t0 = (((w + x) * (w + x)) + 0.5).ln();
-            (((t0.cos() * t0.cos()) + 0.5).powf(t0.cos()).relu() - t0)
-        }, [-0.88, -0.64, -1.4], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = ((x * x) + 0.5).log(((x * x) + 0.5)).asinh();
+            let t1 = b.log10().cosh();
+            (((t0 * t0) + 0.5).powf(0.5) + t1)
+        }, [-1.09, -0.67, 1.27, 1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_301() {
         assert_grad!(|x, y, w, b| {
-            let t0 = x.tanh().exp();
-            let t1 = ((b * x) / (t0 - w));
-            ((1.5 - t0).abs().abs() + t1)
-        }, [-0.85, -0.33, 0.89, -0.23], rel = REL, fd = FD);
+            let t0 = (((-1.2) + x).tanh() * 0.9).atanh();
+            let t1 = y.ln_1p();
+            let t2 = x.softplus();
+            let mut t3 = t0.sigmoid().log10().hypot(t0);
+            t3 /= t2.sigmoid().clamp(0.3, 1.5);
+            (x * t3)
+        }, [-0.71, 1.31, -0.34, 1.09], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_302() {
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = ((-t0) * (1.5).sigmoid());
-            let t2 = ((t1 * t0) * t0.abs());
-            let mut t3 = y.tanh().exp();
-            t3 += t1;
-            (x.sigmoid() * t3)
-        }, [0.26, -0.28], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b;
+            let t1 = (t0.tanh() * 0.9).asin().powi(-2);
+            let t2 = t1.clamp(-2.0, 0.25);
+            (b.sqrt().trunc().softplus() + t2)
+        }, [0.7, -1.37, 0.13, 0.84], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_303() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = y.ln();
-            let t1 = k0;
-            let t2 = t1;
-            let mut t3 = x;
-            t3 /= (((t2 * y) * (t2 * y)) + 0.5).powf(2.5);
-            ((t0 / y).tanh().tanh() + t3)
-        }, [-0.57, 0.43, 0.15], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| {
+            let t0 = x.tan();
+            let t1 = y.sigmoid().exp().ln_1p();
+            let t2 = ((x * x) + 0.5).log2().exp().log2();
+            let mut t3 = (core::f64::consts::PI.signum().cosh() + 0.2).acosh();
+            t3 -= k1;
+            (y * t3)
+        }, [0.69, 0.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_304() {
-        assert_grad!(|x, y| {
-            let t0 = (-y).cos();
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.cos().max(1);
             let mut t1 = y;
-            t1 *= y.powi(0);
-            (((x + t1) - t1.cos()).powi(1) * t1)
-        }, [-0.74, 0.57], rel = REL, fd = FD);
+            t1 *= (x.tanh() * 0.9).acos().leaky_relu(0.3);
+            (b.relu() + t1)
+        }, [-1.21, -0.99, -0.45, -0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_305() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = w.sin().sigmoid();
-            ((-((k0 / k0) * w)) + t0)
-        }, [0.39, -1.23, -1.17], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (0.3).max(w).powi(0);
+            let t1 = t0;
+            (y.softplus() - t1)
+        }, [-0.22, -0.6, 1.03, -0.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_306() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = x;
-            let t2 = 0.5;
-            let mut t3 = (2.5 - t2).relu();
-            t3 /= (::core::f64::consts::LN_2 * t3).exp();
-            (t0 + t3)
-        }, [-0.1], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (w.tanh() * 0.9).atanh().log10();
+            let t1 = b.exp();
+            let mut t2 = y.exp().cosh();
+            t2 += t0;
+            t2 *= t2;
+            ((-1.2).cos() * t2)
+        }, [-0.98, 0.49, 0.39, 0.93], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_307() {
         assert_grad!(|x, y, w| {
-            let t0 = (w - x);
-            let t1 = (y * t0).cos();
-            (((t0.sigmoid() - t0) + t1) - t1)
-        }, [0.24, -0.19, -1.26], rel = REL, fd = FD);
+            let t0 = (w.tanh() * 0.9).acos().clamp(-0.5, 0.5);
+            let t1 = y;
+            let mut t2 = x;
+            t2 -= (t2.tanh() * 0.9).acos();
+            (w.hypot(w.recip().exp_m1()) + t2)
+        }, [0.65, -0.98, 0.69], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_308() {
-        assert_grad!(|x| {
-            let t0 = (-((core::f64::consts::PI * core::f64::consts::PI) + 0.5).sqrt());
-            (x.relu().sin().cos() + t0)
-        }, [-1.06], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = (x.gelu() / (0.1).exp().log2());
+            (k0.tan().sinh().sinh() * t0)
+        }, [0.46, 1.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_309() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            (t0.exp() + t0)
-        }, [-0.78, 0.31, 0.85, -0.31], rel = REL, fd = FD);
+        assert_grad!(|x, y| y, [0.25, -1.23], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_310() {
-        assert_grad!(|x| {
-            let t0 = x.exp().exp().ln();
-            (x * t0)
-        }, [0.98], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.powi(3);
+            let t1 = (x + t0).sigmoid().ln_1p();
+            ((y.sin() * 0.8).acos().powi(-2).relu() + t1)
+        }, [1.18, -0.1, -0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_311() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (1.5).sqrt().cos();
-            let t1 = t0;
-            let t2 = (-(x * t0));
-            let mut t3 = (-t0).cos();
-            t3 += t1.sigmoid().sqrt().tanh();
-            t3 = ((w * x) + k1);
-            (y.sigmoid().sigmoid().ln() - t3)
-        }, [0.85, -0.1, -1.35], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.atan();
+            let t1 = x.acos();
+            let mut t2 = t0.sigmoid().log10().exp2();
+            t2 *= ((1.5 * 1.5) + 0.5).sqrt().clamp(-2.0, 0.25);
+            t2 = (x / t0).mul_add((-2), t2);
+            (((t2.powi(0) * t2.powi(0)) + 0.5).powf(3.0).relu() - t2)
+        }, [0.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_312() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = (t0.cos() * x);
-            let t2 = t1;
-            ((t2.relu() / (x.powi(2) + t2.powi(4))) + t2)
-        }, [1.35], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w.sigmoid().sigmoid().sqrt();
+            (y - t0)
+        }, [-0.25, 0.14, 0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_313() {
         assert_grad!(|x, y| {
-            let t0 = (-x).abs();
-            let t1 = t0;
-            let mut t2 = t0;
-            t2 += ::core::f64::consts::LN_2.powi(2);
-            (t1.sin() + t2)
-        }, [1.31, -0.87], rel = REL, fd = FD);
+            let t0 = core::f64::consts::PI.sinh().cos();
+            let t1 = x.ln_1p();
+            let mut t2 = (x.exp().ln_1p() - t0.exp());
+            t2 += (x.exp2() + y);
+            (y - t2)
+        }, [-0.17, 0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_314() {
         assert_grad!(|x, y, w| {
-            let t0 = w;
-            let t1 = t0.exp().cos();
-            (t1.cos().relu().tanh() * t1)
-        }, [1.0, 1.12, -0.3], rel = REL, fd = FD);
+            let t0 = (-(-x));
+            let mut t1 = x.exp_m1().asinh();
+            t1 += t1;
+            t1 = core::f64::consts::PI.cosh().asinh();
+            ((y + y).asinh() * t1)
+        }, [0.92, 0.14, -0.98], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_315() {
-        assert_grad!(|x, y| {
-            let t0 = y.exp().abs();
-            ((t0 / 2.5).exp().exp() - t0)
-        }, [0.19, -0.81], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = w.leaky_relu(0.3).sigmoid().log(((x.round() * x.round()) + 0.5));
+            let t1 = w.sin().signum();
+            let mut t2 = w.exp().log10();
+            t2 -= t2.exp_m1().tan();
+            t2 = 3;
+            (k0.cosh() - t2)
+        }, [-0.41, -0.99, 1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_316() {
-        assert_grad!(|x, y, w, b| x, [-1.02, -1.49, 0.32, 0.12], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.tanh().exp();
+            let t1 = t0.max(x).clamp(0.0, 2.0);
+            (((-1.2).sin() * 0.8).acos().clamp(-0.5, 0.5).max(((x.abs() * x.abs()) + 1.5).acosh()) * t1)
+        }, [-1.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_317() {
-        assert_grad!(|x, y| (x.exp() - (x.exp() * (y - y))), [-0.32, 0.63], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w.tan(), [-1.02, -0.97, 0.13, -1.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_318() {
         assert_grad!(|x, y, w| {
-            let t0 = w.abs().sigmoid();
-            let t1 = (((x / t0) * (x / t0)) + 0.5).sqrt();
-            let t2 = t0.sigmoid();
-            let mut t3 = t0.cos().exp().sqrt();
-            t3 = t1.exp().relu();
-            ((0.3).powi(-1).abs().powi(-1) - t3)
-        }, [-0.08, -1.15, -0.45], rel = REL, fd = FD);
+            let t0 = w;
+            let t1 = x.exp().ln().ceil();
+            let mut t2 = t0.sigmoid().log2();
+            t2 -= t1.relu().softplus();
+            (t0.silu().silu() + t2)
+        }, [0.37, 0.17, 0.72], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_319() {
-        assert_grad!(|x| {
-            let t0 = ((x * x) + 0.5).ln().tanh();
-            let t1 = t0.exp().tanh();
-            ((t0 + (x - t0)) - t1)
-        }, [1.33], rel = REL, fd = FD);
+        let k0 = 0.75;
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = y.cos();
+            let t1 = t0.leaky_relu(0.01).abs();
+            let t2 = (1.5 * k1).exp().powf(2.5);
+            let mut t3 = k0.abs();
+            t3 *= ((core::f64::consts::PI.exp2() * core::f64::consts::PI.exp2()) + 0.5).powf(y.trunc());
+            (w - t3)
+        }, [-1.2, -0.34, -1.13, -0.57], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_320() {
-        assert_grad!(|x| {
-            let t0 = core::f64::consts::PI;
-            let t1 = (t0 - t0);
-            (x.sin().sigmoid().sqrt() + t1)
-        }, [0.82], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = (((::core::f64::consts::LN_2 * b) * (::core::f64::consts::LN_2 * b)) + 1.5).acosh();
+            let t1 = w;
+            let t2 = ((k0 * k0) + 0.5).log2();
+            (((t2.atan2(t2) * t2.atan2(t2)) + 0.5).ln_1p().sigmoid().powf(3.0) * t2)
+        }, [-0.43, -1.16, 1.15, -0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_321() {
-        assert_grad!(|x, y| {
-            let t0 = x.ln().tanh();
-            let t1 = 0.5;
-            let mut t2 = y;
-            t2 = (x - t0).abs();
-            ((t1 + core::f64::consts::PI).exp().ln().abs() - t2)
-        }, [0.24, 0.9], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.atan2(x).powf(x);
+            let t1 = x.asin().silu();
+            let t2 = x.exp_m1().tanh();
+            (x.softplus().asin().recip() + t2)
+        }, [0.12], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_322() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = x;
-            ((-t1).sin() + t1)
-        }, [0.42, -1.23], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.cosh().sqrt();
+            let t1 = t0;
+            ((2.5).cosh() - t1)
+        }, [0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_323() {
-        let k0 = 0.75;
         assert_grad!(|x, y| {
-            let t0 = x.sigmoid().sin();
-            let mut t1 = (k0 * ::core::f64::consts::LN_2.relu());
-            t1 = y.cos().powi(4);
-            t1 += ((t0 / y) - x.abs());
-            ((y / t1).cos().sigmoid() * t1)
-        }, [-0.95, 1.31], rel = REL, fd = FD);
+            let t0 = x.sigmoid().ln().recip();
+            let t1 = x.tan().signum();
+            (x * t1)
+        }, [0.86, -0.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_324() {
         assert_grad!(|x| {
-            let t0 = (x + core::f64::consts::PI).abs();
-            let t1 = x.sigmoid().powf(2.5).sigmoid().ln();
-            ((t0 / t0.relu().abs()) + t1)
-        }, [0.26], rel = REL, fd = FD);
+            let t0 = (x.tanh() * 0.9).atanh().asinh();
+            let t1 = t0.exp().ln_1p().ceil();
+            let t2 = ((x.asinh() * x.asinh()) + 0.5).log2();
+            let mut t3 = t2;
+            t3 += ((core::f64::consts::PI.ceil() * core::f64::consts::PI.ceil()) + 0.5).ln_1p();
+            (x - t3)
+        }, [0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_325() {
-        let k0 = 0.75;
         assert_grad!(|x| {
-            let t0 = x.sigmoid().tanh();
-            let t1 = x;
-            (((x.abs() * (k0 + t0)) * (t1 + x).sigmoid()) - t1)
-        }, [-0.86], rel = REL, fd = FD);
+            let t0 = (2.5).tan();
+            let t1 = t0.cbrt().exp().ln_1p();
+            let mut t2 = t0.signum();
+            t2 /= x.exp2();
+            (x.hypot(2.5).exp().powf(0.5).trunc() * t2)
+        }, [0.49], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_326() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            (t0.sigmoid() + t0)
-        }, [0.67, 0.24, 1.23], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| y, [1.33, -0.35, 1.44, -1.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_327() {
-        assert_grad!(|x, y, w| x, [0.61, -0.85, 0.49], rel = REL, fd = FD);
+        assert_grad!(|x| ((-x).log2() / x), [-1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_328() {
-        assert_grad!(|x, y| x.exp().powf(1.5).exp().ln().relu(), [-1.24, 0.77], rel = REL, fd = FD);
+        assert_grad!(|x| x.exp2().exp_m1().abs(), [0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_329() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.sigmoid();
-            let t1 = (t0 * b).sigmoid();
-            let t2 = t1;
-            let mut t3 = t1;
-            t3 += x.relu().sigmoid();
-            (t1 - t3)
-        }, [-0.54, 1.14, -0.97, -0.36], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| (y.tanh() * 0.9).asin().cos().powf((-0.5)), [1.11, 1.07, 1.21, 0.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_330() {
-        assert_grad!(|x| x, [0.87], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.floor().hypot(y.atan());
+            let t1 = (t0.tanh() * 0.9).asin();
+            let t2 = y.atan2(t1);
+            (x * t2)
+        }, [-1.1, 0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_331() {
-        assert_grad!(|x| {
-            let t0 = 0.3;
-            (0.1 - t0)
-        }, [0.78], rel = REL, fd = FD);
+        let k0 = 0.75;
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = (k1.sin() * 0.8).asin().round();
+            let mut t1 = (t0.clamp(0.3, 1.5).cosh() + 0.2).acosh();
+            t1 += k0.ceil().tanh();
+            ((0.3).trunc() * t1)
+        }, [0.83, -1.5, -0.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_332() {
-        assert_grad!(|x| {
-            let t0 = x;
-            (t0.exp().powf(1.5) * t0)
-        }, [-0.22], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w, [-0.05, 1.29, -0.95, 0.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_333() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (w.sigmoid().powf(k1) * w.exp());
-            ((w - y).exp().powi(4) * t0)
-        }, [0.81, -0.31, 0.09], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| (-y.recip().gelu()), [-0.19, -0.8, 1.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_334() {
-        assert_grad!(|x, y| {
-            let t0 = (x + y.sin());
-            let t1 = (x.sigmoid() - x.cos());
-            (t0.sin().cos().sigmoid().powf(3.0) + t1)
-        }, [0.92, -0.71], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = y;
+            (w + t0)
+        }, [0.06, 0.52, -0.8, -1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_335() {
-        assert_grad!(|x, y| {
-            let t0 = x.powi(2).relu();
-            let t1 = (x + (-1.2)).sin();
-            let t2 = x;
-            (((t0.cos().relu() * t0.cos().relu()) + 0.5).ln() - t2)
-        }, [1.31, -1.46], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (2.5).exp().ln_1p().cbrt();
+            let mut t1 = t0.sin().silu();
+            t1 -= x.exp2().silu();
+            t1 = x.atan2(t0).atan2(((x * x) + 0.5).ln());
+            (x + t1)
+        }, [1.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_336() {
-        assert_grad!(|x, y, w| {
-            let t0 = (0.5).cos().abs();
-            let mut t1 = t0;
-            t1 /= ((w.sigmoid() * w.sigmoid()) + 0.5).powf(t1.exp());
-            t1 += t0;
-            ((x * (2.5).sin()) * t1)
-        }, [-0.76, 0.36, 1.23], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.powi(-2).tanh();
+            (1 - t0)
+        }, [-0.3, 1.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_337() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (k1.powi(2) / w.sigmoid());
-            let mut t1 = y.powi(-1);
-            t1 /= (x / ::core::f64::consts::LN_2).cos();
-            ((-core::f64::consts::PI.sigmoid()).sin() - t1)
-        }, [0.6, 0.54, -1.15], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0.powi(-2);
+            let mut t2 = t1;
+            t2 *= t0.ceil().atan();
+            t2 /= t2.cbrt().softplus();
+            (x - t2)
+        }, [1.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_338() {
-        assert_grad!(|x| {
-            let t0 = x.relu();
-            (x + t0)
-        }, [-1.08], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.atan().exp();
+            let t1 = b;
+            let t2 = ((t1.sin() * 0.8).asin() / t0.ceil());
+            let mut t3 = w;
+            t3 /= b;
+            ((1.0).atan2((-1.2)).log10().sigmoid() + t3)
+        }, [-1.47, -0.27, -1.14, -1.44], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_339() {
-        assert_grad!(|x, y, w| {
-            let t0 = x;
-            let t1 = t0.exp().sigmoid().ln();
-            let t2 = ((t1.sigmoid().powf(0.5) * t1.sigmoid().powf(0.5)) + 0.5).powf((y - t1));
-            (t2.exp().abs().abs() - t2)
-        }, [-0.16, 0.27, 1.31], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| b, [-1.33, 0.87, -0.53, 0.56], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_340() {
-        assert_grad!(|x, y| {
-            let t0 = x.abs();
-            let mut t1 = (2.0).sqrt().relu();
-            t1 -= ((y + y) - t1.sigmoid());
-            (t0 - t1)
-        }, [0.19, -0.37], rel = REL, fd = FD);
+        assert_grad!(|x| x.log_sigmoid().leaky_relu(0.01), [-0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_341() {
-        assert_grad!(|x| (x.powi(2) * (-0.5).sigmoid().relu()), [0.66], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.tan().silu();
+            let t1 = t0.sigmoid().exp();
+            ((b + t1).trunc().clamp(-1.0, 1.0) - t1)
+        }, [-0.76, -0.3, -1.19, -1.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_342() {
-        assert_grad!(|x, y, w| {
-            let t0 = (-w.sin());
-            let t1 = (y.sigmoid() / ((-0.5) * w));
-            let t2 = x;
-            (((t2 / (x * w)) * t0.sin().relu()) + t2)
-        }, [-0.96, 0.17, -0.55], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.silu().recip();
+            let t1 = x.leaky_relu(0.1).sinh();
+            let mut t2 = (2.0).tanh().cosh();
+            t2 += x.cbrt();
+            t2 *= x.mul_add(x, t0).clamp(0.3, 1.5);
+            (t1.signum() + t2)
+        }, [1.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_343() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x.sigmoid();
-            let t1 = (2.5).cos();
-            ((2.5 * k0) + t1)
-        }, [0.09], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w;
+            let t1 = (y - 0.1).exp().log(0.5);
+            let t2 = x.log2().leaky_relu(0.2);
+            let mut t3 = b.mul_add(t1.tanh(), t2.gelu());
+            t3 = b;
+            (((t3.sin() * 0.8).acos() * w.atan().exp_m1()) + t3)
+        }, [0.08, -0.41, -0.78, -0.78], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_344() {
         assert_grad!(|x, y, w, b| {
-            let t0 = ((b.cos() * b.cos()) + 0.5).ln();
-            let t1 = t0;
-            let t2 = (b * t1).cos();
-            (((b * t2).exp().powf(x.sin()) + (b - t1).tanh()) * t2)
-        }, [1.07, 0.14, 0.34, 0.92], rel = REL, fd = FD);
+            let t0 = w.hypot((b.tanh() * 0.9).atanh());
+            let t1 = t0.sin().sigmoid().ln();
+            let t2 = t0;
+            let mut t3 = (x.relu() - t0.log(10.0));
+            t3 *= t3.trunc().sin();
+            ((-w.softplus()).asinh() + t3)
+        }, [-0.59, -1.4, 0.78, -0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_345() {
-        assert_grad!(|x, y, w, b| w.ln(), [-1.27, 0.52, 1.26, -0.87], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.exp();
+            let t1 = t0;
+            let mut t2 = (-t1);
+            t2 += (x.exp() / t0.sigmoid().log2());
+            (t0.sqrt() + t2)
+        }, [-1.07], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_346() {
-        assert_grad!(|x, y| y.cos(), [-0.8, -0.98], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| x, [0.94, 0.91, -1.4, -0.89], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_347() {
-        assert_grad!(|x, y, w| {
-            let t0 = y.exp();
-            let mut t1 = w;
-            t1 -= 1.5;
-            ((x.powi(-2) * x).sigmoid().powf((-t0)) + t1)
-        }, [-0.41, 0.05, -1.16], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = (t0.abs() + (t0 - t0));
+            ((1.0).sigmoid().abs() + t1)
+        }, [0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_348() {
-        assert_grad!(|x, y, w, b| x.powi(-2).cos().sin(), [-1.18, 0.72, 0.41, 0.3], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| b.signum().atan2(x).softplus(), [-0.7, 1.13, -1.24, -0.87], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_349() {
-        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = (-k1).powi(-1);
-            (((k1.tanh() + y.abs()) * t0.powi(2).tanh()) * t0)
-        }, [-0.99, -0.3], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = (y + (-1.2)).recip();
+            let t2 = x.cbrt();
+            let mut t3 = (1.5).powi(-1).gelu();
+            t3 = t3.softplus();
+            ((x * x) + t3)
+        }, [-1.36, -1.09], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_350() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = b;
-            let mut t1 = (b * y).exp();
-            t1 /= ((-1.2).cos() + (-t1));
-            (b.abs() - t1)
-        }, [-0.76, 0.67, -0.76, 0.17], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let mut t1 = y;
+            t1 += y.exp().trunc();
+            (y + t1)
+        }, [-1.21, 0.68], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_351() {
-        assert_grad!(|x| {
-            let t0 = x.abs().sigmoid().ln();
-            ((((0.3).tanh() * (0.3).tanh()) + 0.5).sqrt().sin() - t0)
-        }, [-1.1], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.log_sigmoid();
+            let mut t2 = y.ln().relu();
+            t2 = t1.sigmoid().powf(1.5).relu();
+            (x * t2)
+        }, [-0.24, 0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_352() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = (x.exp().ln() * x);
-            let mut t2 = (t0.powi(-1) / x.tanh());
-            t2 /= (x * x).tanh();
-            (x.sigmoid().sin().relu() * t2)
-        }, [0.95], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = w.silu().sigmoid().log((1.5).softplus().exp());
+            (k0.softplus().min(w).exp().powf(3.0) * t0)
+        }, [1.36, -0.41, 0.54, -1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_353() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (b / b).powi(3);
-            let t1 = t0;
-            ((-1.2) + t1)
-        }, [-0.25, -0.23, -0.34, 1.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.exp().ln().sinh();
+            let t1 = t0.atan();
+            let mut t2 = t0.recip();
+            t2 /= y;
+            (t0.exp().ln().sin().tanh() + t2)
+        }, [-1.46, 0.26, 0.39], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_354() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x.abs().exp();
-            let t1 = x;
-            let t2 = t1.exp().abs();
-            let mut t3 = t2;
-            t3 -= t3;
-            t3 *= ((t1 * t1) + 0.5).sqrt().cos();
-            (k0.exp().tanh().sigmoid() * t3)
-        }, [-1.44], rel = REL, fd = FD);
+        assert_grad!(|x, y| ((x.ceil().tanh() * 0.9).atanh() / ((x * x) + 0.5).sqrt()), [1.4, 0.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_355() {
-        assert_grad!(|x, y| x.abs().tanh().exp(), [-1.43, -1.01], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y.atanh().abs();
+            let t1 = t0.tanh().min(t0);
+            (t0.clamp(-0.5, 0.5).clamp(-2.0, 0.25).sinh() - t1)
+        }, [0.47, 0.49, -0.81], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_356() {
-        assert_grad!(|x| {
-            let t0 = x.sin().sin();
-            ((x - t0) - t0)
-        }, [-0.96], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = k0.log_sigmoid().exp2();
+            let t1 = 3;
+            let t2 = t1.clamp(-0.5, 0.5);
+            let mut t3 = (0.3).acos();
+            t3 = x.mul_add(y, t3.atan2(::core::f64::consts::LN_2));
+            (t2.max(w).cos().log_sigmoid() * t3)
+        }, [-0.28, 1.3, 0.46, 1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_357() {
         assert_grad!(|x, y, w| {
-            let t0 = (x.sigmoid().ln() / (w + x));
-            let mut t1 = w.sigmoid().sqrt().sin();
-            t1 /= x;
-            t1 -= (1.5).cos();
-            (core::f64::consts::PI.sigmoid() - t1)
-        }, [-1.14, 0.14, -1.11], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = (w - t0.tanh());
+            (t0.sin().tan() + t1)
+        }, [0.31, 0.59, -0.03], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_358() {
-        assert_grad!(|x| x.sigmoid().powf(x.abs()), [-0.91], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w.cos();
+            (x.max(y).log10().tan() * t0)
+        }, [0.56, 0.91, 1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_359() {
-        assert_grad!(|x| {
-            let t0 = (x.exp().ln() + x.powf(x));
+        assert_grad!(|x, y, w| {
+            let t0 = y.recip();
             let t1 = t0;
-            let t2 = t1.relu().cos();
-            (t1.sigmoid().powf(t0).abs() * t2)
-        }, [0.49], rel = REL, fd = FD);
+            let t2 = y.sigmoid().log2();
+            let mut t3 = 3;
+            t3 /= y;
+            t3 = y.floor();
+            ((1.5).signum().min(0.1).gelu() * t3)
+        }, [-1.47, 0.94, 0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_360() {
         assert_grad!(|x, y, w, b| {
-            let t0 = core::f64::consts::PI;
-            let t1 = (y / b);
-            let mut t2 = ((3.0).sqrt() - 1);
-            t2 += t2.ln().exp();
-            ((x.exp().sqrt() * b).tanh() + t2)
-        }, [-0.45, -0.27, 0.14, 0.75], rel = REL, fd = FD);
+            let t0 = b;
+            let t1 = (1.0).atan();
+            let t2 = x.tanh().exp2();
+            let mut t3 = y.tanh().atan2(t1.sin());
+            t3 += t1.atan().round();
+            ((t2.sin() * 0.8).asin() * t3)
+        }, [-0.95, 0.86, 0.84, -1.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_361() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((0.5).sin() - x.sigmoid().ln());
-            let mut t1 = y.exp().relu();
-            t1 *= 0.1;
-            (t1.powi(3).sqrt() * t1)
-        }, [-1.34, 1.31, 0.24, 0.03], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = ((x.leaky_relu(0.3) * x.leaky_relu(0.3)) + 0.5).ln();
+            let mut t1 = 1;
+            t1 += (x.tanh() * 0.9).atanh();
+            t1 += ((t0.exp().log(3.0) * t0.exp().log(3.0)) + 0.5).ln();
+            (t1.cbrt() + t1)
+        }, [1.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_362() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = k1;
+        assert_grad!(|x, y, w| {
+            let t0 = y;
             let t1 = t0;
-            let t2 = y.cos().cos();
-            (t0.tanh().sigmoid() * t2)
-        }, [0.79, 0.51], rel = REL, fd = FD);
+            let mut t2 = ((y * y) + 0.5).sqrt();
+            t2 /= (-t1).asinh();
+            (x.exp().max((x.cosh() + 0.2).acosh()) * t2)
+        }, [-1.37, 0.33, 0.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_363() {
-        assert_grad!(|x, y| {
-            let t0 = (-(y + 0.1));
-            let mut t1 = x.sigmoid().relu();
-            t1 /= x;
-            t1 += (y + y.powi(-2));
-            (x.powi(3) * t1)
-        }, [-0.19, -0.13], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.ceil();
+            let t1 = t0.asinh();
+            (t0.exp().sqrt() - t1)
+        }, [1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_364() {
-        assert_grad!(|x, y, w| {
-            let t0 = w.sigmoid().powf(2.5);
-            ((0.3).sigmoid().ln() - t0)
-        }, [-0.7, 1.29, 0.75], rel = REL, fd = FD);
+        assert_grad!(|x, y| x, [-0.53, 1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_365() {
-        assert_grad!(|x| {
-            let t0 = x.tanh();
-            let t1 = (t0 / (x - t0));
-            let t2 = x;
-            let mut t3 = x;
-            t3 = t0.cos().abs();
-            (t1.exp() + t3)
-        }, [-1.09], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = ((y * y) + 0.5).powf(3.0).asinh();
+            ((((t0.floor().sin() * 0.8).acos() * (t0.floor().sin() * 0.8).acos()) + 0.5).ln() + t0)
+        }, [-1.3, -0.62], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_366() {
-        assert_grad!(|x| {
-            let t0 = x.sin().exp();
-            let t1 = (-t0).tanh();
-            let mut t2 = (t0 + x).cos();
-            t2 = (x * (x + x));
-            (t2.sigmoid().sigmoid().sqrt().powi(3) * t2)
-        }, [-0.54], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = 1.5;
+            let t1 = w;
+            let mut t2 = (-y);
+            t2 /= (-3).signum();
+            t2 = (2.5).ceil();
+            ((w - t1).max(::core::f64::consts::LN_2).sin() * t2)
+        }, [-1.12, -1.36, 0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_367() {
-        assert_grad!(|x| {
-            let t0 = (x * (-0.5).tanh());
-            let t1 = (((x / t0) * (x / t0)) + 0.5).sqrt();
-            let mut t2 = ((1.5).powi(-1) - x);
-            t2 -= ((x * x) + 0.5).ln().sigmoid();
-            t2 = (t1 / t0);
-            (((1.5 * 1.5) + 0.5).ln().exp() + t2)
-        }, [1.43], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (-y).mul_add(x.relu(), y);
+            let t1 = (t0.relu().sin() * 0.8).atanh();
+            (t0 * t1)
+        }, [0.92, 1.35, -0.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_368() {
         assert_grad!(|x, y, w, b| {
-            let t0 = (x * (2.0).sigmoid().powf(1.5));
-            let t1 = w.tanh();
-            let mut t2 = t0;
-            t2 += t2.cos().powi(1);
-            (x + t2)
-        }, [0.31, -0.18, -0.96, 0.47], rel = REL, fd = FD);
+            let t0 = x.softplus().ceil();
+            let t1 = t0.mul_add(w, x).log10();
+            ((b.signum().sigmoid() - w.cosh().cosh()) * t1)
+        }, [-0.03, 0.65, 0.76, -0.34], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_369() {
         let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = (x + x).sin();
-            let t1 = ((x * t0) + x.abs());
-            let mut t2 = 0.1;
-            t2 *= x.exp();
-            (((x.sigmoid() * (x + k0)) * x) * t2)
-        }, [0.97], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b;
+            let mut t1 = t0;
+            t1 += k0.tanh().cbrt();
+            (t1 + t1)
+        }, [-0.94, -0.49, 1.09, 0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_370() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = w.exp().powf(x).cos();
-            let t1 = t0.cos().tanh();
-            let mut t2 = (0.1).sin();
-            t2 = w.abs();
-            t2 -= ::core::f64::consts::LN_2.sin().relu();
-            ((k0.exp() * 2.5) - t2)
-        }, [1.24, 0.97, 0.71], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.abs();
+            let mut t1 = t0;
+            t1 += ((t1 - x) * x);
+            t1 = y.max(t1).exp().log(x.sigmoid().exp());
+            ((1.5).exp().powf((-0.5)) - t1)
+        }, [-0.61, -0.53], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_371() {
+        let k0 = 0.75;
         assert_grad!(|x, y| {
-            let t0 = x.sigmoid().tanh();
-            let t1 = t0;
-            let t2 = t1;
-            let mut t3 = (-t0).exp();
-            t3 -= x.exp().ln();
-            t3 /= t2;
-            (((t2.powi(-2) + y) - t2.abs().powi(-2)) + t3)
-        }, [0.17, 0.03], rel = REL, fd = FD);
+            let t0 = x.floor();
+            let t1 = y.relu().cos();
+            let mut t2 = y.atan().min(x.mul_add(y, x));
+            t2 /= (k0.tanh() * 0.9).asin();
+            t2 /= t0;
+            (t2 * t2)
+        }, [-1.26, 1.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_372() {
-        assert_grad!(|x, y, w| x.sigmoid(), [1.32, 0.37, 0.17], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (y + y).min(b.cbrt());
+            let t1 = x.hypot(b.exp2());
+            let mut t2 = ((w.log(10.0) * w.log(10.0)) + 0.5).sqrt();
+            t2 /= (0.5 * t1);
+            ((1.5).cos() + t2)
+        }, [-0.14, -0.91, 0.9, -0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_373() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = (y.exp() + y.tanh());
-            let mut t1 = ((y * 1.5) / t0);
-            t1 *= (k0 * y).sigmoid().ln();
-            t1 -= (k1 * t0.exp());
-            (t0 * t1)
-        }, [-1.32, -1.2], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x + x.sigmoid().ln());
+            let t1 = t0.silu().cos();
+            let mut t2 = t1;
+            t2 += t0.cosh().cos();
+            t2 /= x;
+            (x.round().sigmoid().atan() - t2)
+        }, [0.54], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_374() {
-        assert_grad!(|x| {
-            let t0 = x.abs();
-            ((t0.exp().powf(x).powf(0.5) * (-(-1.2).sin())) * t0)
-        }, [-0.37], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| (((b + w) * (b + w)) + 0.5).log10().cosh(), [-0.75, -0.39, -1.46, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_375() {
-        assert_grad!(|x, y| x, [-0.09, -1.25], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x.sinh(), [0.1, -1.01, 0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_376() {
         assert_grad!(|x, y, w, b| {
-            let t0 = b.exp();
-            (b + t0)
-        }, [0.25, -0.93, 1.05, -0.9], rel = REL, fd = FD);
+            let t0 = (y.tanh() * 0.9).asin().exp_m1();
+            let mut t1 = t0.asinh();
+            t1 *= (y.gelu().sin() * 0.8).atanh();
+            t1 = t0.sinh().exp().sqrt();
+            (t1 + t1)
+        }, [-0.17, -0.13, 0.38, -0.86], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_377() {
-        assert_grad!(|x| {
-            let t0 = (x.exp().powf(0.5) / x.tanh());
-            (t0 - t0)
-        }, [0.19], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.cos();
+            let mut t2 = (t0 + x).exp_m1();
+            t2 -= k0;
+            t2 = x;
+            ((y.mul_add(t1, t2).abs().sin() * 0.8).asin() + t2)
+        }, [-1.28, -0.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_378() {
-        assert_grad!(|x, y, w| {
-            let t0 = 2.5;
-            let t1 = (-(0.3).sin());
-            ((-((y - x) + (y * x))) * t1)
-        }, [0.4, 0.75, -0.26], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = ((x * x) + 0.5).sqrt().silu();
+            let t1 = (t0.exp() + 1.2).acosh();
+            let t2 = y;
+            (t1.ceil() * t2)
+        }, [1.37, 0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_379() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = k0;
-            let t1 = (x.sigmoid() + (t0 * y));
-            let mut t2 = (-(-0.5).exp());
-            t2 = y.sigmoid().sqrt();
-            t2 -= (-(2.0).relu());
-            (((core::f64::consts::PI.exp() * 2.5) * t1.exp().ln().powi(0)) + t2)
-        }, [0.72, -1.22], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.exp2().abs();
+            let mut t1 = ::core::f64::consts::LN_2.sigmoid();
+            t1 /= t1.abs().exp().ln_1p();
+            (t0 * t1)
+        }, [0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_380() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = b;
-            let t1 = y;
-            (((-t1) - (w * k0)).cos() + t1)
-        }, [-0.35, 0.25, -0.44, -1.03], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.signum().relu();
+            ((x.sigmoid().log(((t0 * t0) + 0.5)).round().sin() * 0.8).acos() + t0)
+        }, [-0.14, -1.43], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_381() {
-        assert_grad!(|x, y| {
-            let t0 = y.exp().powf(x).sigmoid().powf(3.0);
-            let t1 = t0;
-            let mut t2 = (x.exp() / (y * t0));
-            t2 -= (t1.abs() + t1.powi(-2));
-            (t0 + t2)
-        }, [0.08, 0.69], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let mut t1 = 0.1;
+            t1 = t1.cosh().cos();
+            (x.min(t1.abs()).leaky_relu(0.3) - t1)
+        }, [-0.49], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_382() {
-        let k1 = -1.25;
         assert_grad!(|x, y, w| {
-            let t0 = (((x * x) + 0.5).ln() - y.sigmoid());
-            let t1 = (0.1 - t0);
-            let mut t2 = x.powi(4);
-            t2 *= (2.0).sigmoid().ln().exp();
-            (((-k1).powi(-2) * t0) * t2)
-        }, [-0.8, -0.94, 0.96], rel = REL, fd = FD);
+            let t0 = (1.0).clamp(-2.0, 0.25).sinh();
+            (x - t0)
+        }, [0.67, -1.34, 0.34], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_383() {
-        assert_grad!(|x| {
-            let t0 = x.exp().powf(x).sigmoid();
-            let t1 = t0.exp().tanh();
-            let mut t2 = x;
-            t2 -= x.tanh();
-            (t1 + t2)
-        }, [0.05], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (x + y).asinh();
+            let t1 = x.atan2(w).max(w);
+            let t2 = ((t0.min(y) * t0.min(y)) + 0.5).sqrt();
+            let mut t3 = core::f64::consts::PI;
+            t3 *= 2.5;
+            (t3.mul_add(y, w).min(t2.atan()).cosh() * t3)
+        }, [1.48, 1.35, 1.09, 0.07], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_384() {
-        assert_grad!(|x, y, w| {
-            let t0 = (w.exp() - y.sigmoid().ln());
-            let t1 = t0.tanh().powi(-2);
-            (x * t1)
-        }, [0.59, 0.18, -0.87], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| (y.tanh() * 0.9).acos().relu(), [0.15, 1.08, 0.32, 0.02], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_385() {
-        assert_grad!(|x, y, w| {
-            let t0 = (((-x) * (-x)) + 0.5).powf(x);
-            let t1 = y;
-            let t2 = (0.1).tanh().exp();
-            ((x * y) + t2)
-        }, [1.01, -1.04, 1.13], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.acos().exp();
+            (x + t0)
+        }, [-0.17, -1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_386() {
-        assert_grad!(|x, y, w, b| ((y.powi(-1) * (-b)) * ((y - b) + b.sigmoid())), [-0.11, -0.45, -0.3, -0.95], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.abs().log_sigmoid();
+            let t1 = y;
+            (t0.asinh() * t1)
+        }, [0.45, -1.05, 0.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_387() {
-        assert_grad!(|x, y| y, [0.34, 1.11], rel = REL, fd = FD);
+        assert_grad!(|x| x.tan().log_sigmoid(), [0.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_388() {
-        assert_grad!(|x, y, w| {
-            let t0 = ((y * y) + 0.5).sqrt();
-            let t1 = ((2.0).sigmoid() + (w * core::f64::consts::PI));
-            let t2 = (t0 + t1).exp().sqrt();
-            let mut t3 = (((core::f64::consts::PI * w) * (core::f64::consts::PI * w)) + 0.5).sqrt();
-            t3 += t1;
-            t3 += w.cos().tanh();
-            (t2.sigmoid().cos().sin() * t3)
-        }, [-0.61, -1.16, 0.35], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = y;
+            let t1 = (t0.relu() - (0.1).min(b));
+            let mut t2 = (k1.round().sin() * 0.8).acos();
+            t2 *= t2;
+            t2 -= t1;
+            (((::core::f64::consts::LN_2.tan().ln() * ::core::f64::consts::LN_2.tan().ln()) + 0.5).ln() - t2)
+        }, [0.29, -1.42, 0.64, -1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_389() {
-        assert_grad!(|x| {
-            let t0 = x.sigmoid().sigmoid().sqrt();
-            let mut t1 = (t0.relu() - t0.sigmoid());
-            t1 -= (x - t0.exp());
-            t1 += (t1.relu() - x.cos());
-            (x.sin() * t1)
-        }, [-1.14], rel = REL, fd = FD);
+        assert_grad!(|x| x.sigmoid().log(((2.5 * 2.5) + 0.5)), [0.9], rel = REL, fd = FD);
     }
 }

@@ -16,1212 +16,1220 @@ mod cases {
 
     #[test]
     fn case_390() {
+        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = (y - t0).exp();
-            ((t0.exp().sqrt() + x.sin()).powi(4) - t1)
-        }, [-1.13, 0.12], rel = REL, fd = FD);
+            let t0 = k1.cos().softplus();
+            let t1 = core::f64::consts::PI.relu();
+            let mut t2 = (0.1).tanh();
+            t2 = t0.leaky_relu(0.05).relu();
+            t2 /= t1.cbrt().cosh();
+            ((t2 / x) - t2)
+        }, [0.62, -1.15], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_391() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = (((k0 * k0) + 0.5).powf(x) - (-core::f64::consts::PI));
-            let mut t1 = (((x * t0) * (x * t0)) + 0.5).sqrt();
-            t1 += x;
-            t1 += x;
-            (x.sigmoid().exp().powi(3) + t1)
-        }, [0.79], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.hypot(y.ceil());
+            (x * t0)
+        }, [-0.13, -0.58], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_392() {
-        assert_grad!(|x, y, w| w.exp().powf(w).abs().exp().ln(), [0.61, 0.92, -1.23], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w.exp2(), [0.95, 0.27, -0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_393() {
-        assert_grad!(|x, y, w, b| (x.sigmoid().powf((-0.5)) - x.powi(1)), [-0.81, -0.57, 1.33, 1.1], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let t0 = x.atan2(x);
+            let t1 = t0;
+            let mut t2 = t1.tan();
+            t2 /= 0.3;
+            (k0.sinh().powi(-1).leaky_relu(0.3) - t2)
+        }, [0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_394() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let mut t1 = ((t0 * t0) + 0.5).powf(1.5);
-            t1 -= (-x).cos();
-            t1 = ((t0 * ::core::f64::consts::LN_2) / core::f64::consts::PI.exp().sqrt());
-            (((t0 * t0) + 0.5).sqrt().relu().powf(2.5) + t1)
-        }, [1.1, 0.74], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y, [-0.77, 0.23, 1.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_395() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = x.exp();
-            let mut t2 = (k0.cos() - x);
-            t2 /= ((t1.cos() * t1.cos()) + 0.5).powf((-t0));
-            t2 *= (1.5).relu().exp().powf(t1.sqrt());
-            (((0.3).sigmoid().sqrt() * 0.1).tanh() + t2)
-        }, [1.38], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| {
+            let t0 = x.mul_add(x, x).tanh();
+            let t1 = t0;
+            let mut t2 = x.atan2(t1);
+            t2 = t1.sigmoid().log(t1.sigmoid()).exp();
+            t2 *= k1.floor();
+            ((1.5).leaky_relu(0.3).sinh().sigmoid().ln_1p() + t2)
+        }, [-0.08, 0.66], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_396() {
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = x.exp();
-            (t1 + t1)
-        }, [1.19, 0.39], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.sinh();
+            let t1 = (-w.cosh());
+            let t2 = (0.3).sqrt().gelu();
+            let mut t3 = t2;
+            t3 = t1;
+            t3 += k1.sigmoid().ln_1p().tan();
+            (y.atan().sigmoid().log10().sigmoid().sqrt() * t3)
+        }, [1.03, -0.88, 1.27, 0.86], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_397() {
-        assert_grad!(|x, y, w| {
-            let t0 = x;
-            ((((2.0).tanh() * (2.0).tanh()) + 0.5).sqrt().exp().powf(2) + t0)
-        }, [0.52, -1.47, 0.6], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.tan();
+            let t1 = w;
+            let mut t2 = ((t1.sin() * 0.8).atanh() + t1.round());
+            t2 = (t1.log_sigmoid().exp() + 1.2).acosh();
+            (3 + t2)
+        }, [0.43, 0.11, 0.99, 0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_398() {
-        assert_grad!(|x, y, w, b| {
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
             let t0 = x;
-            let t1 = w.powi(4);
-            let mut t2 = w;
-            t2 *= t2.exp().exp().ln();
-            ((-t1).relu().exp().sqrt() + t2)
-        }, [-0.98, -0.17, 0.76, 1.26], rel = REL, fd = FD);
+            let t1 = k0.tan().clamp(-2.0, 0.25);
+            let mut t2 = y.ceil();
+            t2 += (1.0).asinh().sigmoid().ln_1p();
+            (y.abs().cosh().trunc() + t2)
+        }, [-1.02, 1.23], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_399() {
+        let k1 = -1.25;
         assert_grad!(|x, y| {
-            let t0 = y.exp();
-            (x + t0)
-        }, [-0.9, 0.81], rel = REL, fd = FD);
+            let t0 = (k1.cos().sin() * 0.8).atanh();
+            let mut t1 = t0;
+            t1 += x;
+            t1 /= x.cosh().abs();
+            (core::f64::consts::PI - t1)
+        }, [0.95, -0.67], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_400() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            let mut t1 = 0.1;
-            t1 = w;
-            t1 *= (t1 * (1.0).abs());
-            (((w * w) + 0.5).powf(t1) + t1)
-        }, [-0.57, 1.37, 0.48], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.sigmoid().log2();
+            let t1 = ((0.3 * 0.3) + 0.5).ln_1p();
+            let t2 = t0;
+            let mut t3 = w.atan2(x.sigmoid().log2());
+            t3 += (w - x).abs();
+            t3 += x.tanh();
+            ((-1.2).abs().leaky_relu(0.01).log10() - t3)
+        }, [-1.44, 0.89, -0.61, -0.01], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_401() {
         assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            ((b.exp().ln().sin() + b) + t0)
-        }, [0.68, 1.49, -1.25, -0.13], rel = REL, fd = FD);
+            let t0 = (y / y).powi(2);
+            let t1 = t0;
+            (t0.cos() + t1)
+        }, [0.58, -1.44, -0.5, 0.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_402() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = x.cos();
-            let t1 = ((w / t0) - ((t0 * t0) + 0.5).powf(t0));
-            let t2 = w.exp().sin();
-            let mut t3 = (0.3).powi(-1).sigmoid().ln();
-            t3 *= t3;
-            t3 -= ((-t3) - (t3 + core::f64::consts::PI));
-            ((k0 + (-y)).tanh() - t3)
-        }, [-1.21, -1.13, 0.15], rel = REL, fd = FD);
+            let t0 = y;
+            let t1 = ((y * y) + 0.5).sqrt();
+            let t2 = (t1.sin() * 0.8).asin().atan2(x);
+            (t2.tanh().silu().sigmoid() + t2)
+        }, [-0.54, -1.2, 0.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_403() {
-        assert_grad!(|x| {
-            let t0 = ((x.sigmoid().sqrt() * x.sigmoid().sqrt()) + 0.5).powf((x * x));
-            (((((x * x) + 0.5).sqrt() * ::core::f64::consts::LN_2.abs()) - (t0 + t0).abs()) - t0)
-        }, [-0.76], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = y;
+            let t1 = x;
+            (t0 + t1)
+        }, [-1.39, -0.08, -1.32, 0.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_404() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| {
-            let t0 = (-0.5);
-            let t1 = (0.3).abs().cos();
-            let t2 = (k0 + ((y * y) + 0.5).ln());
-            let mut t3 = t0.relu();
-            t3 *= ((-t0) - (t0 - core::f64::consts::PI));
-            t3 = (-(x - t0));
-            (((t0 - t3).relu() + t2.cos()) + t3)
-        }, [-1.44, 0.92, 1.18], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-1.3], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_405() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w;
-            let t1 = y.sigmoid();
-            let mut t2 = w.exp().sigmoid().sqrt();
-            t2 -= t0.abs().sigmoid().powf((-2));
-            t2 *= 2;
-            (((b.cos().exp() * b.cos().exp()) + 0.5).ln() * t2)
-        }, [0.04, -0.96, 0.85, 0.23], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (y.sin() * 0.8).acos().cbrt();
+            let t1 = t0;
+            let t2 = ((0.3).sigmoid().ln().tanh() * 0.9).atanh();
+            let mut t3 = (0.3).leaky_relu(0.2).ln();
+            t3 /= ((3.0).tan() / t1.sigmoid().sqrt());
+            t3 /= ((t1 * t1) + 0.5).log10().exp();
+            (t1.gelu().max(w.exp_m1()).hypot(t2.softplus().ceil()) * t3)
+        }, [-0.64, -1.48, 0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_406() {
-        assert_grad!(|x, y| {
-            let t0 = (1.5).relu().relu();
-            let t1 = t0.tanh().relu();
-            let t2 = x;
-            let mut t3 = ((2.0).exp() + 3);
-            t3 *= (t2 - t3).sigmoid();
-            (t1 + t3)
-        }, [-0.35, -0.12], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = 2;
+            let mut t2 = ((x * x) + 0.5).log(10.0).tan();
+            t2 += x.trunc();
+            t2 += core::f64::consts::PI.min(t1).exp2();
+            (2.5 * t2)
+        }, [-1.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_407() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            let mut t1 = t0;
-            t1 /= (-t1.exp());
-            (t0.abs() - t1)
-        }, [-0.84, 1.04, -0.54, 0.34], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0.sinh().sigmoid();
+            (x + t1)
+        }, [-0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_408() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = b;
-            let t1 = (1.5).sin();
-            let mut t2 = ((y.powf(t0) * y.powf(t0)) + 0.5).sqrt();
-            t2 /= ((t1 * t1) + 0.5).powf(0.5).sigmoid();
-            (((t0.powi(-2) / w) + b) * t2)
-        }, [-1.45, 0.55, -1.02, -0.91], rel = REL, fd = FD);
+        assert_grad!(|x| ((-x.atan()) + x.gelu()), [0.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_409() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = w.abs().relu();
-            let t1 = (k0.sigmoid() - (-::core::f64::consts::LN_2));
-            let mut t2 = x;
-            t2 -= ((t0 - w) + t2);
-            (x - t2)
-        }, [1.27, 1.19, -0.11], rel = REL, fd = FD);
+            let t0 = w.trunc().sin();
+            let mut t1 = t0.atan().asinh();
+            t1 = ((0.1).gelu() / ((t1 * t1) + 0.5).powf(x));
+            t1 *= (t1.floor() * (t1 - t1));
+            (t0.cos().exp_m1() - t1)
+        }, [0.87, -1.26, -0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_410() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w| (k0.sin() + (y / y)).relu(), [-0.26, 0.41, 0.75], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = t0.leaky_relu(0.1).floor();
+            let t2 = t0;
+            let mut t3 = t1;
+            t3 -= ((t3 * t3) + 0.5).powf(y).exp().ln_1p();
+            ((t1.exp().sqrt().sin() * 0.8).asin().exp_m1() - t3)
+        }, [-0.33, 0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_411() {
-        let k0 = 0.75;
         assert_grad!(|x, y, w, b| {
-            let t0 = k0.exp().powi(3);
-            let t1 = y;
-            let t2 = t1.relu().abs();
-            let mut t3 = (-0.3);
-            t3 *= t2;
-            (x - t3)
-        }, [-1.25, 0.53, -1.09, 0.69], rel = REL, fd = FD);
+            let t0 = 1;
+            let t1 = t0.sigmoid();
+            let mut t2 = t1.powi(2).relu();
+            t2 /= (y - w.gelu());
+            t2 += w.tan();
+            (((t1 * t1) + 1.5).acosh().exp_m1().signum() - t2)
+        }, [-0.96, 1.22, 0.3, 1.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_412() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = (-y.abs());
-            ((k1 * b).abs().cos() * t0)
-        }, [-0.68, -1.35, -1.21, -0.68], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.abs();
+            let t1 = t0.sqrt().atan2(x);
+            (x.exp().log10() + t1)
+        }, [1.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_413() {
-        assert_grad!(|x, y, w| {
-            let t0 = y.cos().sin();
-            let mut t1 = y;
-            t1 += (1.5 - x).abs();
-            t1 += (0.1 + x).sqrt();
-            (t1.sigmoid().sqrt() + t1)
-        }, [0.87, 0.75, -0.64], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x - x).exp().log(2.0);
+            let t1 = x.exp_m1().exp().ln_1p();
+            let t2 = x;
+            (((2.0).log_sigmoid().min(1).sin() * 0.8).atanh() + t2)
+        }, [1.32, -0.94], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_414() {
-        assert_grad!(|x, y, w, b| b, [1.21, 0.26, 0.31, 1.39], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| ((x.signum().exp().ln_1p() * x.signum().exp().ln_1p()) + 0.5).log(0.25), [0.76, -1.23, 0.57, -1.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_415() {
-        assert_grad!(|x| {
-            let t0 = (-::core::f64::consts::LN_2.powf(0.5));
-            let t1 = t0.cos().exp();
-            let mut t2 = t0.powi(4);
-            t2 = x;
-            t2 *= 3;
-            ((0.5).tanh().sigmoid().sqrt().powi(2) * t2)
-        }, [0.77], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x.relu().softplus();
+            let t1 = t0;
+            let t2 = ((y.mul_add((-1.2), x) * y.mul_add((-1.2), x)) + 0.5).log10();
+            let mut t3 = core::f64::consts::PI.exp().min(t0.exp2());
+            t3 = (t0.tan().sin() * 0.8).atanh();
+            (x.cbrt() + t3)
+        }, [0.75, 1.42], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_416() {
-        assert_grad!(|x, y, w, b| w.sigmoid().sqrt().cos().exp().ln(), [-0.81, 1.23, 0.64, -0.37], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| b.log_sigmoid().sigmoid().ln_1p().leaky_relu(0.1), [-0.03, -0.62, -0.92, -1.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_417() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w, b| {
-            let t0 = (k1.sin() * w.cos());
-            ((x.sin() - (b / t0).sin()) * t0)
-        }, [-1.19, 1.15, 0.72, -0.19], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-0.78], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_418() {
-        assert_grad!(|x, y| {
-            let t0 = (-1.2);
-            let t1 = ((-t0) / x);
-            let t2 = (::core::f64::consts::LN_2 - y).powi(0);
-            let mut t3 = t0;
-            t3 *= t2;
-            (t0 * t3)
-        }, [-0.28, -0.82], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| (((x.silu() * x.silu()) + 0.5).ln().sin() * 0.8).acos(), [0.84, -1.08, 0.93], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_419() {
-        assert_grad!(|x, y, w| {
-            let t0 = (w.tanh() + w.powf(w));
-            let t1 = w.sin();
-            let mut t2 = t1.sin().sigmoid();
-            t2 -= t0.abs().sin();
-            t2 /= y;
-            (core::f64::consts::PI - t2)
-        }, [-0.86, -0.62, 0.38], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = ((3.0).hypot(x).exp() + 1.2).acosh();
+            let mut t1 = (t0 * t0).sin();
+            t1 -= (y + t1).sigmoid();
+            t1 /= x.exp().powf(2.5).trunc();
+            ((y.cosh().sigmoid() - t0) - t1)
+        }, [0.49, 0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_420() {
         assert_grad!(|x, y| {
-            let t0 = y.relu().exp().sqrt();
-            (((y - x).relu() + (x.sin() - x.powi(-1))) * t0)
-        }, [-0.83, 1.19], rel = REL, fd = FD);
+            let t0 = x.cos();
+            let t1 = 1.5;
+            (t0.sigmoid().round() - t1)
+        }, [0.14, 0.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_421() {
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = y.exp();
-            let mut t1 = (x / t0.abs());
-            t1 *= t1.relu().abs();
-            t1 *= ((y + ::core::f64::consts::LN_2) / x.ln());
-            (k1 - t1)
-        }, [0.31, 0.36], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = 3;
+            let t1 = (t0.relu() * ((x * x) + 0.5).ln_1p());
+            ((((t0 + b) * (t0 + b)) + 0.5).ln_1p().min(t0.tan().recip()) + t1)
+        }, [0.14, -1.18, -0.85, 0.18], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_422() {
         assert_grad!(|x, y, w, b| {
-            let t0 = y;
-            let t1 = (-b.sigmoid());
-            let t2 = t1;
-            ((2.5).sigmoid() + t2)
-        }, [-0.4, 0.92, 1.16, -0.3], rel = REL, fd = FD);
+            let t0 = x.round().recip();
+            let t1 = t0.signum();
+            let t2 = ((b.signum() * b.signum()) + 0.5).log(((t1.mul_add(t1, b) * t1.mul_add(t1, b)) + 0.5));
+            let mut t3 = (b.ceil() / x.powi(1));
+            t3 = t2;
+            t3 += core::f64::consts::PI;
+            (x - t3)
+        }, [0.63, 1.09, 0.57, 1.18], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_423() {
         assert_grad!(|x, y, w| {
-            let t0 = ::core::f64::consts::LN_2.powi(-2);
-            let t1 = x.abs().abs();
-            let t2 = (-t1.exp());
-            let mut t3 = w;
-            t3 /= (t2 * w.exp().ln());
-            ((y.cos().exp().powf(3.0) / t1.sigmoid().sigmoid().powf((-0.5))) - t3)
-        }, [0.95, -0.48, -0.52], rel = REL, fd = FD);
+            let t0 = w.tanh().atan();
+            let mut t1 = w.sigmoid().ln().asinh();
+            t1 *= (0.3).sigmoid().powf(t1).max(x);
+            t1 /= y.hypot(x).tan();
+            (y - t1)
+        }, [-0.71, -0.41, 0.9], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_424() {
-        assert_grad!(|x, y, w| {
-            let t0 = w.abs();
-            let mut t1 = 3;
-            t1 = (-(t0 - t1));
-            (((w + w).cos() * (((t0 * t0) + 0.5).powf(t1) * w.tanh())) * t1)
-        }, [-0.03, 0.65, 0.76], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.sigmoid().log10();
+            let mut t2 = (0.1).softplus();
+            t2 += y.tanh().exp().sqrt();
+            (k1.sigmoid().log2().exp().log10() + t2)
+        }, [-1.39, 1.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_425() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = y;
-            let t1 = k0.exp().sqrt().relu();
-            let t2 = t0;
-            (x.sigmoid().sqrt() * t2)
-        }, [0.41, -1.42], rel = REL, fd = FD);
+        assert_grad!(|x| x.clamp(0.3, 1.5), [0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_426() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w.powi(-1).exp();
-            let t1 = t0.sigmoid().sqrt();
-            let t2 = t1;
-            let mut t3 = (-(t1 + 3));
-            t3 += y.exp();
-            t3 *= (t1 * t3).exp();
-            ((y.sigmoid() - x.exp()).exp() - t3)
-        }, [-0.41, -0.32, -0.78, 0.38], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w;
+            let t1 = w.exp2().atan();
+            let t2 = t1.exp().log2().exp().ln();
+            (t1 - t2)
+        }, [0.48, -1.26, 0.73], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_427() {
-        assert_grad!(|x, y| y, [0.35, 0.26], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (0.5).recip().softplus();
+            (b.sinh().ceil().atan2(::core::f64::consts::LN_2.relu().sin()) - t0)
+        }, [-1.46, -0.69, 1.16, 0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_428() {
-        assert_grad!(|x| (-x.powi(1)), [-0.33], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x.cosh() + 0.2).acosh().mul_add((0.1).atan2(x), x);
+            let t1 = (((x.cosh() + 0.2).acosh() * (x.cosh() + 0.2).acosh()) + 0.5).sqrt();
+            let t2 = ((x.exp() * x.exp()) + 0.5).log(x.exp().ln_1p().exp());
+            let mut t3 = x;
+            t3 /= (-t1.softplus());
+            t3 += (-3).cbrt();
+            (((t0.abs() * t0.abs()) + 0.5).ln_1p().signum() - t3)
+        }, [0.52], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_429() {
-        assert_grad!(|x, y| y.exp().powf(y).exp().sqrt().sin(), [-0.18, -0.61], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.atan();
+            let t1 = x;
+            let t2 = x;
+            (((x * x) + 0.5).log(t0.sigmoid()).atan2((t2.tanh() * 0.9).asin().relu()) * t2)
+        }, [-0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_430() {
-        assert_grad!(|x| {
-            let t0 = x.tanh();
-            let t1 = x.sin().exp();
-            let t2 = t0.cos().sin();
-            let mut t3 = x.sigmoid().relu();
-            t3 *= t1.tanh();
-            t3 = (0.5 - x).relu();
-            (x - t3)
-        }, [-0.09], rel = REL, fd = FD);
+        assert_grad!(|x, y| x, [0.69, 0.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_431() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((1.0).sin() / x.sigmoid().sqrt());
-            ((t0.powi(2) * t0.sigmoid().ln()).relu() * t0)
-        }, [0.02, -0.08, -0.24, -0.35], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = (x.leaky_relu(0.01).sin() * 0.8).acos();
+            let t1 = x.ceil().clamp(-0.5, 0.5);
+            (x - t1)
+        }, [-0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_432() {
-        let k0 = 0.75;
-        assert_grad!(|x, y| {
-            let t0 = 3;
-            let t1 = (t0 - k0.tanh());
-            let mut t2 = (1.0).tanh().sin();
-            t2 = y.cos().sigmoid();
-            t2 *= (t0.powi(-2) * x);
-            ((-1.2) * t2)
-        }, [0.48, 1.45], rel = REL, fd = FD);
+        assert_grad!(|x| x.log_sigmoid(), [-1.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_433() {
         assert_grad!(|x, y, w| {
-            let t0 = x.sin().exp().ln();
-            let t1 = y.exp().sigmoid().ln();
-            let mut t2 = t1.powi(-2);
-            t2 += (-0.5);
-            (y.abs().abs().sigmoid().ln() - t2)
-        }, [1.33, 0.43, 0.13], rel = REL, fd = FD);
+            let t0 = (w.tanh() * 0.9).atanh();
+            let t1 = t0.tanh().silu();
+            let t2 = x;
+            let mut t3 = t0.silu();
+            t3 += t0;
+            ((-y.exp2()).relu() * t3)
+        }, [-0.83, -0.28, 0.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_434() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (y.cos() * y.sigmoid());
-            let t1 = x.tanh().exp().sqrt();
-            let mut t2 = (t1.sigmoid().sqrt() * (t1 - t0));
-            t2 -= (-0.5);
-            t2 = t1.cos();
-            ((1.5 * (t0.powf(1.5) / x)) + t2)
-        }, [0.76, 0.48, -0.92, 1.23], rel = REL, fd = FD);
+        assert_grad!(|x| (1.5 + x).asinh().leaky_relu(0.2), [-0.6], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_435() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y + w);
-            ((y.powi(-1) * x.exp().powf(y)).sin() * t0)
-        }, [-0.95, 0.42, 0.54], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = ((1.5).tanh() * 0.9).acos();
+            ((t0.tanh() * 0.9).acos().tan() - t0)
+        }, [-0.28, -0.06, 1.33, 1.13], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_436() {
-        assert_grad!(|x, y, w| {
-            let t0 = w;
-            let mut t1 = w.abs().tanh();
-            t1 *= t1.sigmoid().ln();
-            t1 *= t0;
-            (((-t0) + (2.0).tanh()) - t1)
-        }, [-1.17, 0.25, -1.13], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = y.abs().silu();
+            let t2 = x;
+            let mut t3 = t2;
+            t3 *= (t3.abs().sin() * 0.8).acos();
+            ((2.0).leaky_relu(0.1).sin().max(t0.exp().recip()) - t3)
+        }, [-0.97, -1.23, 1.15, -0.29], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_437() {
-        assert_grad!(|x, y, w, b| b.sigmoid().tanh().powi(1), [1.04, -0.3, -0.75, -0.39], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = t0;
+            let mut t2 = (1.5).trunc().exp().log10();
+            t2 *= t0;
+            (x.mul_add(t1, t1).exp().powf((-0.5)).exp() - t2)
+        }, [0.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_438() {
         assert_grad!(|x, y, w, b| {
-            let t0 = (-(b / b));
-            (x * t0)
-        }, [-1.33, 0.79, -0.3, -0.35], rel = REL, fd = FD);
+            let t0 = (0.1).sigmoid().ln().acos();
+            let t1 = t0.round();
+            let t2 = t0.powi(-1);
+            (t1.sinh().silu().relu() + t2)
+        }, [1.38, -1.26, -1.34, -1.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_439() {
-        assert_grad!(|x, y, w| {
-            let t0 = ((x * x) + 0.5).ln().sigmoid();
-            let t1 = (x + x).sigmoid().sqrt();
-            let mut t2 = t0.exp().tanh();
-            t2 = t2.sin().relu();
-            t2 /= y;
-            ((y - y).sigmoid().sqrt().powi(3) - t2)
-        }, [0.08, 0.79, -0.34], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y| {
+            let t0 = x;
+            let t1 = t0.trunc().min((t0 * k0));
+            let t2 = (-1.2).cbrt().exp().log10();
+            let mut t3 = (x.cosh() + 0.2).acosh();
+            t3 *= t3.relu().ln_1p();
+            (t2 * t3)
+        }, [0.28, -0.77], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_440() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.exp().abs();
-            (t0 + t0)
-        }, [0.38, 0.23, 0.07, -0.04], rel = REL, fd = FD);
+        assert_grad!(|x| x, [1.04], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_441() {
         let k0 = 0.75;
         assert_grad!(|x| {
-            let t0 = (-x.abs());
-            let t1 = t0;
-            let t2 = (-(-1.2)).sigmoid();
-            let mut t3 = core::f64::consts::PI.powi(0);
-            t3 *= k0.tanh().powi(3);
-            t3 += x.abs().sin();
-            ((t0.powi(0) * (3.0).relu()).sigmoid() + t3)
-        }, [0.9], rel = REL, fd = FD);
+            let t0 = x.abs().hypot(x.tan());
+            let t1 = (3 * x).sigmoid();
+            let mut t2 = x.clamp(-2.0, 0.25).relu();
+            t2 = k0.softplus();
+            t2 += t2;
+            (((-0.5) + x).leaky_relu(0.1).gelu() + t2)
+        }, [-1.17], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_442() {
-        assert_grad!(|x, y| x.exp().exp().powf(3.0).sigmoid(), [-0.49, 1.25], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x| {
+            let t0 = x;
+            let t1 = x.cos();
+            let mut t2 = x.sinh().exp2();
+            t2 += ((-0.5) + k0).max(t0);
+            t2 = x.silu();
+            (t1.tan().signum() - t2)
+        }, [-0.27], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_443() {
-        assert_grad!(|x| {
-            let t0 = ((x + x) * x.exp().ln());
-            let mut t1 = t0.sigmoid().sin();
-            t1 -= t0;
-            t1 /= (x / t0).exp().powf(t1);
-            (t0 - t1)
-        }, [1.22], rel = REL, fd = FD);
+        assert_grad!(|x, y| x, [-0.62, -0.06], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_444() {
         assert_grad!(|x, y, w, b| {
-            let t0 = x;
-            let t1 = t0.sigmoid();
-            let t2 = (x * (b + t0));
-            let mut t3 = t1.exp().abs();
-            t3 += t0.abs().relu();
-            ((t3.sin() * (-w)).relu() - t3)
-        }, [0.1, 0.11, -0.93, -1.23], rel = REL, fd = FD);
+            let t0 = x.exp().powf(1.5).silu();
+            let t1 = (y.sin() * 0.8).acos();
+            let t2 = b.sin().min(t1);
+            let mut t3 = w;
+            t3 = b.sinh().sigmoid().powf(2.5);
+            (((t2 * t2) + 0.5).log10().sin() - t3)
+        }, [0.47, -0.35, -0.51, -1.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_445() {
-        assert_grad!(|x, y| {
-            let t0 = x.relu().exp();
-            let mut t1 = t0.exp().powf(0.5).powi(2);
-            t1 /= core::f64::consts::PI;
-            t1 = x.sigmoid();
-            ((t1.sigmoid().powf(x).exp() / (t1.ln() * y.cos())) - t1)
-        }, [-0.3, 0.31], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b;
+            let t1 = w;
+            let t2 = t0.relu().round();
+            let mut t3 = ((t1 * t1) + 0.5).log(3.0);
+            t3 += (2.0).log_sigmoid();
+            t3 /= t3.abs().tan();
+            ((t1.log_sigmoid().tanh() * 0.9).asin().signum() + t3)
+        }, [1.16, -0.44, 0.67, -0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_446() {
-        assert_grad!(|x, y| (x.exp() + (((-0.5) * (-0.5)) + 0.5).powf(0.1)).relu(), [0.31, -1.31], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = ((x * x) + 0.5).log10();
+            let mut t1 = y;
+            t1 += t0;
+            t1 /= x.sqrt();
+            (t1 * t1)
+        }, [0.89, 0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_447() {
-        assert_grad!(|x, y, w| {
-            let t0 = x;
-            let t1 = w.cos().tanh();
-            let mut t2 = t1;
-            t2 -= (-1.2).cos().sigmoid();
-            ((t1 - (t1 * t2).relu()) + t2)
-        }, [0.31, -0.83, 1.06], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.cosh().floor();
+            let t1 = t0;
+            let t2 = (t0 - 2).exp();
+            let mut t3 = x;
+            t3 += x;
+            (x.leaky_relu(0.3).mul_add(t3.ceil(), x).exp_m1() * t3)
+        }, [-0.67], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_448() {
-        assert_grad!(|x, y| ((0.1).exp().powf(y) * y.powi(3).sin()), [0.47, 0.24], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.tanh();
+            let t1 = (-2.5).cos();
+            let t2 = t0.cosh().recip();
+            let mut t3 = core::f64::consts::PI;
+            t3 *= (t1.tanh() * 0.9).acos();
+            ((w.asinh() * w.silu().softplus()) - t3)
+        }, [-0.55, 1.0, -0.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_449() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.sin();
-            let t1 = t0;
-            let t2 = b.abs();
-            let mut t3 = k0;
-            t3 += x;
-            t3 += t0;
-            ((w - b).abs().exp() - t3)
-        }, [-1.2, -0.66, -1.21, -1.31], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = y.tanh().cbrt();
+            let t1 = x.log10().log_sigmoid();
+            let mut t2 = w.ceil().gelu();
+            t2 = t1.mul_add(t1.hypot(y), k1.leaky_relu(0.2));
+            (t2.ceil() * t2)
+        }, [1.19, -1.06, -1.34], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_450() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x, y| {
-            let t0 = y.cos().exp().ln();
-            let t1 = ((k0 / k0) * (y - ::core::f64::consts::LN_2));
-            let t2 = (t1 / t1).sigmoid();
-            let mut t3 = (t1 + y).sigmoid();
-            t3 /= (k1.exp().sqrt() / x.exp().sqrt());
-            t3 *= (t2 / y);
-            (0.1 * t3)
-        }, [-0.8, -0.85], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = y.atan2(y.cbrt());
+            (((y.sqrt() * y.cosh()).tanh() * 0.9).atanh() * t0)
+        }, [1.16, 0.81, -0.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_451() {
-        assert_grad!(|x, y| {
-            let t0 = x.sin().cos();
-            let mut t1 = ((1.0).cos() + y.sin());
-            t1 = ((1 / x) - (t0 * x));
-            (t0 * t1)
-        }, [1.02, -1.37], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w.tan().cos().exp(), [-0.63, -1.16, -0.8], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_452() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = x;
-            let t2 = (0.3).exp().powf(x).abs();
-            let mut t3 = (-t1.relu());
-            t3 /= x.exp().sigmoid().sqrt();
-            (x.sin().powi(3) * t3)
-        }, [0.39], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w| {
+            let t0 = y.gelu().relu();
+            let t1 = k0.relu().exp2();
+            (w.acos().mul_add(t1, t1).log_sigmoid() * t1)
+        }, [0.43, -0.46, -0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_453() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = x.cos().cos();
-            let t1 = (t0.sqrt() / t0.exp().powf(core::f64::consts::PI));
-            (k0.powi(-2) - t1)
-        }, [0.21], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.softplus().hypot(core::f64::consts::PI.relu());
+            (t0 - t0)
+        }, [1.25, -0.36, -0.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_454() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x;
-            (w - t0)
-        }, [1.23, -0.9, 0.1, 1.37], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.max(x.sigmoid());
+            let mut t1 = ((x.cbrt() * x.cbrt()) + 0.5).powf(x.silu());
+            t1 *= t1;
+            (x.sigmoid().powf(x).tanh().log_sigmoid() + t1)
+        }, [0.93], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_455() {
-        assert_grad!(|x, y, w| (w - y).sigmoid().cos(), [0.51, -1.23, -0.9], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| {
+            let t0 = (-0.5).log_sigmoid().tan();
+            let mut t1 = t0.log_sigmoid().asinh();
+            t1 = y.silu().exp();
+            t1 += k1;
+            ((t0 / 0.5) * t1)
+        }, [1.14, 1.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_456() {
-        assert_grad!(|x| {
-            let t0 = x;
-            let mut t1 = ((t0 * t0) + 0.5).sqrt().abs();
-            t1 += x.tanh().tanh();
-            (((t1 + (x * 0.3)) - x) * t1)
-        }, [1.34], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| w, [-1.06, 0.5, -0.4, -1.26], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_457() {
-        assert_grad!(|x, y, w| {
-            let t0 = y;
-            let t1 = t0;
-            (((t0 / w) - w).exp() * t1)
-        }, [-0.32, -1.17, 0.93], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| w, [-1.07, 0.33, -0.2], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_458() {
-        assert_grad!(|x, y, w| {
-            let t0 = x;
-            (y + t0)
-        }, [0.44, 0.52, 1.27], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (y.max(w) * ((w * w) + 0.5).ln());
+            let t1 = x;
+            let mut t2 = y.recip().softplus();
+            t2 = x;
+            t2 = core::f64::consts::PI.hypot(core::f64::consts::PI).sigmoid();
+            (x.silu().min(b.floor()).leaky_relu(0.1) - t2)
+        }, [-0.63, 0.29, -0.32, 0.36], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_459() {
-        assert_grad!(|x| x, [-1.43], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y| {
+            let t0 = (k1.tanh() * 0.9).atanh().exp();
+            let t1 = (t0.trunc().cosh() + 0.2).acosh();
+            let mut t2 = x;
+            t2 -= y.recip().exp().powf(t1.log10());
+            (x + t2)
+        }, [1.19, 0.9], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_460() {
-        let k0 = 0.75;
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = x.exp().sin();
-            let t1 = t0;
-            let mut t2 = (k0 * x).exp().sqrt();
-            t2 *= ((t0 * t0) + 0.5).ln();
-            t2 -= (x / t0).tanh();
-            (((t0 * k1.exp()) / (x * x).exp()) * t2)
-        }, [1.39], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let mut t1 = core::f64::consts::PI.tanh().exp().log2();
+            t1 /= x;
+            (::core::f64::consts::LN_2 + t1)
+        }, [-0.96, 0.79], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_461() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let mut t1 = t0.exp().abs();
-            t1 -= (-t1.cos());
-            (y.exp().cos().tanh() + t1)
-        }, [-0.71, 0.07], rel = REL, fd = FD);
+        let k0 = 0.75;
+        assert_grad!(|x, y, w, b| {
+            let t0 = k0.hypot(b.leaky_relu(0.1));
+            let t1 = t0.cos();
+            let t2 = x.asinh().max(t0.atan2(x));
+            ((0.1).exp().asinh().sigmoid().powf(2.5) * t2)
+        }, [1.25, -1.21, 0.71, -0.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_462() {
-        assert_grad!(|x| {
-            let t0 = x.tanh();
-            (((x - t0).sigmoid() / t0) * t0)
-        }, [-1.46], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = core::f64::consts::PI.cos().atan2(b);
+            ((((t0.tanh() * 0.9).acos() / core::f64::consts::PI.sigmoid().powf(3.0)) + (2.0).round().recip()) + t0)
+        }, [0.81, -1.48, -0.59, -0.78], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_463() {
+        let k0 = 0.75;
         assert_grad!(|x, y, w| {
-            let t0 = (-(x - y));
-            let t1 = y;
-            let mut t2 = (y + y);
-            t2 = y.sin().abs();
-            ((((-t0).sigmoid().sqrt() * (-t0).sigmoid().sqrt()) + 0.5).powf(x.sigmoid().sqrt().powi(-2)) - t2)
-        }, [1.04, 1.15, -0.17], rel = REL, fd = FD);
+            let t0 = ((2.5 * 2.5) + 0.5).ln().min((w.tanh() * 0.9).asin());
+            let t1 = k0.exp().log(t0.sigmoid()).cos();
+            let t2 = w.softplus().leaky_relu(0.01);
+            (k0 + t2)
+        }, [-0.44, 0.77, -0.74], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_464() {
-        assert_grad!(|x, y| {
-            let t0 = (-(y * y));
-            let t1 = 3;
-            ((x - t1.exp()).exp() + t1)
-        }, [-0.59, -1.08], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x.exp_m1().atan();
+            let mut t1 = t0.exp_m1().tanh();
+            t1 -= (0.5).gelu().min((3.0).sin());
+            t1 = (t0.cosh() + 0.2).acosh();
+            (core::f64::consts::PI + t1)
+        }, [-1.01, -1.1, -0.32, -1.24], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_465() {
-        assert_grad!(|x| ((x * x) + 0.5).powf(x.sigmoid()).powf(3.0), [1.41], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.log_sigmoid();
+            let t1 = ::core::f64::consts::LN_2.sinh().sqrt();
+            let mut t2 = t1.floor();
+            t2 *= (0.5).leaky_relu(0.01).sinh();
+            t2 += t2;
+            (((x * x) + 1.5).acosh().sigmoid() * t2)
+        }, [-0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_466() {
         assert_grad!(|x| {
-            let t0 = x.sigmoid().exp();
-            let t1 = t0.sigmoid().relu();
-            let t2 = t1.cos().abs();
-            let mut t3 = x;
-            t3 += x.cos().sigmoid().powf(3.0);
-            (t0.sigmoid() + t3)
-        }, [-1.27], rel = REL, fd = FD);
+            let t0 = (x / ::core::f64::consts::LN_2).atan2(x.recip());
+            let t1 = x;
+            let t2 = x.relu().min(x.atan());
+            ((1.5).sigmoid().ln_1p().sigmoid().log10().round() - t2)
+        }, [0.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_467() {
-        assert_grad!(|x, y| ((y.powi(-2) * y.powi(-2)) + 0.5).sqrt().exp().powf(x), [-1.0, -1.33], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w, b| {
+            let t0 = (b.tan().tanh() * 0.9).atanh();
+            let t1 = t0.atanh();
+            let mut t2 = core::f64::consts::PI.sin();
+            t2 *= b;
+            t2 /= k1.sinh().powi(1);
+            (w.asinh().ln_1p() + t2)
+        }, [-0.16, -1.35, -0.6, 0.73], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_468() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (x / y);
-            let t1 = y.cos().sigmoid();
-            let mut t2 = 0.5;
-            t2 *= w.sin().exp().sqrt();
-            t2 *= t2;
-            (t2 - t2)
-        }, [1.37, 0.72, -0.49, 0.33], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (x.ceil() / y);
+            (y.sigmoid().log(0.5).min(y.recip().recip()) + t0)
+        }, [-0.44, -1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_469() {
-        assert_grad!(|x, y, w, b| (((x * x) + 0.5).sqrt().sigmoid() / y.sigmoid()), [-1.5, -0.26, 0.75, -0.32], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = x.atan();
+            let t2 = y;
+            (t0 * t2)
+        }, [-0.01, -1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_470() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = y.relu();
-            let t1 = t0.sin().powf(2.5);
-            let mut t2 = x;
-            t2 = (2.0).exp().sin();
-            t2 += b.sin().cos();
-            (t0 + t2)
-        }, [-1.2, 0.37, 0.25, -0.25], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x| {
+            let t0 = (0.1).abs().mul_add(::core::f64::consts::LN_2.exp_m1(), (1.5).gelu());
+            let t1 = t0.floor().ln_1p();
+            let t2 = k1.leaky_relu(0.2);
+            let mut t3 = x.asinh().exp();
+            t3 /= x;
+            t3 -= x;
+            (t1.ln().silu().sigmoid().log10() + t3)
+        }, [1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_471() {
         assert_grad!(|x, y, w, b| {
-            let t0 = (y.sin() / b.exp());
-            ((y.powi(-2) / (t0.cos() + t0.cos())) + t0)
-        }, [-0.01, 1.05, 0.03, 0.0], rel = REL, fd = FD);
+            let t0 = (y - x.exp2());
+            let mut t1 = (::core::f64::consts::LN_2 / core::f64::consts::PI).log10();
+            t1 = (1.0).tanh().asinh();
+            (t0 * t1)
+        }, [0.96, 0.13, 1.4, -1.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_472() {
-        assert_grad!(|x| {
-            let t0 = x.sin().tanh();
-            ((-x.tanh().tanh()) * t0)
-        }, [1.17], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = y.exp().ln().exp();
+            let mut t1 = t0.relu().sigmoid().ln();
+            t1 -= t0;
+            t1 -= 0.5;
+            ((t0.sinh().min(y.hypot(t0)).sin() * 0.8).asin() + t1)
+        }, [-1.36, 0.93, -1.24, 0.76], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_473() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = (y + y).cos();
-            let mut t1 = k0.sigmoid().sqrt().sin();
-            t1 += core::f64::consts::PI.cos().sin();
-            ((2.5 + w.sin().sigmoid().powf(t1.tanh())) - t1)
-        }, [0.39, 0.46, 0.33, -0.57], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| x, [0.05, 1.47, 1.17, -0.29], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_474() {
-        assert_grad!(|x, y, w, b| (w.tanh().exp().sqrt() - w), [0.63, 1.15, -0.85, 0.9], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = (w - w).cosh();
+            (w - t0)
+        }, [-0.95, -1.08, 0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_475() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w;
-            let t1 = t0.exp().powf(2.5).powf(t0.sigmoid().sqrt());
-            let mut t2 = (t0 + t1).abs();
-            t2 /= (b / t2.tanh());
-            (t0 - t2)
-        }, [-0.23, -0.97, -0.91, 0.31], rel = REL, fd = FD);
+        assert_grad!(|x, y| x.exp_m1(), [-0.31, -0.59], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_476() {
-        assert_grad!(|x, y, w| {
-            let t0 = (2.0).exp();
-            ((-(x.sin() + 2.5)) * t0)
-        }, [1.01, 0.61, 0.8], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| x, [-0.02, 0.93, -0.78], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_477() {
-        assert_grad!(|x, y, w| {
-            let t0 = (y.relu() * (-0.5));
-            let t1 = y;
-            let t2 = 1;
-            let mut t3 = t0.exp().powf(3.0).cos();
-            t3 = t1;
-            (((((t3 * t3) + 0.5).powf(y) - y.abs()) - t0) + t3)
-        }, [-0.31, -0.38, 0.87], rel = REL, fd = FD);
+        assert_grad!(|x, y| y.relu(), [-1.21, 0.55], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_478() {
-        assert_grad!(|x, y| {
-            let t0 = (1.0).exp().sqrt().relu();
-            (t0 * t0)
-        }, [0.6, -0.44], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = core::f64::consts::PI.asinh().mul_add(y.softplus(), x.cosh());
+            let t1 = ::core::f64::consts::LN_2.exp_m1().powi(1);
+            let t2 = t1.silu();
+            (((w * w) + 0.5).ln_1p().mul_add(::core::f64::consts::LN_2.tanh(), w).softplus() - t2)
+        }, [-1.17, 1.28, 0.19], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_479() {
-        assert_grad!(|x, y, w| {
-            let t0 = x.exp();
-            let mut t1 = y.ln();
-            t1 *= x.exp().powf(3.0).sigmoid().sqrt();
-            ((-(w * t1).sin()) + t1)
-        }, [0.18, 1.22, -0.34], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = x;
+            let t1 = (t0 / t0).tan();
+            let t2 = ((core::f64::consts::PI.softplus() * core::f64::consts::PI.softplus()) + 0.5).log(0.5);
+            (b * t2)
+        }, [-0.82, -0.28, 1.05, 0.41], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_480() {
-        assert_grad!(|x| {
-            let t0 = ((x / x) / (x * x));
-            let t1 = (-x.exp());
-            let t2 = t0.exp().relu();
-            let mut t3 = t2;
-            t3 *= x.exp().powf((-0.5));
-            t3 -= (x - x).powi(0);
-            (t1.cos().sin() - t3)
-        }, [-0.94], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-1.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_481() {
-        assert_grad!(|x, y| {
-            let t0 = (x.sin() * y);
-            ((-((0.5).sin() / x)) - t0)
-        }, [-0.89, 0.68], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((x.sigmoid() * x.sigmoid()) + 0.5).ln();
+            let t1 = ((t0.floor() * t0.floor()) + 0.5).log10();
+            let t2 = (-1.2);
+            let mut t3 = w;
+            t3 -= ((w * w) + 0.5).sqrt().abs();
+            t3 = y.ceil().exp().ln();
+            ((t0.sin().sin() * 0.8).asin().silu() + t3)
+        }, [0.62, -0.6, 0.94], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_482() {
-        let k1 = -1.25;
         assert_grad!(|x, y, w| {
-            let t0 = (x - y).cos();
-            let t1 = ((-(-1.2)) * w);
-            let t2 = x;
-            let mut t3 = t1;
-            t3 += t0.relu();
-            t3 -= k1.exp().sqrt().cos();
-            ((-t2.tanh().cos()) + t3)
-        }, [1.12, 0.78, -0.52], rel = REL, fd = FD);
+            let t0 = (1.5).trunc().abs();
+            (y.cosh().cosh() - t0)
+        }, [0.94, -1.39, 1.21], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_483() {
-        assert_grad!(|x, y, w, b| (x.tanh() + y.exp()).cos(), [0.76, -1.23, 0.57, -1.22], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = core::f64::consts::PI;
+            let t1 = ((0.5 * 0.5) + 0.5).ln_1p().asinh();
+            let t2 = 3;
+            let mut t3 = y.atan().atan2(((t0 * t0) + 0.5).sqrt());
+            t3 += t2.sigmoid();
+            (x + t3)
+        }, [-0.62, -0.53], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_484() {
         assert_grad!(|x, y| {
-            let t0 = (-x.tanh());
-            let t1 = t0;
-            let t2 = (-y).tanh();
-            (((core::f64::consts::PI.relu() + core::f64::consts::PI.sin()) / (core::f64::consts::PI + y.exp().sqrt())) + t2)
-        }, [1.16, -1.34], rel = REL, fd = FD);
+            let t0 = x;
+            let t1 = x.trunc().softplus();
+            let t2 = ::core::f64::consts::LN_2;
+            (y * t2)
+        }, [0.94, -0.96], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_485() {
-        assert_grad!(|x, y| x, [0.15, 0.75], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y.cbrt().abs();
+            let mut t1 = (1.5).signum().powi(4);
+            t1 -= y;
+            t1 = (y / t0);
+            (y.sigmoid().softplus().exp_m1() + t1)
+        }, [-1.1, -0.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_486() {
-        assert_grad!(|x, y| (x * core::f64::consts::PI).tanh().exp(), [-0.73, -0.03], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| (2.0).atan2((b.sin() * 0.8).acos().cosh()), [0.33, -0.03, 1.18, -0.69], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_487() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = ((w * y) * x);
-            let t1 = t0.sigmoid().sin();
-            let t2 = t0.exp().exp();
-            ((t1.relu() / (x / w)).tanh() + t2)
-        }, [-0.14, 0.72, -0.48, -1.1], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.sigmoid().ln_1p().clamp(-1.0, 1.0);
+            let t1 = w.recip().max(0.5);
+            let t2 = t1.exp_m1();
+            let mut t3 = x.sigmoid().max(w);
+            t3 -= t2.powi(2);
+            ((w.round().exp() + 1.2).acosh().floor() + t3)
+        }, [-1.5, -0.09, -1.11], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_488() {
-        assert_grad!(|x| x, [-0.78], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| y.silu(), [-1.08, -0.93, 0.17, -0.71], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_489() {
-        assert_grad!(|x| {
-            let t0 = x.ln().tanh();
-            (x * t0)
-        }, [1.0], rel = REL, fd = FD);
+        assert_grad!(|x| x, [-0.05], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_490() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = w;
-            let t1 = (-t0.sigmoid());
-            ((t1.relu() - y).sin() - t1)
-        }, [0.58, -0.35, 0.57, -0.46], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            (((((t0 * t0) + 0.5).powf(t0).sin() * ((t0 * t0) + 0.5).powf(t0).sin()) + 0.5).log(0.25) - t0)
+        }, [1.46, 0.7], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_491() {
-        let k1 = -1.25;
-        assert_grad!(|x| {
-            let t0 = x;
-            let t1 = (0.1).sin().abs();
-            let mut t2 = (x - (t1 - t1));
-            t2 -= x;
-            t2 = k1.sin().abs();
-            (t1.abs().sqrt() + t2)
-        }, [0.96], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| y, [-1.45, -0.97, -0.28], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_492() {
-        assert_grad!(|x, y| {
-            let t0 = x.tanh();
-            let t1 = 1.5;
-            ((-t0.relu()) - t1)
-        }, [0.14, 0.17], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = b.exp_m1().cos();
+            let mut t1 = t0.sigmoid().sqrt().powi(4);
+            t1 = y.mul_add(w.sin(), x.cos());
+            ((-x).exp().powf(t1.sigmoid().log2()).signum() * t1)
+        }, [0.33, 1.43, 0.13, 0.37], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_493() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = 3;
-            let t1 = t0.abs().sigmoid().ln();
-            (y * t1)
-        }, [0.5, -0.44, 0.17, 1.07], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x;
+            let mut t1 = x.sin();
+            t1 -= x;
+            t1 += x.log_sigmoid().silu();
+            (t0 - t1)
+        }, [0.17, -0.99, 0.45], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_494() {
-        assert_grad!(|x, y, w, b| b.powi(0), [0.18, 0.28, 1.42, -0.86], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = x;
+            (x * t0)
+        }, [-1.22, -0.97], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_495() {
         assert_grad!(|x, y, w| {
-            let t0 = (w - y).abs();
-            let t1 = x.exp().sqrt().exp().powf(2.5);
-            let t2 = w;
-            let mut t3 = ((t2 * t2) + 0.5).powf((-0.5).sigmoid());
-            t3 = y.exp().tanh();
-            (((-w).sigmoid().ln() / w) + t3)
-        }, [0.02, -0.6, -1.46], rel = REL, fd = FD);
+            let t0 = w.cos().clamp(-0.5, 0.5);
+            let mut t1 = ((y.exp() * y.exp()) + 0.5).ln();
+            t1 *= x;
+            t1 = t1;
+            (w - t1)
+        }, [-0.15, -1.42, 0.46], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_496() {
-        let k0 = 0.75;
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.exp().sigmoid().powf(k0);
-            ((b + x.powi(-2).relu()) * t0)
-        }, [0.55, 0.63, 0.72, 1.43], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.hypot(x).sinh();
+            let mut t1 = t0;
+            t1 = ((t0 * t0) + 0.5).powf((-0.5)).leaky_relu(0.01);
+            t1 *= x.abs().cosh();
+            (x.leaky_relu(0.3).exp_m1().tanh() + t1)
+        }, [-0.81], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_497() {
-        let k1 = -1.25;
-        assert_grad!(|x, y, w| {
-            let t0 = (-w).powi(4);
-            let t1 = (y - x).sin();
-            let mut t2 = t1.relu().sin();
-            t2 = (0.1).sigmoid();
-            ((((y + k1) * (y + k1)) + 0.5).sqrt().cos() + t2)
-        }, [0.89, -0.86, 1.12], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = y;
+            let t1 = core::f64::consts::PI;
+            let mut t2 = (x.tanh() * 0.9).acos().powi(1);
+            t2 += ((x * x) + 0.5).log(3.0).leaky_relu(0.05);
+            (t2 - t2)
+        }, [1.49, -0.4], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_498() {
-        assert_grad!(|x, y| {
-            let t0 = y.tanh().sigmoid();
-            (t0 - t0)
-        }, [-0.21, 0.54], rel = REL, fd = FD);
+        assert_grad!(|x| x, [1.32], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_499() {
-        assert_grad!(|x, y| {
-            let t0 = (-1.2);
-            (t0.powi(-2).sigmoid().exp().sqrt() - t0)
-        }, [-0.65, -1.33], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| (x.softplus().exp() + 1.2).acosh().atan2(w.mul_add(w, (0.3).log_sigmoid())), [1.08, -0.52, 0.38], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_500() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = (y.exp() * x);
-            let mut t1 = (-(w + w));
-            t1 -= (t0 * t1).sigmoid();
-            (t1 + t1)
-        }, [-1.48, -0.23, -0.54, 1.36], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| x.trunc(), [-0.47, 1.02, 0.03, 0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_501() {
-        assert_grad!(|x, y| ((x * x.abs()) - x), [-0.21, 0.44], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ((w * w) + 0.5).log2().min(w.sigmoid());
+            let t1 = y;
+            let t2 = ((t0 * t0) + 0.5).log10().exp2();
+            let mut t3 = (t2 + y).hypot(t0);
+            t3 = y;
+            ((3.0).sigmoid().log(x.mul_add(0.3, t0).exp()).mul_add((t3 * 1.5).exp2(), x.powi(2).softplus()) - t3)
+        }, [1.19, -0.14, -1.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_502() {
-        assert_grad!(|x, y, w| {
-            let t0 = ((0.5).sin() + (w - y));
-            let mut t1 = t0.sigmoid().cos();
-            t1 -= y.abs().sigmoid();
-            t1 -= ((-1.2) - (y + y));
-            (x * t1)
-        }, [0.31, -0.65, 0.62], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (1.0).tan().mul_add(w.signum(), w);
+            let t1 = x.ln();
+            let t2 = ((t1 * t1) + 0.5).ln().sin();
+            ((y.tanh() * 0.9).asin().sinh() - t2)
+        }, [0.6, -1.31, 0.53, -0.98], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_503() {
         assert_grad!(|x, y, w| {
-            let t0 = (y * x).tanh();
-            let t1 = (-0.5).sigmoid();
-            let t2 = x.cos().powf(2.5);
-            ((w.sigmoid().ln() - (w - x)).sin() - t2)
-        }, [1.11, -0.02, -1.46], rel = REL, fd = FD);
+            let t0 = (w.sin() * 0.8).asin();
+            let mut t1 = (0.1 / t0).log_sigmoid();
+            t1 -= (x + y).floor();
+            t1 -= x.atan2(x.max(w));
+            (t0.min(t1).min(x.exp()).cos() + t1)
+        }, [-0.98, -0.07, 1.33], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_504() {
-        assert_grad!(|x, y, w| {
-            let t0 = (-x);
-            (((0.1).sigmoid().sigmoid().ln() + t0.powi(1)) - t0)
-        }, [-0.21, -0.38, 0.88], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| b.cos().log2(), [-0.45, 1.11, -0.51, -1.09], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_505() {
-        assert_grad!(|x, y, w| (-x.exp().exp()), [-0.34, -1.38, 0.48], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.trunc().tan();
+            let t1 = x.max(t0).atan();
+            let mut t2 = t1.mul_add(t0, t1).sigmoid();
+            t2 = t2.abs();
+            t2 /= x;
+            ((x.abs().sin() * 0.8).acos() - t2)
+        }, [-0.25], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_506() {
         assert_grad!(|x| {
-            let t0 = 2;
-            let t1 = (t0.sigmoid() + x.sigmoid());
-            let t2 = (3.0).exp().relu();
-            (((t0 - (x * t2)) / t0) + t2)
-        }, [-0.28], rel = REL, fd = FD);
+            let t0 = x.sigmoid().ln().gelu();
+            let mut t1 = t0.signum().max(::core::f64::consts::LN_2.leaky_relu(0.05));
+            t1 += (x.tanh() * 0.9).atanh().hypot(t1.ln_1p());
+            (0.5 * t1)
+        }, [-0.14], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_507() {
-        let k0 = 0.75;
-        assert_grad!(|x| {
-            let t0 = ((x * x) + ((x * x) + 0.5).sqrt());
-            let t1 = k0;
-            let t2 = t0.relu().abs();
-            let mut t3 = t1.powi(-2);
-            t3 *= (-x).cos();
-            t3 *= (x.powi(4) * t0.sigmoid().powf(t1));
-            (t2 + t3)
-        }, [-0.67], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = (w * x).atan2(w.tan());
+            (y.cbrt() + t0)
+        }, [1.21, -1.43, -0.85, 1.06], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_508() {
-        assert_grad!(|x, y| x, [-0.87, 0.09], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = ::core::f64::consts::LN_2.log_sigmoid().cos();
+            let t1 = ((t0 * t0) + 1.5).acosh().sigmoid().ln();
+            (((::core::f64::consts::LN_2 * ::core::f64::consts::LN_2) + 1.5).acosh().sin() * t1)
+        }, [-0.91, 1.01, 1.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_509() {
-        assert_grad!(|x, y| {
-            let t0 = x.exp();
-            let mut t1 = ((-y) / y);
-            t1 *= t0.sigmoid().tanh();
-            t1 /= y.abs().tanh();
-            ((((x * x) - x.tanh()) - t1.tanh()) * t1)
-        }, [0.53, -0.5], rel = REL, fd = FD);
+        assert_grad!(|x, y| (y * x.exp2()).cbrt(), [0.75, -0.89], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_510() {
         assert_grad!(|x, y, w, b| {
-            let t0 = 1.5;
-            let t1 = (-0.1).relu();
-            let t2 = t1;
-            (b.sin() * t2)
-        }, [-0.33, -1.11, 1.22, 0.93], rel = REL, fd = FD);
+            let t0 = y.abs().cbrt();
+            let t1 = (t0.exp() + 1.2).acosh().ln_1p();
+            (t1 + t1)
+        }, [1.48, -1.12, -0.75, -1.1], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_511() {
-        assert_grad!(|x, y, w| {
-            let t0 = w.relu();
-            (((-1.2).cos().sigmoid().sqrt() * (((-(-1.2)) * (-(-1.2))) + 0.5).sqrt()) * t0)
-        }, [-1.03, 1.31, 1.1], rel = REL, fd = FD);
+        assert_grad!(|x, y, w, b| {
+            let t0 = w;
+            let t1 = w;
+            let t2 = x;
+            let mut t3 = core::f64::consts::PI.round().sigmoid();
+            t3 = t2.min(w).log_sigmoid();
+            (t1 + t3)
+        }, [1.33, -1.46, -0.59, -1.48], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_512() {
-        assert_grad!(|x, y, w, b| w, [0.07, 0.28, -0.77, 0.05], rel = REL, fd = FD);
+        assert_grad!(|x| x.round(), [1.47], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_513() {
-        assert_grad!(|x| {
-            let t0 = x.exp();
-            let t1 = x.tanh().sigmoid().powf(t0.sin());
-            let t2 = t1.sin();
-            (x * t2)
-        }, [0.19], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (0.5).clamp(-2.0, 0.25).sqrt();
+            let mut t1 = t0.silu();
+            t1 *= ::core::f64::consts::LN_2;
+            ((-1.2).sin().tan() - t1)
+        }, [1.47, 0.67], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_514() {
         assert_grad!(|x| {
-            let t0 = x.exp().powf(1).sin();
-            let t1 = x.powf(t0).powf(x.abs());
-            let t2 = ::core::f64::consts::LN_2;
-            let mut t3 = (x.sigmoid() / t0);
-            t3 *= (2.0).powi(-1).exp();
-            (t3 + t3)
-        }, [0.68], rel = REL, fd = FD);
+            let t0 = (0.1).max(x);
+            let t1 = (x.trunc() / x.recip());
+            let t2 = t0.exp();
+            let mut t3 = (t2 * x).trunc();
+            t3 *= t1.cos();
+            (x * t3)
+        }, [-0.16], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_515() {
-        assert_grad!(|x, y, w, b| {
-            let t0 = x.exp().ln().relu();
-            let t1 = w.exp().ln();
-            let t2 = (x + t0).tanh();
-            ((x - t2).abs().cos() - t2)
-        }, [0.37, 1.37, 1.35, 0.56], rel = REL, fd = FD);
+        assert_grad!(|x| {
+            let t0 = x.clamp(-1.0, 1.0).abs();
+            (((-1.2).cos().sin() * 0.8).acos().round() * t0)
+        }, [-0.22], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_516() {
-        assert_grad!(|x, y, w| ((y * y) / w.relu()).tanh(), [0.28, -1.15, 0.59], rel = REL, fd = FD);
+        assert_grad!(|x, y| {
+            let t0 = (0.3 - (3.0).sqrt());
+            let t1 = (x.sin() * 0.8).asin().powi(1);
+            let t2 = (0.1).tanh();
+            (y.sigmoid().powf(x).trunc().cos() - t2)
+        }, [0.96, 0.62], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_517() {
-        assert_grad!(|x, y| {
-            let t0 = x;
-            let t1 = ((-1.2).tanh() + core::f64::consts::PI.cos());
-            let t2 = y.powi(3).sigmoid();
-            ((((y.tanh() * y.tanh()) + 0.5).powf((2.5).exp()) - (t0.sin() * t1.sigmoid())) + t2)
-        }, [-0.9, -0.4], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = w.signum().exp().ln_1p();
+            let t1 = x.mul_add(t0, t0).exp();
+            let t2 = y.gelu().sinh();
+            let mut t3 = w.mul_add(w.mul_add(x, (-0.5)), (0.5).gelu());
+            t3 -= w.silu().sigmoid().ln();
+            t3 *= y.cos().sigmoid();
+            (x.tanh().softplus().min(t0) + t3)
+        }, [-0.85, 0.19, -0.5], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_518() {
-        assert_grad!(|x| ((x.cos() * x.cos()) + 0.5).sqrt(), [0.56], rel = REL, fd = FD);
+        assert_grad!(|x, y, w| {
+            let t0 = x.softplus().clamp(-0.5, 0.5);
+            let t1 = x.exp_m1().sigmoid().sqrt();
+            let t2 = (t1 / t0).max(t1);
+            let mut t3 = y.softplus().exp2();
+            t3 = (t0.exp_m1() - w.sigmoid().log(((t3 * t3) + 0.5)));
+            (y.gelu() + t3)
+        }, [0.24, 0.5, -0.31], rel = REL, fd = FD);
     }
 
     #[test]
     fn case_519() {
-        assert_grad!(|x| {
-            let t0 = (-x.powi(1));
-            let t1 = x;
-            (t1 * t1)
-        }, [0.36], rel = REL, fd = FD);
+        let k1 = -1.25;
+        assert_grad!(|x, y, w| {
+            let t0 = y;
+            let t1 = k1.clamp(0.3, 1.5).silu();
+            let t2 = x.tan().mul_add(t0.asinh(), x);
+            ((0.1).relu().exp2().cosh() - t2)
+        }, [-1.02, 1.26, 0.6], rel = REL, fd = FD);
     }
 }

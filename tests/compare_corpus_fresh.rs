@@ -31,7 +31,7 @@ fn corpus_covers_every_op_and_statement_form() {
     let c = generator::coverage();
     println!("{c:?}");
     assert!(c.cases >= 500, "{} cases", c.cases);
-    // Every op of OPS.md, in both powf forms, many times over.
+    // Every op of OPS.md (rows 1 to 49), in both powf forms, many times over.
     for (op, n) in &c.unary {
         assert!(*n >= 20, "{op:?} appears {n} times");
     }
@@ -39,6 +39,16 @@ fn corpus_covers_every_op_and_statement_form() {
         assert!(*n >= 20, "{op:?} appears {n} times");
     }
     assert!(c.powi >= 20 && c.powf_const_exp >= 20 && c.powf_var_exp >= 20);
+    for (op, n) in &c.methods {
+        assert!(*n >= 20, "{op:?} appears {n} times");
+    }
+    assert!(c.mul_add >= 20, "mul_add appears {} times", c.mul_add);
+    assert!(
+        c.leaky_relu >= 20,
+        "leaky_relu appears {} times",
+        c.leaky_relu
+    );
+    assert!(c.clamp >= 20, "clamp appears {} times", c.clamp);
     // let, let mut, and each of `=`, `+=`, `-=`, `*=`, `/=`.
     assert!(c.lets >= 100 && c.let_muts >= 50, "{c:?}");
     assert!(c.assigns.iter().all(|&n| n >= 20), "{:?}", c.assigns);

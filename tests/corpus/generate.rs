@@ -1,26 +1,50 @@
 //! The generator of the verification corpus `tests/compare_corpus_*.rs`.
 //!
-//! Seeded and dependency-free (its own SplitMix64), so the same source
+//! Seeded, with its own SplitMix64 (no `rand`), so the same source
 //! always produces the same files: `tests/compare_corpus_fresh.rs`
 //! regenerates them in memory and fails if the checked-in copies are stale;
 //! `cargo test --test compare_corpus_fresh -- --ignored` rewrites them.
 //!
 //! Each case is a random closure of 1 to 4 parameters over every op of
-//! `OPS.md`, with `let` bindings, `let mut` updated by `=`, `+=`, `-=`,
-//! `*=`, `/=`, reused bindings (fan-out), literals (integer ones too),
+//! `OPS.md` (rows 1 to 49), with `let` bindings, `let mut` updated by
+//! `=`, `+=`, `-=`, `*=`, `/=`, reused bindings (fan-out), literals
+//! (integer ones too),
 //! captured locals and captured paths, at a random point. The generator
 //! evaluates each candidate itself and keeps it only when, at the point and
 //! at every coordinate moved by +-1e-3 (about 160 finite-difference steps):
-//! - every `ln`/`sqrt` argument and `powf` base is at least 0.05, and every
-//!   divisor at least 0.1 in magnitude (inside the domain, away from poles);
-//! - every `relu`/`abs` argument keeps its sign and is at least 0.02 from 0
-//!   at the point (away from kinks);
+//! - every `ln`/`sqrt`/`log2`/`log10`/`log` argument and `powf` base is
+//!   at least 0.05, and every divisor and `recip` argument at least 0.1 in
+//!   magnitude (inside the domain, away from poles);
+//! - every `asin`/`acos`/`atanh` argument is within [-0.9, 0.9], every
+//!   `acosh` argument at least 1.1, every `ln_1p` argument above -0.9, and
+//!   every `cbrt` argument at least 0.05 in magnitude (away from the
+//!   infinite derivatives at the domain edges and at 0);
+//! - every `log` base is at least 0.05 and at least 0.1 from 1 (`>= 1.1`
+//!   or `<= 0.9`: `ln base` is a divisor);
+//! - every `tan` argument has `|cos| >= 0.1` (away from the poles), and
+//!   every `atan2`/`hypot` pair has `hypot(a, b) >= 0.1` (away from the
+//!   origin, where both are not differentiable);
+//! - every kink or jump is at least 0.02 away at the point and on the same
+//!   side at every moved point: `relu`/`abs`/`signum`/`leaky_relu`
+//!   arguments from 0, `floor`/`ceil`/`trunc` arguments from an integer,
+//!   `round` arguments from a half-integer, `max`/`min` operands from each
+//!   other, and a `clamp` argument from each of its bounds;
 //! - every intermediate value is finite and at most 100 in magnitude (no
-//!   overflowing `exp` chains, so finite-difference rounding stays small).
+//!   overflowing `exp`/`exp2`/`sinh`/`cosh` chains, so finite-difference
+//!   rounding stays small).
 //!
-//! Domain-limited ops get arguments that are positive by construction most
-//! of the time (`e.exp()`, `e * e + 0.5`, `e.sigmoid()`), and the checks
-//! above reject the rest.
+//! `mul_add`, `sinh`, `cosh`, `atan`, `asinh`, `exp_m1`, `exp2`,
+//! `softplus`, `gelu`, `silu` and `log_sigmoid` are smooth everywhere and
+//! need only the last check. `leaky_relu` slopes (0.01 to 0.3) and `clamp`
+//! bounds (`lo < hi`) are literals.
+//!
+//! Domain-limited ops get arguments that are inside the domain by
+//! construction most of the time (`e.exp()`, `e * e + 0.5`, `e.sigmoid()`
+//! for positive ones, `e.tanh() * 0.9` and `e.sin() * 0.8` for
+//! `asin`/`acos`/`atanh`, `e * e + 1.5`, `e.exp() + 1.2` and
+//! `e.cosh() + 0.2` for `acosh`), and the checks above reject the rest.
+//! The evaluator calls the functions the engines call: `f64` methods and
+//! `micrograd::rules`.
 
 #![allow(dead_code)]
 
@@ -78,6 +102,96 @@ pub enum Un {
     Abs,
     Relu,
     Sigmoid,
+    Sinh,
+    Cosh,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Asinh,
+    Acosh,
+    Atanh,
+    Ln1p,
+    ExpM1,
+    Exp2,
+    Log2,
+    Log10,
+    Cbrt,
+    Recip,
+    Signum,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    Softplus,
+    Gelu,
+    Silu,
+    LogSigmoid,
+}
+
+impl Un {
+    /// The method name.
+    fn name(self) -> &'static str {
+        match self {
+            Un::Neg => "neg",
+            Un::Exp => "exp",
+            Un::Ln => "ln",
+            Un::Sqrt => "sqrt",
+            Un::Tanh => "tanh",
+            Un::Sin => "sin",
+            Un::Cos => "cos",
+            Un::Abs => "abs",
+            Un::Relu => "relu",
+            Un::Sigmoid => "sigmoid",
+            Un::Sinh => "sinh",
+            Un::Cosh => "cosh",
+            Un::Tan => "tan",
+            Un::Asin => "asin",
+            Un::Acos => "acos",
+            Un::Atan => "atan",
+            Un::Asinh => "asinh",
+            Un::Acosh => "acosh",
+            Un::Atanh => "atanh",
+            Un::Ln1p => "ln_1p",
+            Un::ExpM1 => "exp_m1",
+            Un::Exp2 => "exp2",
+            Un::Log2 => "log2",
+            Un::Log10 => "log10",
+            Un::Cbrt => "cbrt",
+            Un::Recip => "recip",
+            Un::Signum => "signum",
+            Un::Floor => "floor",
+            Un::Ceil => "ceil",
+            Un::Round => "round",
+            Un::Trunc => "trunc",
+            Un::Softplus => "softplus",
+            Un::Gelu => "gelu",
+            Un::Silu => "silu",
+            Un::LogSigmoid => "log_sigmoid",
+        }
+    }
+}
+
+/// Methods with a second operand: `a.max(b)`, `y.atan2(x)`, `x.log(base)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Meth {
+    Max,
+    Min,
+    Atan2,
+    Hypot,
+    Log,
+}
+
+impl Meth {
+    fn name(self) -> &'static str {
+        match self {
+            Meth::Max => "max",
+            Meth::Min => "min",
+            Meth::Atan2 => "atan2",
+            Meth::Hypot => "hypot",
+            Meth::Log => "log",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,6 +213,25 @@ enum E {
     Bin(Bin, Box<E>, Box<E>),
     Powi(Box<E>, i32),
     Powf(Box<E>, Box<E>),
+    Meth(Meth, Box<E>, Box<E>),
+    /// `a.mul_add(b, c)`.
+    MulAdd(Box<E>, Box<E>, Box<E>),
+    /// `x.leaky_relu(slope)` with a literal slope.
+    LeakyRelu(Box<E>, f64),
+    /// `x.clamp(lo, hi)` with literal bounds.
+    Clamp(Box<E>, f64, f64),
+}
+
+impl E {
+    /// The operands, in evaluation (and printing) order.
+    fn children(&self) -> Vec<&E> {
+        match self {
+            E::Param(_) | E::Var(_) | E::Lit(..) | E::Cap(_) => vec![],
+            E::Un(_, a) | E::Powi(a, _) | E::LeakyRelu(a, _) | E::Clamp(a, ..) => vec![a],
+            E::Bin(_, a, b) | E::Powf(a, b) | E::Meth(_, a, b) => vec![a, b],
+            E::MulAdd(a, b, c) => vec![a, b, c],
+        }
+    }
 }
 
 enum Stmt {
@@ -114,13 +247,16 @@ struct Case {
     point: Vec<f64>,
 }
 
-/// What evaluating a case saw: kink arguments, domain arguments, divisors
-/// and the largest magnitude.
+/// What evaluating a case saw: kinks (the distance to the nearest kink or
+/// jump and which side of it), domain arguments, divisors, the other
+/// domain checks and the largest magnitude.
 #[derive(Default)]
 struct Seen {
-    kinks: Vec<f64>,
+    kinks: Vec<(f64, i64)>,
     domain: Vec<f64>,
     divisors: Vec<f64>,
+    /// Every other check of the module docs held.
+    inside: bool,
     largest: f64,
     finite: bool,
 }
@@ -133,6 +269,10 @@ pub struct Coverage {
     pub powi: usize,
     pub powf_const_exp: usize,
     pub powf_var_exp: usize,
+    pub methods: Vec<(Meth, usize)>,
+    pub mul_add: usize,
+    pub leaky_relu: usize,
+    pub clamp: usize,
     pub lets: usize,
     pub let_muts: usize,
     pub assigns: [usize; 5],
@@ -143,7 +283,7 @@ pub struct Coverage {
     pub cases: usize,
 }
 
-const UNARY: [Un; 10] = [
+const UNARY: [Un; 35] = [
     Un::Neg,
     Un::Exp,
     Un::Ln,
@@ -154,8 +294,43 @@ const UNARY: [Un; 10] = [
     Un::Abs,
     Un::Relu,
     Un::Sigmoid,
+    Un::Sinh,
+    Un::Cosh,
+    Un::Tan,
+    Un::Asin,
+    Un::Acos,
+    Un::Atan,
+    Un::Asinh,
+    Un::Acosh,
+    Un::Atanh,
+    Un::Ln1p,
+    Un::ExpM1,
+    Un::Exp2,
+    Un::Log2,
+    Un::Log10,
+    Un::Cbrt,
+    Un::Recip,
+    Un::Signum,
+    Un::Floor,
+    Un::Ceil,
+    Un::Round,
+    Un::Trunc,
+    Un::Softplus,
+    Un::Gelu,
+    Un::Silu,
+    Un::LogSigmoid,
 ];
 const BINARY: [Bin; 4] = [Bin::Add, Bin::Sub, Bin::Mul, Bin::Div];
+const METHODS: [Meth; 5] = [Meth::Max, Meth::Min, Meth::Atan2, Meth::Hypot, Meth::Log];
+const SLOPES: [f64; 5] = [0.01, 0.05, 0.1, 0.2, 0.3];
+const BOUNDS: [(f64, f64); 5] = [
+    (-0.5, 0.5),
+    (-1.0, 1.0),
+    (0.0, 2.0),
+    (-2.0, 0.25),
+    (0.3, 1.5),
+];
+const LOG_BASES: [f64; 5] = [2.0, 3.0, 10.0, 0.5, 0.25];
 
 struct Gen {
     rng: Rng,
@@ -198,27 +373,84 @@ impl Gen {
         }
     }
 
+    /// An expression within [-0.9, 0.9] by construction, most of the time.
+    fn unit(&mut self, depth: usize) -> E {
+        let e = self.expr(depth);
+        match self.rng.below(3) {
+            0 => E::Bin(
+                Bin::Mul,
+                Box::new(E::Un(Un::Tanh, Box::new(e))),
+                Box::new(E::Lit(0.9, false)),
+            ),
+            1 => E::Bin(
+                Bin::Mul,
+                Box::new(E::Un(Un::Sin, Box::new(e))),
+                Box::new(E::Lit(0.8, false)),
+            ),
+            _ => e,
+        }
+    }
+
+    /// An expression at least 1.1 by construction, most of the time.
+    fn above_one(&mut self, depth: usize) -> E {
+        let e = self.expr(depth);
+        let (e, c) = match self.rng.below(4) {
+            0 => (E::Bin(Bin::Mul, Box::new(e.clone()), Box::new(e)), 1.5),
+            1 => (E::Un(Un::Exp, Box::new(e)), 1.2),
+            2 => (E::Un(Un::Cosh, Box::new(e)), 0.2),
+            _ => return e,
+        };
+        E::Bin(Bin::Add, Box::new(e), Box::new(E::Lit(c, false)))
+    }
+
     fn expr(&mut self, depth: usize) -> E {
         if depth == 0 || self.rng.chance(0.25) {
             return self.leaf();
         }
         let d = depth - 1;
-        // 10 unary ops, 4 binary, powi, powf: 16 kinds, as in OPS.md.
-        match self.rng.below(16) {
-            k @ 0..=9 => {
+        // 35 unary ops, 4 binary, 5 binary methods, powi, powf, mul_add,
+        // leaky_relu, clamp: 49 kinds, as in OPS.md.
+        match self.rng.below(49) {
+            k @ 0..=34 => {
                 let op = UNARY[k];
                 let arg = match op {
-                    Un::Ln | Un::Sqrt => self.positive(d),
+                    Un::Ln | Un::Sqrt | Un::Log2 | Un::Log10 | Un::Ln1p => self.positive(d),
+                    Un::Asin | Un::Acos | Un::Atanh => self.unit(d),
+                    Un::Acosh => self.above_one(d),
                     _ => self.expr(d),
                 };
                 E::Un(op, Box::new(arg))
             }
-            k @ 10..=13 => E::Bin(
-                BINARY[k - 10],
+            k @ 35..=39 => {
+                let op = METHODS[k - 35];
+                if op == Meth::Log {
+                    let x = self.positive(d);
+                    let base = if self.rng.chance(0.5) {
+                        E::Lit(self.rng.pick(&LOG_BASES), false)
+                    } else {
+                        self.positive(d)
+                    };
+                    E::Meth(op, Box::new(x), Box::new(base))
+                } else {
+                    E::Meth(op, Box::new(self.expr(d)), Box::new(self.expr(d)))
+                }
+            }
+            40 => E::MulAdd(
+                Box::new(self.expr(d)),
                 Box::new(self.expr(d)),
                 Box::new(self.expr(d)),
             ),
-            14 => E::Powi(
+            41 => E::LeakyRelu(Box::new(self.expr(d)), self.rng.pick(&SLOPES)),
+            42 => {
+                let (lo, hi) = self.rng.pick(&BOUNDS);
+                E::Clamp(Box::new(self.expr(d)), lo, hi)
+            }
+            k @ 43..=46 => E::Bin(
+                BINARY[k - 43],
+                Box::new(self.expr(d)),
+                Box::new(self.expr(d)),
+            ),
+            47 => E::Powi(
                 Box::new(self.expr(d)),
                 self.rng.pick(&[-2, -1, 0, 1, 2, 3, 4]),
             ),
@@ -288,8 +520,20 @@ impl Gen {
     }
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+use micrograd::rules;
+
+/// Records a kink or jump at `at` for argument `a`: how far, and which side.
+fn kink(seen: &mut Seen, a: f64, at: f64) {
+    seen.kinks.push(((a - at).abs(), i64::from(a > at)));
+}
+
+/// Records the jumps of a piecewise-constant op, at the integers shifted
+/// by `offset` (0.5 for `round`'s half-integers): the distance to the
+/// nearest and which piece `a` is on.
+fn jump(seen: &mut Seen, a: f64, offset: f64) {
+    let piece = (a - offset).floor();
+    let dist = (a - offset - piece).min(piece + 1.0 - (a - offset));
+    seen.kinks.push((dist, piece as i64));
 }
 
 fn eval(e: &E, p: &[f64], vars: &[f64], seen: &mut Seen) -> f64 {
@@ -315,15 +559,130 @@ fn eval(e: &E, p: &[f64], vars: &[f64], seen: &mut Seen) -> f64 {
                 Un::Sin => a.sin(),
                 Un::Cos => a.cos(),
                 Un::Abs => {
-                    seen.kinks.push(a);
+                    kink(seen, a, 0.0);
                     a.abs()
                 }
                 Un::Relu => {
-                    seen.kinks.push(a);
+                    kink(seen, a, 0.0);
                     a.max(0.0)
                 }
-                Un::Sigmoid => sigmoid(a),
+                Un::Sigmoid => rules::sigmoid(a),
+                Un::Sinh => a.sinh(),
+                Un::Cosh => a.cosh(),
+                Un::Tan => {
+                    seen.inside &= a.cos().abs() >= 0.1;
+                    a.tan()
+                }
+                Un::Asin => {
+                    seen.inside &= a.abs() <= 0.9;
+                    a.asin()
+                }
+                Un::Acos => {
+                    seen.inside &= a.abs() <= 0.9;
+                    a.acos()
+                }
+                Un::Atan => a.atan(),
+                Un::Asinh => a.asinh(),
+                Un::Acosh => {
+                    seen.inside &= a >= 1.1;
+                    a.acosh()
+                }
+                Un::Atanh => {
+                    seen.inside &= a.abs() <= 0.9;
+                    a.atanh()
+                }
+                Un::Ln1p => {
+                    seen.inside &= a > -0.9;
+                    a.ln_1p()
+                }
+                Un::ExpM1 => a.exp_m1(),
+                Un::Exp2 => a.exp2(),
+                Un::Log2 => {
+                    seen.domain.push(a);
+                    a.log2()
+                }
+                Un::Log10 => {
+                    seen.domain.push(a);
+                    a.log10()
+                }
+                Un::Cbrt => {
+                    seen.inside &= a.abs() >= 0.05;
+                    a.cbrt()
+                }
+                Un::Recip => {
+                    seen.divisors.push(a);
+                    a.recip()
+                }
+                Un::Signum => {
+                    kink(seen, a, 0.0);
+                    a.signum()
+                }
+                Un::Floor => {
+                    jump(seen, a, 0.0);
+                    a.floor()
+                }
+                Un::Ceil => {
+                    jump(seen, a, 0.0);
+                    a.ceil()
+                }
+                Un::Round => {
+                    jump(seen, a, 0.5);
+                    a.round()
+                }
+                Un::Trunc => {
+                    jump(seen, a, 0.0);
+                    a.trunc()
+                }
+                Un::Softplus => rules::softplus(a),
+                Un::Gelu => rules::gelu(a),
+                Un::Silu => rules::silu(a),
+                Un::LogSigmoid => rules::log_sigmoid(a),
             }
+        }
+        E::Meth(op, a, b) => {
+            let (a, b) = (eval(a, p, vars, seen), eval(b, p, vars, seen));
+            match op {
+                Meth::Max => {
+                    kink(seen, a, b);
+                    a.max(b)
+                }
+                Meth::Min => {
+                    kink(seen, a, b);
+                    a.min(b)
+                }
+                Meth::Atan2 => {
+                    seen.inside &= a.hypot(b) >= 0.1;
+                    a.atan2(b)
+                }
+                Meth::Hypot => {
+                    seen.inside &= a.hypot(b) >= 0.1;
+                    a.hypot(b)
+                }
+                Meth::Log => {
+                    seen.domain.push(a);
+                    seen.domain.push(b);
+                    seen.inside &= (b - 1.0).abs() >= 0.1;
+                    a.log(b)
+                }
+            }
+        }
+        E::MulAdd(a, b, c) => {
+            let a = eval(a, p, vars, seen);
+            let b = eval(b, p, vars, seen);
+            let c = eval(c, p, vars, seen);
+            a.mul_add(b, c)
+        }
+        E::LeakyRelu(a, slope) => {
+            let a = eval(a, p, vars, seen);
+            kink(seen, a, 0.0);
+            rules::leaky_relu(a, *slope)
+        }
+        E::Clamp(a, lo, hi) => {
+            let a = eval(a, p, vars, seen);
+            let dist = (a - lo).abs().min((a - hi).abs());
+            let piece = i64::from(a > *lo) + i64::from(a > *hi);
+            seen.kinks.push((dist, piece));
+            a.clamp(*lo, *hi)
         }
         E::Bin(op, a, b) => {
             let (a, b) = (eval(a, p, vars, seen), eval(b, p, vars, seen));
@@ -358,6 +717,7 @@ fn eval(e: &E, p: &[f64], vars: &[f64], seen: &mut Seen) -> f64 {
 fn eval_case(case: &Case, p: &[f64]) -> Seen {
     let mut seen = Seen {
         finite: true,
+        inside: true,
         ..Seen::default()
     };
     let mut vars = Vec::new();
@@ -392,9 +752,7 @@ fn eval_case(case: &Case, p: &[f64]) -> Seen {
 fn mentions_param(e: &E) -> bool {
     match e {
         E::Param(_) | E::Var(_) => true,
-        E::Lit(..) | E::Cap(_) => false,
-        E::Un(_, a) | E::Powi(a, _) => mentions_param(a),
-        E::Bin(_, a, b) | E::Powf(a, b) => mentions_param(a) || mentions_param(b),
+        _ => e.children().into_iter().any(mentions_param),
     }
 }
 
@@ -406,11 +764,12 @@ fn acceptable(case: &Case) -> bool {
     let at = eval_case(case, &case.point);
     let ok = |s: &Seen| {
         s.finite
+            && s.inside
             && s.largest <= 100.0
             && s.domain.iter().all(|&a| a >= 0.05)
             && s.divisors.iter().all(|&d| d.abs() >= 0.1)
     };
-    if !ok(&at) || at.kinks.iter().any(|k| k.abs() < 0.02) {
+    if !ok(&at) || at.kinks.iter().any(|k| k.0 < 0.02) {
         return false;
     }
     for i in 0..case.params {
@@ -419,11 +778,7 @@ fn acceptable(case: &Case) -> bool {
             p[i] += delta;
             let moved = eval_case(case, &p);
             let same_signs = moved.kinks.len() == at.kinks.len()
-                && moved
-                    .kinks
-                    .iter()
-                    .zip(&at.kinks)
-                    .all(|(a, b)| (*a > 0.0) == (*b > 0.0));
+                && moved.kinks.iter().zip(&at.kinks).all(|(a, b)| a.1 == b.1);
             if !ok(&moved) || !same_signs {
                 return false;
             }
@@ -451,7 +806,29 @@ fn show(e: &E, out: &mut String) {
         }
         E::Un(op, a) => {
             receiver(a, out);
-            write!(out, ".{}()", format!("{op:?}").to_lowercase()).unwrap();
+            write!(out, ".{}()", op.name()).unwrap();
+        }
+        E::Meth(op, a, b) => {
+            receiver(a, out);
+            write!(out, ".{}(", op.name()).unwrap();
+            show(b, out);
+            out.push(')');
+        }
+        E::MulAdd(a, b, c) => {
+            receiver(a, out);
+            out.push_str(".mul_add(");
+            show(b, out);
+            out.push_str(", ");
+            show(c, out);
+            out.push(')');
+        }
+        E::LeakyRelu(a, slope) => {
+            receiver(a, out);
+            write!(out, ".leaky_relu({slope:?})").unwrap();
+        }
+        E::Clamp(a, lo, hi) => {
+            receiver(a, out);
+            write!(out, ".clamp({lo:?}, {hi:?})").unwrap();
         }
         E::Bin(op, a, b) => {
             out.push('(');
@@ -532,9 +909,7 @@ fn uses_capture(case: &Case, i: usize) -> bool {
     fn walk(e: &E, i: usize) -> bool {
         match e {
             E::Cap(j) => *j == i,
-            E::Param(_) | E::Var(_) | E::Lit(..) => false,
-            E::Un(_, a) | E::Powi(a, _) => walk(a, i),
-            E::Bin(_, a, b) | E::Powf(a, b) => walk(a, i) || walk(b, i),
+            _ => e.children().into_iter().any(|c| walk(c, i)),
         }
     }
     walk(&case.out, i)
@@ -620,44 +995,37 @@ pub fn coverage() -> Coverage {
                     c.captured_paths += 1;
                 }
             }
-            E::Un(op, a) => {
-                c.unary.iter_mut().find(|(u, _)| u == op).unwrap().1 += 1;
-                walk(a, c);
-            }
-            E::Bin(op, a, b) => {
-                c.binary.iter_mut().find(|(u, _)| u == op).unwrap().1 += 1;
-                walk(a, c);
-                walk(b, c);
-            }
-            E::Powi(a, _) => {
-                c.powi += 1;
-                walk(a, c);
-            }
-            E::Powf(a, b) => {
+            E::Un(op, _) => c.unary.iter_mut().find(|(u, _)| u == op).unwrap().1 += 1,
+            E::Bin(op, ..) => c.binary.iter_mut().find(|(u, _)| u == op).unwrap().1 += 1,
+            E::Meth(op, ..) => c.methods.iter_mut().find(|(u, _)| u == op).unwrap().1 += 1,
+            E::Powi(..) => c.powi += 1,
+            E::Powf(_, b) => {
                 if matches!(**b, E::Lit(..)) {
                     c.powf_const_exp += 1;
                 } else {
                     c.powf_var_exp += 1;
                 }
-                walk(a, c);
-                walk(b, c);
             }
+            E::MulAdd(..) => c.mul_add += 1,
+            E::LeakyRelu(..) => c.leaky_relu += 1,
+            E::Clamp(..) => c.clamp += 1,
+        }
+        for child in e.children() {
+            walk(child, c);
         }
     }
     fn var_uses(e: &E, counts: &mut Vec<usize>) {
-        match e {
-            E::Var(i) => counts[*i] += 1,
-            E::Param(_) | E::Lit(..) | E::Cap(_) => {}
-            E::Un(_, a) | E::Powi(a, _) => var_uses(a, counts),
-            E::Bin(_, a, b) | E::Powf(a, b) => {
-                var_uses(a, counts);
-                var_uses(b, counts);
-            }
+        if let E::Var(i) = e {
+            counts[*i] += 1;
+        }
+        for child in e.children() {
+            var_uses(child, counts);
         }
     }
     let mut c = Coverage {
         unary: UNARY.iter().map(|&u| (u, 0)).collect(),
         binary: BINARY.iter().map(|&b| (b, 0)).collect(),
+        methods: METHODS.iter().map(|&m| (m, 0)).collect(),
         ..Coverage::default()
     };
     for case in cases() {
