@@ -527,3 +527,20 @@ fn compare_replays_every_new_op() {
         fd = 1e-8
     );
 }
+
+#[test]
+fn zero_adjoints_pass_nothing_on_both_engines() {
+    // f = sqrt(x) y at (0, 0): df/dx = y / (2 sqrt x) is 0 * inf in the
+    // chain rule; with y = 0 the sqrt's adjoint is exactly 0 and passes
+    // nothing on (OPS.md), so df/dx = 0 on both engines, and df/dy = sqrt(0) = 0.
+    assert_eq!(grad!(|x, y| x.sqrt() * y)(0.0, 0.0), (0.0, [0.0, 0.0]));
+    let (x, y) = (Value::new(0.0), Value::new(0.0));
+    (x.sqrt() * y).backward();
+    assert_eq!((x.grad(), y.grad()), (0.0, 0.0));
+    // The same through the new ops: ln_1p at -1 and acosh at 1 have
+    // infinite derivatives, behind a zero factor.
+    let f = grad!(|x, y| x.ln_1p() * y + (x + 2.0).acosh() * y);
+    assert_eq!(f(-1.0, 0.0).1[0], 0.0);
+    // Away from that, nothing changes: d/dx sqrt(x) y = y / (2 sqrt x) = 0.25.
+    assert_eq!(grad!(|x, y| x.sqrt() * y)(4.0, 1.0), (2.0, [0.25, 2.0]));
+}

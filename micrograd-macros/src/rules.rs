@@ -379,6 +379,36 @@ pub fn has_local(op: Op, arg: usize) -> bool {
         )
 }
 
+/// Whether an adjoint of exactly 0 must be tested before `op`'s rule: the
+/// ops whose local derivative can be infinite for finite operands (a pole,
+/// an overflow, a domain end), where `0 * inf` would be NaN (`OPS.md`, the
+/// same list the `Value` engine tests). `+ - *`, the bounded rules and the
+/// selections pass `g * d` with `d` finite.
+pub fn guards_zero(op: Op) -> bool {
+    !matches!(
+        op,
+        Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Neg
+            | Op::Tanh
+            | Op::Sin
+            | Op::Cos
+            | Op::Abs
+            | Op::Relu
+            | Op::Sigmoid
+            | Op::Max
+            | Op::Min
+            | Op::Clamp
+            | Op::MulAdd
+            | Op::Signum
+            | Op::Floor
+            | Op::Ceil
+            | Op::Round
+            | Op::Trunc
+    )
+}
+
 /// Which of the operands `a`, `b`, `c` and the output `y` the local
 /// derivative of `op` with respect to operand `arg` reads, found by
 /// building the rule over placeholder names. The reverse sweep inside a

@@ -828,7 +828,8 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
     let (y, g) = (sw.x(node), sw.adjoint(node));
     // An adjoint of exactly 0 contributes nothing (`OPS.md`): the rules
     // whose local derivative can be infinite for finite data (`/`, `ln`,
-    // `sqrt`, `exp`, the powers and the ops of `rules`) test it, so a node
+    // `sqrt`, `exp`, the powers and the ops of `rules` but `mul_add`)
+    // test it (the macro's `rules::guards_zero` lists the same ops), so a node
     // that is dead or on a branch not taken passes no `0 * inf = NaN` on.
     // `+ - *` and the bounded rules need no test: tested per node, it cost
     // 2 instructions a node on the chain (`count-instructions.sh`).
@@ -974,12 +975,11 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
             let ops = &sw.side()[a as usize..][..3];
             let (p, q, r) = (sw.operand(ops[0]), sw.operand(ops[1]), sw.operand(ops[2]));
             let (xp, xq) = (sw.x(p), sw.x(q));
+            // Like `*`: finite local derivatives, no test of the adjoint.
             let (dp, dq, dr) = rules::mul_add_d(xp, xq);
-            if !zero {
-                sw.add(p, g * dp);
-                sw.add(q, g * dq);
-                sw.add(r, g * dr);
-            }
+            sw.add(p, g * dp);
+            sw.add(q, g * dq);
+            sw.add(r, g * dr);
         }
         // Piecewise constant: dx = 0, nothing to pass on.
         Code::Signum | Code::Floor | Code::Ceil | Code::Round | Code::Trunc => {

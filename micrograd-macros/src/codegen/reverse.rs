@@ -459,6 +459,10 @@ impl Reverse<'_> {
         let program = self.program;
         let inst = &program.insts[i];
         let g = name("g", i).into_token_stream();
+        let guards = match &inst.kind {
+            Kind::Op { op, .. } => rules::guards_zero(*op),
+            _ => true,
+        };
         let (locals, operands): (Vec<Local>, Vec<Operand>) = match &inst.kind {
             Kind::Op { op, args } => {
                 let tokens = args.map(|a| operand(program, a));
@@ -496,9 +500,10 @@ impl Reverse<'_> {
             if matches!(local, Local::Zero) {
                 continue;
             }
-            // `0 * inf = NaN` needs a non-finite local derivative, which a
-            // literal-only one (`100.0`) cannot be: guard the others.
-            guarded |= matches!(&local, Local::Expr(e) if reads_a_value(e));
+            // `0 * inf = NaN` needs a local derivative that can be infinite
+            // for finite operands (`OPS.md`; the `Value` engine tests the
+            // same ops).
+            guarded |= matches!(&local, Local::Expr(_)) && guards;
             body.extend(match local {
                 Local::MinusOne => quote!(#target -= #g;),
                 local => {
@@ -540,16 +545,6 @@ impl Reverse<'_> {
     }
 }
 
-/// Whether a local derivative reads anything at run time (any name, a
-/// named constant like `f64::INFINITY` included), rather than being made
-/// of literals alone.
-fn reads_a_value(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(_) => true,
-        proc_macro2::TokenTree::Group(g) => reads_a_value(&g.stream()),
-        _ => false,
-    })
-}
 
 /// `c` when `e` is the loop variable `var` plus a literal `c` (or alone).
 fn offset_from(e: &IntExpr, var: usize) -> Option<u64> {

@@ -73,7 +73,15 @@ pub fn closure(program: &Program) -> TokenStream {
             .into_iter()
             .nth(step.arg)
             .unwrap_or(Local::Zero);
-        let contribution = contribution(g, local);
+        // An adjoint of exactly 0 passes nothing on where the local
+        // derivative can be infinite (`OPS.md`): no `0 * inf = NaN`.
+        let test = rules::guards_zero(*op) && Some(step.inst) != output_inst;
+        let contribution = if test {
+            let c = contribution(g.clone(), local);
+            quote!(if #g == 0.0 { 0.0 } else { #c })
+        } else {
+            contribution(g, local)
+        };
         let target = adjoint(step.target);
         Some(match step.write {
             Write::Declare { mutable: false } => quote!(let #target = #contribution;),
