@@ -4,6 +4,6 @@
 use micrograd::compare;
 
 fn main() {
-    let r = compare!(|x| x.sinh(), [1.0]);
+    let r = compare!(|x| x.erf(), [1.0]);
     println!("{r}");
 }

@@ -4,7 +4,7 @@
 use micrograd::compare;
 
 fn main() {
-    let e = compare!(|x| x.sinh());
+    let e = compare!(|x| x.erf());
     let r = e.check([1.0]);
     println!("{r}");
 }

@@ -4,7 +4,7 @@
 use micrograd::grad;
 
 fn main() {
-    let f = grad!(|w: [f64; 2], b: f64| w[0].sinh() + w[1] * b);
+    let f = grad!(|w: [f64; 2], b: f64| w[0].erf() + w[1] * b);
     let (v, (gw, gb)) = f([1.0, 2.0], 0.5);
     println!("{v} {gw:?} {gb}");
 }

@@ -4,7 +4,7 @@
 use micrograd::grad;
 
 fn main() {
-    let f = grad!(|w: &[f64]| w[0].sinh() + w[1]);
+    let f = grad!(|w: &[f64]| w[0].erf() + w[1]);
     let (v, gw) = f(&[1.0, 2.0]);
     println!("{v} {gw:?} {}", gw.len());
 }

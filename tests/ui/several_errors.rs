@@ -2,5 +2,5 @@
 use micrograd::grad;
 
 fn main() {
-    let _ = grad!(|x, y| x % y + x.sinh() + x.powi(y));
+    let _ = grad!(|x, y| x % y + x.erf() + x.powi(y));
 }

@@ -2,5 +2,5 @@
 use micrograd::grad;
 
 fn main() {
-    let _ = grad!(|x| x.sinh());
+    let _ = grad!(|x| x.erf());
 }
