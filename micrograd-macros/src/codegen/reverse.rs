@@ -545,7 +545,6 @@ impl Reverse<'_> {
     }
 }
 
-
 /// `c` when `e` is the loop variable `var` plus a literal `c` (or alone).
 fn offset_from(e: &IntExpr, var: usize) -> Option<u64> {
     match e {
