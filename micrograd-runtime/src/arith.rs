@@ -1,5 +1,6 @@
-//! Operator overloading: `+ - * /` for every mix of `Value`, `&Value` and
-//! `f64`, unary `-`, the compound assignments and `Sum`.
+//! Operator overloading: `+ - * /` for every mix of `Value`, `&Value`,
+//! `f64` and `i32` (integer literals: `2 * x`), unary `-`, the compound
+//! assignments and `Sum`.
 //!
 //! An `f64` operand becomes a constant ([`Op::Const`](crate::Op::Const)):
 //! no gradient, never reported by `backward_checked`; `a - b` and
@@ -87,6 +88,43 @@ macro_rules! binary_op {
             #[inline(always)]
             fn $assign(&mut self, rhs: f64) {
                 *self = self.binary::<{ $code as u8 }>(Value::constant(rhs));
+            }
+        }
+        // Integer literals, so `2 * x` reads the same on `Value` as in
+        // `grad!` (where it is `2.0 * x`): an `i32` is the constant
+        // `f64::from(n)`, exact for every `i32`.
+        impl $Trait<i32> for Value {
+            type Output = Value;
+            #[inline(always)]
+            fn $method(self, rhs: i32) -> Value {
+                self.binary::<{ $code as u8 }>(Value::constant(f64::from(rhs)))
+            }
+        }
+        impl $Trait<i32> for &Value {
+            type Output = Value;
+            #[inline(always)]
+            fn $method(self, rhs: i32) -> Value {
+                self.binary::<{ $code as u8 }>(Value::constant(f64::from(rhs)))
+            }
+        }
+        impl $Trait<Value> for i32 {
+            type Output = Value;
+            #[inline(always)]
+            fn $method(self, rhs: Value) -> Value {
+                Value::constant(f64::from(self)).binary::<{ $code as u8 }>(rhs)
+            }
+        }
+        impl $Trait<&Value> for i32 {
+            type Output = Value;
+            #[inline(always)]
+            fn $method(self, rhs: &Value) -> Value {
+                Value::constant(f64::from(self)).binary::<{ $code as u8 }>(*rhs)
+            }
+        }
+        impl $Assign<i32> for Value {
+            #[inline(always)]
+            fn $assign(&mut self, rhs: i32) {
+                *self = self.binary::<{ $code as u8 }>(Value::constant(f64::from(rhs)));
             }
         }
     };

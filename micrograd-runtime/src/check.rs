@@ -465,6 +465,8 @@ impl GradCheck {
 /// A number in a table cell: fixed-point for ordinary magnitudes, where it
 /// is easiest to read, scientific for very large or very small ones.
 fn cell(x: f64) -> String {
+    // -0.0 and 0.0 are the same gradient: print both as 0.
+    let x = if x == 0.0 { 0.0 } else { x };
     let a = x.abs();
     if a == 0.0 || (1e-3..1e6).contains(&a) || !x.is_finite() {
         format!("{x:.15}")
@@ -541,9 +543,46 @@ impl fmt::Display for GradCheck {
             err_cell(self.static_dynamic()),
             err_cell(self.static_fd()),
             err_cell(self.dynamic_fd())
-        )
+        )?;
+        // A finite difference that disagrees while the engines agree is
+        // most often a kink or a jump within a step of the point.
+        let kinks: Vec<&str> = KINK_METHODS
+            .iter()
+            .copied()
+            .filter(|m| self.source.contains(&format!(".{m}(")))
+            .collect();
+        if self.finite_diff_err() > DEFAULT_FD_TOL && !kinks.is_empty() {
+            write!(
+                f,
+                "\nnote: the closure uses {}, which {} a kink or a jump; within a \
+                 finite-difference step of it the difference averages both sides, \
+                 while both engines take the side the point is on (OPS.md)",
+                kinks
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if kinks.len() == 1 { "has" } else { "have" }
+            )?;
+        }
+        Ok(())
     }
 }
+
+/// Methods whose derivative jumps somewhere, for the report's note.
+const KINK_METHODS: [&str; 11] = [
+    "relu",
+    "abs",
+    "max",
+    "min",
+    "clamp",
+    "leaky_relu",
+    "signum",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+];
 
 /// The three engines of one closure, built by `compare!` without a point,
 /// so each can be called (and timed) on its own.

@@ -1032,8 +1032,28 @@ impl From<f64> for Operand {
 /// assert_eq!(Value::new(2.0).to_string(), "Value(data=2, grad=0)");
 /// ```
 impl fmt::Display for Value {
+    /// Honours a precision (`{:.3}` prints `Value(data=2.000, grad=0.000)`),
+    /// and prints a freed value (or one from another tape) as such
+    /// instead of panicking.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Value(data={}, grad={})", self.data(), self.grad())
+        match self.peek() {
+            Some((data, grad)) => match f.precision() {
+                Some(p) => write!(f, "Value(data={data:.p$}, grad={grad:.p$})"),
+                None => write!(f, "Value(data={data}, grad={grad})"),
+            },
+            None => write!(f, "Value(<freed or from another tape #{}>)", self.idx),
+        }
+    }
+}
+
+impl Value {
+    /// Data and gradient, or `None` for a handle that is not live on this
+    /// thread's tape: never panics.
+    fn peek(self) -> Option<(f64, f64)> {
+        tape::with(|t| {
+            let i = self.idx as usize;
+            (i < t.len() && t.handle(i).epoch == self.epoch).then(|| (t.data[i], t.grad(i)))
+        })
     }
 }
 
