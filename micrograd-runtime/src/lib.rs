@@ -51,6 +51,8 @@ mod tape;
 mod value;
 
 pub use backward::NonFiniteError;
+#[cfg(feature = "svg")]
+pub use dot::SVG_MAX_VALUES;
 pub use op::Op;
 pub use tape::Value;
 pub use tape::{
