@@ -499,7 +499,8 @@ fn plot_boundary(path: &Path, mlp: &Mlp, data: &Dataset) -> Result<PathBuf, Box<
     for i in 0..cells {
         for j in 0..cells {
             let (cx, cy) = (x0 + (i as f64 + 0.5) * dx, y0 + (j as f64 + 0.5) * dy);
-            let score = scope(|| mlp.forward_f64(&[cx, cy])[0].data());
+            // A picture needs no graph: `predict` records nothing.
+            let score = mlp.predict(&[cx, cy])[0];
             let color = if score > 0.0 { positive } else { negative };
             rects.push(Rectangle::new(
                 [

@@ -14,7 +14,14 @@
 //! together, as a matrix-vector product: that is what makes training fast.
 //! `forward_unfused` records the same function one node per operation, the
 //! graph the lecture notebook draws; both give the same values and
-//! gradients to rounding.
+//! gradients to rounding. `predict` computes the same outputs in plain
+//! `f64`, recording nothing, for when no gradient is wanted.
+//!
+//! `clone` copies a model: new leaves holding the same numbers, so that
+//! training one copy leaves the other as it was. `share` is the other
+//! choice, a second handle to the same parameters. The flat layout of
+//! [`Mlp::parameters_f64`] moves parameter values in and out of a network
+//! as one `f64` slice (to save them, or to send them to another thread).
 //!
 //! [`Op::Neuron`]: crate::Op::Neuron
 
@@ -25,8 +32,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::Value;
 use crate::dense::{DenseLayer, DenseNeuron, Inputs};
-use crate::op::Code;
-use crate::tape;
+use crate::op::{self, Code};
+use crate::tape::{self, Tape};
 
 pub use crate::op::Activation;
 
@@ -99,7 +106,9 @@ impl Init {
 }
 
 /// One neuron: `act(w . x + b)`.
-#[derive(Clone)]
+///
+/// `clone` gives an independent neuron (see [`Mlp`]'s `Clone`);
+/// [`Neuron::share`] one that shares this one's parameters.
 pub struct Neuron {
     w: Vec<Value>,
     b: Value,
@@ -253,6 +262,61 @@ impl Neuron {
     pub fn activation(&self) -> Activation {
         self.act
     }
+
+    /// A second handle to this neuron: the same parameters, not copies of
+    /// them, so that a change made through either shows in both.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation, Neuron};
+    /// let n = Neuron::from_weights(&[1.0], 0.0, Activation::Linear);
+    /// let m = n.share();
+    /// n.weights()[0].set_data(5.0);
+    /// assert_eq!(m.weights()[0].data(), 5.0);
+    /// ```
+    pub fn share(&self) -> Neuron {
+        Neuron {
+            w: self.w.clone(),
+            b: self.b,
+            act: self.act,
+            run: self.run,
+        }
+    }
+
+    /// A copy made of new leaves on `t`, pushed weights then bias.
+    fn copied(&self, t: &mut Tape) -> Neuron {
+        let w: Vec<Value> = self.w.iter().map(|&w| fresh_leaf(t, w)).collect();
+        let b = fresh_leaf(t, self.b);
+        let mut n = Neuron {
+            w,
+            b,
+            act: self.act,
+            run: false,
+        };
+        n.run = t.is_leaf_run(&n.parameters());
+        n
+    }
+}
+
+/// A new leaf holding `v`'s value (its gradient starts at 0).
+fn fresh_leaf(t: &mut Tape, v: Value) -> Value {
+    let x = t.data[t.index(v)];
+    t.push(x, Code::Leaf, 0, 0)
+}
+
+/// An independent copy: new leaves with the same values and gradient 0,
+/// as for [`Mlp`] (where what a clone made inside `scope` becomes is said).
+///
+/// ```
+/// use micrograd_runtime::nn::{Activation, Neuron};
+/// let n = Neuron::from_weights(&[1.0], 0.0, Activation::Linear);
+/// let m = n.clone();
+/// n.weights()[0].set_data(5.0);
+/// assert_eq!(m.weights()[0].data(), 1.0);
+/// ```
+impl Clone for Neuron {
+    fn clone(&self) -> Neuron {
+        tape::with(|t| self.copied(t))
+    }
 }
 
 /// `Neuron(3, tanh)`: shape and activation; weights are in `parameters()`.
@@ -263,7 +327,9 @@ impl fmt::Debug for Neuron {
 }
 
 /// `nout` neurons that all see the same inputs and share an activation.
-#[derive(Clone)]
+///
+/// `clone` gives an independent layer (see [`Mlp`]'s `Clone`);
+/// [`Layer::share`] one that shares this one's parameters.
 pub struct Layer {
     neurons: Vec<Neuron>,
     nin: usize,
@@ -377,6 +443,67 @@ impl Layer {
             .first()
             .map_or(Activation::Linear, Neuron::activation)
     }
+
+    /// A second handle to this layer: the same parameters, not copies of
+    /// them (see [`Neuron::share`]).
+    pub fn share(&self) -> Layer {
+        Layer {
+            neurons: self.neurons.iter().map(Neuron::share).collect(),
+            nin: self.nin,
+            run: self.run,
+        }
+    }
+
+    /// A copy made of new leaves on `t`, neuron after neuron.
+    fn copied(&self, t: &mut Tape) -> Layer {
+        let neurons: Vec<Neuron> = self.neurons.iter().map(|n| n.copied(t)).collect();
+        let params: Vec<Value> = neurons.iter().flat_map(Neuron::parameters).collect();
+        let run = t.is_leaf_run(&params);
+        Layer {
+            neurons,
+            nin: self.nin,
+            run,
+        }
+    }
+
+    /// The outputs of the layer on `x` in plain `f64`, recording nothing:
+    /// per neuron `act(w . x + b)` through the `f64` functions the fused
+    /// kernel (`Tape::dense`) runs, so the bits are those of `forward`.
+    fn predict_on(&self, t: &Tape, x: &[f64]) -> Vec<f64> {
+        let act = self.activation();
+        let row = self.nin + 1;
+        let neuron = |w: &[f64], b: f64| op::activate(act, op::dot_runs(w, x) + b);
+        match (self.run, self.neurons.first(), self.neurons.last()) {
+            (true, Some(first), Some(last)) => {
+                // Liveness of the first and the last checks the whole run.
+                t.index(last.b);
+                let p = t.index(first.first_parameter());
+                t.data[p..p + self.nout() * row]
+                    .chunks_exact(row)
+                    .map(|r| neuron(&r[..self.nin], r[self.nin]))
+                    .collect()
+            }
+            _ => {
+                let mut w = Vec::with_capacity(self.nin);
+                self.neurons
+                    .iter()
+                    .map(|n| {
+                        w.clear();
+                        w.extend(n.w.iter().map(|&v| t.data[t.index(v)]));
+                        neuron(&w, t.data[t.index(n.b)])
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// An independent copy: new leaves with the same values and gradient 0,
+/// as for [`Mlp`] (where what a clone made inside `scope` becomes is said).
+impl Clone for Layer {
+    fn clone(&self) -> Layer {
+        tape::with(|t| self.copied(t))
+    }
 }
 
 /// `Layer(2 -> 16, relu)`.
@@ -427,8 +554,71 @@ impl DenseLayer for Layer {
 /// assert_eq!(mlp.to_string(), "Mlp 2 -> 16 relu -> 16 relu -> 1 linear (337 parameters)");
 /// let score = scope(|| mlp.forward_f64(&[0.5, -0.5])[0].data());
 /// assert!(score.is_finite());
+/// assert_eq!(mlp.predict(&[0.5, -0.5])[0], score); // the same, with no graph
 /// ```
-#[derive(Clone)]
+///
+/// # Clone and share
+///
+/// `clone` (of an `Mlp`, a [`Layer`] or a [`Neuron`]) makes an independent
+/// copy: new leaf parameters holding the same values, with gradient 0.
+/// Training or changing one copy leaves the other as it was. For two
+/// handles to the same parameters (the original's `Value`s, say to give
+/// an optimizer a view of a model), use [`Mlp::share`] instead.
+///
+/// ```
+/// use micrograd_runtime::nn::Mlp;
+/// let a = Mlp::demo(2, &[4, 1], 0);
+/// let (b, c) = (a.clone(), a.share());
+/// a.parameters()[0].set_data(5.0);
+/// assert_ne!(b.parameters()[0].data(), 5.0); // a copy
+/// assert_eq!(c.parameters()[0].data(), 5.0); // the same parameters
+/// ```
+///
+/// The copy's leaves are made where the clone is called, like any
+/// `Value::new`: a clone made inside [`scope`](crate::scope) is freed when
+/// that scope closes, together with the rest of the scope's nodes, and
+/// using it afterwards panics (as using any freed value does); the
+/// original is unaffected. To keep a copy past a scope, clone outside it,
+/// or copy the values out with [`Mlp::parameters_f64`] and into a network
+/// made outside with [`Mlp::set_parameters_f64`].
+///
+/// ```should_panic
+/// use micrograd_runtime::{scope, nn::Mlp};
+/// let a = Mlp::demo(2, &[4, 1], 0);
+/// let b = scope(|| a.clone());
+/// b.parameters()[0].data(); // panics: b's parameters were freed with the scope
+/// ```
+///
+/// # Threads
+///
+/// Parameters are [`Value`]s, handles into this thread's tape (the tape is
+/// thread-local: see [`Value`]), so an `Mlp` cannot move to another thread:
+/// the compiler rejects it with "`*const ()` cannot be sent between
+/// threads safely".
+///
+/// ```compile_fail
+/// use micrograd_runtime::nn::Mlp;
+/// let mlp = Mlp::demo(2, &[4, 1], 0);
+/// std::thread::spawn(move || mlp.predict(&[0.5, -0.5]));
+/// ```
+///
+/// Send the parameter values instead, as one `Vec<f64>`
+/// ([`Mlp::parameters_f64`]), and rebuild the network on the other thread:
+/// the same shape, then [`Mlp::set_parameters_f64`].
+///
+/// ```
+/// use micrograd_runtime::nn::Mlp;
+/// let mlp = Mlp::demo(2, &[4, 1], 0);
+/// let values = mlp.parameters_f64();
+/// let y = std::thread::spawn(move || {
+///     let copy = Mlp::demo(2, &[4, 1], 1); // any seed: the values are replaced
+///     copy.set_parameters_f64(&values);
+///     copy.predict(&[0.5, -0.5])[0]
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(y, mlp.predict(&[0.5, -0.5])[0]);
+/// ```
 pub struct Mlp {
     layers: Vec<Layer>,
     nin: usize,
@@ -548,6 +738,35 @@ impl Mlp {
         })
     }
 
+    /// The outputs of the last layer in plain `f64`, recording nothing on
+    /// the tape: for predictions once training is done (no gradient, no
+    /// `scope` needed). It runs the `f64` functions the fused kernels run
+    /// (the activation and the dot product), so its outputs are the same
+    /// bits as `forward_f64(x)`'s `data()`.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the network's input count, or a
+    /// parameter was freed (a network made inside a closed `scope`).
+    ///
+    /// ```
+    /// use micrograd_runtime::{graph_len, scope, nn::Mlp};
+    /// let mlp = Mlp::lecture(3, &[4, 4, 1], 0);
+    /// let before = graph_len();
+    /// let y = mlp.predict(&[2.0, 3.0, -1.0]);
+    /// assert_eq!(graph_len(), before); // nothing recorded
+    /// assert_eq!(y[0], scope(|| mlp.forward_f64(&[2.0, 3.0, -1.0])[0].data()));
+    /// ```
+    pub fn predict(&self, x: &[f64]) -> Vec<f64> {
+        self.check_input(x.len());
+        tape::with(|t| {
+            let mut h = x.to_vec();
+            for layer in &self.layers {
+                h = layer.predict_on(t, &h);
+            }
+            h
+        })
+    }
+
     fn check_input(&self, got: usize) {
         assert!(
             got == self.nin,
@@ -560,6 +779,75 @@ impl Mlp {
     /// Every parameter: layer by layer, neuron by neuron, weights then bias.
     pub fn parameters(&self) -> Vec<Value> {
         self.layers.iter().flat_map(Layer::parameters).collect()
+    }
+
+    /// The parameters' values in one vector, in [`Mlp::parameters`] order:
+    /// layer by layer, neuron by neuron, each neuron's weights in input
+    /// order and then its bias. This flat layout is the one rule for
+    /// moving a network's values in and out as numbers
+    /// ([`Mlp::set_parameters_f64`] reads it back).
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation, Init, Mlp};
+    /// // 1 -> 2 -> 1: [w00, b0, w10, b1], then [w0, w1, b]
+    /// let mlp = Mlp::new(1, &[(2, Activation::Tanh), (1, Activation::Linear)], Init::seeded(0));
+    /// let p = mlp.parameters_f64();
+    /// assert_eq!(p.len(), 7);
+    /// assert_eq!(p[1], 0.0); // the first neuron's bias (zero init)
+    /// assert_eq!(p[2], mlp.layers()[0].neurons()[1].weights()[0].data());
+    /// ```
+    pub fn parameters_f64(&self) -> Vec<f64> {
+        let mut p = Vec::with_capacity(self.num_parameters());
+        tape::with(|t| {
+            for n in self.layers.iter().flat_map(Layer::neurons) {
+                p.extend(n.w.iter().map(|&w| t.data[t.index(w)]));
+                p.push(t.data[t.index(n.b)]);
+            }
+        });
+        p
+    }
+
+    /// Sets every parameter's value from `p`, laid out as
+    /// [`Mlp::parameters_f64`] returns them. Gradients are left as they
+    /// are.
+    ///
+    /// # Panics
+    /// If `p.len()` differs from the number of parameters; the message
+    /// names both lengths.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::Mlp;
+    /// let (a, b) = (Mlp::demo(2, &[4, 1], 0), Mlp::demo(2, &[4, 1], 1));
+    /// b.set_parameters_f64(&a.parameters_f64());
+    /// assert_eq!(b.parameters_f64(), a.parameters_f64());
+    /// ```
+    pub fn set_parameters_f64(&self, p: &[f64]) {
+        let want = self.num_parameters();
+        assert!(
+            p.len() == want,
+            "{} has {want} parameters, got a slice of {}",
+            self.shape(),
+            p.len()
+        );
+        tape::with(|t| {
+            let mut p = p.iter().copied();
+            for n in self.layers.iter().flat_map(Layer::neurons) {
+                for v in n.w.iter().chain(std::iter::once(&n.b)) {
+                    let i = t.index(*v);
+                    t.data[i] = p.next().expect("length checked above");
+                }
+            }
+        });
+    }
+
+    /// A second handle to this network: the same parameters, not copies
+    /// of them, so that training either trains both (see "Clone and
+    /// share" above).
+    pub fn share(&self) -> Mlp {
+        Mlp {
+            layers: self.layers.iter().map(Layer::share).collect(),
+            nin: self.nin,
+        }
     }
 
     /// `parameters().len()` without building the vector.
@@ -602,6 +890,17 @@ impl Mlp {
             s.push_str(&format!(" -> {} {}", l.nout(), l.activation()));
         }
         s
+    }
+}
+
+/// An independent copy: new leaves with the same values and gradient 0
+/// (see "Clone and share" in [`Mlp`]'s docs).
+impl Clone for Mlp {
+    fn clone(&self) -> Mlp {
+        tape::with(|t| Mlp {
+            layers: self.layers.iter().map(|l| l.copied(t)).collect(),
+            nin: self.nin,
+        })
     }
 }
 
