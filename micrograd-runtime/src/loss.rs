@@ -1,8 +1,22 @@
 //! Losses on [`Value`] scores, and accuracy for +-1 labels.
 //!
 //! Every function takes predictions as `Value`s and targets as plain `f64`s
-//! (targets carry no gradient) and returns one `Value` to call `backward`
-//! on.
+//! (or class indices; targets carry no gradient) and returns one `Value` to
+//! call `backward` on.
+//!
+//! Label conventions differ by function. [`accuracy`] and the
+//! cross-entropies check theirs: a label outside the convention is a panic
+//! naming it (see each `# Panics`), because a 0/1 label fed where -1/+1
+//! is expected, or the other way round, otherwise trains and scores
+//! silently wrong.
+//!
+//! | function | predictions | targets |
+//! |---|---|---|
+//! | [`squared_error_sum`], [`squared_error_mean`] | `n` values | `n` reals |
+//! | [`max_margin`] | `n` scores | `n` labels in {-1, +1} (not checked) |
+//! | [`accuracy`] | `n` scores (`f64`) | `n` labels in {-1, +1} |
+//! | [`binary_cross_entropy_with_logits`] | `n` logits | `n` probabilities in [0, 1] (labels 0/1) |
+//! | [`softmax_cross_entropy`] | `n` rows of `c` logits | `n` class indices in `0..c` |
 
 use crate::Value;
 use crate::op::Code;
@@ -120,18 +134,40 @@ pub fn l2(params: &[Value], alpha: f64) -> Value {
     Value::weighted_sum(params, params, Value::new(0.0)) * alpha
 }
 
+/// Panics unless every label is -1 or +1, naming the first that is not.
+fn check_pm1_labels(what: &str, labels: &[f64]) {
+    if let Some((i, y)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &y)| y != 1.0 && y != -1.0)
+    {
+        panic!(
+            "{what}: label {y} at index {i} is not -1 or +1; {what} takes labels in {{-1, +1}} \
+             (map 0/1 labels with 2y - 1)"
+        );
+    }
+}
+
 /// The fraction of points whose score has the label's sign, counting a
 /// score of exactly 0 as a vote for -1 (micrograd's `(y > 0) == (s > 0)`).
+/// The fraction of an empty slice is 0.
 ///
 /// # Panics
-/// If the two slices differ in length.
+/// If the two slices differ in length, or if a label is not -1 or +1 (0/1
+/// labels would otherwise be scored as if 0 were -1, silently).
 ///
 /// ```
 /// use micrograd_runtime::loss::accuracy;
 /// assert_eq!(accuracy(&[0.3, -2.0, 0.0, 1.0], &[1.0, -1.0, 1.0, -1.0]), 0.5);
 /// ```
+///
+/// ```should_panic
+/// // 0/1 labels: "accuracy: label 0 at index 1 is not -1 or +1; ..."
+/// micrograd_runtime::loss::accuracy(&[0.9, 0.1], &[1.0, 0.0]);
+/// ```
 pub fn accuracy(scores: &[f64], labels: &[f64]) -> f64 {
     check_lengths("accuracy", scores.len(), labels.len());
+    check_pm1_labels("accuracy", labels);
     if scores.is_empty() {
         return 0.0;
     }
@@ -141,4 +177,121 @@ pub fn accuracy(scores: &[f64], labels: &[f64]) -> f64 {
         .filter(|&(&s, &y)| (s > 0.0) == (y > 0.0))
         .count();
     correct as f64 / scores.len() as f64
+}
+
+/// Binary cross-entropy on logits, `mean_i [softplus(z_i) - z_i y_i]`, the
+/// mean over `i` of `-(y ln sigmoid(z) + (1 - y) ln(1 - sigmoid(z)))`
+/// (PyTorch's `BCEWithLogitsLoss` with its default mean), computed in the
+/// stable form `max(z, 0) - z y + ln(1 + e^-|z|)` that neither overflows
+/// nor takes the log of a rounded-off probability, so logits of any size
+/// give a finite loss and gradient. The gradient is
+/// `dL/dz_i = (sigmoid(z_i) - y_i) / n`.
+///
+/// `logits` are raw scores (no sigmoid applied); `labels` are `y_i` in {0,
+/// 1}, or a target probability in [0, 1] (soft labels).
+///
+/// # Panics
+/// If the two slices differ in length or are empty, or if a label is not in
+/// [0, 1] (a -1/+1 label, [`max_margin`]'s convention, is rejected here).
+///
+/// ```
+/// use micrograd_runtime::{Value, loss::binary_cross_entropy_with_logits};
+/// let z = [Value::new(0.0)];
+/// let l = binary_cross_entropy_with_logits(&z, &[1.0]);
+/// l.backward();
+/// assert!((l.data() - 2f64.ln()).abs() < 1e-15); // -ln sigmoid(0) = ln 2
+/// assert_eq!(z[0].grad(), -0.5); // sigmoid(0) - 1
+/// // A confident mistake costs its logit, not inf: z = -800, y = 1.
+/// let z = [Value::new(-800.0)];
+/// assert_eq!(binary_cross_entropy_with_logits(&z, &[1.0]).data(), 800.0);
+/// ```
+pub fn binary_cross_entropy_with_logits(logits: &[Value], labels: &[f64]) -> Value {
+    const WHAT: &str = "binary_cross_entropy_with_logits";
+    check_lengths(WHAT, logits.len(), labels.len());
+    assert!(!logits.is_empty(), "{WHAT}: no logits");
+    if let Some((i, y)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, y)| !(0.0..=1.0).contains(y))
+    {
+        panic!(
+            "{WHAT}: label {y} at index {i} is not in [0, 1]; {WHAT} takes labels 0/1 \
+             (or probabilities) (map -1/+1 labels with (y + 1) / 2)"
+        );
+    }
+    // softplus(z) - z y is the stable form; for the common hard labels the
+    // terms are taken so that nothing cancels: y = 0 is softplus(z), and
+    // y = 1 is softplus(z) - z = -log_sigmoid(z), which keeps the digits
+    // of a small loss (softplus(30) - 30 would round 9.4e-14 away).
+    // Their gradients are sigmoid(z) and -sigmoid(-z) = sigmoid(z) - 1.
+    let total: Value = logits
+        .iter()
+        .zip(labels)
+        .map(|(&z, &y)| {
+            if y == 1.0 {
+                -z.log_sigmoid()
+            } else if y == 0.0 {
+                z.softplus()
+            } else {
+                z.softplus() - z * y
+            }
+        })
+        .sum();
+    total * (1.0 / logits.len() as f64)
+}
+
+/// Softmax cross-entropy for multi-class classification,
+/// `mean_i [logsumexp(z_i) - z_i[c_i]]`: the mean over examples `i` of
+/// `-ln softmax(z_i)[c_i]` (PyTorch's `CrossEntropyLoss` on class
+/// indices, with its default mean). The gradient is
+/// `dL/dz_i[j] = (softmax(z_i)[j] - [j == c_i]) / n`.
+///
+/// `logits` holds one row per example, each the `c` raw scores of that
+/// example (any `AsRef<[Value]>`: a `Vec<Value>` from `Mlp::forward`, an
+/// array); `classes` holds the true class `c_i` of each, an index in
+/// `0..c`. The log-sum-exp is the stable `m + ln sum_j e^(z_j - m)` with
+/// `m = max_j z_j`, so logits of any size give a finite loss and gradient;
+/// `m` is recorded as a constant, which is exact (logsumexp is
+/// shift-invariant: its derivative in `m` is 0).
+///
+/// # Panics
+/// If `logits` and `classes` differ in length or are empty, if a row is
+/// empty or its length differs from the first row's, or if a class index
+/// is not below the row length.
+///
+/// ```
+/// use micrograd_runtime::{Value, loss::softmax_cross_entropy};
+/// let z = [Value::new(0.0), Value::new(0.0)];
+/// let l = softmax_cross_entropy(&[z], &[1]);
+/// l.backward();
+/// assert!((l.data() - 2f64.ln()).abs() < 1e-15); // -ln(1/2)
+/// assert_eq!((z[0].grad(), z[1].grad()), (0.5, -0.5)); // softmax - onehot
+/// ```
+pub fn softmax_cross_entropy<R: AsRef<[Value]>>(logits: &[R], classes: &[usize]) -> Value {
+    const WHAT: &str = "softmax_cross_entropy";
+    check_lengths(WHAT, logits.len(), classes.len());
+    assert!(!logits.is_empty(), "{WHAT}: no examples");
+    let c = logits[0].as_ref().len();
+    assert!(c > 0, "{WHAT}: row 0 has no logits");
+    let total: Value = logits
+        .iter()
+        .zip(classes)
+        .enumerate()
+        .map(|(i, (row, &class))| {
+            let z = row.as_ref();
+            assert!(
+                z.len() == c,
+                "{WHAT}: row {i} has {} logits but row 0 has {c}",
+                z.len()
+            );
+            assert!(
+                class < c,
+                "{WHAT}: class {class} of row {i} is out of range; classes are indices in 0..{c}"
+            );
+            let m = z.iter().map(|v| v.data()).fold(f64::NEG_INFINITY, f64::max);
+            let sum_exp: Value = z.iter().map(|&zj| (zj - m).exp()).sum();
+            sum_exp.ln() + m - z[class]
+        })
+        .sum();
+    total * (1.0 / logits.len() as f64)
 }
