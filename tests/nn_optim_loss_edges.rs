@@ -376,3 +376,11 @@ fn softmax_cross_entropy_takes_arrays_and_vecs() {
         assert_eq!((z[0].grad(), z[1].grad()), (0.5, -0.5));
     });
 }
+
+#[test]
+#[should_panic(expected = "max_margin: label 0 at index 1 is not -1 or +1; \
+                           max_margin takes labels in {-1, +1} (map 0/1 labels with 2y - 1)")]
+fn max_margin_rejects_zero_one_labels() {
+    // relu(1 - 0 s) = 1 whatever s: a 0 label was a constant loss, no gradient.
+    scope(|| max_margin(&values(&[0.9, 0.1]), &[1.0, 0.0]));
+}

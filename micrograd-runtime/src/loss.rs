@@ -4,16 +4,15 @@
 //! (or class indices; targets carry no gradient) and returns one `Value` to
 //! call `backward` on.
 //!
-//! Label conventions differ by function. [`accuracy`] and the
-//! cross-entropies check theirs: a label outside the convention is a panic
-//! naming it (see each `# Panics`), because a 0/1 label fed where -1/+1
-//! is expected, or the other way round, otherwise trains and scores
-//! silently wrong.
+//! Label conventions differ by function, and each is checked, never
+//! guessed: a label outside a function's convention is a panic naming it
+//! (see each `# Panics`), because a 0/1 label fed where -1/+1 is expected,
+//! or the other way round, otherwise trains and scores silently wrong.
 //!
 //! | function | predictions | targets |
 //! |---|---|---|
 //! | [`squared_error_sum`], [`squared_error_mean`] | `n` values | `n` reals |
-//! | [`max_margin`] | `n` scores | `n` labels in {-1, +1} (not checked) |
+//! | [`max_margin`] | `n` scores | `n` labels in {-1, +1} |
 //! | [`accuracy`] | `n` scores (`f64`) | `n` labels in {-1, +1} |
 //! | [`binary_cross_entropy_with_logits`] | `n` logits | `n` probabilities in [0, 1] (labels 0/1) |
 //! | [`softmax_cross_entropy`] | `n` rows of `c` logits | `n` class indices in `0..c` |
@@ -69,7 +68,9 @@ pub fn squared_error_mean(preds: &[Value], targets: &[f64]) -> Value {
 /// at least 1, linear in the score otherwise.
 ///
 /// # Panics
-/// If the two slices differ in length or are empty.
+/// If the two slices differ in length or are empty, or if a label is not
+/// -1 or +1 (a 0 label would otherwise give a constant loss of 1 and no
+/// gradient, silently).
 ///
 /// ```
 /// use micrograd_runtime::{Value, loss::max_margin};
@@ -80,6 +81,7 @@ pub fn squared_error_mean(preds: &[Value], targets: &[f64]) -> Value {
 pub fn max_margin(scores: &[Value], labels: &[f64]) -> Value {
     check_lengths("max_margin", scores.len(), labels.len());
     assert!(!scores.is_empty(), "max_margin: no scores");
+    check_pm1_labels("max_margin", labels);
     // The graph of `sum_i (1.0 - s_i * y_i).relu()` summed left to right,
     // recorded in one tape borrow instead of ~8 per point, and with one
     // constant leaf per distinct label and one for the 1.0 rather than a
