@@ -254,7 +254,9 @@ fn max_margin_equals_its_op_by_op_graph_bit_for_bit() {
         &[1.0, -1.0, -1.0, 1.0, -1.0, 1.0],
     );
     let s0: Vec<f64> = (0..20).map(|i| 0.1 * f64::from(i) - 1.0).collect();
-    let ys: Vec<f64> = (0..20).map(|i| if i % 3 == 0 { 1.0 } else { -1.0 }).collect();
+    let ys: Vec<f64> = (0..20)
+        .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+        .collect();
     assert_max_margin_matches_op_by_op(&s0, &ys);
 }
 
