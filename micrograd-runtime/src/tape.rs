@@ -30,6 +30,25 @@ use crate::op::{Code, Rec};
 /// std::thread::spawn(move || x.data()); // error: `*const ()` cannot be sent between threads
 /// ```
 ///
+/// (`*const ()` is the marker that keeps the handle on its thread: the
+/// tape it points into is thread-local.) To use values on another thread,
+/// send the numbers and rebuild there: `x.data()` for a value,
+/// [`Mlp::parameters_f64`](crate::nn::Mlp::parameters_f64) and
+/// `set_parameters_f64` for a network.
+///
+/// ```
+/// use micrograd_runtime::Value;
+/// let x = Value::new(1.5);
+/// let data = x.data(); // an f64 is Send
+/// let y = std::thread::spawn(move || {
+///     let x = Value::new(data); // a new leaf on this thread's tape
+///     let y = x * x;
+///     y.backward();
+///     (y.data(), x.grad())
+/// });
+/// assert_eq!(y.join().unwrap(), (2.25, 3.0));
+/// ```
+///
 /// The lecture's neuron, differentiated:
 ///
 /// ```
