@@ -51,3 +51,20 @@ fn program_report_sample() {
     let table = &text[text.find("at w[0]").expect("a point line")..];
     assert_in_readme(table);
 }
+
+#[test]
+fn compare_report_sample() {
+    let report = micrograd::compare!(|x, y| x * y + x.tanh(), [1.0, 2.0]);
+    assert_in_readme(&report.to_string());
+}
+
+#[test]
+fn compare_example_block() {
+    // The report part of `cargo run --release --example compare`'s first
+    // block (its timing line varies from run to run).
+    let report = micrograd::compare!(|x1, x2, w1, w2, b| (x1 * w1 + x2 * w2 + b).tanh());
+    let text = report
+        .check([2.0, 0.0, -3.0, 1.0, 6.881_373_587_019_543])
+        .to_string();
+    assert_in_readme(&text);
+}
