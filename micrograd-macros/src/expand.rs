@@ -47,19 +47,7 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
 
 /// A program with these parameters and nothing else, for fallbacks.
 pub fn placeholder(params: Vec<Param>) -> crate::ir::Program {
-    crate::ir::Program {
-        params,
-        consts: Vec::new(),
-        captured_ints: Vec::new(),
-        data: Vec::new(),
-        ints: Vec::new(),
-        vars: Vec::new(),
-        insts: Vec::new(),
-        body: Vec::new(),
-        output: crate::ir::Operand::Param(0),
-        loops: 0,
-        branches: 0,
-    }
+    crate::ir::Program::empty(params)
 }
 
 /// The parameters of a closure that failed to compile, for a fallback of

@@ -508,6 +508,23 @@ pub struct Program {
 }
 
 impl Program {
+    /// A program with these parameters and nothing in it yet.
+    pub fn empty(params: Vec<Param>) -> Program {
+        Program {
+            params,
+            consts: Vec::new(),
+            captured_ints: Vec::new(),
+            data: Vec::new(),
+            ints: Vec::new(),
+            vars: Vec::new(),
+            insts: Vec::new(),
+            body: Vec::new(),
+            output: Operand::Const(0),
+            loops: 0,
+            branches: 0,
+        }
+    }
+
     /// Whether gradient can flow through this operand.
     pub fn is_active(&self, operand: Operand) -> bool {
         match operand {
@@ -649,7 +666,7 @@ impl Program {
 }
 
 /// The `f64` operands compared by a condition.
-fn collect_cond_operands(cond: &Cond, out: &mut Vec<Operand>) {
+pub fn collect_cond_operands(cond: &Cond, out: &mut Vec<Operand>) {
     match cond {
         Cond::Cmp { a, b, .. } => {
             for side in [a, b] {

@@ -586,29 +586,11 @@ fn use_counts(program: &Program) -> Vec<usize> {
     crate::ir::walk(&program.body, &mut |s| match s {
         Stmt::Store { value, .. } => rest.push(*value),
         Stmt::Init { init, .. } => init.elems(&mut rest),
-        Stmt::If(b) => cond_operands(&b.cond, &mut rest),
+        Stmt::If(b) => crate::ir::collect_cond_operands(&b.cond, &mut rest),
         _ => {}
     });
     rest.into_iter().for_each(read);
     uses
-}
-
-fn cond_operands(cond: &crate::ir::Cond, out: &mut Vec<Operand>) {
-    use crate::ir::{Cond, CondVal};
-    match cond {
-        Cond::Cmp { a, b, .. } => {
-            for side in [a, b] {
-                if let CondVal::F64(o) = side {
-                    out.push(*o);
-                }
-            }
-        }
-        Cond::And(a, b) | Cond::Or(a, b) => {
-            cond_operands(a, out);
-            cond_operands(b, out);
-        }
-        Cond::Not(a) => cond_operands(a, out),
-    }
 }
 
 /// Whether `stmt` (or anything inside it) writes storage `v`.

@@ -35,13 +35,7 @@ impl Lowerer {
     /// `a[i][j]...` as a place, with the base name's binding kind (`None`
     /// for captured data).
     fn place(&mut self, expr: &Expr) -> Option<(Place, Option<BindKind>, String)> {
-        let mut indices = Vec::new();
-        let mut base = strip_parens(expr);
-        while let Expr::Index(i) = base {
-            indices.push(&*i.index);
-            base = strip_parens(&i.expr);
-        }
-        indices.reverse();
+        let (base, indices) = index_chain(expr);
         let Expr::Path(p) = base else {
             self.fail(
                 base,
@@ -237,4 +231,16 @@ impl Lowerer {
             _ => None,
         }
     }
+}
+
+/// `a[i][j]` as its base `a` and its indices `[i, j]`, outermost first.
+pub(super) fn index_chain(expr: &Expr) -> (&Expr, Vec<&Expr>) {
+    let mut indices = Vec::new();
+    let mut base = strip_parens(expr);
+    while let Expr::Index(i) = base {
+        indices.push(&*i.index);
+        base = strip_parens(&i.expr);
+    }
+    indices.reverse();
+    (base, indices)
 }

@@ -14,7 +14,6 @@
 //! reads a differentiated value (`0..(x as usize)`): a loop bound or index
 //! cannot depend on what is differentiated.
 
-use super::expr::strip_parens;
 use super::{Bound, IntLike, Lowerer, Role};
 use crate::ir::{IntExpr, IntOp, Target};
 use quote::ToTokens;
@@ -149,13 +148,7 @@ impl Lowerer {
 
     /// The array that `receiver` names, with leading indices, for `len()`.
     fn array_of(&mut self, receiver: &Expr) -> Option<(Target, Vec<IntExpr>)> {
-        let mut indices = Vec::new();
-        let mut base = strip_parens(receiver);
-        while let Expr::Index(i) = base {
-            indices.push(&*i.index);
-            base = strip_parens(&i.expr);
-        }
-        indices.reverse();
+        let (base, indices) = super::array::index_chain(receiver);
         let Expr::Path(p) = base else {
             self.fail(
                 receiver,

@@ -53,19 +53,7 @@ pub fn lower(input: &GradInput, with_text: bool) -> Result<Program> {
         })
         .collect();
     let mut lowerer = Lowerer {
-        program: Program {
-            params,
-            consts: Vec::new(),
-            captured_ints: Vec::new(),
-            data: Vec::new(),
-            ints: Vec::new(),
-            vars: Vec::new(),
-            insts: Vec::new(),
-            body: Vec::new(),
-            output: Operand::Const(0),
-            loops: 0,
-            branches: 0,
-        },
+        program: Program::empty(params),
         scopes: vec![bindings],
         captured: HashMap::new(),
         roles: HashMap::new(),
