@@ -267,7 +267,12 @@ impl Forward<'_> {
                 quote!(#v::powi(#x, (#n) as i32))
             }
             Kind::Load(place) => place_tokens(place),
-            Kind::FromInt(_) => unreachable_inactive(),
+            // Never active (an integer carries no gradient); a constant leaf
+            // if it were.
+            Kind::FromInt(e) => {
+                let n = int(e);
+                quote!(#v::new((#n) as ::core::primitive::f64))
+            }
         }
     }
 
@@ -343,10 +348,6 @@ impl Forward<'_> {
     }
 }
 
-/// `FromInt` is never active, so it never reaches the `Value` op table.
-fn unreachable_inactive() -> TokenStream {
-    quote!(::core::unreachable!())
-}
 
 /// The tokens that read a place (`__mg_x3[i]`, `__mg_p0[i][j]`).
 pub fn place_tokens(place: &Place) -> TokenStream {

@@ -355,7 +355,7 @@ impl Lowerer {
                     ));
                 }
                 syn::Stmt::Expr(expr, _) => {
-                    self.statement(expr, !want_value && last);
+                    self.statement(expr);
                     // `while`, `loop`, ... have their own message; a `for`
                     // loop is a statement, so a block ending in one has no value.
                     let own_message = is_control_flow(expr) && !matches!(expr, Expr::ForLoop(_));
@@ -502,8 +502,7 @@ impl Lowerer {
     }
 
     /// An expression statement: assignments, loops and `if` have effects.
-    /// `last_in_region` allows a final `h[i] += x` without `;` in a loop body.
-    fn statement(&mut self, expr: &Expr, _last_in_region: bool) {
+    fn statement(&mut self, expr: &Expr) {
         match expr {
             Expr::Assign(assign) => self.assign(expr, &assign.left, None, &assign.right),
             Expr::Binary(binary) => {
