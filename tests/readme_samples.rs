@@ -68,3 +68,53 @@ fn compare_example_block() {
         .to_string();
     assert_in_readme(&text);
 }
+
+#[test]
+fn train_example_sample() {
+    // The deterministic parts of the README's first-run output of
+    // `cargo run --release --example train` (the speeds vary): micrograd's
+    // demo, seed 0, the loss and accuracy printed every 10 steps and at
+    // the end, recomputed with the library the example uses.
+    use micrograd::data::moons;
+    use micrograd::loss::{accuracy, l2, max_margin};
+    use micrograd::nn::Mlp;
+    use micrograd::optim::{LrSchedule, Optimizer, Sgd};
+    use micrograd::{Value, scope};
+    let d = moons(100, 0.1, 0);
+    let mlp = Mlp::demo(2, &[16, 16, 1], 0);
+    let params = mlp.parameters();
+    let mut opt = Sgd::new(params.clone(), LrSchedule::micrograd(100));
+    let eval = |mlp: &Mlp| {
+        scope(|| {
+            let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
+            let loss = (max_margin(&s, &d.ys) + l2(&params, 1e-4)).data();
+            let acc = accuracy(&s.iter().map(|v| v.data()).collect::<Vec<_>>(), &d.ys);
+            (loss, acc)
+        })
+    };
+    for step in 1..=100 {
+        // The example prints each step's loss and accuracy, taken before
+        // that step's update.
+        let (loss, acc) = scope(|| {
+            let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
+            let loss = max_margin(&s, &d.ys) + l2(&params, 1e-4);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+            let s: Vec<f64> = s.iter().map(|v| v.data()).collect();
+            (loss.data(), accuracy(&s, &d.ys))
+        });
+        if step == 10 || step == 20 || step == 100 {
+            let line = format!(
+                "step {step:>5}/100  loss {loss:.4}  accuracy {:>5.1}%",
+                100.0 * acc
+            );
+            assert_in_readme(&line);
+        }
+    }
+    let (loss, acc) = eval(&mlp);
+    assert_in_readme(&format!(
+        "final loss {loss:.6}, accuracy {:.1}%",
+        100.0 * acc
+    ));
+}
