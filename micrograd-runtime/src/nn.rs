@@ -21,7 +21,12 @@
 //! training one copy leaves the other as it was. `share` is the other
 //! choice, a second handle to the same parameters. The flat layout of
 //! [`Mlp::parameters_f64`] moves parameter values in and out of a network
-//! as one `f64` slice (to save them, or to send them to another thread).
+//! as one `f64` slice (to save them, or to send them to another thread);
+//! [`Mlp::from_parameters_f64`] builds a network from given weights.
+//!
+//! With the `serde` feature, `Mlp::to_json` and `Mlp::from_json` save and
+//! load a network, architecture included (`nn/save.rs`), and `MlpSpec` is
+//! the same data for any serde format; errors are a `ModelError`.
 //!
 //! [`Op::Neuron`]: crate::Op::Neuron
 
@@ -36,6 +41,11 @@ use crate::op::{self, Code};
 use crate::tape::{self, Tape};
 
 pub use crate::op::Activation;
+
+#[cfg(feature = "serde")]
+mod save;
+#[cfg(feature = "serde")]
+pub use save::{MlpSpec, ModelError};
 
 /// Building a graph node: `Activation` itself is part of the op table
 /// (`op.rs`), which knows nothing of `Value`s.
@@ -686,6 +696,29 @@ impl Mlp {
             })
             .collect();
         Mlp::new(nin, &layers, Init::seeded(seed))
+    }
+
+    /// A network of the shape [`Mlp::new`] takes, holding the given
+    /// parameters in the flat layout of [`Mlp::parameters_f64`]: a model
+    /// from given weights. Its parameters are consecutive leaves, like
+    /// `Mlp::new`'s, so it trains as fast.
+    ///
+    /// # Panics
+    /// If `p.len()` differs from the number of parameters the shape has;
+    /// the message names both lengths.
+    ///
+    /// ```
+    /// use micrograd_runtime::nn::{Activation, Mlp};
+    /// // 2 -> 1 linear: y = 3 x0 - x1 + 0.5
+    /// let mlp = Mlp::from_parameters_f64(2, &[(1, Activation::Linear)], &[3.0, -1.0, 0.5]);
+    /// assert_eq!(mlp.predict(&[1.0, 2.0]), [1.5]);
+    /// ```
+    pub fn from_parameters_f64(nin: usize, layers: &[(usize, Activation)], p: &[f64]) -> Mlp {
+        // Drawing the discarded initial values costs one pass of a fast
+        // generator; it keeps one constructor that lays leaves out in runs.
+        let mlp = Mlp::new(nin, layers, Init::seeded(0));
+        mlp.set_parameters_f64(p);
+        mlp
     }
 
     /// The outputs of the last layer, fused form: one node per neuron.
