@@ -348,7 +348,6 @@ impl Forward<'_> {
     }
 }
 
-
 /// The tokens that read a place (`__mg_x3[i]`, `__mg_p0[i][j]`).
 pub fn place_tokens(place: &Place) -> TokenStream {
     let base = storage(place.target);
