@@ -26,12 +26,17 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use micrograd::check::disagreement;
 use micrograd::data::{self, Dataset};
 use micrograd::loss::{accuracy, l2, max_margin, squared_error_sum};
 use micrograd::nn::{Activation, BiasInit, Init, Mlp};
 use micrograd::optim::{Adam, LrSchedule, Optimizer, Sgd};
 use micrograd::{Value, graph_len, scope};
 use plotters::prelude::*;
+
+// The same network as a `grad!` program, for `--engine static` and `both`.
+#[path = "shared/moons_static.rs"]
+mod moons_static;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum DatasetKind {
@@ -45,6 +50,18 @@ enum DatasetKind {
 enum OptimizerKind {
     Sgd,
     Adam,
+}
+
+/// Which engine computes the gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// The `Value` graph (`Mlp`, backward).
+    Dynamic,
+    /// The moons network as one `grad!` program (examples/shared/moons_static.rs).
+    Static,
+    /// Both at the same parameters every step, training with the static
+    /// gradient and reporting the largest disagreement.
+    Both,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,6 +86,10 @@ struct Args {
     /// Which data to train on.
     #[arg(long, value_enum, default_value_t = DatasetKind::Moons)]
     dataset: DatasetKind,
+    /// Which engine computes the gradient (static and both: the moons
+    /// network with SGD only).
+    #[arg(long, value_enum, default_value_t = Engine::Dynamic)]
+    engine: Engine,
     /// Number of full-batch training steps.
     #[arg(long, default_value_t = 100)]
     steps: usize,
@@ -99,7 +120,8 @@ struct Args {
     #[arg(long, default_value_t = 0.1)]
     noise: f64,
     /// Output folder for the plots and summary.json, created if missing
-    /// [default: out/<dataset>, so the two datasets never overwrite each other].
+    /// [default: out/<dataset> for the dynamic engine, out/<dataset>-static
+    /// or out/<dataset>-both, so runs never overwrite each other].
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -111,6 +133,8 @@ struct Setup {
     steps: usize,
     opt: Box<dyn Optimizer>,
     opt_name: String,
+    /// The SGD schedule, for the static engine's own update.
+    schedule: Option<LrSchedule>,
     /// L2 weight (0 for the notebook).
     alpha: f64,
 }
@@ -159,6 +183,7 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
     };
     let mlp = Mlp::new(data.nin(), &layers, Init::seeded(args.seed).with_bias(bias));
     let params = mlp.parameters();
+    let mut sgd_schedule = None;
     let (opt, opt_name): (Box<dyn Optimizer>, String) = match args.optimizer {
         OptimizerKind::Sgd => {
             let lr = args.lr.unwrap_or(if moons { 1.0 } else { 0.1 });
@@ -174,6 +199,7 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
                 ),
                 ScheduleKind::Constant => (LrSchedule::Constant(lr), format!("sgd lr {lr}")),
             };
+            sgd_schedule = Some(s);
             (Box::new(Sgd::new(params, s)), name)
         }
         OptimizerKind::Adam => {
@@ -181,12 +207,23 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
             (Box::new(Adam::new(params, lr)), format!("adam lr {lr}"))
         }
     };
+    if args.engine != Engine::Dynamic
+        && (!moons
+            || hidden[..] != moons_static::SIZES[1..3]
+            || act != Activation::Relu
+            || args.optimizer != OptimizerKind::Sgd)
+    {
+        return Err("--engine static and both run micrograd's moons network \
+                    (--hidden 16,16, relu, sgd); use --engine dynamic for other settings"
+            .into());
+    }
     Ok(Setup {
         data,
         mlp,
         steps,
         opt,
         opt_name,
+        schedule: sgd_schedule,
         alpha: if moons { 1e-4 } else { 0.0 },
     })
 }
@@ -206,6 +243,38 @@ fn batch_loss(s: &Setup, params: &[Value]) -> (Value, Vec<f64>) {
 struct History {
     loss: Vec<f64>,
     accuracy: Vec<f64>,
+    /// With `--engine both`: the largest disagreement of the two
+    /// gradients (and losses) at each step.
+    disagreement: Vec<f64>,
+}
+
+/// One step on the `grad!` program: loss and accuracy before the update,
+/// then SGD on the flat parameters; with `compare`, also the `Value`
+/// engine's gradient at the same parameters, and the largest disagreement.
+fn static_step(s: &Setup, params: &[Value], k: usize, compare: bool) -> (f64, f64, Option<f64>) {
+    let xs: Vec<[f64; 2]> = s.data.xs.iter().map(|x| [x[0], x[1]]).collect();
+    let mut p = s.mlp.parameters_f64();
+    let (loss, g) = moons_static::loss_and_gradient(&p, &xs, &s.data.ys, s.alpha);
+    let scores: Vec<f64> = s.data.xs.iter().map(|x| s.mlp.predict(x)[0]).collect();
+    let acc = accuracy(&scores, &s.data.ys);
+    let worst = compare.then(|| {
+        scope(|| {
+            params.iter().for_each(|v| v.zero_grad());
+            let (dynamic_loss, _) = batch_loss(s, params);
+            dynamic_loss.backward();
+            params
+                .iter()
+                .zip(&g)
+                .map(|(v, g)| disagreement(v.grad(), *g))
+                .fold(disagreement(dynamic_loss.data(), loss), f64::max)
+        })
+    });
+    let lr = s.schedule.as_ref().map_or(0.0, |sch| sch.at(k));
+    for (w, dw) in p.iter_mut().zip(&g) {
+        *w -= lr * dw;
+    }
+    s.mlp.set_parameters_f64(&p);
+    (loss, acc, worst)
 }
 
 /// Reports progress: a bar on a terminal, a line every tenth of the run
@@ -277,12 +346,17 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let mut s = setup(args)?;
     let params = s.mlp.parameters();
     let dataset_name = format!("{:?}", args.dataset).to_lowercase();
+    let engine = format!("{:?}", args.engine).to_lowercase();
+    let folder = match args.engine {
+        Engine::Dynamic => dataset_name.clone(),
+        _ => format!("{dataset_name}-{engine}"),
+    };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("out").join(&dataset_name));
+        .unwrap_or_else(|| Path::new("out").join(&folder));
     println!(
-        "training {} on {dataset_name} ({} samples) with {}, {} steps; output folder: {}",
+        "training {} on {dataset_name} ({} samples) with {}, {} steps, {engine} engine; output folder: {}",
         s.mlp,
         s.data.len(),
         s.opt_name,
@@ -293,6 +367,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let mut history = History {
         loss: Vec::with_capacity(s.steps),
         accuracy: Vec::with_capacity(s.steps),
+        disagreement: Vec::new(),
     };
     let progress = Progress::new(s.steps);
     let mut train_time = Duration::ZERO;
@@ -300,13 +375,20 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         let t0 = Instant::now();
         // Everything built in this step (about 40 nodes per point) is freed
         // when the scope returns; the parameters live outside it.
-        let (loss, acc) = scope(|| {
-            let (loss, scores) = batch_loss(&s, &params);
-            s.opt.zero_grad();
-            loss.backward();
-            s.opt.step();
-            (loss.data(), accuracy(&scores, &s.data.ys))
-        });
+        let (loss, acc) = match args.engine {
+            Engine::Dynamic => scope(|| {
+                let (loss, scores) = batch_loss(&s, &params);
+                s.opt.zero_grad();
+                loss.backward();
+                s.opt.step();
+                (loss.data(), accuracy(&scores, &s.data.ys))
+            }),
+            engine => {
+                let (loss, acc, worst) = static_step(&s, &params, k, engine == Engine::Both);
+                history.disagreement.extend(worst);
+                (loss, acc)
+            }
+        };
         train_time += t0.elapsed();
         history.loss.push(loss);
         history.accuracy.push(acc);
@@ -325,6 +407,13 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         "final loss {final_loss:.6}, accuracy {:.1}%, {ms_per_step:.4} ms/step",
         100.0 * final_acc
     );
+    let max_disagreement = history.disagreement.iter().copied().fold(0.0, f64::max);
+    if args.engine == Engine::Both {
+        println!(
+            "static vs dynamic: largest disagreement of loss and gradients over {} steps {max_disagreement:e}",
+            s.steps
+        );
+    }
     let peak_kb = peak_rss_kb();
     if let Some(kb) = peak_kb {
         println!(
@@ -357,11 +446,23 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     if s.data.nin() == 2 {
         written.push(plot_boundary(&out.join("boundary.svg"), &s.mlp, &s.data)?);
     }
+    if args.engine == Engine::Both {
+        // Log scale, with exact agreement drawn at a floor of 1e-18.
+        let floored: Vec<f64> = history.disagreement.iter().map(|d| d.max(1e-18)).collect();
+        written.push(plot_curve(
+            &out.join("disagreement.svg"),
+            "static vs dynamic gradient (largest disagreement, floor 1e-18)",
+            "disagreement (log scale)",
+            &floored,
+            true,
+        )?);
+    }
     let summary = out.join("summary.json");
     fs::write(
         &summary,
         summary_json(&[
             ("dataset", json_str(&dataset_name)),
+            ("engine", json_str(&engine)),
             ("model", json_str(&s.mlp.to_string())),
             ("optimizer", json_str(&s.opt_name)),
             ("seed", args.seed.to_string()),
@@ -371,6 +472,14 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             ("final_loss", json_num(final_loss)),
             ("accuracy", json_num(final_acc)),
             ("ms_per_step", json_num(ms_per_step)),
+            (
+                "max_disagreement",
+                if args.engine == Engine::Both {
+                    json_num(max_disagreement)
+                } else {
+                    "null".into()
+                },
+            ),
             (
                 "peak_rss_kb",
                 peak_kb.map_or("null".into(), |kb| kb.to_string()),
