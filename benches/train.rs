@@ -1,7 +1,8 @@
 //! One full-batch training step of micrograd's demo setup (100 moons
 //! points, Mlp 2 -> 16 -> 16 -> 1 relu/relu/linear, max-margin loss plus
-//! 1e-4 * sum(p^2), SGD): on the `Value` graph, next to a hand-written f64
-//! baseline with no graph, in the same run so their ratio is meaningful.
+//! 1e-4 * sum(p^2), SGD): on the `Value` graph, as the `grad!` program of
+//! `examples/shared/moons_static.rs`, and next to a hand-written f64
+//! baseline with no graph, in the same run so their ratios are meaningful.
 //!
 //! Both start from the same parameters (`Mlp::demo(2, &[16, 16, 1], 0)`),
 //! and every timed iteration first restores them, so each sample measures
@@ -19,6 +20,11 @@ use handwritten::{HandMlp, NIN};
 
 #[allow(dead_code)]
 mod workloads;
+
+// The same network as one `grad!` program (issue 15).
+#[allow(dead_code)]
+#[path = "../examples/shared/moons_static.rs"]
+mod moons_static;
 use workloads::{ALPHA, Demo};
 
 const LR: f64 = 1.0;
@@ -47,6 +53,20 @@ fn bench_step(c: &mut Criterion) {
         b.iter(|| {
             net.clone_from(&hand_init);
             black_box(net.step(black_box(&xs), black_box(&data.ys), ALPHA, LR, &mut g))
+        })
+    });
+
+    // The grad! program: loss and gradient, then SGD on the flat vector.
+    let mut p = init.clone();
+    group.bench_function("grad_program", |b| {
+        b.iter(|| {
+            p.clone_from(init);
+            let (loss, g) =
+                moons_static::loss_and_gradient(black_box(&p), black_box(&xs), &data.ys, ALPHA);
+            for (w, dw) in p.iter_mut().zip(&g) {
+                *w -= LR * dw;
+            }
+            black_box(loss)
         })
     });
     group.finish();
