@@ -606,3 +606,33 @@ fn a_closure_through_macro_rules() {
     let f = wrapped!(|x, y| x * y);
     assert_eq!(f(2.0, 3.0), (6.0, [3.0, 2.0]));
 }
+
+#[test]
+fn arrays_written_in_one_loop_and_read_in_the_next_per_sample() {
+    // A layer's outputs, stored once per neuron and read once per neuron of
+    // the next layer, for each of several samples: the reverse sweep
+    // restores the array as it passes each store instead of saving every
+    // read. Checked against the Value engine and finite differences.
+    let xs = [[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]];
+    assert_grad!(
+        |w: [[f64; 2]; 3], v: [f64; 3]| {
+            let mut loss = 0.0;
+            for k in 0..3 {
+                let mut h = [0.0; 3];
+                for j in 0..3 {
+                    h[j] = (w[j][0] * xs[k][0] + w[j][1] * xs[k][1]).tanh();
+                }
+                let mut out = 0.0;
+                for j in 0..3 {
+                    for i in 0..3 {
+                        out += v[j] * h[i] * h[j];
+                    }
+                }
+                loss += out * out;
+            }
+            loss
+        },
+        ([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.25]], [0.7, -0.3, 0.2]),
+        fd = 1e-8
+    );
+}

@@ -119,6 +119,9 @@ pub fn backward(program: &Program) -> Backward {
 ///   updated in a loop, `y *= y`) is the one value that cannot be
 ///   recomputed: the forward sweep saves it on a tape (`sites`) right after
 ///   reading it, and the reverse sweep pops it back (last in, first out);
+///   or, when the storage's stores run in fewer loops than such a load,
+///   each store saves what it overwrites and the reverse sweep restores it
+///   as it passes the store (`restore`), which makes the load recomputable;
 /// - the outcome of a branch that has reverse work is saved the same way
 ///   (`branch_sites`), so the reverse sweep takes exactly the branch the
 ///   forward sweep took and never evaluates the other one;
@@ -137,6 +140,10 @@ pub struct Plan {
     pub branch_sites: Vec<Option<usize>>,
     /// Instructions of regions (not of conditions), whose adjoints exist.
     pub in_region: Vec<bool>,
+    /// Storage whose stores save the value they overwrite and put it back
+    /// when the reverse sweep passes them, so that its loads can be
+    /// recomputed instead of saved (see [`plan`]).
+    pub restore: Vec<bool>,
 }
 
 impl Plan {
@@ -150,10 +157,12 @@ impl Plan {
             }
             Stmt::Int(..) => false,
             Stmt::Store { place, .. } => match place.target {
-                Target::Var(v) => self.live.vars[v] && program.vars[v].active,
+                Target::Var(v) => self.live.vars[v] && (program.vars[v].active || self.restore[v]),
                 _ => false,
             },
-            Stmt::Init { var, .. } => self.live.vars[*var] && program.vars[*var].active,
+            Stmt::Init { var, .. } => {
+                self.live.vars[*var] && (program.vars[*var].active || self.restore[*var])
+            }
             Stmt::For(l) => l.body.iter().any(|s| self.has_reverse(program, s)),
             Stmt::If(b) => b
                 .then
@@ -214,124 +223,178 @@ pub fn plan(program: &Program) -> Plan {
     // Which loads something may overwrite after them: a store later in
     // source order, or an earlier one inside a loop that also holds the
     // load (it runs again on the next iteration).
-    let mut position = 0usize;
-    let mut loops: Vec<usize> = Vec::new();
-    let mut stores: Vec<(usize, usize, Vec<usize>)> = Vec::new();
-    let mut loads: Vec<(usize, usize, usize, Vec<usize>, bool)> = Vec::new();
-    let mut branch_sites = vec![None; program.branches];
-    let mut empty_plan = Plan {
+    let mut scan = Scan {
+        program,
+        position: 0,
+        loops: Vec::new(),
+        stores: Vec::new(),
+        loads: Vec::new(),
+        region_ends: vec![0],
+    };
+    scan.stmts(&program.body, 0);
+    scan.region_ends[0] = scan.position;
+    let mut plan = Plan {
         live,
-        needed: needed.clone(),
+        needed,
         taped: vec![None; n],
         sites: Vec::new(),
-        branch_sites: Vec::new(),
-        in_region: in_region.clone(),
+        branch_sites: vec![None; program.branches],
+        in_region,
+        restore: vec![false; program.vars.len()],
     };
-    scan(
-        program,
-        &program.body,
-        true,
-        &mut position,
-        &mut loops,
-        &mut stores,
-        &mut loads,
-        &mut branch_sites,
-        &empty_plan,
-    );
-    let mut taped = vec![None; n];
-    let mut sites = Vec::new();
-    for (inst, var, pos, load_loops, top) in loads {
-        if top || !needed[inst] {
+    // Such a load is recomputable after all if nothing stores to its
+    // storage between it and the end of its region: with every store to
+    // that storage undone as the reverse sweep passes it (`restore`), the
+    // storage holds at the region's reverse exactly what the load read
+    // (a layer's outputs, stored in one loop and read in the next). Else
+    // the load itself is saved (`s` read before `s = s * x`).
+    // Restoring costs a push per store executed, saving a load a push per
+    // load executed: storage is restored when its stores sit in fewer
+    // loops than some load that restoring makes recomputable (a layer's
+    // outputs, stored once per neuron and read once per neuron of the
+    // next layer), and then every such load of it is recomputed.
+    let mut store_depth = vec![0; program.vars.len()];
+    for st in &scan.stores {
+        store_depth[st.var] = store_depth[st.var].max(st.loops.len());
+    }
+    let mut candidates = Vec::new();
+    for load in &scan.loads {
+        if load.top || !plan.needed[load.inst] {
             continue;
         }
-        let clobbered = stores.iter().any(|(v, p, store_loops)| {
-            *v == var && (*p > pos || store_loops.iter().any(|l| load_loops.contains(l)))
+        let clobbered = scan.stores.iter().any(|st| {
+            st.var == load.var
+                && (st.position > load.position || st.loops.iter().any(|l| load.loops.contains(l)))
         });
-        if clobbered {
-            taped[inst] = Some(sites.len());
-            sites.push(load_loops.len());
+        if !clobbered {
+            continue;
+        }
+        let end = scan.region_ends[load.region];
+        let restorable = !scan
+            .stores
+            .iter()
+            .any(|st| st.var == load.var && st.position > load.position && st.position <= end);
+        if restorable && store_depth[load.var] < load.loops.len() {
+            plan.restore[load.var] = true;
+        }
+        candidates.push((load.inst, load.var, load.loops.len(), restorable));
+    }
+    let mut clobbered_loads = Vec::new();
+    for (inst, var, depth, restorable) in candidates {
+        if !(restorable && plan.restore[var]) {
+            clobbered_loads.push((inst, depth));
         }
     }
-    empty_plan.taped = taped;
-    empty_plan.sites = sites;
-    empty_plan.branch_sites = branch_sites;
-    empty_plan
+    for (inst, depth) in clobbered_loads {
+        plan.taped[inst] = Some(plan.sites.len());
+        plan.sites.push(depth);
+    }
+    // Branch outcomes, now that it is known which stores restore.
+    let mut depth = Vec::new();
+    branch_depths(program, &program.body, &mut depth, &mut plan);
+    plan
 }
 
-/// One walk in source order: positions of stores and loads of storage,
-/// with their enclosing loops, and the depth of each branch with reverse
-/// work.
-#[allow(clippy::too_many_arguments)]
-fn scan(
-    program: &Program,
-    stmts: &[Stmt],
-    top: bool,
-    position: &mut usize,
-    loops: &mut Vec<usize>,
-    stores: &mut Vec<(usize, usize, Vec<usize>)>,
-    loads: &mut Vec<(usize, usize, usize, Vec<usize>, bool)>,
-    branch_sites: &mut Vec<Option<usize>>,
-    plan: &Plan,
-) {
+/// Sets the outcome tape of each branch with reverse work, by loop depth.
+fn branch_depths(program: &Program, stmts: &[Stmt], loops: &mut Vec<usize>, plan: &mut Plan) {
     for stmt in stmts {
-        *position += 1;
         match stmt {
-            Stmt::Inst(i) => {
-                if let Kind::Load(place) = &program.insts[*i].kind {
-                    if let Target::Var(v) = place.target {
-                        loads.push((*i, v, *position, loops.clone(), top));
-                    }
-                }
-            }
-            Stmt::Store { place, .. } => {
-                if let Target::Var(v) = place.target {
-                    stores.push((v, *position, loops.clone()));
-                }
-            }
-            Stmt::Init { var, .. } => stores.push((*var, *position, loops.clone())),
-            Stmt::Int(..) => {}
             Stmt::For(l) => {
                 loops.push(l.id);
-                scan(
-                    program,
-                    &l.body,
-                    false,
-                    position,
-                    loops,
-                    stores,
-                    loads,
-                    branch_sites,
-                    plan,
-                );
+                branch_depths(program, &l.body, loops, plan);
                 loops.pop();
             }
             Stmt::If(b) => {
                 if plan.has_reverse(program, stmt) {
-                    branch_sites[b.id] = Some(loops.len());
+                    plan.branch_sites[b.id] = Some(loops.len());
                 }
-                scan(
-                    program,
-                    &b.then,
-                    false,
-                    position,
-                    loops,
-                    stores,
-                    loads,
-                    branch_sites,
-                    plan,
-                );
-                scan(
-                    program,
-                    &b.els,
-                    false,
-                    position,
-                    loops,
-                    stores,
-                    loads,
-                    branch_sites,
-                    plan,
-                );
+                branch_depths(program, &b.then, loops, plan);
+                branch_depths(program, &b.els, loops, plan);
+            }
+            _ => {}
+        }
+    }
+}
+
+struct StoreAt {
+    var: usize,
+    position: usize,
+    loops: Vec<usize>,
+}
+
+struct LoadAt {
+    inst: usize,
+    var: usize,
+    position: usize,
+    loops: Vec<usize>,
+    top: bool,
+    /// The region (an index into `Scan::region_ends`) the load is in.
+    region: usize,
+}
+
+/// One walk in source order: positions of stores and loads of storage,
+/// with their enclosing loops and regions.
+struct Scan<'a> {
+    program: &'a Program,
+    position: usize,
+    loops: Vec<usize>,
+    stores: Vec<StoreAt>,
+    loads: Vec<LoadAt>,
+    /// The last position inside each region (0 is the body).
+    region_ends: Vec<usize>,
+}
+
+impl Scan<'_> {
+    fn stmts(&mut self, stmts: &[Stmt], region: usize) {
+        for stmt in stmts {
+            self.position += 1;
+            match stmt {
+                Stmt::Inst(i) => {
+                    if let Kind::Load(place) = &self.program.insts[*i].kind {
+                        if let Target::Var(v) = place.target {
+                            self.loads.push(LoadAt {
+                                inst: *i,
+                                var: v,
+                                position: self.position,
+                                loops: self.loops.clone(),
+                                top: region == 0,
+                                region,
+                            });
+                        }
+                    }
+                }
+                Stmt::Store { place, .. } => {
+                    if let Target::Var(v) = place.target {
+                        self.store(v);
+                    }
+                }
+                Stmt::Init { var, .. } => self.store(*var),
+                Stmt::Int(..) => {}
+                Stmt::For(l) => {
+                    self.loops.push(l.id);
+                    self.region(&l.body);
+                    self.loops.pop();
+                }
+                Stmt::If(b) => {
+                    self.region(&b.then);
+                    self.region(&b.els);
+                }
             }
         }
+    }
+
+    fn store(&mut self, var: usize) {
+        self.stores.push(StoreAt {
+            var,
+            position: self.position,
+            loops: self.loops.clone(),
+        });
+    }
+
+    fn region(&mut self, stmts: &[Stmt]) {
+        let id = self.region_ends.len();
+        self.region_ends.push(0);
+        self.stmts(stmts, id);
+        self.region_ends[id] = self.position;
     }
 }

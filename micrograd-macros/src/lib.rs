@@ -234,7 +234,11 @@ use proc_macro::TokenStream;
 ///   c[i]`): the forward sweep pushes it on a tape (a `Vec<f64>` on the heap,
 ///   so a million iterations need no stack) right after reading it, and the
 ///   reverse sweep pops it. Reads whose value no derivative needs (`s` in
-///   `s += w[i] * x[i]`) are not saved at all;
+///   `s += w[i] * x[i]`) are not saved at all. Where the stores to a
+///   storage run in fewer loops than its reads (a layer's outputs, stored
+///   once per neuron, read once per neuron of the next layer), the stores
+///   save what they overwrite instead and the reverse sweep puts it back as
+///   it passes them, so the reads are recomputed;
 /// - the outcome of each branch with something to reverse is saved the
 ///   same way (a `Vec<bool>` inside loops, a `bool` outside);
 /// - adjoints accumulate with `+=`; a stored value and what only it reads

@@ -79,6 +79,17 @@ impl Forward<'_> {
             out.extend(quote!(let mut #x = #init;));
         }
         if self.mode == Mode::Grad {
+            for (k, var) in self.program.vars.iter().enumerate() {
+                if self.plan.restore[k] && self.plan.live.vars[k] {
+                    let (rs, ri) = (name("rs", k), name("ri", k));
+                    let f64_ty = super::f64_ty();
+                    let ty = super::array_ty(&var.dims, f64_ty.clone());
+                    out.extend(quote!(
+                        let mut #rs: ::std::vec::Vec<#f64_ty> = ::std::vec::Vec::new();
+                        let mut #ri: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();
+                    ));
+                }
+            }
             for (s, depth) in self.plan.sites.iter().enumerate() {
                 let t = name("t", s);
                 out.extend(if *depth == 0 {
@@ -149,7 +160,14 @@ impl Forward<'_> {
                 } else {
                     operand(program, *value)
                 };
-                quote!(#x #idx = #value;)
+                // Storage that is restored saves what the store overwrites.
+                let save = if self.mode == Mode::Grad && self.plan.restore[v] {
+                    let r = name("rs", v);
+                    quote!(#r.push(#x #idx);)
+                } else {
+                    TokenStream::new()
+                };
+                quote!(#save #x #idx = #value;)
             }
             Stmt::Init { var, init } => {
                 if !self.plan.live.vars[*var] {
@@ -157,7 +175,13 @@ impl Forward<'_> {
                 }
                 let x = name("x", *var);
                 let value = self.array_init(init, program.vars[*var].active);
-                quote!(#x = #value;)
+                let save = if self.mode == Mode::Grad && self.plan.restore[*var] {
+                    let r = name("ri", *var);
+                    quote!(#r.push(#x);)
+                } else {
+                    TokenStream::new()
+                };
+                quote!(#save #x = #value;)
             }
             Stmt::For(l) => {
                 if !self.plan.live.stmt(stmt) {

@@ -284,8 +284,18 @@ impl Reverse<'_> {
                 let Target::Var(v) = place.target else {
                     return TokenStream::new();
                 };
-                let gx = name("gx", v);
                 let idx = index(&place.index);
+                // Storage that is restored gets back what the store overwrote.
+                let restore = if self.plan.restore[v] {
+                    let (x, r) = (name("x", v), name("rs", v));
+                    quote!(#x #idx = #r.pop().unwrap_or_default();)
+                } else {
+                    TokenStream::new()
+                };
+                if !program.vars[v].active {
+                    return restore;
+                }
+                let gx = name("gx", v);
                 let pass = match self.target(*value) {
                     Some(t) => quote!(#t += #gx #idx;),
                     None => TokenStream::new(),
@@ -293,14 +303,25 @@ impl Reverse<'_> {
                 // -0.0, the identity of `+`: the load of the same storage
                 // just before (`s` in `s += ...`) then adds its adjoint back
                 // as a move, not as an add on the chain between iterations.
-                quote!(#pass #gx #idx = -0.0;)
+                quote!(#pass #gx #idx = -0.0; #restore)
             }
             Stmt::Init { var, init } => {
+                let dims = &program.vars[*var].dims;
+                let restore = if self.plan.restore[*var] {
+                    let (x, r) = (name("x", *var), name("ri", *var));
+                    let zeros = array_fill(dims, quote!(0.0f64));
+                    quote!(#x = #r.pop().unwrap_or(#zeros);)
+                } else {
+                    TokenStream::new()
+                };
+                if !program.vars[*var].active {
+                    return restore;
+                }
                 let gx = name("gx", *var);
                 let mut out = TokenStream::new();
                 self.init(init, &gx.to_token_stream(), &mut out, 0);
-                let zeros = array_fill(&program.vars[*var].dims, quote!(0.0f64));
-                quote!(#out #gx = #zeros;)
+                let zeros = array_fill(dims, quote!(0.0f64));
+                quote!(#out #gx = #zeros; #restore)
             }
             Stmt::For(l) => {
                 let i = name("i", l.var);
