@@ -79,3 +79,37 @@ fn the_static_program_alone_trains_to_full_accuracy() {
     assert_eq!(accuracy(&scores, &d.ys), 1.0);
     assert!(last < 0.1 * first, "loss {first} -> {last}");
 }
+
+#[test]
+fn compare_checks_the_same_program_text_at_the_starting_weights() {
+    // The program the training differentiates, handed to compare! by the
+    // same macro: static vs dynamic (the Value replay of the same loops)
+    // and a central finite difference for all 337 parameters; the report
+    // prints a summary of the rows that disagree most.
+    use micrograd::compare;
+    let d = moons(100, 0.1, 0);
+    let xs: Vec<[f64; 2]> = d.xs.iter().map(|x| [x[0], x[1]]).collect();
+    let ys = &d.ys;
+    let alpha = ALPHA;
+    let engines = crate::with_moons_program!(compare, xs, ys, alpha);
+    let p0 = Mlp::demo(SIZES[0], &SIZES[1..], 0).parameters_f64();
+    let report = engines.check(p0);
+    assert_eq!(report.params.len(), PARAMS);
+    assert_eq!(report.params[3], "p[3]");
+    assert!(report.static_dynamic() <= 1e-12, "{report}");
+    // A relu within a finite-difference step of its kink would make a
+    // column disagree by design; at these weights none is, and the
+    // largest disagreement is the difference's own error.
+    println!("static vs finite diff: {:e}", report.static_fd());
+    assert!(report.static_fd() <= 1e-6, "{report}");
+    let text = report.to_string();
+    // The program's text, then at most 15 lines: point, value, header,
+    // the 10 rows, the summary line and the largest disagreements.
+    let source_lines = report.source.lines().count();
+    assert!(text.lines().count() <= source_lines + 15, "{text}");
+    assert!(text.contains("337 entries"), "{text}");
+    assert_eq!(
+        format!("{report:#}").lines().count(),
+        text.lines().count() - 11 + 337
+    );
+}

@@ -484,16 +484,35 @@ fn err_cell(x: f64) -> String {
     }
 }
 
+/// Above this many entries a report prints a summary (the rows that
+/// disagree most) unless asked for everything with `{:#}`.
+pub const SUMMARY_ABOVE: usize = 20;
+
+/// How many rows the summary of a large report shows.
+pub const SUMMARY_ROWS: usize = 10;
+
+/// Prints as a table, one row per flat entry. A report of more than
+/// [`SUMMARY_ABOVE`] entries (an MLP's 337 parameters) prints a summary
+/// first: the point's first entries, then the [`SUMMARY_ROWS`] rows that
+/// disagree most, largest first; `format!("{report:#}")` prints every row.
 impl fmt::Display for GradCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.source)?;
+        let n = self.params.len();
+        let summary = n > SUMMARY_ABOVE && !f.alternate();
+        let shown_at = if summary { 6.min(n) } else { n };
         let at: Vec<String> = self
             .params
             .iter()
             .zip(&self.point)
+            .take(shown_at)
             .map(|(p, x)| format!("{p} = {x}"))
             .collect();
-        writeln!(f, "at {}", at.join(", "))?;
+        if shown_at < n {
+            writeln!(f, "at {}, ... ({n} entries)", at.join(", "))?;
+        } else {
+            writeln!(f, "at {}", at.join(", "))?;
+        }
         writeln!(
             f,
             "value {} (static), {} (dynamic)",
@@ -509,7 +528,20 @@ impl fmt::Display for GradCheck {
             "s vs fd",
         ];
         let mut rows: Vec<[String; 6]> = vec![header.map(String::from)];
-        for i in 0..self.params.len() {
+        let mut order: Vec<usize> = (0..n).collect();
+        if summary {
+            let worst = |i: usize| {
+                disagreement(self.static_grad[i], self.dynamic_grad[i])
+                    .max(disagreement(self.static_grad[i], self.finite_diff[i]))
+            };
+            order.sort_by(|&a, &b| worst(b).total_cmp(&worst(a)));
+            order.truncate(SUMMARY_ROWS);
+            writeln!(
+                f,
+                "{n} entries; the {SUMMARY_ROWS} that disagree most (all with {{:#}}):"
+            )?;
+        }
+        for i in order {
             let (s, d, fd) = (
                 self.static_grad[i],
                 self.dynamic_grad[i],
