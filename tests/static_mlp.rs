@@ -113,3 +113,79 @@ fn compare_checks_the_same_program_text_at_the_starting_weights() {
         text.lines().count() - 11 + 337
     );
 }
+
+#[test]
+fn the_notebook_network_on_both_engines() {
+    // The lecture's 3 -> 4 -> 4 -> 1 tanh network on its four samples, sum
+    // of squared errors, 100 SGD steps at lr 0.1 (the train example's
+    // `--dataset notebook`): at every step the grad! program (flat layout:
+    // neuron j of layer 1 at 4 j, of layer 2 at 16 + 5 j, the output at 36)
+    // and the Value engine give the same loss and 41 gradients to 1e-12.
+    use micrograd::data::notebook;
+    use micrograd::grad;
+    use micrograd::loss::squared_error_sum;
+    use micrograd::nn::{Activation, BiasInit, Init};
+    let d = notebook();
+    let xs: Vec<[f64; 3]> = d.xs.iter().map(|x| [x[0], x[1], x[2]]).collect();
+    let ys = &d.ys;
+    let f = grad!(|p: &[f64]| {
+        let mut loss = 0.0;
+        for k in 0..xs.len() {
+            let mut h1 = [0.0; 4];
+            for j in 0..4 {
+                let mut z = p[4 * j + 3];
+                for i in 0..3 {
+                    z += p[4 * j + i] * xs[k][i];
+                }
+                h1[j] = z.tanh();
+            }
+            let mut h2 = [0.0; 4];
+            for j in 0..4 {
+                let mut z = p[16 + 5 * j + 4];
+                for i in 0..4 {
+                    z += p[16 + 5 * j + i] * h1[i];
+                }
+                h2[j] = z.tanh();
+            }
+            let mut z = p[40];
+            for i in 0..4 {
+                z += p[36 + i] * h2[i];
+            }
+            loss += (z.tanh() - ys[k]).powi(2);
+        }
+        loss
+    });
+    let layers = [
+        (4, Activation::Tanh),
+        (4, Activation::Tanh),
+        (1, Activation::Tanh),
+    ];
+    let mlp = Mlp::new(3, &layers, Init::seeded(0).with_bias(BiasInit::Uniform));
+    let params = mlp.parameters();
+    assert_eq!(params.len(), 41);
+    let mut opt = Sgd::new(params.clone(), LrSchedule::Constant(0.1));
+    let mut worst: f64 = 0.0;
+    for step in 0..100 {
+        let (static_loss, static_grad) = f(&mlp.parameters_f64());
+        let dynamic_loss = scope(|| {
+            let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
+            let loss = squared_error_sum(&s, &d.ys);
+            opt.zero_grad();
+            loss.backward();
+            loss.data()
+        });
+        worst = worst.max(disagreement(static_loss, dynamic_loss));
+        for (i, (s, v)) in static_grad.iter().zip(&params).enumerate() {
+            let e = disagreement(*s, v.grad());
+            assert!(
+                e <= 1e-12,
+                "step {step}, parameter {i}: {s} vs {}",
+                v.grad()
+            );
+            worst = worst.max(e);
+        }
+        opt.step();
+    }
+    println!("notebook network: largest disagreement over 100 steps {worst:e}");
+    assert!(worst <= 1e-12);
+}
