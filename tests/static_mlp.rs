@@ -189,3 +189,41 @@ fn the_notebook_network_on_both_engines() {
     println!("notebook network: largest disagreement over 100 steps {worst:e}");
     assert!(worst <= 1e-12);
 }
+
+#[test]
+fn two_independent_runs_drift_apart_only_by_rounding() {
+    // The static run (SGD on a Vec<f64> with the grad! gradient) and the
+    // dynamic run (the Mlp with its own SGD) from the same weights, each
+    // on its own for 100 steps: their sums are in different orders (four
+    // lanes in the fused neuron, left to right in the program), so the
+    // parameters drift apart by rounding, amplified by the steps (a relu
+    // whose input changes sign on one side only would make it jump).
+    let d = moons(100, 0.1, 0);
+    let xs: Vec<[f64; 2]> = d.xs.iter().map(|x| [x[0], x[1]]).collect();
+    let mlp = Mlp::demo(SIZES[0], &SIZES[1..], 0);
+    let mut p = mlp.parameters_f64();
+    let schedule = LrSchedule::micrograd(100);
+    let params = mlp.parameters();
+    let mut opt = Sgd::new(params.clone(), LrSchedule::micrograd(100));
+    for k in 0..100 {
+        let (_, g) = loss_and_gradient(&p, &xs, &d.ys, ALPHA);
+        let lr = schedule.at(k);
+        for (w, dw) in p.iter_mut().zip(&g) {
+            *w -= lr * dw;
+        }
+        scope(|| {
+            let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
+            let loss = max_margin(&s, &d.ys) + l2(&params, ALPHA);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        });
+    }
+    let drift = p
+        .iter()
+        .zip(mlp.parameters_f64())
+        .map(|(a, b)| disagreement(*a, b))
+        .fold(0.0, f64::max);
+    println!("largest parameter drift after 100 independent steps: {drift:e}");
+    assert!(drift < 1e-12, "drift {drift:e}");
+}
