@@ -2,7 +2,8 @@
 //! statement and as an expression, and branch conditions.
 
 use super::expr::strip_parens;
-use super::{BindKind, Bound, IntLike, Lowerer, assigned_names, block_assigned_names};
+use super::stmt::{assigned_names, block_assigned_names};
+use super::{BindKind, Bound, IntLike, Lowerer};
 use crate::ir::{CmpOp, Cond, CondVal, For, If, Operand, Place, Stmt, Target, Var};
 use quote::ToTokens;
 use syn::{BinOp, Expr, RangeLimits, UnOp};
