@@ -493,8 +493,18 @@ fn value_ops_follow_the_ops_md_table() {
         ys.iter()
             .enumerate()
             .map(|(k, y)| match k {
-                // Selections hand back an operand (here `b`, `a`, `b`).
-                16..=18 => rows[k].to_string(),
+                // Selections record no node: they hand back an operand,
+                // here max(a, b) = b, min(a, b) = a, clamp(a, b, c) = b.
+                16..=18 => {
+                    let want = [0.6, 0.3, 0.6][k - 16];
+                    assert_eq!(
+                        (y.data(), y.op()),
+                        (want, micrograd::Op::Leaf),
+                        "{}",
+                        rows[k]
+                    );
+                    rows[k].to_string()
+                }
                 _ => format!("{:?}", y.op())
                     .split('(')
                     .next()

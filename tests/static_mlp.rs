@@ -16,6 +16,43 @@ use moons_static::{PARAMS, SIZES, loss_and_gradient};
 
 const ALPHA: f64 = 1e-4;
 
+/// Trains `mlp` for 100 SGD steps on the `Value` engine with `schedule`;
+/// before each step, the static loss and gradient at the same parameters
+/// (`static_fn` over `Mlp::parameters_f64`) must agree with the `Value`
+/// engine's (`dynamic_loss`, then backward) to 1e-12, entry by entry.
+/// Returns the largest disagreement seen.
+fn agree_while_training(
+    mlp: &Mlp,
+    schedule: LrSchedule,
+    static_fn: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    dynamic_loss: impl Fn(&Mlp, &[Value]) -> Value,
+) -> f64 {
+    let params = mlp.parameters();
+    let mut opt = Sgd::new(params.clone(), schedule);
+    let mut worst: f64 = 0.0;
+    for step in 0..100 {
+        let (static_loss, static_grad) = static_fn(&mlp.parameters_f64());
+        let dynamic = scope(|| {
+            let loss = dynamic_loss(mlp, &params);
+            opt.zero_grad();
+            loss.backward();
+            loss.data()
+        });
+        worst = worst.max(disagreement(static_loss, dynamic));
+        for (i, (s, v)) in static_grad.iter().zip(&params).enumerate() {
+            let e = disagreement(*s, v.grad());
+            assert!(
+                e <= 1e-12,
+                "step {step}, parameter {i}: {s} vs {}",
+                v.grad()
+            );
+            worst = worst.max(e);
+        }
+        opt.step();
+    }
+    worst
+}
+
 #[test]
 fn both_engines_give_the_same_gradient_at_every_step() {
     // 100 SGD steps of micrograd's demo on the Value engine; at each step's
@@ -28,30 +65,15 @@ fn both_engines_give_the_same_gradient_at_every_step() {
     let mlp = Mlp::demo(SIZES[0], &SIZES[1..], 0);
     let params = mlp.parameters();
     assert_eq!(params.len(), PARAMS);
-    let mut opt = Sgd::new(params.clone(), LrSchedule::micrograd(100));
-    let mut worst: f64 = 0.0;
-    for step in 0..100 {
-        let p = mlp.parameters_f64();
-        let (static_loss, static_grad) = loss_and_gradient(&p, &xs, &d.ys, ALPHA);
-        let dynamic_loss = scope(|| {
+    let worst = agree_while_training(
+        &mlp,
+        LrSchedule::micrograd(100),
+        |p| loss_and_gradient(p, &xs, &d.ys, ALPHA),
+        |mlp, params| {
             let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
-            let loss = max_margin(&s, &d.ys) + l2(&params, ALPHA);
-            opt.zero_grad();
-            loss.backward();
-            loss.data()
-        });
-        worst = worst.max(disagreement(static_loss, dynamic_loss));
-        for (i, (s, v)) in static_grad.iter().zip(&params).enumerate() {
-            let e = disagreement(*s, v.grad());
-            assert!(
-                e <= 1e-12,
-                "step {step}, parameter {i}: {s} vs {}",
-                v.grad()
-            );
-            worst = worst.max(e);
-        }
-        opt.step();
-    }
+            max_margin(&s, &d.ys) + l2(params, ALPHA)
+        },
+    );
     println!("largest static vs dynamic disagreement over 100 steps: {worst:e}");
     assert!(worst <= 1e-12);
 }
@@ -163,29 +185,10 @@ fn the_notebook_network_on_both_engines() {
     let mlp = Mlp::new(3, &layers, Init::seeded(0).with_bias(BiasInit::Uniform));
     let params = mlp.parameters();
     assert_eq!(params.len(), 41);
-    let mut opt = Sgd::new(params.clone(), LrSchedule::Constant(0.1));
-    let mut worst: f64 = 0.0;
-    for step in 0..100 {
-        let (static_loss, static_grad) = f(&mlp.parameters_f64());
-        let dynamic_loss = scope(|| {
-            let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
-            let loss = squared_error_sum(&s, &d.ys);
-            opt.zero_grad();
-            loss.backward();
-            loss.data()
-        });
-        worst = worst.max(disagreement(static_loss, dynamic_loss));
-        for (i, (s, v)) in static_grad.iter().zip(&params).enumerate() {
-            let e = disagreement(*s, v.grad());
-            assert!(
-                e <= 1e-12,
-                "step {step}, parameter {i}: {s} vs {}",
-                v.grad()
-            );
-            worst = worst.max(e);
-        }
-        opt.step();
-    }
+    let worst = agree_while_training(&mlp, LrSchedule::Constant(0.1), f, |mlp, _| {
+        let s: Vec<Value> = d.xs.iter().map(|x| mlp.forward_f64(x)[0]).collect();
+        squared_error_sum(&s, &d.ys)
+    });
     println!("notebook network: largest disagreement over 100 steps {worst:e}");
     assert!(worst <= 1e-12);
 }

@@ -33,8 +33,8 @@ impl Lowerer {
                     Bound::Int(_) => IntLike::Yes,
                     _ => IntLike::No,
                 },
-                None if p.path.get_ident().is_some() => IntLike::Maybe,
-                // `N` of an outer const path reads as a number by default.
+                // A captured name or path: an integer only where the
+                // position says so (`0..n`), a number by default.
                 None => IntLike::Maybe,
             },
             Expr::MethodCall(m) if m.method == "len" && m.args.is_empty() => IntLike::Yes,
