@@ -39,6 +39,38 @@ def expr30():
     return x1.grad
 
 
+def lecture_mlp(sizes, rng):
+    """The lecture's MLP (tanh after every layer, the output too), as lists
+    of (weights, bias) per neuron, weights uniform in [-1, 1]."""
+    return [
+        [([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(rng.uniform(-1, 1)))
+         for _ in range(nout)]
+        for nin, nout in zip(sizes, sizes[1:])
+    ]
+
+
+def lecture_forward(mlp, x):
+    for layer in mlp:
+        x = [tanh(sum((wi * xi for wi, xi in zip(w, x)), b)) for w, b in layer]
+    return x[0]
+
+
+def notebook_step(mlp, params, init, xs, ys):
+    """The notebook's training step on its four samples (summed squared
+    error, SGD lr 0.1), from the same weights every time (as
+    benches/scratch.rs does)."""
+    for p, v in zip(params, init):
+        p.data = v
+    ypred = [lecture_forward(mlp, x) for x in xs]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    for p in params:
+        p.data += -0.1 * p.grad
+    return loss.data
+
+
 def median_seconds(f, repeat, number):
     times = []
     for _ in range(repeat):
@@ -83,6 +115,14 @@ def training_step(model, xs, ys, k, steps):
 def main():
     e30 = median_seconds(expr30, repeat=7, number=2000)
     print(f"micrograd expr30 build+backward: median {e30 * 1e6:.1f} us")
+
+    mlp = lecture_mlp([3, 4, 4, 1], random.Random(42))
+    params = [p for layer in mlp for w, b in layer for p in w + [b]]
+    init = [p.data for p in params]
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    nb = median_seconds(lambda: notebook_step(mlp, params, init, xs, ys), repeat=7, number=1000)
+    print(f"micrograd notebook training step (3-4-4-1 tanh, 4 samples): median {nb * 1e6:.1f} us")
 
     random.seed(1337)
     rng = random.Random(0)
