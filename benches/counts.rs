@@ -12,7 +12,9 @@
 //! `expr30` (the 30-node expression of `benches/value.rs`, in a scope),
 //! `chain` and `chain_build` (a 200,002-node mul/add chain with and
 //! without backward), `train` (the fused moons step of `benches/train.rs`)
-//! and `hand` (that step's hand-written f64 baseline, also from there).
+//! `hand` (that step's hand-written f64 baseline, also from there) and
+//! `program` (the same step as the `grad!` program of
+//! `examples/shared/moons_static.rs`).
 
 use std::hint::black_box;
 
@@ -21,6 +23,9 @@ use std::hint::black_box;
 mod handwritten;
 use handwritten::{HandMlp, NIN};
 
+#[allow(dead_code)]
+#[path = "../examples/shared/moons_static.rs"]
+mod moons_static;
 mod workloads;
 use workloads::{ALPHA, Demo, LECTURE, expr30_value, mul_add_chain};
 
@@ -63,6 +68,23 @@ fn main() {
                 black_box(net.step(black_box(&xs), &demo.data.ys, ALPHA, 1.0, &mut g));
             });
         }
-        other => panic!("unknown workload {other:?}: expr30, chain, chain_build, train or hand"),
+        "program" => {
+            // As `benches/train.rs` times it: loss and gradient, then SGD.
+            let demo = Demo::new(1.0);
+            let xs: Vec<[f64; NIN]> = demo.data.xs.iter().map(|x| [x[0], x[1]]).collect();
+            let mut p = demo.init.clone();
+            (0..reps).for_each(|_| {
+                p.clone_from(&demo.init);
+                let (loss, g) =
+                    moons_static::loss_and_gradient(black_box(&p), &xs, &demo.data.ys, ALPHA);
+                for (w, dw) in p.iter_mut().zip(&g) {
+                    *w -= dw;
+                }
+                black_box(loss);
+            });
+        }
+        other => {
+            panic!("unknown workload {other:?}: expr30, chain, chain_build, train, hand or program")
+        }
     }
 }

@@ -636,3 +636,64 @@ fn arrays_written_in_one_loop_and_read_in_the_next_per_sample() {
         fd = 1e-8
     );
 }
+
+#[test]
+fn saved_buffers_are_reused_across_calls_sizes_panics_and_threads() {
+    // p = prod_i w[i], computed as p *= w[i]: the reverse sweep saves each
+    // old p (a tape per call, kept per thread between calls by
+    // `micrograd::saved`). dp/dw[i] = prod_{j != i} w[j]. The same closure
+    // runs long, short, after a panic mid-sweep, and on several threads at
+    // once; every call must see an empty tape.
+    let f = grad!(|w: &[f64]| {
+        let mut p = 1.0;
+        for i in 0..w.len() {
+            p *= w[i];
+        }
+        p
+    });
+    let expected = |w: &[f64]| -> Vec<f64> {
+        (0..w.len())
+            .map(|i| (0..w.len()).filter(|&j| j != i).map(|j| w[j]).product())
+            .collect()
+    };
+    let check = |w: &[f64]| {
+        let (v, g) = f(w);
+        assert!(close(v, w.iter().product(), 1e-12));
+        assert_all_close(&g, &expected(w), 1e-12);
+    };
+    let long: Vec<f64> = (0..50).map(|i| 1.0 + 0.01 * f64::from(i)).collect();
+    check(&long);
+    check(&[2.0, 3.0]);
+    check(&long);
+    // `w[2]` panics on two elements after the loop filled the tape: the
+    // next call starts from an empty one. q = p * w[2], so
+    // dq/dw[i] = w[2] prod_{j != i} w[j], plus p for i = 2.
+    let g = grad!(|w: &[f64]| {
+        let mut p = 1.0;
+        for i in 0..w.len() {
+            p *= w[i];
+        }
+        p * w[2]
+    });
+    assert!(std::panic::catch_unwind(|| g(&[2.0, 3.0])).is_err());
+    let w = [1.5, -2.0, 4.0];
+    let (v, d) = g(&w);
+    let p: f64 = w.iter().product();
+    assert!(close(v, p * w[2], 1e-12));
+    let mut want: Vec<f64> = expected(&w).iter().map(|e| e * w[2]).collect();
+    want[2] += p;
+    assert_all_close(&d, &want, 1e-12);
+    check(&w);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let w: Vec<f64> = (0..10 + t).map(|i| 0.5 + 0.1 * f64::from(i)).collect();
+            s.spawn(move || {
+                for _ in 0..20 {
+                    let (v, g) = f(&w);
+                    assert!(close(v, w.iter().product(), 1e-12));
+                    assert_all_close(&g, &expected(&w), 1e-12);
+                }
+            });
+        }
+    });
+}

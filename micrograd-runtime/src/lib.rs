@@ -75,3 +75,5 @@ pub use check::{Comparison, Flat, GradCheck};
 // The derivative rules whose edges need care, shared with `grad!`, which
 // emits calls to them: both engines run the same functions.
 pub mod rules;
+// The reusable tapes of `grad!`'s reverse sweep.
+pub mod saved;

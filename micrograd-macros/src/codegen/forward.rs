@@ -84,10 +84,8 @@ impl Forward<'_> {
                     let (rs, ri) = (name("rs", k), name("ri", k));
                     let f64_ty = super::f64_ty();
                     let ty = super::array_ty(&var.dims, f64_ty.clone());
-                    out.extend(quote!(
-                        let mut #rs: ::std::vec::Vec<#f64_ty> = ::std::vec::Vec::new();
-                        let mut #ri: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();
-                    ));
+                    out.extend(saved_buffer(&rs, &f64_ty));
+                    out.extend(saved_buffer(&ri, &ty));
                 }
             }
             for (s, depth) in self.plan.sites.iter().enumerate() {
@@ -95,18 +93,43 @@ impl Forward<'_> {
                 out.extend(if *depth == 0 {
                     quote!(let mut #t: ::core::primitive::f64 = 0.0;)
                 } else {
-                    quote!(let mut #t: ::std::vec::Vec<::core::primitive::f64> = ::std::vec::Vec::new();)
+                    saved_buffer(&t, &quote!(::core::primitive::f64))
                 });
             }
             for (b, depth) in self.plan.branch_sites.iter().enumerate() {
                 let t = name("b", b);
                 match depth {
                     Some(0) => out.extend(quote!(let mut #t: bool = false;)),
-                    Some(_) => out.extend(
-                        quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();),
-                    ),
+                    Some(_) => out.extend(saved_buffer(&t, &quote!(bool))),
                     None => {}
                 }
+            }
+        }
+        out
+    }
+
+    /// Hands the buffers of [`Self::declarations`] back for the next call
+    /// (`micrograd::saved`), at the end of a gradient.
+    pub fn give_back(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut back = |t: syn::Ident| {
+            let slot = slot_name(&t);
+            out.extend(quote!(::micrograd::saved::give_back(&#slot, #t);));
+        };
+        for (k, _) in self.program.vars.iter().enumerate() {
+            if self.plan.restore[k] && self.plan.live.vars[k] {
+                back(name("rs", k));
+                back(name("ri", k));
+            }
+        }
+        for (s, depth) in self.plan.sites.iter().enumerate() {
+            if *depth > 0 {
+                back(name("t", s));
+            }
+        }
+        for (b, depth) in self.plan.branch_sites.iter().enumerate() {
+            if matches!(depth, Some(d) if *d > 0) {
+                back(name("b", b));
             }
         }
         out
@@ -388,4 +411,23 @@ pub fn range(l: &crate::ir::For, rev: bool) -> TokenStream {
         quote!(#a..#b)
     };
     if rev { quote!((#r).rev()) } else { r }
+}
+
+/// The thread-local slot of a saved buffer (see `micrograd::saved`).
+fn slot_name(buffer: &syn::Ident) -> syn::Ident {
+    let upper = buffer.to_string().to_uppercase();
+    quote::format_ident!("__MG_SLOT{}", upper, span = proc_macro2::Span::mixed_site())
+}
+
+/// `let mut buffer: Vec<elem> = ...;` taking the buffer this site of this
+/// closure handed back on its last call on this thread, with its slot.
+fn saved_buffer(buffer: &syn::Ident, elem: &TokenStream) -> TokenStream {
+    let slot = slot_name(buffer);
+    quote! {
+        ::std::thread_local! {
+            static #slot: ::core::cell::Cell<::std::vec::Vec<#elem>> =
+                const { ::core::cell::Cell::new(::std::vec::Vec::new()) };
+        }
+        let mut #buffer: ::std::vec::Vec<#elem> = ::micrograd::saved::take(&#slot);
+    }
 }

@@ -78,6 +78,7 @@ pub fn closure(program: &Program) -> TokenStream {
         .map(|i| name("gp", i).into_token_stream())
         .collect();
     let grads = grads_value(program, grads);
+    let give_back = fwd.give_back();
     quote! {
         move |#(#params),*| -> (#f64_ty, #grads_ty) {
             #captured
@@ -85,6 +86,7 @@ pub fn closure(program: &Program) -> TokenStream {
             #forward
             #adjoints
             #backward
+            #give_back
             (#value, #grads)
         }
     }
