@@ -248,33 +248,49 @@ struct History {
     disagreement: Vec<f64>,
 }
 
-/// One step on the `grad!` program: loss and accuracy before the update,
-/// then SGD on the flat parameters; with `compare`, also the `Value`
-/// engine's gradient at the same parameters, and the largest disagreement.
-fn static_step(s: &Setup, params: &[Value], k: usize, compare: bool) -> (f64, f64, Option<f64>) {
-    let xs: Vec<[f64; 2]> = s.data.xs.iter().map(|x| [x[0], x[1]]).collect();
-    let mut p = s.mlp.parameters_f64();
-    let (loss, g) = moons_static::loss_and_gradient(&p, &xs, &s.data.ys, s.alpha);
-    let scores: Vec<f64> = s.data.xs.iter().map(|x| s.mlp.predict(x)[0]).collect();
-    let acc = accuracy(&scores, &s.data.ys);
-    let worst = compare.then(|| {
-        scope(|| {
-            params.iter().for_each(|v| v.zero_grad());
-            let (dynamic_loss, _) = batch_loss(s, params);
-            dynamic_loss.backward();
-            params
-                .iter()
-                .zip(&g)
-                .map(|(v, g)| disagreement(v.grad(), *g))
-                .fold(disagreement(dynamic_loss.data(), loss), f64::max)
-        })
-    });
-    let lr = s.schedule.as_ref().map_or(0.0, |sch| sch.at(k));
-    for (w, dw) in p.iter_mut().zip(&g) {
-        *w -= lr * dw;
+/// The static engine's state: the flat parameters (the layout of
+/// `Mlp::parameters_f64`) and the points as the program takes them.
+struct StaticRun {
+    p: Vec<f64>,
+    xs: Vec<[f64; 2]>,
+}
+
+impl StaticRun {
+    fn new(s: &Setup) -> StaticRun {
+        StaticRun {
+            p: s.mlp.parameters_f64(),
+            xs: s.data.xs.iter().map(|x| [x[0], x[1]]).collect(),
+        }
     }
-    s.mlp.set_parameters_f64(&p);
-    (loss, acc, worst)
+
+    /// One step on the `grad!` program: the loss and gradient at `p`, then
+    /// SGD on `p`. This is what the step time measures, as
+    /// `benches/train.rs` does; the caller handles the accuracy and the
+    /// comparison outside it.
+    fn step(&mut self, s: &Setup, k: usize) -> (f64, Vec<f64>) {
+        let (loss, g) = moons_static::loss_and_gradient(&self.p, &self.xs, &s.data.ys, s.alpha);
+        let lr = s.schedule.as_ref().map_or(0.0, |sch| sch.at(k));
+        for (w, dw) in self.p.iter_mut().zip(&g) {
+            *w -= lr * dw;
+        }
+        (loss, g)
+    }
+}
+
+/// The `Value` engine's loss and gradient at `params` (which hold the
+/// static run's parameters), and the largest disagreement with the static
+/// engine's `loss` and gradient `g` there.
+fn dynamic_disagreement(s: &Setup, params: &[Value], loss: f64, g: &[f64]) -> f64 {
+    scope(|| {
+        params.iter().for_each(|v| v.zero_grad());
+        let (dynamic_loss, _) = batch_loss(s, params);
+        dynamic_loss.backward();
+        params
+            .iter()
+            .zip(g)
+            .map(|(v, g)| disagreement(v.grad(), *g))
+            .fold(disagreement(dynamic_loss.data(), loss), f64::max)
+    })
 }
 
 /// Reports progress: a bar on a terminal, a line every tenth of the run
@@ -372,26 +388,47 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let progress = Progress::new(s.steps);
     let mut train_time = Duration::ZERO;
     let mut step_times: Vec<f64> = Vec::with_capacity(s.steps);
+    // With `--engine both`: the `Value` engine's gradient at the same
+    // parameters, timed apart.
+    let mut dynamic_times: Vec<f64> = Vec::new();
+    let mut run = (args.engine != Engine::Dynamic).then(|| StaticRun::new(&s));
     for k in 0..s.steps {
-        let t0 = Instant::now();
-        // Everything built in this step (about 40 nodes per point) is freed
-        // when the scope returns; the parameters live outside it.
-        let (loss, acc) = match args.engine {
-            Engine::Dynamic => scope(|| {
-                let (loss, scores) = batch_loss(&s, &params);
-                s.opt.zero_grad();
-                loss.backward();
-                s.opt.step();
-                (loss.data(), accuracy(&scores, &s.data.ys))
-            }),
-            engine => {
-                let (loss, acc, worst) = static_step(&s, &params, k, engine == Engine::Both);
-                history.disagreement.extend(worst);
-                (loss, acc)
+        let (loss, acc, took) = match run.as_mut() {
+            None => {
+                let t0 = Instant::now();
+                // Everything built in this step (about 40 nodes per point)
+                // is freed when the scope returns; the parameters live
+                // outside it.
+                let (loss, acc) = scope(|| {
+                    let (loss, scores) = batch_loss(&s, &params);
+                    s.opt.zero_grad();
+                    loss.backward();
+                    s.opt.step();
+                    (loss.data(), accuracy(&scores, &s.data.ys))
+                });
+                (loss, acc, t0.elapsed())
+            }
+            Some(run) => {
+                // The `Mlp` mirrors the static parameters, for the accuracy
+                // (and, with `both`, the other engine) before the update.
+                s.mlp.set_parameters_f64(&run.p);
+                let scores: Vec<f64> = s.data.xs.iter().map(|x| s.mlp.predict(x)[0]).collect();
+                let acc = accuracy(&scores, &s.data.ys);
+                let t0 = Instant::now();
+                let (loss, g) = run.step(&s, k);
+                let took = t0.elapsed();
+                if args.engine == Engine::Both {
+                    let t1 = Instant::now();
+                    history
+                        .disagreement
+                        .push(dynamic_disagreement(&s, &params, loss, &g));
+                    dynamic_times.push(t1.elapsed().as_secs_f64());
+                }
+                (loss, acc, took)
             }
         };
-        train_time += t0.elapsed();
-        step_times.push(t0.elapsed().as_secs_f64());
+        train_time += took;
+        step_times.push(took.as_secs_f64());
         history.loss.push(loss);
         history.accuracy.push(acc);
         progress.update(k + 1, loss, acc, train_time);
@@ -400,6 +437,9 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
 
     // The numbers above were measured before each update; evaluate the
     // trained network once more for the summary.
+    if let Some(run) = &run {
+        s.mlp.set_parameters_f64(&run.p);
+    }
     let (final_loss, final_acc) = scope(|| {
         let (loss, scores) = batch_loss(&s, &params);
         (loss.data(), accuracy(&scores, &s.data.ys))
@@ -407,16 +447,22 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let ms_per_step = 1e3 * train_time.as_secs_f64() / s.steps.max(1) as f64;
     // The mean hides a cold start (the first step grows the tape's buffers
     // and warms the caches): the median step is what a benchmark measures.
-    let first_ms = 1e3 * step_times[0];
-    step_times.sort_by(f64::total_cmp);
-    let median_ms = 1e3 * step_times[step_times.len() / 2];
+    let first_ms = 1e3 * step_times.first().copied().unwrap_or(0.0);
+    let median_ms = 1e3 * median(&mut step_times);
     println!(
         "final loss {final_loss:.6}, accuracy {:.1}%, {ms_per_step:.4} ms/step \
          (median step {median_ms:.4} ms, first step {first_ms:.4} ms)",
         100.0 * final_acc
     );
     let max_disagreement = history.disagreement.iter().copied().fold(0.0, f64::max);
-    if args.engine == Engine::Both {
+    let dynamic_median_ms = 1e3 * median(&mut dynamic_times);
+    if let (Engine::Both, Some(run)) = (args.engine, &run) {
+        let (static_loss, _) =
+            moons_static::loss_and_gradient(&run.p, &run.xs, &s.data.ys, s.alpha);
+        println!(
+            "final loss: static {static_loss:.6}, dynamic {final_loss:.6}; median step: static \
+             {median_ms:.4} ms (gradient and update), dynamic gradient {dynamic_median_ms:.4} ms"
+        );
         println!(
             "static vs dynamic: largest disagreement of loss and gradients over {} steps {max_disagreement:e}",
             s.steps
@@ -483,6 +529,14 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             ("median_step_ms", json_num(median_ms)),
             ("first_step_ms", json_num(first_ms)),
             (
+                "dynamic_median_step_ms",
+                if args.engine == Engine::Both {
+                    json_num(dynamic_median_ms)
+                } else {
+                    "null".into()
+                },
+            ),
+            (
                 "max_disagreement",
                 if args.engine == Engine::Both {
                     json_num(max_disagreement)
@@ -502,6 +556,12 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     }
     println!("output folder: {}", out.display());
     Ok(())
+}
+
+/// The median of `times` (0 for none), sorting them.
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// The process's peak resident memory from `/proc/self/status` (Linux
