@@ -10,7 +10,14 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use micrograd::check::central_difference;
+use micrograd::data::moons;
+use micrograd::nn::Mlp;
 use micrograd::{Comparison, compare};
+
+// The main job's network as a `grad!` program (its `with_moons_program!`).
+#[allow(dead_code)]
+#[path = "shared/moons_static.rs"]
+mod moons_static;
 
 /// Median time per call of `f` in nanoseconds, over 7 loops of about 20 ms.
 fn time_per_call<T>(mut f: impl FnMut() -> T) -> f64 {
@@ -97,4 +104,28 @@ fn main() {
     let kinks = compare!(|x, y| (x - 0.5).relu() * y + (x - y).relu());
     show("relu kinks, away from them", &kinks, [0.8, 0.2]);
     show("relu kinks, 1e-7 from x = 0.5", &kinks, [0.5 + 1e-7, 2.0]);
+
+    // The main job's network (2 -> 16 -> 16 -> 1, max-margin loss, 100
+    // moons points), the same program text `--engine static` trains with,
+    // at its starting weights: 337 rows, so the report leads with a
+    // summary; `{:#}` prints every row.
+    let data = moons(100, 0.1, 0);
+    let xs: Vec<[f64; 2]> = data.xs.iter().map(|x| [x[0], x[1]]).collect();
+    let (ys, alpha) = (&data.ys, 1e-4);
+    let engines = crate::with_moons_program!(compare, xs, ys, alpha);
+    let sizes = moons_static::SIZES;
+    let start = Mlp::demo(sizes[0], &sizes[1..], 0).parameters_f64();
+    println!(
+        "== moons MLP, {} parameters, at its starting weights",
+        start.len()
+    );
+    println!("{}", engines.check(start.clone()));
+    let t_static = time_per_call(|| (engines.static_grad)(black_box(start.clone())));
+    let t_dynamic = time_per_call(|| (engines.dynamic_grad)(black_box(start.clone())));
+    println!(
+        "time per gradient: grad! {:.1} us, Value replay of the same loops {:.1} us ({:.1}x grad!)",
+        t_static / 1e3,
+        t_dynamic / 1e3,
+        t_dynamic / t_static
+    );
 }
