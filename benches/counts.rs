@@ -12,8 +12,9 @@
 //! `expr30` (the 30-node expression of `benches/value.rs`, in a scope),
 //! `chain` and `chain_build` (a 200,002-node mul/add chain with and
 //! without backward), `train` (the fused moons step of `benches/train.rs`)
-//! `hand` (that step's hand-written f64 baseline, also from there) and
-//! `program` (the same step as the `grad!` program of
+//! `hand` (that step's hand-written f64 baseline, also from there),
+//! `hand_flat` (the same step reversed by hand over the `grad!` program's
+//! loops) and `program` (the same step as the `grad!` program of
 //! `examples/shared/moons_static.rs`).
 
 use std::hint::black_box;
@@ -21,7 +22,7 @@ use std::hint::black_box;
 #[allow(dead_code)]
 #[path = "../tests/nn_handwritten.rs"]
 mod handwritten;
-use handwritten::{HandMlp, NIN};
+use handwritten::{HandMlp, NIN, flat_loss_grad};
 
 #[allow(dead_code)]
 #[path = "../examples/shared/moons_static.rs"]
@@ -68,6 +69,20 @@ fn main() {
                 black_box(net.step(black_box(&xs), &demo.data.ys, ALPHA, 1.0, &mut g));
             });
         }
+        "hand_flat" => {
+            // The grad! program's own loops, reversed by hand.
+            let demo = Demo::new(1.0);
+            let xs: Vec<[f64; NIN]> = demo.data.xs.iter().map(|x| [x[0], x[1]]).collect();
+            let (mut p, mut g) = (demo.init.clone(), vec![0.0; demo.init.len()]);
+            (0..reps).for_each(|_| {
+                p.clone_from(&demo.init);
+                let loss = flat_loss_grad(black_box(&p), &xs, &demo.data.ys, ALPHA, &mut g);
+                for (w, dw) in p.iter_mut().zip(&g) {
+                    *w -= dw;
+                }
+                black_box(loss);
+            });
+        }
         "program" => {
             // As `benches/train.rs` times it: loss and gradient, then SGD.
             let demo = Demo::new(1.0);
@@ -84,7 +99,9 @@ fn main() {
             });
         }
         other => {
-            panic!("unknown workload {other:?}: expr30, chain, chain_build, train, hand or program")
+            panic!(
+                "unknown workload {other:?}: expr30, chain, chain_build, train, hand, hand_flat or program"
+            )
         }
     }
 }

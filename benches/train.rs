@@ -16,7 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 #[allow(dead_code)]
 #[path = "../tests/nn_handwritten.rs"]
 mod handwritten;
-use handwritten::{HandMlp, NIN};
+use handwritten::{HandMlp, NIN, flat_loss_grad};
 
 #[allow(dead_code)]
 mod workloads;
@@ -53,6 +53,20 @@ fn bench_step(c: &mut Criterion) {
         b.iter(|| {
             net.clone_from(&hand_init);
             black_box(net.step(black_box(&xs), black_box(&data.ys), ALPHA, LR, &mut g))
+        })
+    });
+
+    // The same loops as the grad! program, reversed by hand.
+    let mut p = init.clone();
+    let mut g = vec![0.0; p.len()];
+    group.bench_function("handwritten_flat_loops", |b| {
+        b.iter(|| {
+            p.clone_from(init);
+            let loss = flat_loss_grad(black_box(&p), black_box(&xs), &data.ys, ALPHA, &mut g);
+            for (w, dw) in p.iter_mut().zip(&g) {
+                *w -= LR * dw;
+            }
+            black_box(loss)
         })
     });
 
