@@ -81,6 +81,22 @@ use proc_macro::TokenStream;
 /// captured `Vec` is moved in. To keep using a `Vec` after `grad!`, capture
 /// a reference (`let xs = &data;`).
 ///
+/// Its type has no name. Where one must be written (a struct field, or a
+/// notebook cell's top-level `let`, which the evcxr kernel keeps between
+/// cells only if it can name the type), a closure that captures nothing
+/// is a plain `fn` pointer, and one that captures goes in a `Box<dyn Fn>`:
+///
+/// ```
+/// # use micrograd_macros as micrograd;
+/// use micrograd::grad;
+///
+/// let f: fn(f64, f64) -> (f64, [f64; 2]) = grad!(|x, y| x * y + x.tanh());
+/// let scale = 3.0;
+/// let g: Box<dyn Fn(f64) -> (f64, [f64; 1])> = Box::new(grad!(|x| scale * x * x));
+/// assert_eq!(f(2.0, 3.0).1[1], 2.0); // d/dy = x
+/// assert_eq!(g(2.0).1[0], 12.0); // d/dx = 2 scale x
+/// ```
+///
 /// # Accepted input
 ///
 /// ```text
