@@ -12,6 +12,7 @@
 
 use crate::ir::{Kind, Operand, Program, Stmt, Target};
 use crate::rules;
+use std::collections::HashSet;
 
 /// How one contribution is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +145,21 @@ pub struct Plan {
     /// when the reverse sweep passes them, so that its loads can be
     /// recomputed instead of saved (see [`plan`]).
     pub restore: Vec<bool>,
+    /// Stores to restored storage that need not save what they overwrite
+    /// (see [`covered_stores`]), by address: the plan is made for one
+    /// `Program`, which codegen only reads.
+    pub covered: HashSet<*const Stmt>,
+    /// Restored storage with element stores that save (not all covered):
+    /// these need the stack of overwritten elements.
+    pub saves_elements: Vec<bool>,
+}
+
+impl Plan {
+    /// Whether `stmt`, a store to storage `v`, saves what it overwrites
+    /// and puts it back in the reverse sweep.
+    pub fn restores(&self, v: usize, stmt: &Stmt) -> bool {
+        self.restore[v] && !self.covered.contains(&std::ptr::from_ref(stmt))
+    }
 }
 
 impl Plan {
@@ -241,7 +257,11 @@ pub fn plan(program: &Program) -> Plan {
         branch_sites: vec![None; program.branches],
         in_region,
         restore: vec![false; program.vars.len()],
+        covered: HashSet::new(),
+        saves_elements: vec![false; program.vars.len()],
     };
+    let mut covered = HashSet::new();
+    covered_stores(program, &program.body, &mut covered);
     // Such a load is recomputable after all if nothing stores to its
     // storage between it and the end of its region: with every store to
     // that storage undone as the reverse sweep passes it (`restore`), the
@@ -253,8 +273,9 @@ pub fn plan(program: &Program) -> Plan {
     // loops than some load that restoring makes recomputable (a layer's
     // outputs, stored once per neuron and read once per neuron of the
     // next layer), and then every such load of it is recomputed.
+    // Covered stores (see `covered_stores`) cost nothing when restoring.
     let mut store_depth = vec![0; program.vars.len()];
-    for st in &scan.stores {
+    for st in scan.stores.iter().filter(|st| !covered.contains(&st.stmt)) {
         store_depth[st.var] = store_depth[st.var].max(st.loops.len());
     }
     let mut candidates = Vec::new();
@@ -289,10 +310,75 @@ pub fn plan(program: &Program) -> Plan {
         plan.taped[inst] = Some(plan.sites.len());
         plan.sites.push(depth);
     }
+    for st in &scan.stores {
+        if plan.restore[st.var] && !st.init && !covered.contains(&st.stmt) {
+            plan.saves_elements[st.var] = true;
+        }
+    }
+    plan.covered = covered;
     // Branch outcomes, now that it is known which stores restore.
     let mut depth = Vec::new();
     branch_depths(program, &program.body, &mut depth, &mut plan);
     plan
+}
+
+/// Stores that need not save what they overwrite when their storage is
+/// restored: those after an initialisation of the whole array (`let mut
+/// h = [0.0; 16];`) in the same region, with no load of the storage from
+/// the initialisation to the statement holding the store (`h[j] =
+/// relu(z)` in the loop after it). The reverse sweep reaches the
+/// initialisation before any load that read the storage before the store,
+/// and the initialisation puts the whole array back; until then nothing
+/// reads what the store overwrote. The loads after the loop (the next
+/// layer's reads of `h`) are reversed before the store, while it is still
+/// in place. Saves a push and a pop per layer output.
+fn covered_stores(program: &Program, stmts: &[Stmt], covered: &mut HashSet<*const Stmt>) {
+    for (k, stmt) in stmts.iter().enumerate() {
+        if let Stmt::Init { var, .. } = stmt {
+            for later in &stmts[k + 1..] {
+                if loads(program, *var, later) {
+                    break;
+                }
+                if matches!(later, Stmt::Init { var: w, .. } if w == var) {
+                    break;
+                }
+                crate::ir::walk(std::slice::from_ref(later), &mut |s| {
+                    if matches!(s, Stmt::Store { place, .. } if place.target == Target::Var(*var)) {
+                        covered.insert(std::ptr::from_ref(s));
+                    }
+                });
+            }
+        }
+        match stmt {
+            Stmt::For(l) => covered_stores(program, &l.body, covered),
+            Stmt::If(b) => {
+                covered_stores(program, &b.then, covered);
+                covered_stores(program, &b.els, covered);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `stmt` or anything inside it (conditions included) loads
+/// storage `v`.
+fn loads(program: &Program, v: usize, stmt: &Stmt) -> bool {
+    let mut found = false;
+    let mut visit = |s: &Stmt| {
+        found |= matches!(s, Stmt::Inst(i)
+            if matches!(&program.insts[*i].kind, Kind::Load(p) if p.target == Target::Var(v)));
+    };
+    crate::ir::walk(std::slice::from_ref(stmt), &mut visit);
+    let mut conds = Vec::new();
+    crate::ir::walk(std::slice::from_ref(stmt), &mut |s| {
+        if let Stmt::If(b) = s {
+            conds.push(&b.cond);
+        }
+    });
+    for cond in conds {
+        crate::ir::cond_stmts(cond, &mut visit);
+    }
+    found
 }
 
 /// Sets the outcome tape of each branch with reverse work, by loop depth.
@@ -320,6 +406,9 @@ struct StoreAt {
     var: usize,
     position: usize,
     loops: Vec<usize>,
+    stmt: *const Stmt,
+    /// An initialisation of the whole array, not an element store.
+    init: bool,
 }
 
 struct LoadAt {
@@ -365,10 +454,10 @@ impl Scan<'_> {
                 }
                 Stmt::Store { place, .. } => {
                     if let Target::Var(v) = place.target {
-                        self.store(v);
+                        self.store(v, stmt);
                     }
                 }
-                Stmt::Init { var, .. } => self.store(*var),
+                Stmt::Init { var, .. } => self.store(*var, stmt),
                 Stmt::Int(..) => {}
                 Stmt::For(l) => {
                     self.loops.push(l.id);
@@ -383,11 +472,13 @@ impl Scan<'_> {
         }
     }
 
-    fn store(&mut self, var: usize) {
+    fn store(&mut self, var: usize, stmt: &Stmt) {
         self.stores.push(StoreAt {
             var,
             position: self.position,
             loops: self.loops.clone(),
+            stmt: std::ptr::from_ref(stmt),
+            init: matches!(stmt, Stmt::Init { .. }),
         });
     }
 

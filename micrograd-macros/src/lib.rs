@@ -254,7 +254,11 @@ use proc_macro::TokenStream;
 ///   storage run in fewer loops than its reads (a layer's outputs, stored
 ///   once per neuron, read once per neuron of the next layer), the stores
 ///   save what they overwrite instead and the reverse sweep puts it back as
-///   it passes them, so the reads are recomputed;
+///   it passes them, so the reads are recomputed; an element store after
+///   `let mut h = [0.0; 16];` with no read of `h` in between saves
+///   nothing, as putting back the whole array at the `let` covers it. The
+///   tapes' buffers are kept per thread from call to call
+///   (`micrograd::saved`), so a call in a training loop does not allocate;
 /// - the outcome of each branch with something to reverse is saved the
 ///   same way (a `Vec<bool>` inside loops, a `bool` outside);
 /// - adjoints accumulate with `+=`; a stored value and what only it reads

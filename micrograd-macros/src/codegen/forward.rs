@@ -84,7 +84,9 @@ impl Forward<'_> {
                     let (rs, ri) = (name("rs", k), name("ri", k));
                     let f64_ty = super::f64_ty();
                     let ty = super::array_ty(&var.dims, f64_ty.clone());
-                    out.extend(saved_buffer(&rs, &f64_ty));
+                    if self.plan.saves_elements[k] {
+                        out.extend(saved_buffer(&rs, &f64_ty));
+                    }
                     out.extend(saved_buffer(&ri, &ty));
                 }
             }
@@ -118,7 +120,9 @@ impl Forward<'_> {
         };
         for (k, _) in self.program.vars.iter().enumerate() {
             if self.plan.restore[k] && self.plan.live.vars[k] {
-                back(name("rs", k));
+                if self.plan.saves_elements[k] {
+                    back(name("rs", k));
+                }
                 back(name("ri", k));
             }
         }
@@ -184,7 +188,7 @@ impl Forward<'_> {
                     operand(program, *value)
                 };
                 // Storage that is restored saves what the store overwrites.
-                let save = if self.mode == Mode::Grad && self.plan.restore[v] {
+                let save = if self.mode == Mode::Grad && self.plan.restores(v, stmt) {
                     let r = name("rs", v);
                     quote!(#r.push(#x #idx);)
                 } else {

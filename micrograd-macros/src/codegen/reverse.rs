@@ -288,7 +288,7 @@ impl Reverse<'_> {
                 };
                 let idx = index(&place.index);
                 // Storage that is restored gets back what the store overwrote.
-                let restore = if self.plan.restore[v] {
+                let restore = if self.plan.restores(v, stmt) {
                     let (x, r) = (name("x", v), name("rs", v));
                     quote!(#x #idx = #r.pop().unwrap_or_default();)
                 } else {
