@@ -1,5 +1,5 @@
 //! The micrograd notebook's engine, built from scratch and run step by step.
-//! The engine is `examples/shared/from_scratch.rs` (~300 lines, read it
+//! The engine is `examples/shared/from_scratch.rs` (360 lines, read it
 //! first); this file walks through it in the notebook's order and prints
 //! what each step shows.
 //!
