@@ -75,3 +75,7 @@ pub use check::{Comparison, Flat, GradCheck};
 // The derivative rules whose edges need care, shared with `grad!`, which
 // emits calls to them: both engines run the same functions.
 pub mod rules;
+
+// Dual numbers for `hessian!` and `hvp!` (second derivatives by
+// forward-over-reverse), with the rules above over them.
+pub mod dual;
