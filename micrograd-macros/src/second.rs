@@ -7,7 +7,7 @@
 
 use crate::codegen::hessian::{self, Seed};
 use crate::codegen::{self};
-use crate::ir::{ParamTy, Program};
+use crate::ir::Program;
 use crate::parse::GradInput;
 use crate::{expand, lower};
 use proc_macro2::{Span, TokenStream};
@@ -124,7 +124,7 @@ fn empty_report() -> TokenStream {
         names: ::std::vec::Vec::new(),
         value: 0.0,
         gradient: ::std::vec::Vec::new(),
-        gradient_is_grads: false,
+        grad_gradient: ::std::vec::Vec::new(),
         hessian: ::std::vec::Vec::new(),
         fd_hessian: ::std::vec::Vec::new(),
     })
@@ -170,7 +170,6 @@ fn compare_body(program: &Program, point: &Expr) -> TokenStream {
         let ident = path.path.get_ident()?;
         (path.qself.is_none()).then(|| quote!(let #ident = &#ident;))
     });
-    let _ = ParamTy::Scalar;
     quote!({
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         let #report = {
@@ -184,8 +183,7 @@ fn compare_body(program: &Program, point: &Expr) -> TokenStream {
             ::micrograd::dual::check::HessianCheck {
                 names: (#names)(&#x),
                 value: #value,
-                gradient_is_grads: #ours.len() == #theirs.len()
-                    && #ours.iter().zip(&#theirs).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())),
+                grad_gradient: #theirs,
                 gradient: #ours,
                 hessian: #hessian.iter().map(|row| row.to_vec()).collect(),
                 fd_hessian: ::micrograd::dual::check::hessian_fd(
