@@ -534,7 +534,7 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 /// `lo > hi`), and nowhere else.
 #[proc_macro]
 pub fn hessian(input: TokenStream) -> TokenStream {
-    second::closure(input.into(), codegen::hessian::Seed::Full).into()
+    second::hessian(input.into()).into()
 }
 
 /// Hessian-vector products: compiles a closure (the input language of
@@ -573,7 +573,7 @@ pub fn hessian(input: TokenStream) -> TokenStream {
 /// message naming the parameter), and where [`grad!`]'s closure panics.
 #[proc_macro]
 pub fn hvp(input: TokenStream) -> TokenStream {
-    second::closure(input.into(), codegen::hessian::Seed::Direction).into()
+    second::hvp(input.into()).into()
 }
 
 /// The closure [`hessian!`] generates, as formatted Rust text (a `&str`).
@@ -585,13 +585,13 @@ pub fn hvp(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn hessian_code(input: TokenStream) -> TokenStream {
-    second::code(input.into(), codegen::hessian::Seed::Full).into()
+    second::hessian_code(input.into()).into()
 }
 
 /// The closure [`hvp!`] generates, as formatted Rust text (a `&str`).
 #[proc_macro]
 pub fn hvp_code(input: TokenStream) -> TokenStream {
-    second::code(input.into(), codegen::hessian::Seed::Direction).into()
+    second::hvp_code(input.into()).into()
 }
 
 /// Checks [`hessian!`] at a point: `compare_hessian!(closure, point)`

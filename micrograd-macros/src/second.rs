@@ -34,8 +34,28 @@ fn bind(closure: TokenStream, name: &str) -> TokenStream {
     })
 }
 
+/// `hessian!`.
+pub fn hessian(tokens: TokenStream) -> TokenStream {
+    closure(tokens, Seed::Full)
+}
+
+/// `hvp!`.
+pub fn hvp(tokens: TokenStream) -> TokenStream {
+    closure(tokens, Seed::Direction)
+}
+
+/// `hessian_code!`.
+pub fn hessian_code(tokens: TokenStream) -> TokenStream {
+    code(tokens, Seed::Full)
+}
+
+/// `hvp_code!`.
+pub fn hvp_code(tokens: TokenStream) -> TokenStream {
+    code(tokens, Seed::Direction)
+}
+
 /// `hessian!` and `hvp!`: the closure itself.
-pub fn closure(tokens: TokenStream, seed: Seed) -> TokenStream {
+fn closure(tokens: TokenStream, seed: Seed) -> TokenStream {
     match program(tokens.clone(), seed) {
         Ok(program) => bind(hessian::closure(&program, seed), "__mg_hessian"),
         Err(error) => {
@@ -65,7 +85,7 @@ pub fn closure(tokens: TokenStream, seed: Seed) -> TokenStream {
 }
 
 /// `hessian_code!` and `hvp_code!`: the generated closure as text.
-pub fn code(tokens: TokenStream, seed: Seed) -> TokenStream {
+fn code(tokens: TokenStream, seed: Seed) -> TokenStream {
     match program(tokens, seed) {
         Ok(program) => {
             let text = hessian::code_string(&program, seed);
