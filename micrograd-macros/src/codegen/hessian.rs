@@ -96,10 +96,14 @@ struct Gen<'a> {
     d: TokenStream,
     /// Instructions that are statements of a region (not of a condition).
     in_region: Vec<bool>,
-    /// Instructions whose value the reverse sweep reads.
+    /// Instructions whose value the reverse sweep reads, directly (in a
+    /// local derivative) or to recompute another.
     needed: Vec<bool>,
     /// Instructions inside a loop or a branch.
     nested: Vec<bool>,
+    /// The branches inside a loop (their outcomes go on a `Vec<bool>`;
+    /// the others in a `bool`).
+    branch_in_loop: Vec<bool>,
 }
 
 impl Gen<'_> {
@@ -110,6 +114,14 @@ impl Gen<'_> {
     /// Whether a stored value of storage `v` is a dual number.
     fn var_dual(&self, v: usize) -> bool {
         self.program.vars[v].active
+    }
+
+    /// Whether the reverse sweep pops instruction `i`'s value from a tape
+    /// (a needed load of storage inside a loop or branch: the storage may
+    /// have been overwritten since); other needed values inside loops and
+    /// branches are recomputed from what they read.
+    fn taped(&self, i: usize) -> bool {
+        self.nested[i] && self.needed[i] && is_var_load(self.program, i)
     }
 
     /// The type of instruction `i`'s value.
@@ -163,7 +175,7 @@ impl Gen<'_> {
             out.extend(quote!(let mut #x = #init;));
         }
         for i in 0..self.program.insts.len() {
-            if self.nested[i] && self.needed[i] {
+            if self.taped(i) && self.live.insts[i] {
                 let (t, ty) = (name("t", i), self.inst_ty(i));
                 out.extend(
                     quote!(let mut #t: ::std::vec::Vec<#ty> = ::std::vec::Vec::new();),
@@ -173,7 +185,11 @@ impl Gen<'_> {
         crate::ir::walk(&self.program.body, &mut |s| {
             if let Stmt::If(b) = s {
                 let t = name("b", b.id);
-                out.extend(quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
+                out.extend(if self.branch_in_loop[b.id] {
+                    quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();)
+                } else {
+                    quote!(let mut #t: bool = false;)
+                });
             }
         });
         out
@@ -194,7 +210,7 @@ impl Gen<'_> {
                     return TokenStream::new();
                 }
                 let line = self.inst(*i);
-                if self.nested[*i] && self.needed[*i] {
+                if self.taped(*i) {
                     let (t, v) = (name("t", *i), name("v", *i));
                     quote!(#line #t.push(#v);)
                 } else {
@@ -239,7 +255,12 @@ impl Gen<'_> {
                 let cond = self.cond(&b.cond);
                 let (then, els) = (self.forward(&b.then), self.forward(&b.els));
                 let (t, c) = (name("b", b.id), name("cond", b.id));
-                quote!({ let #c: bool = #cond; #t.push(#c); if #c { #then } else { #els } })
+                let save = if self.branch_in_loop[b.id] {
+                    quote!(#t.push(#c);)
+                } else {
+                    quote!(#t = #c;)
+                };
+                quote!({ let #c: bool = #cond; #save if #c { #then } else { #els } })
             }
         }
     }
@@ -297,7 +318,14 @@ impl Gen<'_> {
                 let (x, n) = (operand(program, *base), int(exp));
                 quote!(#x.powi((#n) as i32))
             }
-            (Kind::Load(place), _) => place_tokens(place),
+            (Kind::Load(place), _) => match place.target {
+                // `hvp!` reads a slice and its direction side by side.
+                Target::Param(p) if matches!(program.params[p].ty, ParamTy::Slice) => {
+                    let (x, v, idx) = (name("p", p), name("dir", p), index(&place.index));
+                    quote!(#d::new(#x #idx, [#v #idx]))
+                }
+                _ => place_tokens(place),
+            },
             (Kind::FromInt(e), _) => {
                 let (n, f64_ty) = (int(e), f64_ty());
                 quote!((#n) as #f64_ty)
@@ -374,9 +402,12 @@ impl Gen<'_> {
                         let (n, e) = (name("i", *i), int(e));
                         out.extend(quote!(let #n: ::core::primitive::usize = #e;));
                     }
-                    Stmt::Inst(i) if self.live.insts[*i] && self.needed[*i] => {
+                    Stmt::Inst(i) if self.live.insts[*i] && self.taped(*i) => {
                         let (t, v, ty) = (name("t", *i), name("v", *i), self.inst_ty(*i));
                         out.extend(quote!(let #v: #ty = #t.pop().unwrap_or_default();));
+                    }
+                    Stmt::Inst(i) if self.live.insts[*i] && self.needed[*i] => {
+                        out.extend(self.inst(*i));
                     }
                     _ => {}
                 }
@@ -444,7 +475,12 @@ impl Gen<'_> {
                 }
                 let t = name("b", b.id);
                 let (then, els) = (self.region(&b.then, false), self.region(&b.els, false));
-                quote!(if #t.pop().unwrap_or_default() { #then } else { #els })
+                let outcome = if self.branch_in_loop[b.id] {
+                    quote!(#t.pop().unwrap_or_default())
+                } else {
+                    quote!(#t)
+                };
+                quote!(if #outcome { #then } else { #els })
             }
         }
     }
@@ -496,12 +532,17 @@ impl Gen<'_> {
                     (rule.local.into_iter().take(1).collect(), vec![*base], true)
                 }
                 Kind::Load(place) => {
+                    let idx = index(&place.index);
                     let src = match place.target {
+                        Target::Param(p) if matches!(program.params[p].ty, ParamTy::Slice) => {
+                            // Its gradient and `H v` are two `Vec<f64>`.
+                            let (gp, ge) = (name("gp", p), name("gpe", p));
+                            return quote!(#gp #idx += #g.re; #ge #idx += #g.eps[0];);
+                        }
                         Target::Var(v) => name("gx", v),
                         Target::Param(p) => name("gp", p),
                         Target::Data(_) => return TokenStream::new(),
                     };
-                    let idx = index(&place.index);
                     return quote!(#src #idx += #g;);
                 }
                 Kind::FromInt(_) => return TokenStream::new(),
@@ -566,7 +607,7 @@ fn dual_rules(tokens: TokenStream) -> TokenStream {
 
 /// Which instructions the reverse sweep reads: the operands (and outputs)
 /// that the local derivatives of live active instructions read.
-fn needed(program: &Program, live: &Liveness) -> Vec<bool> {
+fn needed(program: &Program, live: &Liveness, nested: &[bool]) -> Vec<bool> {
     let mut needed = vec![false; program.insts.len()];
     for (j, inst) in program.insts.iter().enumerate() {
         if !live.insts[j] || !inst.active {
@@ -597,7 +638,45 @@ fn needed(program: &Program, live: &Liveness) -> Vec<bool> {
             _ => {}
         }
     }
+    // A value recomputed inside a loop or branch needs what it reads.
+    let mut work: Vec<usize> = (0..needed.len()).filter(|&i| needed[i]).collect();
+    while let Some(i) = work.pop() {
+        if !nested[i] || is_var_load(program, i) {
+            continue;
+        }
+        for o in program.insts[i].operands() {
+            if let Operand::Inst(j) = o {
+                if !needed[j] {
+                    needed[j] = true;
+                    work.push(j);
+                }
+            }
+        }
+    }
     needed
+}
+
+/// Whether instruction `i` reads storage (which a later store may change).
+fn is_var_load(program: &Program, i: usize) -> bool {
+    matches!(
+        &program.insts[i].kind,
+        Kind::Load(place) if matches!(place.target, Target::Var(_))
+    )
+}
+
+/// Marks the branches inside loops.
+fn branches_in_loops(stmts: &[Stmt], in_loop: bool, out: &mut [bool]) {
+    for s in stmts {
+        match s {
+            Stmt::For(l) => branches_in_loops(&l.body, true, out),
+            Stmt::If(b) => {
+                out[b.id] = in_loop;
+                branches_in_loops(&b.then, in_loop, out);
+                branches_in_loops(&b.els, in_loop, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Marks the instructions that are statements of regions, and those
@@ -663,9 +742,12 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
     let mut in_region = vec![false; program.insts.len()];
     let mut nested = vec![false; program.insts.len()];
     regions(&program.body, false, &mut in_region, &mut nested);
+    let mut branch_in_loop = vec![false; program.branches];
+    branches_in_loops(&program.body, false, &mut branch_in_loop);
     let cg = Gen {
         program,
-        needed: needed(program, &live),
+        needed: needed(program, &live, &nested),
+        branch_in_loop,
         live,
         d: d.clone(),
         in_region,
@@ -721,20 +803,14 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
                 seeds.extend(quote!(let #pn: #ty = #build;));
             }
             ParamTy::Slice => {
-                // Only `hvp!` gets here (`check_full` rejects slices).
-                let store = name("slice", i);
+                // Only `hvp!` gets here (`check_full` rejects slices). The
+                // slice is not copied: each load reads the point and the
+                // direction side by side (see `Gen::inst`).
                 let message = format!(
                     "hvp!: the direction for `{}` has another length than the point",
                     p.ident
                 );
-                let e = name("e", 0);
-                let dv = name("e", 1);
-                seeds.extend(quote!(
-                    ::core::assert_eq!(#pn.len(), #v.len(), #message);
-                    let #store: ::std::vec::Vec<#d> = #pn.iter().zip(#v.iter())
-                        .map(|(&#e, &#dv)| #d::new(#e, [#dv])).collect();
-                    let #pn: &[#d] = &#store;
-                ));
+                seeds.extend(quote!(::core::assert_eq!(#pn.len(), #v.len(), #message);));
             }
         }
         if let Some(len) = flat_len(program, i) {
@@ -755,7 +831,13 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
                 let zeros = array_fill(dims, zero.clone());
                 quote!(let mut #g = #zeros;)
             }
-            ParamTy::Slice => quote!(let mut #g = ::std::vec![#zero; #pn.len()];),
+            ParamTy::Slice => {
+                let ge = name("gpe", i);
+                quote!(
+                    let mut #g = ::std::vec![0.0f64; #pn.len()];
+                    let mut #ge = ::std::vec![0.0f64; #pn.len()];
+                )
+            }
         });
     }
     for (k, var) in program.vars.iter().enumerate() {
@@ -782,7 +864,18 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
             .map(|(i, p)| map_elems(name("gp", i).into_token_stream(), &p.ty, f))
             .collect()
     };
-    let grads = super::grads_value(program, part(&|e| quote!(#e.re + 0.0)));
+    // A slice's gradient and `H v` are already `Vec<f64>`s.
+    let split = |parts: Vec<TokenStream>, prefix: &str| -> Vec<TokenStream> {
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| match program.params[i].ty {
+                ParamTy::Slice => name(prefix, i).into_token_stream(),
+                _ => t,
+            })
+            .collect()
+    };
+    let grads = super::grads_value(program, split(part(&|e| quote!(#e.re + 0.0)), "gp"));
     let grads_ty = super::grads_ty(program);
     let (result_ty, result) = match seed {
         Seed::Full => {
@@ -814,7 +907,7 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
             )
         }
         Seed::Direction => {
-            let hv = super::grads_value(program, part(&|e| quote!(#e.eps[0] + 0.0)));
+            let hv = super::grads_value(program, split(part(&|e| quote!(#e.eps[0] + 0.0)), "gpe"));
             (quote!((#f64_ty, #grads_ty, #grads_ty)), quote!((#value, #grads, #hv)))
         }
     };
