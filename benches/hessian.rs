@@ -82,7 +82,11 @@ fn bench(c: &mut Criterion) {
 
     let (p2, p5, p20) = (point::<2>(), point::<5>(), point::<20>());
     check("rosenbrock 2", h2(p2), theirs(rosenbrock::<2>, p2));
-    check("rosenbrock 2 (scalars)", h2s(p2[0], p2[1]), theirs(rosenbrock::<2>, p2));
+    check(
+        "rosenbrock 2 (scalars)",
+        h2s(p2[0], p2[1]),
+        theirs(rosenbrock::<2>, p2),
+    );
     check("rosenbrock 5", h5(p5), theirs(rosenbrock::<5>, p5));
     check("rosenbrock 20", h20(p20), theirs(rosenbrock::<20>, p20));
     let pn = [0.3, -0.7, 0.9, 0.4, -0.1];

@@ -17,8 +17,12 @@ fn main() {
     let gradient = grad!(|x, y| (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2));
     let rate = 1e-3;
 
-    println!("Rosenbrock f(x, y) = (1 - x)^2 + 100 (y - x^2)^2 from (-1.2, 1.0); minimum f(1, 1) = 0");
-    println!("Newton: (x, y) -= H^-1 g with hessian!; gradient descent: (x, y) -= {rate} g with grad!");
+    println!(
+        "Rosenbrock f(x, y) = (1 - x)^2 + 100 (y - x^2)^2 from (-1.2, 1.0); minimum f(1, 1) = 0"
+    );
+    println!(
+        "Newton: (x, y) -= H^-1 g with hessian!; gradient descent: (x, y) -= {rate} g with grad!"
+    );
     println!();
     println!(
         "{:>4}  {:>22} {:>11} {:>9}   {:>22} {:>11}",
@@ -54,7 +58,10 @@ fn main() {
         d[1] -= rate * g[1];
         if k == 1_000 || k == 10_000 || k == 100_000 {
             let (f, _) = gradient(d[0], d[1]);
-            println!("gradient descent after {k:>6} steps: ({:.6}, {:.6}), f = {f:.3e}", d[0], d[1]);
+            println!(
+                "gradient descent after {k:>6} steps: ({:.6}, {:.6}), f = {f:.3e}",
+                d[0], d[1]
+            );
         }
     }
     println!("Newton reached the minimum in {step} steps.");

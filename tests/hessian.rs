@@ -7,7 +7,6 @@ use micrograd::{compare_hessian, grad, hessian, hessian_code, hvp};
 use nalgebra::SVector;
 use num_dual::{Dual2SVec64, DualNum};
 
-
 /// The tolerance against finite differences of the gradient, in
 /// `check::disagreement` (relative above 1, absolute below). A central
 /// difference with `h = cbrt(eps) max(1, |x|)` (about 6e-6) errs by
@@ -21,7 +20,11 @@ const FD: f64 = 1e-6;
 fn assert_symmetric<const N: usize>(h: &[[f64; N]; N]) {
     for i in 0..N {
         for j in 0..N {
-            assert_eq!(h[i][j].to_bits(), h[j][i].to_bits(), "h[{i}][{j}] != h[{j}][{i}]");
+            assert_eq!(
+                h[i][j].to_bits(),
+                h[j][i].to_bits(),
+                "h[{i}][{j}] != h[{j}][{i}]"
+            );
         }
     }
 }
@@ -102,11 +105,14 @@ fn lecture_neuron() {
         want[i][j] += d1;
     }
     assert!((t - 0.5f64.sqrt()).abs() < 1e-15);
-    assert_eq!(gradient, grad!(|x1, x2, w1, w2, b| (x1 * w1 + x2 * w2 + b).tanh())(p[0], p[1], p[2], p[3], p[4]).1);
+    assert_eq!(
+        gradient,
+        grad!(|x1, x2, w1, w2, b| (x1 * w1 + x2 * w2 + b).tanh())(p[0], p[1], p[2], p[3], p[4]).1
+    );
     // Rounding only: the formula and the program round differently.
     assert_close(&h, &want, 1e-15);
     // A few entries by hand: d2o/dx1^2 = t'' w1^2 = -9/sqrt 2;
-    // d2o/dx1 dw1 = t'' w1 x1 + t' = 6/sqrt 2 * -1 ... = -6/sqrt2 * ... 
+    // d2o/dx1 dw1 = t'' w1 x1 + t' = 6/sqrt 2 * -1 ... = -6/sqrt2 * ...
     let s = 0.5f64.sqrt();
     assert!((h[0][0] - (-9.0 * s)).abs() < 1e-14);
     // t'' w1 x1 + t' = -s * -3 * 2 + 0.5 = 6 s + 0.5
@@ -121,7 +127,10 @@ fn rosenbrock_2d() {
     let f = hessian!(|x, y| (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2));
     // At the minimum (1, 1): [[802, -400], [-400, 200]], exactly.
     let (v, g, h) = f(1.0, 1.0);
-    assert_eq!((v, g, h), (0.0, [0.0, 0.0], [[802.0, -400.0], [-400.0, 200.0]]));
+    assert_eq!(
+        (v, g, h),
+        (0.0, [0.0, 0.0], [[802.0, -400.0], [-400.0, 200.0]])
+    );
     // At the classic start (-1.2, 1): 2 - 400 (1 - 1.44) + 800 * 1.44 = 1330,
     // -400 * -1.2 = 480.
     let (_, _, h) = f(-1.2, 1.0);
@@ -190,7 +199,8 @@ fn programs() -> f64 {
     let mut worst: f64 = 0.0;
     // A corpus program (case_000 of tests/program_corpus_1.rs): a loop, an
     // else-if chain, max, powf of a parameter.
-    worst = worst.max(check(compare_hessian!(|m: [[f64; 2]; 3], x, w: [f64; 5]| {
+    worst = worst.max(check(compare_hessian!(
+        |m: [[f64; 2]; 3], x, w: [f64; 5]| {
             let mut t0 = 0.0;
             for i in 0..2 {
                 t0 = (t0 * m[2][1].sin()) + ys[i];
@@ -205,10 +215,15 @@ fn programs() -> f64 {
             }
             (t0 * t1) * 0.25
         },
-        ([[-0.67, -1.23], [0.86, 0.33], [0.17, -1.04]], -0.78, [0.93, 0.87, 0.33, -0.82, -0.28])
+        (
+            [[-0.67, -1.23], [0.86, 0.33], [0.17, -1.04]],
+            -0.78,
+            [0.93, 0.87, 0.33, -0.82, -0.28]
+        )
     )));
     // case_001: nested loops over captured data, Horner in a loop.
-    worst = worst.max(check(compare_hessian!(|m: [[f64; 2]; 2], x| {
+    worst = worst.max(check(compare_hessian!(
+        |m: [[f64; 2]; 2], x| {
             let mut t0 = 0.0;
             for i in 0..xs.len() {
                 let mut t1: f64 = 0.0;
@@ -227,7 +242,8 @@ fn programs() -> f64 {
     )));
     // A value overwritten in a loop and read again (y *= y), a local array
     // updated from itself, a branch inside the loop.
-    worst = worst.max(check(compare_hessian!(|x, w: [f64; 3]| {
+    worst = worst.max(check(compare_hessian!(
+        |x, w: [f64; 3]| {
             let mut y = x;
             let mut h = [0.0; 3];
             for i in 0..3 {
@@ -247,7 +263,8 @@ fn programs() -> f64 {
         (1.3, [0.4, -0.6, 0.8])
     )));
     // A two-layer tanh network with local arrays, all its weights differentiated.
-    worst = worst.max(check(compare_hessian!(|w1: [[f64; 2]; 3], w2: [f64; 3], b| {
+    worst = worst.max(check(compare_hessian!(
+        |w1: [[f64; 2]; 3], w2: [f64; 3], b| {
             let mut loss = 0.0;
             for k in 0..xs.len() {
                 let mut h = [0.0; 3];
@@ -262,10 +279,15 @@ fn programs() -> f64 {
             }
             loss / xs.len() as f64
         },
-        ([[0.1, -0.4], [0.7, 0.2], [-0.3, 0.5]], [0.6, -0.2, 0.9], 0.05)
+        (
+            [[0.1, -0.4], [0.7, 0.2], [-0.3, 0.5]],
+            [0.6, -0.2, 0.9],
+            0.05
+        )
     )));
     // Reverse loops, inclusive ranges, powi by a loop variable, selections.
-    worst = worst.max(check(compare_hessian!(|x: [f64; 4]| {
+    worst = worst.max(check(compare_hessian!(
+        |x: [f64; 4]| {
             let mut s = 0.0;
             for i in (0..4).rev() {
                 s = s * x[i] + x[i].powi((i + 1) as i32);
@@ -473,7 +495,10 @@ fn gradient_is_grads_to_the_bit() {
 #[test]
 fn trivial_outputs() {
     // The output is a parameter, a constant, or ignores a parameter.
-    assert_eq!(hessian!(|x, _y| x)(2.0, 3.0), (2.0, [1.0, 0.0], [[0.0; 2]; 2]));
+    assert_eq!(
+        hessian!(|x, _y| x)(2.0, 3.0),
+        (2.0, [1.0, 0.0], [[0.0; 2]; 2])
+    );
     assert_eq!(hessian!(|_x| 2.5)(1.0), (2.5, [0.0], [[0.0]]));
     assert_eq!(
         hessian!(|x, _y| x * x)(3.0, 1.0),
@@ -524,12 +549,20 @@ fn hvp_is_hessian_times_v() {
     let (v, dy) = ([1.0, -2.0, 0.5], 3.0);
     let (value, gradient, hmat) = h(x, y);
     let (value2, gradient2, (hv_x, hv_y)) = hv(x, y, v, dy);
-    assert_eq!((value, gradient.0, gradient.1), (value2, gradient2.0, gradient2.1));
+    assert_eq!(
+        (value, gradient.0, gradient.1),
+        (value2, gradient2.0, gradient2.1)
+    );
     let flat_v = [v[0], v[1], v[2], dy];
-    let want: Vec<f64> = (0..4).map(|i| (0..4).map(|j| hmat[i][j] * flat_v[j]).sum()).collect();
+    let want: Vec<f64> = (0..4)
+        .map(|i| (0..4).map(|j| hmat[i][j] * flat_v[j]).sum())
+        .collect();
     let got = [hv_x[0], hv_x[1], hv_x[2], hv_y];
     for i in 0..4 {
-        assert!((got[i] - want[i]).abs() < 1e-13 * want[i].abs().max(1.0), "{got:?} vs {want:?}");
+        assert!(
+            (got[i] - want[i]).abs() < 1e-13 * want[i].abs().max(1.0),
+            "{got:?} vs {want:?}"
+        );
     }
 }
 

@@ -116,9 +116,9 @@ struct Input {
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
-                "expected a closure like `|x, y| x * x * y`, then `, [1.0, 2.0]`",
-            ));
+            return Err(
+                input.error("expected a closure like `|x, y| x * x * y`, then `, [1.0, 2.0]`")
+            );
         }
         let closure: Expr = input.parse()?;
         if input.parse::<Option<Token![,]>>()?.is_none() || input.is_empty() {

@@ -220,11 +220,7 @@ impl<const N: usize> Dual<N> {
     /// `max(x, 0)`; slope 0 at 0, second derivative 0.
     #[inline]
     pub fn relu(self) -> Self {
-        if self.re > 0.0 {
-            self
-        } else {
-            Self::cst(0.0)
-        }
+        if self.re > 0.0 { self } else { Self::cst(0.0) }
     }
 
     /// `1 / (1 + e^-x)`, computed as `grad!` does.

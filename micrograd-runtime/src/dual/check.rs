@@ -86,7 +86,13 @@ impl HessianCheck {
         self.gradient
             .iter()
             .zip(&self.grad_gradient)
-            .map(|(&a, &b)| if a.is_nan() && b.is_nan() { 0.0 } else { disagreement(a, b) })
+            .map(|(&a, &b)| {
+                if a.is_nan() && b.is_nan() {
+                    0.0
+                } else {
+                    disagreement(a, b)
+                }
+            })
             .fold(0.0, f64::max)
     }
 
@@ -122,7 +128,9 @@ impl HessianCheck {
     #[track_caller]
     pub fn assert_agree(&self, fd_tol: f64) {
         assert!(
-            self.gradient_err() <= GRADIENT_REL && self.asymmetry() == 0.0 && self.fd_err() <= fd_tol,
+            self.gradient_err() <= GRADIENT_REL
+                && self.asymmetry() == 0.0
+                && self.fd_err() <= fd_tol,
             "hessian! disagrees (tolerance {fd_tol:e}):\n{self}"
         );
     }

@@ -330,7 +330,11 @@ mod tests {
         let (dx, de) = powf_d(x, D::cst(e), x.powf(e));
         let fd = |k: usize| {
             let (a, b) = (p(1.3 + h), p(1.3 - h));
-            if k == 0 { (a.0 - b.0) / (2.0 * h) } else { (a.1 - b.1) / (2.0 * h) }
+            if k == 0 {
+                (a.0 - b.0) / (2.0 * h)
+            } else {
+                (a.1 - b.1) / (2.0 * h)
+            }
         };
         assert!((dx.eps[0] - fd(0)).abs() < 1e-7);
         assert!((de.eps[0] - fd(1)).abs() < 1e-7);
@@ -346,6 +350,9 @@ mod tests {
         assert_eq!(x.abs().eps, [0.0, 0.0]);
         let (dx, ds) = leaky_relu_d(D::variable(-1.0, 0), D::variable(0.1, 1));
         // d/dx (dL/dx) = 0, d/dslope (dL/dx) = 1, d/dx (dL/dslope) = 1.
-        assert_eq!((dx.re, dx.eps, ds.re, ds.eps), (0.1, [0.0, 1.0], -1.0, [1.0, 0.0]));
+        assert_eq!(
+            (dx.re, dx.eps, ds.re, ds.eps),
+            (0.1, [0.0, 1.0], -1.0, [1.0, 0.0])
+        );
     }
 }
