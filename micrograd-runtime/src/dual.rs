@@ -764,15 +764,19 @@ impl<const N: usize> PartialOrd<Dual<N>> for f64 {
     }
 }
 
-/// Symmetrizes a Hessian computed column by column: `(H + H^T) / 2`.
-/// Forward-over-reverse computes every entry, and `H[i][j]` and `H[j][i]`
-/// come from different sums, so they may differ in the last bits; the mean
-/// is symmetric exactly and uses both.
+/// Symmetrizes a Hessian computed column by column: `(H + H^T) / 2`,
+/// written `0.5 a + 0.5 b` (exact halving, so the diagonal is kept as it
+/// is), with `-0.0` normalised to `0.0`. Forward-over-reverse computes
+/// every entry, and `H[i][j]` and `H[j][i]` come from different sums, so
+/// they may differ in the last bits; the mean is symmetric exactly and
+/// uses both.
 #[inline]
+// Both `h[i][j]` and `h[j][i]` are read: the indices are the point.
+#[allow(clippy::needless_range_loop)]
 pub fn symmetrize<const N: usize>(h: &mut [[f64; N]; N]) {
     for i in 0..N {
-        for j in 0..i {
-            let m = 0.5 * (h[i][j] + h[j][i]);
+        for j in 0..=i {
+            let m = 0.5 * h[i][j] + 0.5 * h[j][i] + 0.0;
             h[i][j] = m;
             h[j][i] = m;
         }

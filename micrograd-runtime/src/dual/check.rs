@@ -45,8 +45,8 @@ pub fn hessian_fd<P: Flat + Clone, G: Flat>(
         *minus.flat_mut(j) -= step;
         let dist = *plus.flat_mut(j) - *minus.flat_mut(j);
         let (gp, gm) = (grad(plus).1.flatten(), grad(minus).1.flatten());
-        for i in 0..n.min(gp.len()).min(gm.len()) {
-            h[i][j] = (gp[i] - gm[i]) / dist;
+        for (row, (a, b)) in h.iter_mut().zip(gp.iter().zip(&gm)) {
+            row[j] = (a - b) / dist;
         }
     }
     h
