@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
     check(
         "neuron",
         hn(pn[0], pn[1], pn[2], pn[3], pn[4]),
-        theirs(|v| neuron(v), pn),
+        theirs(neuron, pn),
     );
 
     let mut group = c.benchmark_group("hessian");
@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("neuron/5/num-dual", |b| {
-        b.iter(|| theirs(|v| neuron(v), black_box(pn)))
+        b.iter(|| theirs(neuron, black_box(pn)))
     });
     group.bench_function("rosenbrock/20/hessian!", |b| b.iter(|| h20(black_box(p20))));
     group.bench_function("rosenbrock/20/num-dual", |b| {

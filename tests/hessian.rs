@@ -2,6 +2,9 @@
 //! programs of `grad!` (loops, branches, arrays) against finite differences
 //! of `grad!`'s gradient, and smooth ops against num-dual's `hessian`.
 
+// Hessians are matrices indexed by (i, j): index loops read like the maths.
+#![allow(clippy::needless_range_loop)]
+
 use micrograd::dual::check::HessianCheck;
 use micrograd::{compare_hessian, grad, hessian, hessian_code, hvp};
 use nalgebra::SVector;
@@ -579,4 +582,60 @@ fn hessian_code_shows_dual_numbers() {
     assert!(code.contains("Dual::<"), "{code}");
     assert!(code.contains("guarded_mul"), "{code}");
     assert!(code.contains("symmetrize"), "{code}");
+}
+
+#[test]
+fn named_lengths_and_nested_arrays() {
+    // Lengths that are constants, not literals: the Hessian's size is a
+    // constant expression. f = sum_i w[i][0] w[i][1] b^2: the flat order
+    // is w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1], b.
+    const N: usize = 3;
+    let f = hessian!(|w: [[f64; 2]; N], b| {
+        let mut s = 0.0;
+        for i in 0..N {
+            s += w[i][0] * w[i][1] * b * b;
+        }
+        s
+    });
+    let w = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    let (value, (gw, gb), h) = f(w, 0.5);
+    // sum w0 w1 = 2 + 12 + 30 = 44; f = 44 b^2 = 11; df/db = 88 b = 44.
+    assert_eq!((value, gb), (11.0, 44.0));
+    assert_eq!(gw, [[0.5, 0.25], [1.0, 0.75], [1.5, 1.25]]);
+    // d2f/dw[i][0] dw[i][1] = b^2 = 0.25; d2f/dw[i][k] db = 2 b w[i][1-k];
+    // d2f/db2 = 2 sum w0 w1 = 88.
+    let mut want = [[0.0; 7]; 7];
+    for i in 0..3 {
+        let (a, c) = (2 * i, 2 * i + 1);
+        want[a][c] = 0.25;
+        want[c][a] = 0.25;
+        want[a][6] = 2.0 * 0.5 * w[i][1];
+        want[6][a] = want[a][6];
+        want[c][6] = 2.0 * 0.5 * w[i][0];
+        want[6][c] = want[c][6];
+    }
+    want[6][6] = 88.0;
+    assert_eq!(h, want);
+}
+
+#[test]
+fn newton_example_output_is_in_the_readme() {
+    // The README's Newton table, recomputed as `examples/newton.rs` prints
+    // its Newton columns.
+    let readme = include_str!("../README.md");
+    let newton = hessian!(|x, y| (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2));
+    let mut n = [-1.2f64, 1.0];
+    for step in 0..8 {
+        let (f, g, h) = newton(n[0], n[1]);
+        let norm = g[0].hypot(g[1]);
+        let line = format!(
+            "{step:>4}  ({:>9.6}, {:>9.6}) {f:>11.3e} {norm:>9.2e}",
+            n[0], n[1]
+        );
+        assert!(readme.contains(&line), "README.md lacks: {line}");
+        let ([a, b], c) = (h[0], h[1][1]);
+        let det = a * c - b * b;
+        n[0] -= (c * g[0] - b * g[1]) / det;
+        n[1] -= (a * g[1] - b * g[0]) / det;
+    }
 }

@@ -5119,7 +5119,10 @@ mod cases {
         report.fd_err()
     }
 
-    pub const CASES: [(&str, fn() -> f64); 240] = [
+    /// A case's name and the case, which returns its disagreement.
+    pub type Case = (&'static str, fn() -> f64);
+
+    pub const CASES: [Case; 240] = [
         ("program_corpus_1_case_000", program_corpus_1_case_000),
         ("program_corpus_1_case_001", program_corpus_1_case_001),
         ("program_corpus_1_case_002", program_corpus_1_case_002),

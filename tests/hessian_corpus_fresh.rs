@@ -82,7 +82,7 @@ fn derive() -> String {
         }
     }
     out.push_str(&format!(
-        "\n    pub const CASES: [(&str, fn() -> f64); {}] = [\n",
+        "\n    /// A case's name and the case, which returns its disagreement.\n    pub type Case = (&'static str, fn() -> f64);\n\n    pub const CASES: [Case; {}] = [\n",
         names.len()
     ));
     for name in &names {

@@ -75,7 +75,9 @@ pub fn flat_count(program: &Program) -> TokenStream {
     let n = program.params.len();
     let known: Option<usize> = (0..n)
         .filter(|&i| !matches!(program.params[i].ty, ParamTy::Slice))
-        .try_fold(0usize, |sum, i| sum.checked_add(flat_len_known(program, i)?));
+        .try_fold(0usize, |sum, i| {
+            sum.checked_add(flat_len_known(program, i)?)
+        });
     if let Some(total) = known {
         return Literal::usize_unsuffixed(total).into_token_stream();
     }
@@ -760,7 +762,11 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
         Seed::Direction => quote!(1),
     };
     // A literal needs no braces as a const argument.
-    let d = if n.clone().into_iter().count() == 1 {
+    let literal = matches!(
+        n.clone().into_iter().collect::<Vec<_>>()[..],
+        [TokenTree::Literal(_)]
+    );
+    let d = if literal {
         quote!(::micrograd::dual::Dual::<#n>)
     } else {
         quote!(::micrograd::dual::Dual::<{ #n }>)

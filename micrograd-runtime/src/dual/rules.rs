@@ -293,7 +293,9 @@ mod tests {
     #[test]
     fn tangents_are_derivatives_of_the_f64_rules() {
         type D = Dual<1>;
-        let unary: [(&str, fn(D) -> D, fn(f64) -> f64, f64); 17] = [
+        /// A rule's name, its dual and `f64` forms, and a point.
+        type Case = (&'static str, fn(D) -> D, fn(f64) -> f64, f64);
+        let unary: [Case; 17] = [
             ("powi_d(3)", |x| powi_d(x, 3), |x| f::powi_d(x, 3), 0.7),
             ("powi_d(-2)", |x| powi_d(x, -2), |x| f::powi_d(x, -2), 1.3),
             ("sinh_d", sinh_d, f::sinh_d, 0.4),
