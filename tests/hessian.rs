@@ -639,3 +639,42 @@ fn newton_example_output_is_in_the_readme() {
         n[1] -= (a * g[1] - b * g[0]) / det;
     }
 }
+
+#[test]
+fn a_million_iterations_with_saved_loads() {
+    // A value read from storage and then overwritten is saved on a heap
+    // tape per iteration: a million of them on a 2 MiB test stack, in both
+    // hessian! and hvp!. p_{k+1} = p_k (1 - 1e-6 x) + 1e-6 y.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let h = hessian!(|x, y| {
+                let mut p = 1.0;
+                for _i in 0..1_000_000 {
+                    p = p * (1.0 - 1e-6 * x) + 1e-6 * y;
+                }
+                p * p
+            });
+            let hv = hvp!(|x, y| {
+                let mut p = 1.0;
+                for _i in 0..1_000_000 {
+                    p = p * (1.0 - 1e-6 * x) + 1e-6 * y;
+                }
+                p * p
+            });
+            let (value, gradient, hm) = h(0.5, 2.0);
+            let (value2, gradient2, hvv) = hv(0.5, 2.0, 1.0, 0.0);
+            assert_eq!((value, gradient), (value2, gradient2));
+            // H e_0 is the first column before symmetrization: equal to the
+            // symmetrized entry up to the rounding of a million steps.
+            assert_eq!(hvv[0], hm[0][0]);
+            assert!((hvv[1] - hm[1][0]).abs() < 1e-10 * hm[1][0].abs());
+            // p -> y / x + (1 - y / x) e^{-x} after 1e6 steps (1e-6 each):
+            // at (0.5, 2), p = 4 - 3 e^{-0.5}; the value only roughly.
+            assert!((value.sqrt() - (4.0 - 3.0 * (-0.5f64).exp())).abs() < 1e-5);
+            assert!(hm.iter().flatten().all(|v| v.is_finite()));
+        })
+        .expect("spawn")
+        .join()
+        .expect("no overflow");
+}

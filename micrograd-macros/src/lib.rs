@@ -3,6 +3,8 @@
 //! Stages, one file each: `parse` (the closure), `lower` (syntax -> SSA IR,
 //! the one place that rejects input), `ir`, `rules` (the derivative table of
 //! `OPS.md`), `diff` (the reverse sweep), `codegen` and `dot` (outputs).
+//! The second-order macros (`hessian!`, `hvp!`, ...) have their pipelines
+//! in `second` and their code generation in `codegen::hessian`.
 #![forbid(unsafe_code)]
 
 mod codegen;

@@ -721,20 +721,17 @@ fn regions(stmts: &[Stmt], nested: bool, in_region: &mut [bool], inner: &mut [bo
     }
 }
 
-/// `f(elem)` over an array of these dims (`a.map(|e| ...)`, nested), or
-/// over a `Vec` for a slice.
+/// `f(elem)` over a scalar or an array of these dims (`a.map(|e| ...)`,
+/// nested). Slices are `hvp!`'s only, whose gradient and `H v` are kept
+/// as `Vec<f64>`s from the start (see `closure`): nothing to map.
 fn map_elems(
     value: TokenStream,
     ty: &ParamTy,
     f: &dyn Fn(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let e = name("e", 0);
     match ty {
         ParamTy::Scalar => f(value),
-        ParamTy::Slice => {
-            let body = f(quote!(#e));
-            quote!(#value.iter().map(|&#e| #body).collect::<::std::vec::Vec<::core::primitive::f64>>())
-        }
+        ParamTy::Slice => TokenStream::new(),
         ParamTy::Array(dims) => nested_map(value, dims.len(), f),
     }
 }
