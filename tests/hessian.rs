@@ -114,11 +114,11 @@ fn lecture_neuron() {
     );
     // Rounding only: the formula and the program round differently.
     assert_close(&h, &want, 1e-15);
-    // A few entries by hand: d2o/dx1^2 = t'' w1^2 = -9/sqrt 2;
-    // d2o/dx1 dw1 = t'' w1 x1 + t' = 6/sqrt 2 * -1 ... = -6/sqrt2 * ...
+    // Two entries by hand, with s = 1/sqrt 2 (t'' = -s):
+    // d2o/dx1^2 = t'' w1^2 = -9 s;
     let s = 0.5f64.sqrt();
     assert!((h[0][0] - (-9.0 * s)).abs() < 1e-14);
-    // t'' w1 x1 + t' = -s * -3 * 2 + 0.5 = 6 s + 0.5
+    // d2o/dx1 dw1 = t'' w1 x1 + t' = -s * -3 * 2 + 0.5 = 6 s + 0.5.
     assert!((h[0][2] - (6.0 * s + 0.5)).abs() < 1e-14);
     assert_symmetric(&h);
 }
