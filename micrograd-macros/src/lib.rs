@@ -600,9 +600,12 @@ pub fn hvp_code(input: TokenStream) -> TokenStream {
 /// returns a `micrograd::dual::check::HessianCheck` with the compiled
 /// Hessian beside central finite differences of [`grad!`]'s gradient, and
 /// whether `hessian!`'s gradient is `grad!`'s. The point is given as for
-/// [`compare!`]: `[f64; N]` for scalar parameters, the lone array, or a
-/// tuple. The dynamic `Value` engine has no second derivatives, so there
-/// is no third column.
+/// [`compare!`]: `[f64; N]` for scalar parameters, the lone array (a
+/// slice as a `Vec`), or a tuple. For a program with a slice parameter,
+/// which `hessian!` rejects, the compiled Hessian is built from [`hvp!`]'s
+/// columns `H e_j` (symmetrized the same way), so `compare_hessian!` checks
+/// `hvp!` too. The dynamic `Value` engine has no second derivatives, so
+/// there is no third column.
 ///
 /// ```
 /// use micrograd::compare_hessian;

@@ -10,7 +10,7 @@ use crate::codegen::{self};
 use crate::ir::Program;
 use crate::parse::GradInput;
 use crate::{expand, lower};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, Token};
@@ -154,7 +154,8 @@ fn empty_report() -> TokenStream {
 /// of `grad!`'s gradient, as a `HessianCheck`.
 pub fn compare_hessian(tokens: TokenStream) -> TokenStream {
     let expanded = syn::parse2::<Input>(tokens).and_then(|input| {
-        let program = program(input.closure, Seed::Full)?;
+        // Slices are welcome here: their Hessian is built from `hvp!`.
+        let program = program(input.closure, Seed::Direction)?;
         Ok(compare_body(&program, &input.point))
     });
     expanded.unwrap_or_else(|error| {
@@ -164,8 +165,27 @@ pub fn compare_hessian(tokens: TokenStream) -> TokenStream {
     })
 }
 
+/// `tokens` with every identifier `from` renamed `to`.
+fn rename(tokens: TokenStream, from: &str, to: &Ident) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) if ident == from => TokenTree::Ident(to.clone()),
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), rename(g.stream(), from, to));
+                group.set_span(g.span());
+                TokenTree::Group(group)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 fn compare_body(program: &Program, point: &Expr) -> TokenStream {
-    let hess = hessian::closure(program, Seed::Full);
+    let slices = program
+        .params
+        .iter()
+        .any(|p| matches!(p.ty, crate::ir::ParamTy::Slice));
     let grad = codegen::closure(program);
     let point_ty = crate::compare::point_ty(&program.params);
     let names = crate::compare::names_fn(program);
@@ -190,22 +210,42 @@ fn compare_body(program: &Program, point: &Expr) -> TokenStream {
         let ident = path.path.get_ident()?;
         (path.qself.is_none()).then(|| quote!(let #ident = &#ident;))
     });
+    // The compiled Hessian: `hessian!`'s, or for slices `hvp!`'s columns.
+    let compiled = if slices {
+        let hvp = hessian::closure(program, Seed::Direction);
+        let y = ident("__mg_y");
+        let dirs = args.iter().map(|a| rename(a.clone(), "__mg_x", &y));
+        quote!(
+            let #h = #hvp;
+            let (#value, #ours, #hessian) = ::micrograd::dual::check::hessian_from_hvp(
+                |#x: #point_ty, #y: #point_ty| #h(#(#args,)* #(#dirs),*),
+                &#x,
+            );
+        )
+    } else {
+        let hess = hessian::closure(program, Seed::Full);
+        quote!(
+            let #h = #hess;
+            let (#value, #gradient, #hessian) = #h(#(#args),*);
+            let #ours = ::micrograd::check::Flat::flatten(&#gradient);
+            let #hessian: ::std::vec::Vec<::std::vec::Vec<::core::primitive::f64>> =
+                #hessian.iter().map(|row| row.to_vec()).collect();
+        )
+    };
     quote!({
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         let #report = {
             #(#borrows)*
-            let #h = #hess;
             let #g = #grad;
             let #x: #point_ty = #point;
-            let (#value, #gradient, #hessian) = #h(#(#args),*);
-            let #ours = ::micrograd::check::Flat::flatten(&#gradient);
+            #compiled
             let #theirs = ::micrograd::check::Flat::flatten(&#g(#(#args),*).1);
             ::micrograd::dual::check::HessianCheck {
                 names: (#names)(&#x),
                 value: #value,
                 grad_gradient: #theirs,
                 gradient: #ours,
-                hessian: #hessian.iter().map(|row| row.to_vec()).collect(),
+                hessian: #hessian,
                 fd_hessian: ::micrograd::dual::check::hessian_fd(
                     |#x: #point_ty| #g(#(#args),*),
                     &#x,

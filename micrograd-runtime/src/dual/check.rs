@@ -52,6 +52,51 @@ pub fn hessian_fd<P: Flat + Clone, G: Flat>(
     h
 }
 
+/// The value, gradient and Hessian from Hessian-vector products: `hvp`
+/// takes a point and a direction of the same shape and returns `(value,
+/// gradient, H v)`; column `j` is `H e_j`. Symmetrized as `hessian!`
+/// does, `(H + H^T) / 2`. `compare_hessian!` uses it for programs with
+/// slices, which `hessian!` rejects.
+///
+/// ```
+/// use micrograd_runtime::dual::check::hessian_from_hvp;
+/// // f = x^2 y: H = [[2y, 2x], [2x, 0]]
+/// let hvp = |[x, y]: [f64; 2], [u, v]: [f64; 2]| {
+///     (x * x * y, [2.0 * x * y, x * x], [2.0 * y * u + 2.0 * x * v, 2.0 * x * u])
+/// };
+/// let (value, gradient, h) = hessian_from_hvp(hvp, &[3.0, 2.0]);
+/// assert_eq!((value, gradient), (18.0, vec![12.0, 9.0]));
+/// assert_eq!(h, vec![vec![4.0, 6.0], vec![6.0, 0.0]]);
+/// ```
+pub fn hessian_from_hvp<P: Flat + Clone, G: Flat>(
+    hvp: impl Fn(P, P) -> (f64, G, G),
+    point: &P,
+) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+    let n = point.flat_len();
+    let mut zero = point.clone();
+    for j in 0..n {
+        *zero.flat_mut(j) = 0.0;
+    }
+    let (value, gradient, _) = hvp(point.clone(), zero.clone());
+    let mut h = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let mut dir = zero.clone();
+        *dir.flat_mut(j) = 1.0;
+        let column = hvp(point.clone(), dir).2.flatten();
+        for (row, c) in h.iter_mut().zip(column) {
+            row[j] = c;
+        }
+    }
+    for i in 0..n {
+        for j in 0..=i {
+            let m = 0.5 * h[i][j] + 0.5 * h[j][i] + 0.0;
+            h[i][j] = m;
+            h[j][i] = m;
+        }
+    }
+    (value, gradient.flatten(), h)
+}
+
 /// The compiled Hessian beside the finite difference of the compiled
 /// gradient, made by `compare_hessian!(closure, point)`.
 #[derive(Clone, Debug)]
