@@ -528,7 +528,43 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 /// (`max`, `min`, `clamp`) and piecewise-constant ops have no curvature.
 /// The dynamic `Value` engine has no second derivatives; [`compare_hessian!`]
 /// checks `hessian!` against finite differences of `grad!`'s gradient.
-/// [`hessian_code!`] shows the generated code.
+///
+/// # What it expands to
+///
+/// [`hessian_code!`] shows the generated code. For `hessian!(|x, y| x *
+/// y.exp())` it is `grad!`'s program over `Dual<2>` (`Dual` is
+/// `micrograd::dual::Dual`), with the local derivatives of `grad!`, then the
+/// adjoints' tangents as the Hessian's rows:
+///
+/// ```
+/// # let code = micrograd::hessian_code!(|x, y| x * y.exp());
+/// # let expected = r#"
+/// let __mg_p0: Dual<2> = Dual::<2>::variable(__mg_p0, 0);   // x, tangent e_0
+/// let __mg_p1: Dual<2> = Dual::<2>::variable(__mg_p1, 1);   // y, tangent e_1
+/// let __mg_v0: Dual<2> = Dual::<2>::exp(__mg_p1);           // y.exp()
+/// let __mg_v1: Dual<2> = __mg_p0 * __mg_v0;                 // the output
+/// let mut __mg_g1: Dual<2> = Dual::<2>::cst(1.0);           // its adjoint
+/// __mg_gp0 += __mg_g1 * (__mg_v0);                          // d/dx = e^y
+/// __mg_g0 += __mg_g1 * (__mg_p0);                           // d/d(e^y) = x
+/// if !__mg_g0.is_zero() {                                   // exp' = y, guarded
+///     __mg_gp1 += __mg_g0.guarded_mul(Dual::<2>::from(__mg_v0));
+/// }
+/// __mg_h0[__mg_row0] = __mg_gp0.eps;                        // row 0: d(df/dx)
+/// __mg_h0[__mg_row0] = __mg_gp1.eps;                        // row 1: d(df/dy)
+/// dual::symmetrize(&mut __mg_h0);                           // (H + H^T) / 2
+/// # "#;
+/// # // Every line above appears, in this order, in hessian_code! (whose
+/// # // formatter may break a line: compare without whitespace).
+/// # let squash = |s: &str| s.split_whitespace().collect::<String>();
+/// # let code = squash(code);
+/// # let mut rest: &str = &code;
+/// # for line in expected.lines().map(|l| squash(l.split("//").next().unwrap())) {
+/// #     if !line.is_empty() && line != "}" {
+/// #         let at = rest.find(&line).unwrap_or_else(|| panic!("{line} not in {code}"));
+/// #         rest = &rest[at..];
+/// #     }
+/// # }
+/// ```
 ///
 /// # Panics
 ///
