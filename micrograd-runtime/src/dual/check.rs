@@ -87,14 +87,21 @@ pub fn hessian_from_hvp<P: Flat + Clone, G: Flat>(
             row[j] = c;
         }
     }
-    for i in 0..n {
+    symmetrize_rows(&mut h);
+    (value, gradient.flatten(), h)
+}
+
+/// [`super::symmetrize`] for a matrix of rows.
+// Both `h[i][j]` and `h[j][i]` are read: the indices are the point.
+#[allow(clippy::needless_range_loop)]
+fn symmetrize_rows(h: &mut [Vec<f64>]) {
+    for i in 0..h.len() {
         for j in 0..=i {
             let m = 0.5 * h[i][j] + 0.5 * h[j][i] + 0.0;
             h[i][j] = m;
             h[j][i] = m;
         }
     }
-    (value, gradient.flatten(), h)
 }
 
 /// The compiled Hessian beside the finite difference of the compiled
