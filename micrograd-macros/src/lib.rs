@@ -570,6 +570,11 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 ///
 /// Where [`grad!`]'s closure panics (an index out of range, `clamp` with
 /// `lo > hi`), and nowhere else.
+///
+/// Every active value is a `Dual<N>` of `8 (N + 1)` bytes and the Hessian
+/// (`8 N^2` bytes) is returned by value, all on the stack: for `N` in the
+/// hundreds (half a megabyte at `N = 256`) use [`hvp!`], whose cost and
+/// memory do not grow with `N`.
 #[proc_macro]
 pub fn hessian(input: TokenStream) -> TokenStream {
     second::hessian(input.into()).into()
