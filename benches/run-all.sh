@@ -19,6 +19,9 @@ echo "== grad! vs hand-written (issue 2)"
 cargo bench --bench grad "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== grad! vs num-dual"
 cargo bench --bench peers "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
+echo "== hessian! vs num-dual, hvp! vs grad! (issue 17)"
+cargo bench --bench hessian "${args[@]}" > /dev/null 2>&1
+bash benches/hessian-table.sh
 echo "== Value: 30-node expression and 1M-node graphs (issue 3)"
 cargo bench --bench value "${args[@]}" 2>&1 | grep -B1 'time:' | grep -v '^--$'
 echo "== training step (issue 4)"

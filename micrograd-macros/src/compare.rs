@@ -247,7 +247,7 @@ pub(crate) fn point_ty(params: &[crate::ir::Param]) -> TokenStream {
 }
 
 /// Parameter `i` read from the point `__mg_x` (by value; a slice borrowed).
-fn from_point(program: &Program, i: usize) -> TokenStream {
+pub(crate) fn from_point(program: &Program, i: usize) -> TokenStream {
     let x = ident("__mg_x");
     let k = Literal::usize_unsuffixed(i);
     let value = match point_shape(program) {
@@ -302,7 +302,7 @@ fn engines(program: &Program, source: &str) -> TokenStream {
 }
 
 /// The report's names: the parameters for scalars, `w[i][j]` for arrays.
-fn names_fn(program: &Program) -> TokenStream {
+pub(crate) fn names_fn(program: &Program) -> TokenStream {
     let point = point_ty(&program.params);
     let p = ident("__mg_point");
     let out = ident("__mg_names");

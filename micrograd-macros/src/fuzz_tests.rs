@@ -387,6 +387,15 @@ const COMPARE_FNS: [(&str, Expansion); 2] = [
     ("assert_grad", crate::compare::assert_grad),
 ];
 
+/// The second-order macros (`second.rs`), which share `grad!`'s front
+/// end: checked on the same inputs (never a panic), not tallied.
+const SECOND_FNS: [(&str, Expansion); 4] = [
+    ("hessian", crate::second::hessian),
+    ("hvp", crate::second::hvp),
+    ("hessian_code", crate::second::hessian_code),
+    ("hvp_code", crate::second::hvp_code),
+];
+
 /// The property for one function and one input.
 /// `Ok(true)` for code, `Ok(false)` for a compile error.
 fn check(name: &str, expand: Expansion, input: &TokenStream) -> Result<bool, TestCaseError> {
@@ -483,6 +492,10 @@ fn check_all(
     for (k, (name, expand)) in COMPARE_FNS.into_iter().enumerate() {
         code[3 + k] = check(name, expand, with_tail)?;
     }
+    for (name, expand) in SECOND_FNS {
+        check(name, expand, closure)?;
+    }
+    check("compare_hessian", crate::second::compare_hessian, with_tail)?;
     let mut tally = tally.borrow_mut();
     tally.inputs += 1;
     for (count, code) in tally.code.iter_mut().zip(code) {

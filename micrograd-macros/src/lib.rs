@@ -3,6 +3,8 @@
 //! Stages, one file each: `parse` (the closure), `lower` (syntax -> SSA IR,
 //! the one place that rejects input), `ir`, `rules` (the derivative table of
 //! `OPS.md`), `diff` (the reverse sweep), `codegen` and `dot` (outputs).
+//! The second-order macros (`hessian!`, `hvp!`, ...) have their pipelines
+//! in `second` and their code generation in `codegen::hessian`.
 #![forbid(unsafe_code)]
 
 mod codegen;
@@ -15,6 +17,7 @@ mod ir;
 mod lower;
 mod parse;
 mod rules;
+mod second;
 
 use proc_macro::TokenStream;
 
@@ -488,4 +491,190 @@ pub fn compare(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn assert_grad(input: TokenStream) -> TokenStream {
     compare::assert_grad(input.into()).into()
+}
+
+/// Compiles a closure (the input language of [`grad!`]) into code for its
+/// value, gradient and **Hessian**: the result is a `move` closure
+/// returning `(value, gradient, hessian)`.
+///
+/// ```
+/// use micrograd::hessian;
+///
+/// // f = x^2 y + y^3: gradient (2xy, x^2 + 3y^2), Hessian [[2y, 2x], [2x, 6y]].
+/// let f = hessian!(|x, y| x * x * y + y.powi(3));
+/// let (value, gradient, h) = f(3.0, 2.0);
+/// assert_eq!(value, 26.0);
+/// assert_eq!(gradient, [12.0, 21.0]);
+/// assert_eq!(h, [[4.0, 6.0], [6.0, 12.0]]);
+/// ```
+///
+/// # Shapes
+///
+/// - the gradient has exactly [`grad!`]'s shape (`[f64; N]` for scalar
+///   parameters, the parameter's own shape for a lone array, a tuple
+///   otherwise) and is `grad!`'s gradient to the bit;
+/// - the Hessian is `[[f64; N]; N]` with `N` the number of flat
+///   parameters, in `grad!`'s flat order: parameter order, each array
+///   row-major. `h[i][j] = d^2 f / (dx_i dx_j)`. For
+///   `|w: [[f64; 2]; 2], b|` the order is `w[0][0], w[0][1], w[1][0],
+///   w[1][1], b`.
+///
+/// A slice parameter (`&[f64]`) is a compile error: its length is known
+/// only at run time, so it cannot size the Hessian's type. Use [`hvp!`]
+/// (Hessian-vector products accept slices), or an array.
+///
+/// # How it is computed
+///
+/// Forward-over-reverse (Griewank and Walther, "Evaluating Derivatives",
+/// 2nd ed., SIAM 2008, chapter 5, "Second-order adjoints"): the program
+/// that `grad!` generates (forward sweep, then the reverse sweep with the
+/// same local derivatives) runs on the dual numbers
+/// `micrograd::dual::Dual<N>`, with flat parameter `i` seeded by the unit
+/// tangent `e_i`. The primal parts of the parameters' adjoints are the
+/// gradient, their tangents the Hessian's columns. One run costs a small
+/// multiple of `N` gradients (`O(N)` per op), against `O(N^2)` per op for
+/// hyper-dual or second-order forward numbers; the seeds are compile-time
+/// unit vectors, so with everything inlined LLVM folds most zero tangents.
+///
+/// The Hessian is symmetrized as `(H + H^T) / 2`: forward-over-reverse
+/// computes every entry, and `h[i][j]`, `h[j][i]` come from different
+/// sums that may differ in the last bit; the mean is exactly symmetric
+/// and uses both.
+///
+/// Second derivatives follow the conventions of `OPS.md` ("Second
+/// derivatives"): branches are taken on primal values, exactly as
+/// [`grad!`] takes them, so a program is differentiated twice along the
+/// branch taken; `relu'' = abs'' = 0` (also at the kink), selections
+/// (`max`, `min`, `clamp`) and piecewise-constant ops have no curvature.
+/// The dynamic `Value` engine has no second derivatives; [`compare_hessian!`]
+/// checks `hessian!` against finite differences of `grad!`'s gradient.
+///
+/// # What it expands to
+///
+/// [`hessian_code!`] shows the generated code. For `hessian!(|x, y| x *
+/// y.exp())` it is `grad!`'s program over `Dual<2>` (`Dual` is
+/// `micrograd::dual::Dual`), with the local derivatives of `grad!`, then the
+/// adjoints' tangents as the Hessian's rows:
+///
+/// ```
+/// # let code = micrograd::hessian_code!(|x, y| x * y.exp());
+/// # let expected = r#"
+/// let __mg_p0: Dual<2> = Dual::<2>::variable(__mg_p0, 0);   // x, tangent e_0
+/// let __mg_p1: Dual<2> = Dual::<2>::variable(__mg_p1, 1);   // y, tangent e_1
+/// let __mg_v0: Dual<2> = Dual::<2>::exp(__mg_p1);           // y.exp()
+/// let __mg_v1: Dual<2> = __mg_p0 * __mg_v0;                 // the output
+/// let mut __mg_g1: Dual<2> = Dual::<2>::cst(1.0);           // its adjoint
+/// __mg_gp0 += __mg_g1 * (__mg_v0);                          // d/dx = e^y
+/// __mg_g0 += __mg_g1 * (__mg_p0);                           // d/d(e^y) = x
+/// if !__mg_g0.is_zero() {                                   // exp' = y, guarded
+///     __mg_gp1 += __mg_g0.guarded_mul(Dual::<2>::from(__mg_v0));
+/// }
+/// __mg_h0[__mg_row0] = __mg_gp0.eps;                        // row 0: d(df/dx)
+/// __mg_h0[__mg_row0] = __mg_gp1.eps;                        // row 1: d(df/dy)
+/// dual::symmetrize(&mut __mg_h0);                           // (H + H^T) / 2
+/// # "#;
+/// # // Every line above appears, in this order, in hessian_code! (whose
+/// # // formatter may break a line: compare without whitespace).
+/// # let squash = |s: &str| s.split_whitespace().collect::<String>();
+/// # let code = squash(code);
+/// # let mut rest: &str = &code;
+/// # for line in expected.lines().map(|l| squash(l.split("//").next().unwrap())) {
+/// #     if !line.is_empty() && line != "}" {
+/// #         let at = rest.find(&line).unwrap_or_else(|| panic!("{line} not in {code}"));
+/// #         rest = &rest[at..];
+/// #     }
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// Where [`grad!`]'s closure panics (an index out of range, `clamp` with
+/// `lo > hi`), and nowhere else.
+///
+/// Every active value is a `Dual<N>` of `8 (N + 1)` bytes and the Hessian
+/// (`8 N^2` bytes) is returned by value, all on the stack: for `N` in the
+/// hundreds (half a megabyte at `N = 256`) use [`hvp!`], whose cost and
+/// memory do not grow with `N`.
+#[proc_macro]
+pub fn hessian(input: TokenStream) -> TokenStream {
+    second::hessian(input.into()).into()
+}
+
+/// Hessian-vector products: compiles a closure (the input language of
+/// [`grad!`], slices included) into a `move` closure that takes the
+/// parameters, then a direction `v` of the same shapes, and returns
+/// `(value, gradient, H v)`, the gradient and `H v` both in [`grad!`]'s
+/// gradient shape.
+///
+/// ```
+/// use micrograd::hvp;
+///
+/// // f = sum_i x_i^2 x_{i+1}: H has 2 x_{i+1} on the diagonal at i and
+/// // 2 x_i beside it.
+/// let f = hvp!(|x: &[f64]| {
+///     let mut s = 0.0;
+///     for i in 0..x.len() - 1 {
+///         s += x[i] * x[i] * x[i + 1];
+///     }
+///     s
+/// });
+/// // At x = (1, 2, 3): H = [[4, 2, 0], [2, 6, 4], [0, 4, 0]]; H e_1 = (2, 6, 4).
+/// let (value, gradient, hv) = f(&[1.0, 2.0, 3.0], &[0.0, 1.0, 0.0]);
+/// assert_eq!(value, 14.0);
+/// assert_eq!(gradient, vec![4.0, 13.0, 4.0]);
+/// assert_eq!(hv, vec![2.0, 6.0, 4.0]);
+/// ```
+///
+/// It is [`hessian!`]'s scheme with one tangent (`Dual<1>`) seeded with
+/// `v`: the tangent of the adjoint program in direction `v` (Griewank and
+/// Walther, chapter 5). It costs a small constant times one gradient
+/// (`BENCHMARKS.md` measures it), whatever the number of parameters.
+///
+/// # Panics
+///
+/// If a slice's direction has another length than the slice (with a
+/// message naming the parameter), and where [`grad!`]'s closure panics.
+#[proc_macro]
+pub fn hvp(input: TokenStream) -> TokenStream {
+    second::hvp(input.into()).into()
+}
+
+/// The closure [`hessian!`] generates, as formatted Rust text (a `&str`).
+///
+/// ```
+/// let code = micrograd::hessian_code!(|x, y| x * y.exp());
+/// assert!(code.contains("Dual"));
+/// assert!(code.contains("::micrograd::dual::rules") || code.contains("guarded_mul"));
+/// ```
+#[proc_macro]
+pub fn hessian_code(input: TokenStream) -> TokenStream {
+    second::hessian_code(input.into()).into()
+}
+
+/// The closure [`hvp!`] generates, as formatted Rust text (a `&str`).
+#[proc_macro]
+pub fn hvp_code(input: TokenStream) -> TokenStream {
+    second::hvp_code(input.into()).into()
+}
+
+/// Checks [`hessian!`] at a point: `compare_hessian!(closure, point)`
+/// returns a `micrograd::dual::check::HessianCheck` with the compiled
+/// Hessian beside central finite differences of [`grad!`]'s gradient, and
+/// whether `hessian!`'s gradient is `grad!`'s. The point is given as for
+/// [`compare!`]: `[f64; N]` for scalar parameters, the lone array (a
+/// slice as a `Vec`), or a tuple. For a program with a slice parameter,
+/// which `hessian!` rejects, the compiled Hessian is built from [`hvp!`]'s
+/// columns `H e_j` (symmetrized the same way), so `compare_hessian!` checks
+/// `hvp!` too. The dynamic `Value` engine has no second derivatives, so
+/// there is no third column.
+///
+/// ```
+/// use micrograd::compare_hessian;
+/// let report = compare_hessian!(|x, y| (x * y).sin() + x.exp(), [0.5, 1.5]);
+/// report.assert_agree(1e-6);
+/// assert!(report.fd_err() < 1e-7, "{report}");
+/// ```
+#[proc_macro]
+pub fn compare_hessian(input: TokenStream) -> TokenStream {
+    second::compare_hessian(input.into()).into()
 }

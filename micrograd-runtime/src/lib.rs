@@ -77,3 +77,7 @@ pub use check::{Comparison, Flat, GradCheck};
 pub mod rules;
 // The reusable tapes of `grad!`'s reverse sweep.
 pub mod saved;
+
+// Dual numbers for `hessian!` and `hvp!` (second derivatives by
+// forward-over-reverse), with the rules above over them.
+pub mod dual;

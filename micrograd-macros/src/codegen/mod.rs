@@ -22,6 +22,7 @@
 //! `__mg_p0` and captured by the body resolves to the user's, not to ours.
 
 pub mod forward;
+pub mod hessian;
 mod reverse;
 mod straight;
 
