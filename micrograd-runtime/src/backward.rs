@@ -18,8 +18,14 @@ use crate::tape::{self, Tape, Value};
 
 /// The decreasing sweep gives up on index order, and switches to a heap of
 /// the pending indices, once it has skipped more than `DENSE` unreached
-/// slots per node it processed (plus `SLACK`): work stays within a constant
-/// factor of the graph's size however far apart its nodes are on the tape.
+/// slots per node of the graph it knows of, processed or pending (plus
+/// `SLACK`): work stays within a constant factor of the graph's size
+/// however far apart its nodes are on the tape. Counting the pending nodes
+/// matters where the sweep starts: a loss over 100 samples whose last two
+/// met their margin (no adjoint flows into them) skips their 80 slots
+/// before it has processed more than the sum, and without the 100 pending
+/// margins in the count it would take the heap for the whole sweep, 4x
+/// slower per node (measured on the moons step: 100-130 us against 30).
 const DENSE: usize = 4;
 const SLACK: usize = 64;
 
@@ -441,7 +447,7 @@ impl Tape {
             } else {
                 sw.not_reached(i);
                 thin += 1;
-                if thin > SLACK as isize {
+                if thin > (SLACK + DENSE * sw.pending) as isize {
                     // The sparse phase wrote every new slot below `i`.
                     break (out - i + 1 + sw.finish_sparse(i), 0);
                 }
