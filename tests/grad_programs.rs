@@ -733,3 +733,50 @@ fn stores_after_an_array_initialisation_and_reads_between_them() {
         fd = 1e-8
     );
 }
+
+#[test]
+fn accumulator_loops_tested_once_before_the_loop() {
+    // The reverse of `z = z - t` in a loop runs only when z's adjoint is
+    // nonzero, tested once before the loop, with no test inside. Here
+    // relu(z) at z = -inf passes 0 to z, and the loop's exp(1000 x) has an
+    // infinite local derivative: 0 * inf must not make NaN. f = relu(z) + c
+    // with z = -sum exp(1000 x_i): df/dx = 0, df/dc = 1.
+    let f = grad!(|x: [f64; 3], c: f64| {
+        let mut z = 0.0;
+        for i in 0..3 {
+            z = z - (x[i] * 1000.0).exp();
+        }
+        z.relu() + c
+    });
+    let (v, (dx, dc)) = f([1.0, 2.0, 3.0], 0.5);
+    assert_eq!((v, dx, dc), (0.5, [0.0; 3], 1.0));
+    // z_i = x_i - z_{i-1}, z_{-1} = 0 (the load is the second operand: its
+    // adjoint flips sign each iteration and stays nonzero), and z = z - t:
+    // y = z_2 = x2 - x1 + x0; s = -sum x_i^2. f = y^2 + s:
+    // df/dx = 2y (1, -1, 1) - 2x.
+    let g = grad!(|x: [f64; 3]| {
+        let mut y = 0.0;
+        for i in 0..3 {
+            y = x[i] - y;
+        }
+        let mut s = 0.0;
+        for i in 0..3 {
+            s = s - x[i] * x[i];
+        }
+        y * y + s
+    });
+    let x = [0.5, -1.5, 2.0];
+    let y = x[2] - x[1] + x[0];
+    let (v, d) = g(x);
+    assert!(close(
+        v,
+        y * y - x.iter().map(|a| a * a).sum::<f64>(),
+        1e-12
+    ));
+    let want = [
+        2.0 * y - 2.0 * x[0],
+        -2.0 * y - 2.0 * x[1],
+        2.0 * y - 2.0 * x[2],
+    ];
+    assert_all_close(&d, &want, 1e-12);
+}

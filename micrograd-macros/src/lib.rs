@@ -269,7 +269,9 @@ use proc_macro::TokenStream;
 ///   was overwritten before it was read (adjoint exactly 0) passes nothing
 ///   on, and an infinite derivative there cannot make `0 * inf = NaN`
 ///   (other instructions with a derivative that reads a value test their
-///   own adjoint);
+///   own adjoint); a loop whose only reverse work is such a tree under a
+///   scalar's adjoint (`z += w[i] * h[i]`) tests it once, before the loop,
+///   and, when the store passes the adjoint on (`z = z + t`), not inside;
 /// - loads of a parameter array at `i + c` for several constants `c`
 ///   (`x[i]`, `x[i + 1]`) sum their adjoints in registers carried across
 ///   the reversed iterations, and each gradient element is written once.

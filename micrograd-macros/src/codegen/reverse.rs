@@ -44,6 +44,7 @@ pub fn closure(program: &Program) -> TokenStream {
         plan: &plan,
         fwd: &fwd,
         carry_slot: RefCell::new(HashMap::new()),
+        always: RefCell::new(HashSet::new()),
         uses: use_counts(program),
         depth: std::cell::Cell::new(0),
     };
@@ -99,6 +100,9 @@ struct Reverse<'a> {
     /// Loads whose adjoint goes to a carried sum instead of the gradient
     /// array (see [`Reverse::carried`]), by instruction.
     carry_slot: RefCell<HashMap<usize, syn::Ident>>,
+    /// Stored values whose adjoint is known to be nonzero where their tree
+    /// is reversed (see [`Reverse::single_guard`]): no test.
+    always: RefCell<HashSet<usize>>,
     /// How many times each instruction is read: as an operand, a stored
     /// value, an array element, a compared value or the output.
     uses: Vec<usize>,
@@ -191,7 +195,11 @@ impl Reverse<'_> {
                     in_tree.insert(*i);
                 }
                 let g = name("g", *v);
-                out.extend(quote!(if #g != 0.0 { #body }));
+                out.extend(if self.always.borrow().contains(v) {
+                    body
+                } else {
+                    quote!(if #g != 0.0 { #body })
+                });
             }
         }
         out
@@ -329,6 +337,10 @@ impl Reverse<'_> {
                 let i = name("i", l.var);
                 let range = range(l, !l.rev);
                 let groups = self.carried(l);
+                let guard = self.single_guard(l, &groups);
+                if let Some((_, value, true)) = guard {
+                    self.always.borrow_mut().insert(value);
+                }
                 let mut before = TokenStream::new();
                 let mut flush = TokenStream::new();
                 let mut after = TokenStream::new();
@@ -384,7 +396,20 @@ impl Reverse<'_> {
                 self.depth.set(self.depth.get() + 1);
                 let body = self.region(&l.body, false);
                 self.depth.set(self.depth.get() - 1);
-                quote!(#before for #i in #range { #body #flush } #after)
+                let reversed = quote!(#before for #i in #range { #body #flush } #after);
+                // A loop whose one piece of reverse work is a store tree
+                // under the test of one scalar's adjoint (`z += w[i] *
+                // h[i]`) does nothing at all when that adjoint is 0 on
+                // entry (each iteration would test it, pass nothing and
+                // leave it 0): test it once, before the loop. A neuron
+                // that relu switched off skips its inner loop this way.
+                match guard {
+                    Some((v, _, _)) => {
+                        let gx = name("gx", v);
+                        quote!(if #gx != 0.0 { #reversed })
+                    }
+                    None => reversed,
+                }
             }
             Stmt::If(b) => {
                 let t = name("b", b.id);
@@ -397,6 +422,77 @@ impl Reverse<'_> {
                 quote!(if #outcome { #then } else { #els })
             }
         }
+    }
+
+    /// The scalar storage whose adjoint guards all of loop `l`'s reverse
+    /// work, if one does: the body is straight-line, one store in it has
+    /// reverse work (to scalar storage, restoring nothing), every other
+    /// instruction with reverse work is in that store's tree (reversed
+    /// under the test of its adjoint, see [`Reverse::region`]), nothing in
+    /// the body is popped from a tape, and no adjoint is carried. With the
+    /// storage, the stored value, and whether the store passes its adjoint
+    /// on unchanged up to sign (`z = z + t`, `z = z - t`: the body's one
+    /// load of `z`, read only by that `+` or `-`): then the adjoint, tested
+    /// nonzero before the loop, stays nonzero in every iteration, and the
+    /// tree needs no test inside.
+    fn single_guard(
+        &self,
+        l: &crate::ir::For,
+        groups: &[CarryGroup],
+    ) -> Option<(usize, usize, bool)> {
+        if !groups.is_empty() {
+            return None;
+        }
+        let mut store = None;
+        for stmt in &l.body {
+            match stmt {
+                Stmt::Inst(i) if self.plan.taped[*i].is_some() => return None,
+                Stmt::Inst(_) | Stmt::Int(..) => {}
+                Stmt::Store { place, value } if self.plan.has_reverse(self.program, stmt) => {
+                    let (Target::Var(v), Operand::Inst(val), None) = (place.target, value, store)
+                    else {
+                        return None;
+                    };
+                    let scalar = self.program.vars[v].dims.is_empty();
+                    if !scalar || self.plan.restores(v, stmt) || !self.program.vars[v].active {
+                        return None;
+                    }
+                    store = Some((v, *val));
+                }
+                Stmt::Store { .. } => {}
+                _ => return None,
+            }
+        }
+        let (v, val) = store?;
+        let tree = self.store_tree(&l.body, val);
+        let all_in_tree = l.body.iter().all(|stmt| match stmt {
+            Stmt::Inst(i) => !self.plan.has_reverse(self.program, stmt) || tree.contains(i),
+            _ => true,
+        });
+        if tree.is_empty() || !all_in_tree {
+            return None;
+        }
+        let loads_of_v: Vec<usize> = l
+            .body
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::Inst(i) => match &self.program.insts[*i].kind {
+                    Kind::Load(p) if p.target == Target::Var(v) => Some(*i),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        let pass = match (&self.program.insts[val].kind, loads_of_v.as_slice()) {
+            (Kind::Op { op, args }, [load]) => {
+                let sum = matches!(op, crate::ir::Op::Add | crate::ir::Op::Sub);
+                sum && self.uses[*load] == 1
+                    && args[..2].contains(&Operand::Inst(*load))
+                    && args[0] != args[1]
+            }
+            _ => false,
+        };
+        Some((v, val, pass))
     }
 
     /// The loads of loop `l`'s body (its own statements) that read a
