@@ -21,11 +21,14 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
             // contain `(-1.0f64) * x` or `1.0 * g`, which is deliberate.
             let closure = codegen::closure(&program);
             let name = quote::format_ident!("__mg_grad", span = proc_macro2::Span::mixed_site());
-            quote!({
-                #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
-                let #name = #closure;
-                #name
-            })
+            codegen::call::scope(
+                &program,
+                quote!({
+                    #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
+                    let #name = #closure;
+                    #name
+                }),
+            )
         }
         Err(error) => {
             let errors = error.into_compile_error();

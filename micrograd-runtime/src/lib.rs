@@ -75,3 +75,7 @@ pub use check::{Comparison, Flat, GradCheck};
 // The derivative rules whose edges need care, shared with `grad!`, which
 // emits calls to them: both engines run the same functions.
 pub mod rules;
+
+// Calls of `#[differentiable]` functions: the trait behind the error for a
+// plain function, gradient shapes, the node of a custom derivative.
+pub mod differentiable;

@@ -251,6 +251,11 @@ impl Forward<'_> {
                 let n = int(e);
                 quote_spanned!(span=> let #y = (#n) as #f64_ty;)
             }
+            Kind::Call { callee, args } => {
+                let args = super::call::f64_args(program, args, &|o| self.number(o));
+                let call = super::call::plain_call(*callee, &args);
+                quote_spanned!(span=> let #y: #f64_ty = #call;)
+            }
         }
     }
 
@@ -296,6 +301,11 @@ impl Forward<'_> {
             Kind::FromInt(e) => {
                 let n = int(e);
                 quote!(#v::new((#n) as ::core::primitive::f64))
+            }
+            Kind::Call { callee, args } => {
+                let args = super::call::value_args(program, args, &|o| self.value(o));
+                let f = super::call::callee(*callee);
+                quote!(#f::__mg_value((#(#args,)*)))
             }
         }
     }

@@ -21,6 +21,7 @@
 //! created at `Span::mixed_site()`, so even a user variable literally named
 //! `__mg_p0` and captured by the body resolves to the user's, not to ours.
 
+pub mod call;
 pub mod forward;
 mod reverse;
 mod straight;

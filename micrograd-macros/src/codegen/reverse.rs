@@ -511,6 +511,25 @@ impl Reverse<'_> {
                 return quote!(#src #idx += #g;);
             }
             Kind::FromInt(_) => return TokenStream::new(),
+            // The gradient at the same arguments (recomputed like any
+            // needed value), scaled by the adjoint; skipped, call and all,
+            // when the adjoint is exactly 0.
+            Kind::Call { callee, args } => {
+                let grads = name("G", i).into_token_stream();
+                let call_args = super::call::f64_args(program, args, &|o| operand(program, o));
+                let call = super::call::grad_call(*callee, &call_args);
+                let body =
+                    super::call::contributions(args, &grads, &g, &|o| self.target(o));
+                if body.is_empty() {
+                    return TokenStream::new();
+                }
+                let body = quote!(let (_, #grads) = #call; #body);
+                return if guard {
+                    quote!(if #g != 0.0 { #body })
+                } else {
+                    body
+                };
+            }
         };
         let mut guarded = false;
         let mut body = TokenStream::new();

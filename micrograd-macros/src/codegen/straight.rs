@@ -40,10 +40,24 @@ pub fn closure(program: &Program) -> TokenStream {
         .enumerate()
         .filter(|(i, _)| backward.live[*i])
         .filter_map(|(i, inst)| {
+            let y = name("v", i);
+            if let Kind::Call { callee, args } = &inst.kind {
+                // Value and gradient in one call (with scalar arguments
+                // only in straight-line code): no recomputation later.
+                let args = super::call::f64_args(program, args, &|o| operand(program, o));
+                let span = inst.span;
+                return Some(if inst.active {
+                    let call = super::call::grad_call(*callee, &args);
+                    let grads = name("G", i);
+                    quote_spanned!(span=> let (#y, #grads) = #call;)
+                } else {
+                    let call = super::call::plain_call(*callee, &args);
+                    quote_spanned!(span=> let #y: #f64_ty = #call;)
+                });
+            }
             let Kind::Op { op, args: a } = &inst.kind else {
                 return None;
             };
-            let y = name("v", i);
             let rule = rules::rule(*op, &args(program, a), &y.to_token_stream());
             let forward = rule.forward;
             let span = inst.span;
@@ -56,6 +70,22 @@ pub fn closure(program: &Program) -> TokenStream {
     };
     let steps = backward.steps.iter().filter_map(|step| {
         let inst = &program.insts[step.inst];
+        if let Kind::Call { .. } = &inst.kind {
+            let grads = name("G", step.inst);
+            let k = Literal::usize_unsuffixed(step.arg);
+            let contribution = if Some(step.inst) == output_inst {
+                quote!(#grads.#k)
+            } else {
+                let g = adjoint(Operand::Inst(step.inst));
+                quote!(#g * #grads.#k)
+            };
+            let target = adjoint(step.target);
+            return Some(match step.write {
+                Write::Declare { mutable: false } => quote!(let #target = #contribution;),
+                Write::Declare { mutable: true } => quote!(let mut #target = #contribution;),
+                Write::Accumulate => quote!(#target += #contribution;),
+            });
+        }
         let Kind::Op { op, args: a } = &inst.kind else {
             return None;
         };

@@ -21,6 +21,7 @@
 //! each bad construct adds a spanned error and lowers to a placeholder, and
 //! all errors are reported together.
 
+mod call;
 mod array;
 mod control;
 mod expr;

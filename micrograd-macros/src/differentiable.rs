@@ -1,0 +1,419 @@
+//! `#[differentiable]` and `#[grad]` on a `fn` item.
+//!
+//! The function stays as written (marked `#[inline]`), and a companion of
+//! the same name goes next to it in the type namespace: a braced struct
+//! with no fields, `struct softplus {}`, which occupies only the type
+//! namespace and so does not clash with the function, and travels with it
+//! through `use` and `use .. as ..`. Its associated functions are what
+//! `grad!` code calls (see `codegen::call`):
+//! - `__mg_grad((x, w, ..))`: the value and the gradient with respect to
+//!   each argument, `(f64, (G1, .., Gk))`, each `G` of its argument's shape
+//!   (the body compiled by the same pipeline as `grad!`, or the custom
+//!   pullback called with adjoint 1);
+//! - `__mg_value((x, w, ..))`: the same function on `Value`s, for
+//!   `compare!`'s dynamic engine;
+//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error.
+
+use crate::codegen::{self, forward::Forward, forward::Mode};
+use crate::ir::{Param, ParamTy, Program};
+use crate::parse::GradInput;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::{Error, FnArg, ItemFn, Pat, Result, Type};
+
+/// `#[differentiable]` or `#[differentiable(pullback = path)]`.
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr, item.clone(), false).unwrap_or_else(|e| fail(item, e))
+}
+
+/// `#[grad]`: `#[differentiable]` plus `name_grad(..) -> (f64, G)`.
+pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr, item.clone(), true).unwrap_or_else(|e| fail(item, e))
+}
+
+/// The errors, then the function as written (so its other uses still
+/// compile and the errors are the only diagnostics).
+fn fail(item: TokenStream, error: Error) -> TokenStream {
+    let errors = error.into_compile_error();
+    quote!(#errors #item)
+}
+
+/// One parameter of the function: its generated name, shape, written type
+/// and whether it is an array by reference (`&[f64; N]`).
+struct Arg {
+    ty: Type,
+    shape: ParamTy,
+    array_ref: bool,
+}
+
+fn parse_pullback(attr: TokenStream) -> Result<Option<syn::Path>> {
+    if attr.is_empty() {
+        return Ok(None);
+    }
+    let meta: syn::MetaNameValue = syn::parse2(attr.clone()).map_err(|_| {
+        Error::new_spanned(
+            &attr,
+            "expected `#[differentiable]` or `#[differentiable(pullback = my_pullback)]`",
+        )
+    })?;
+    if !meta.path.is_ident("pullback") {
+        return Err(Error::new_spanned(
+            &meta.path,
+            "unknown option; expected `pullback = my_pullback`",
+        ));
+    }
+    match meta.value {
+        syn::Expr::Path(p) if p.qself.is_none() => Ok(Some(p.path)),
+        other => Err(Error::new_spanned(
+            other,
+            "expected the path of a pullback function: `pullback = my_pullback`",
+        )),
+    }
+}
+
+fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
+    let sig = &f.sig;
+    let mut errors: Vec<Error> = Vec::new();
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(Error::new_spanned(
+            &sig.generics,
+            "a `#[differentiable]` function cannot be generic: its parameters are `f64`, arrays of f64 or slices",
+        ));
+    }
+    if let Some(t) = &sig.asyncness {
+        errors.push(Error::new_spanned(t, "a `#[differentiable]` function cannot be `async`"));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(Error::new_spanned(v, "a `#[differentiable]` function cannot be variadic"));
+    }
+    match &sig.output {
+        syn::ReturnType::Type(_, ty) if crate::parse::is_f64(ty) => {}
+        syn::ReturnType::Type(_, ty) => errors.push(Error::new_spanned(
+            ty,
+            "a `#[differentiable]` function returns `f64` (array results are not supported yet)",
+        )),
+        syn::ReturnType::Default => errors.push(Error::new_spanned(
+            &sig.ident,
+            "a `#[differentiable]` function returns `f64`: add `-> f64`",
+        )),
+    }
+    if sig.inputs.is_empty() {
+        errors.push(Error::new_spanned(
+            &sig.ident,
+            "a `#[differentiable]` function needs at least one parameter",
+        ));
+    }
+    let mut params = Vec::new();
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        let FnArg::Typed(typed) = input else {
+            errors.push(Error::new_spanned(input, "methods (`self`) are not supported; write a free function"));
+            continue;
+        };
+        let ident = match &*typed.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() && p.mutability.is_none() => {
+                p.ident.clone()
+            }
+            other => {
+                errors.push(Error::new_spanned(
+                    other,
+                    "expected a plain parameter name like `x: f64` (no `mut` or patterns)",
+                ));
+                continue;
+            }
+        };
+        // `&[f64; N]`: an array by reference, differentiated as the array.
+        let (shape, array_ref) = match &*typed.ty {
+            Type::Reference(r) if r.mutability.is_none() && matches!(&*r.elem, Type::Array(_)) => {
+                (crate::parse::param_type(&r.elem), true)
+            }
+            ty => (crate::parse::param_type(ty), false),
+        };
+        match shape {
+            Ok(shape) => {
+                params.push(Param {
+                    ident,
+                    ty: shape.clone(),
+                });
+                out.push(Arg {
+                    ty: (*typed.ty).clone(),
+                    shape,
+                    array_ref,
+                });
+            }
+            Err(_) => errors.push(Error::new_spanned(
+                &typed.ty,
+                "expected parameter type `f64`, an array of f64 (`[f64; 3]`, `&[f64; 3]`, \
+                 `[[f64; 2]; 4]`) or a slice `&[f64]`",
+            )),
+        }
+    }
+    match errors.into_iter().reduce(|mut a, e| {
+        a.combine(e);
+        a
+    }) {
+        Some(e) => Err(e),
+        None => Ok((params, out)),
+    }
+}
+
+/// The first direct call of `name(...)` in `tokens`, if any.
+fn self_call(tokens: TokenStream, name: &syn::Ident) -> Option<Span> {
+    let mut prev_is_name: Option<Span> = None;
+    let mut prev_is_colons = false;
+    for tt in tokens {
+        match &tt {
+            proc_macro2::TokenTree::Group(g) => {
+                if let (Some(span), proc_macro2::Delimiter::Parenthesis) = (prev_is_name, g.delimiter()) {
+                    return Some(span);
+                }
+                if let Some(span) = self_call(g.stream(), name) {
+                    return Some(span);
+                }
+                prev_is_name = None;
+                prev_is_colons = false;
+            }
+            proc_macro2::TokenTree::Ident(i) => {
+                // `self::name(` and `name(` count; `other::name(` does not.
+                prev_is_name = (i == name && (!prev_is_colons)).then(|| i.span());
+                prev_is_colons = false;
+            }
+            proc_macro2::TokenTree::Punct(p) => {
+                prev_is_colons = p.as_char() == ':' || (p.as_char() == '.');
+                prev_is_name = None;
+            }
+            proc_macro2::TokenTree::Literal(_) => {
+                prev_is_name = None;
+                prev_is_colons = false;
+            }
+        }
+    }
+    None
+}
+
+fn grad_ty(shape: &ParamTy) -> TokenStream {
+    let f64_ty = codegen::f64_ty();
+    match shape {
+        ParamTy::Scalar => f64_ty,
+        ParamTy::Array(dims) => codegen::array_ty(dims, f64_ty),
+        ParamTy::Slice => quote!(::std::vec::Vec<#f64_ty>),
+    }
+}
+
+/// The type of an argument on `Value`s: `f64` becomes `Value` throughout.
+fn value_ty(arg: &Arg) -> TokenStream {
+    let v = quote!(::micrograd::Value);
+    match &arg.shape {
+        ParamTy::Scalar => v,
+        ParamTy::Array(dims) => {
+            let ty = codegen::array_ty(dims, v);
+            if arg.array_ref { quote!(&#ty) } else { ty }
+        }
+        ParamTy::Slice => quote!(&[#v]),
+    }
+}
+
+fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<TokenStream> {
+    let pullback = parse_pullback(attr)?;
+    let mut f: ItemFn = syn::parse2(item).map_err(|e| {
+        Error::new(e.span(), "`#[differentiable]` goes on a `fn` item")
+    })?;
+    let (params, args) = args(&f)?;
+    let name = f.sig.ident.clone();
+    if pullback.is_none() {
+        if let Some(span) = self_call(f.block.to_token_stream(), &name) {
+            return Err(Error::new(
+                span,
+                format!(
+                    "`{name}` calls itself: recursion is not supported in a `#[differentiable]` \
+                     function (its loops and branches are); write the recursion as a `for` loop, \
+                     or give `{name}` a custom derivative with `#[differentiable(pullback = ...)]`"
+                ),
+            ));
+        }
+    }
+    let vis = f.vis.clone();
+    let f64_ty = codegen::f64_ty();
+    let a: Vec<syn::Ident> = (0..args.len())
+        .map(|i| format_ident!("__mg_a{}", i, span = Span::mixed_site()))
+        .collect();
+    let tys: Vec<&Type> = args.iter().map(|x| &x.ty).collect();
+    let grads: Vec<TokenStream> = args.iter().map(|x| grad_ty(&x.shape)).collect();
+    let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
+    let d = quote!(::micrograd::differentiable);
+    let v = quote!(::micrograd::Value);
+    // grad!'s gradient shape -> one gradient per argument, as a tuple.
+    let all_scalars = args.iter().all(|x| matches!(x.shape, ParamTy::Scalar));
+    let n = args.len();
+    let reshape = |g: TokenStream| -> TokenStream {
+        if all_scalars {
+            let ks = (0..n).map(proc_macro2::Literal::usize_unsuffixed);
+            quote!((#(#g[#ks],)*))
+        } else if n == 1 {
+            quote!((#g,))
+        } else {
+            g
+        }
+    };
+    let program_grads = {
+        let program = Program::empty(params.clone());
+        codegen::grads_ty(&program)
+    };
+    let g = format_ident!("__mg_g", span = Span::mixed_site());
+    let (grad_body, value_body, extra) = match &pullback {
+        None => {
+            let input = GradInput {
+                params: params.clone(),
+                body: syn::Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block: (*f.block).clone(),
+                }),
+            };
+            let program = crate::lower::lower(&input, false)?;
+            let closure = codegen::closure(&program);
+            let closure = codegen::call::scope(&program, closure);
+            let pass = args.iter().zip(&a).map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
+            let back = reshape(quote!(#g));
+            let grad_body = quote!({
+                let __mg_closure = #closure;
+                let (__mg_v, #g) = __mg_closure(#(#pass),*);
+                (__mg_v, #back)
+            });
+            (grad_body, value_fn(&program, &a), TokenStream::new())
+        }
+        Some(path) => {
+            let span = syn::spanned::Spanned::span(path);
+            let check = quote_spanned!(span=>
+                #[doc(hidden)]
+                const __MG_PULLBACK: fn(#(#tys,)* #f64_ty) -> #program_grads = #path;
+            );
+            let back = reshape(quote!(#g));
+            let grad_body = quote!({
+                let __mg_v: #f64_ty = #name(#(#a),*);
+                let #g = Self::__MG_PULLBACK(#(#a,)* 1.0);
+                (__mg_v, #back)
+            });
+            // The Value node: the function and the pullback on the data,
+            // then one node with those partial derivatives.
+            let data: Vec<syn::Ident> = (0..n)
+                .map(|i| format_ident!("__mg_x{}", i, span = Span::mixed_site()))
+                .collect();
+            let to_data = args.iter().zip(&a).zip(&data).map(|((x, a), dx)| match &x.shape {
+                ParamTy::Scalar => quote!(let #dx: #f64_ty = #a.data();),
+                ParamTy::Array(_) => quote!(let #dx = #d::ToData::to_data(&#a);),
+                ParamTy::Slice => quote!(let #dx = #d::ToData::to_data(#a);),
+            });
+            let pass: Vec<TokenStream> = args
+                .iter()
+                .zip(&data)
+                .map(|(x, dx)| match &x.shape {
+                    ParamTy::Scalar => quote!(#dx),
+                    ParamTy::Array(_) if x.array_ref => quote!(&#dx),
+                    ParamTy::Array(_) => quote!(#dx),
+                    ParamTy::Slice => quote!(&#dx[..]),
+                })
+                .collect();
+            let back = reshape(quote!(#g));
+            let lin = (0..n).map(|k| {
+                let k_lit = proc_macro2::Literal::usize_unsuffixed(k);
+                let ak = &a[k];
+                quote!(#d::Linearize::linearize(&#ak, &#g.#k_lit, &mut __mg_terms);)
+            });
+            let value_body = quote!({
+                #(#to_data)*
+                let __mg_y: #f64_ty = #name(#(#pass),*);
+                let #g = Self::__MG_PULLBACK(#(#pass,)* 1.0);
+                let #g = #back;
+                let mut __mg_terms = ::std::vec::Vec::new();
+                #(#lin)*
+                #d::linear(__mg_y, &__mg_terms)
+            });
+            (grad_body, value_body, check)
+        }
+    };
+    let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
+    if !has_inline {
+        f.attrs.push(syn::parse_quote!(#[inline]));
+    }
+    let grad_fn = if with_grad_fn {
+        let grad_name = format_ident!("{}_grad", name);
+        let regrad = if all_scalars {
+            let ks = (0..n).map(proc_macro2::Literal::usize_unsuffixed);
+            quote!([#(#g.#ks),*])
+        } else if n == 1 {
+            quote!(#g.0)
+        } else {
+            quote!(#g)
+        };
+        let inputs = &f.sig.inputs;
+        let arg_names = params.iter().map(|p| &p.ident);
+        let doc = format!(
+            " The value and the gradient of [`{name}`], `(f64, G)` with `G` shaped as \
+             `grad!`'s gradient of the same parameters (generated by `#[grad]`)."
+        );
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #vis fn #grad_name(#inputs) -> (#f64_ty, #program_grads) {
+                let (__mg_v, #g) = #name::__mg_grad((#(#arg_names,)*));
+                (__mg_v, #regrad)
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    Ok(quote! {
+        #f
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        impl #d::Differentiable for #name {}
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
+        impl #name {
+            #extra
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __mg_check<F>(_: F) {}
+            #[doc(hidden)]
+            #[inline]
+            pub fn __mg_grad((#(#a,)*): (#(#tys,)*)) -> (#f64_ty, (#(#grads,)*)) #grad_body
+            #[doc(hidden)]
+            #[inline]
+            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #v #value_body
+        }
+        #grad_fn
+    })
+}
+
+/// The body of `__mg_value`: the program replayed on `Value`s (as in
+/// `compare!`'s dynamic engine), without `backward`.
+fn value_fn(program: &Program, a: &[syn::Ident]) -> TokenStream {
+    let plan = crate::diff::plan(program);
+    let fwd = Forward {
+        program,
+        plan: &plan,
+        mode: Mode::Value,
+    };
+    let binds = a.iter().enumerate().map(|(i, a)| {
+        let p = codegen::name("p", i);
+        quote!(let #p = #a;)
+    });
+    let captured = codegen::captures(program, &vec![true; program.consts.len()]);
+    let declarations = fwd.declarations();
+    let body = fwd.stmts(&program.body);
+    let out = codegen::operand(program, program.output);
+    let out = if program.is_active(program.output) {
+        out
+    } else {
+        quote!(::micrograd::Value::new(#out))
+    };
+    let inner = quote!({
+        #(#binds)*
+        #captured
+        #declarations
+        #body
+        #out
+    });
+    codegen::call::scope(program, inner)
+}
