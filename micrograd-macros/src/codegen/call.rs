@@ -96,6 +96,13 @@ pub fn f64_args(
                 index: idx,
                 by_ref,
             } => {
+                // A slice parameter passed as written (`sum_sq(x)`) is
+                // already a reference.
+                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
+                    if let ParamTy::Slice = program.params[*p].ty {
+                        return name("p", *p).into_token_stream();
+                    }
+                }
                 let base = array_base(program, *target);
                 let idx = index(idx);
                 if *by_ref {
@@ -123,6 +130,12 @@ pub fn value_args(
                 index: idx,
                 by_ref,
             } => {
+                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
+                    if let ParamTy::Slice = program.params[*p].ty {
+                        let n = name("p", *p);
+                        return quote!(&#n);
+                    }
+                }
                 let idx = index(idx);
                 let owned = match target {
                     Target::Param(p) => {
