@@ -50,7 +50,11 @@ pub fn scope(program: &Program, inner: TokenStream) -> TokenStream {
             }
         });
         uses.extend(quote!(#[allow(unused_imports)] use #path as #f;));
-        checks.extend(quote_spanned!(span=> #f::__mg_check(#f);));
+        // Our name (mixed-site hygiene), located at the user's callee, so
+        // the error points at the call.
+        let mut at = f.clone();
+        at.set_span(proc_macro2::Span::mixed_site().located_at(span));
+        checks.extend(quote_spanned!(span=> #at::__mg_check(#at);));
     }
     quote!({
         #fallbacks
