@@ -97,7 +97,10 @@ fn fan_out_through_a_call() {
     // v = a^2 + x^2 a^2 with a = x y: dv/dx = 2 a y + 2 x a^2 + x^2 2 a y
     let a = x * y;
     assert!(close(v, a * a + x * x * a * a));
-    assert!(close(dx, 2.0 * a * y + 2.0 * x * a * a + x * x * 2.0 * a * y));
+    assert!(close(
+        dx,
+        2.0 * a * y + 2.0 * x * a * a + x * x * 2.0 * a * y
+    ));
     assert!(close(dy, 2.0 * a * x + x * x * 2.0 * a * x));
     assert_grad!(
         |x, y| {

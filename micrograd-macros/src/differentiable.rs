@@ -81,10 +81,16 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
         ));
     }
     if let Some(t) = &sig.asyncness {
-        errors.push(Error::new_spanned(t, "a `#[differentiable]` function cannot be `async`"));
+        errors.push(Error::new_spanned(
+            t,
+            "a `#[differentiable]` function cannot be `async`",
+        ));
     }
     if let Some(v) = &sig.variadic {
-        errors.push(Error::new_spanned(v, "a `#[differentiable]` function cannot be variadic"));
+        errors.push(Error::new_spanned(
+            v,
+            "a `#[differentiable]` function cannot be variadic",
+        ));
     }
     match &sig.output {
         syn::ReturnType::Type(_, ty) if crate::parse::is_f64(ty) => {}
@@ -107,7 +113,10 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
     let mut out = Vec::new();
     for input in &sig.inputs {
         let FnArg::Typed(typed) = input else {
-            errors.push(Error::new_spanned(input, "methods (`self`) are not supported; write a free function"));
+            errors.push(Error::new_spanned(
+                input,
+                "methods (`self`) are not supported; write a free function",
+            ));
             continue;
         };
         let ident = match &*typed.pat {
@@ -164,7 +173,9 @@ fn self_call(tokens: TokenStream, name: &syn::Ident) -> Option<Span> {
     for tt in tokens {
         match &tt {
             proc_macro2::TokenTree::Group(g) => {
-                if let (Some(span), proc_macro2::Delimiter::Parenthesis) = (prev_is_name, g.delimiter()) {
+                if let (Some(span), proc_macro2::Delimiter::Parenthesis) =
+                    (prev_is_name, g.delimiter())
+                {
                     return Some(span);
                 }
                 if let Some(span) = self_call(g.stream(), name) {
@@ -215,9 +226,8 @@ fn value_ty(arg: &Arg) -> TokenStream {
 
 fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<TokenStream> {
     let pullback = parse_pullback(attr)?;
-    let mut f: ItemFn = syn::parse2(item).map_err(|e| {
-        Error::new(e.span(), "`#[differentiable]` goes on a `fn` item")
-    })?;
+    let mut f: ItemFn = syn::parse2(item)
+        .map_err(|e| Error::new(e.span(), "`#[differentiable]` goes on a `fn` item"))?;
     let (params, args) = args(&f)?;
     let name = f.sig.ident.clone();
     if pullback.is_none() {
@@ -273,7 +283,10 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             let program = crate::lower::lower(&input, false)?;
             let closure = codegen::closure(&program);
             let closure = codegen::call::scope(&program, closure);
-            let pass = args.iter().zip(&a).map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
+            let pass = args
+                .iter()
+                .zip(&a)
+                .map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
             let back = reshape(quote!(#g));
             let grad_body = quote!({
                 let __mg_closure = #closure;
@@ -299,11 +312,15 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             let data: Vec<syn::Ident> = (0..n)
                 .map(|i| format_ident!("__mg_x{}", i, span = Span::mixed_site()))
                 .collect();
-            let to_data = args.iter().zip(&a).zip(&data).map(|((x, a), dx)| match &x.shape {
-                ParamTy::Scalar => quote!(let #dx: #f64_ty = #a.data();),
-                ParamTy::Array(_) => quote!(let #dx = #d::ToData::to_data(&#a);),
-                ParamTy::Slice => quote!(let #dx = #d::ToData::to_data(#a);),
-            });
+            let to_data = args
+                .iter()
+                .zip(&a)
+                .zip(&data)
+                .map(|((x, a), dx)| match &x.shape {
+                    ParamTy::Scalar => quote!(let #dx: #f64_ty = #a.data();),
+                    ParamTy::Array(_) => quote!(let #dx = #d::ToData::to_data(&#a);),
+                    ParamTy::Slice => quote!(let #dx = #d::ToData::to_data(#a);),
+                });
             let pass: Vec<TokenStream> = args
                 .iter()
                 .zip(&data)

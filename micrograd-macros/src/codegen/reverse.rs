@@ -518,8 +518,7 @@ impl Reverse<'_> {
                 let grads = name("G", i).into_token_stream();
                 let call_args = super::call::f64_args(program, args, &|o| operand(program, o));
                 let call = super::call::grad_call(*callee, &call_args);
-                let body =
-                    super::call::contributions(args, &grads, &g, &|o| self.target(o));
+                let body = super::call::contributions(args, &grads, &g, &|o| self.target(o));
                 if body.is_empty() {
                     return TokenStream::new();
                 }

@@ -20,7 +20,10 @@ impl Lowerer {
             );
         };
         if path.qself.is_some() {
-            return self.fail(path, "`<T as Trait>::f` calls are not supported inside grad!");
+            return self.fail(
+                path,
+                "`<T as Trait>::f` calls are not supported inside grad!",
+            );
         }
         let segments: Vec<String> = path
             .path
@@ -53,12 +56,7 @@ impl Lowerer {
                 return self.method(expr, &method_call);
             }
         }
-        if let Some(seg) = path
-            .path
-            .segments
-            .iter()
-            .find(|s| !s.arguments.is_empty())
-        {
+        if let Some(seg) = path.path.segments.iter().find(|s| !s.arguments.is_empty()) {
             return self.fail(
                 &seg.arguments,
                 "generic arguments are not supported on calls inside grad!",

@@ -21,8 +21,8 @@
 //! each bad construct adds a spanned error and lowers to a placeholder, and
 //! all errors are reported together.
 
-mod call;
 mod array;
+mod call;
 mod control;
 mod expr;
 mod int;
