@@ -98,6 +98,8 @@ use proc_macro::TokenStream;
 ///        | name[i]... | expr.method() | expr.powi(INT) | expr.powi(k as i32)
 ///        | expr.powf(expr) | expr.max(expr) | expr.min(expr) | expr.clamp(lo, hi)
 ///        | k as f64 | { stmt* expr } | if cond { stmt* expr } else { stmt* expr }
+///        | path(arg, ...)     a #[differentiable] function; f64::exp(x) is x.exp()
+/// arg   := expr | &name | &name[i].. | name   (an array parameter or captured data)
 /// cond  := expr (< | <= | > | >= | == | !=) expr | cond && cond | cond || cond
 ///        | !cond | ( cond )
 /// method := exp | ln | sqrt | tanh | sin | cos | abs | relu | sigmoid
@@ -135,7 +137,8 @@ use proc_macro::TokenStream;
 ///
 /// Anything else (`while`, `loop`, `break`, `continue`, `return`, `match`,
 /// `%` and bit operators on numbers, other methods, nested closures, macro
-/// calls, field access, function calls, assignment to a parameter, to
+/// calls, field access, calls of functions without `#[differentiable]`
+/// (see [`macro@differentiable`]), assignment to a parameter, to
 /// captured data or to a non-`mut` name, a body without a final
 /// expression) is a compile error at the offending tokens that says what is
 /// supported; several are reported at once. The macro never panics, and a
@@ -213,7 +216,7 @@ use proc_macro::TokenStream;
 ///
 /// Anything else (`%`, `&&`, comparisons, bit operators, other methods,
 /// `if`/`match`/loops/`return`, nested closures, macro calls, indexing,
-/// field access, function calls, assignment to a parameter or a non-`mut`
+/// field access, calls of plain functions, assignment to a parameter or a non-`mut`
 /// name, a body without a final expression) is a compile error at the
 /// offending tokens that says what is supported; several are reported at
 /// once. The macro never panics.

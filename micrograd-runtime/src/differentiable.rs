@@ -137,6 +137,12 @@ impl<T: ToValues> ToValues for [T] {
         self.iter().map(ToValues::to_values).collect()
     }
 }
+impl<T: ToValues + ?Sized> ToValues for &T {
+    type Values = T::Values;
+    fn to_values(&self) -> Self::Values {
+        (**self).to_values()
+    }
+}
 impl<T: ToValues> ToValues for Vec<T> {
     type Values = Vec<T::Values>;
     fn to_values(&self) -> Self::Values {
