@@ -136,8 +136,8 @@ fn array_argument_in_a_loop() {
     };
     let p = [w[0], w[1], w[2], b];
     assert!(close(v, plain(&p)));
-    for i in 0..3 {
-        assert!((dw[i] - fd(plain, &p, i)).abs() < 1e-7, "{i}");
+    for (i, dwi) in dw.iter().enumerate() {
+        assert!((dwi - fd(plain, &p, i)).abs() < 1e-7, "{i}");
     }
     assert!((db - fd(plain, &p, 3)).abs() < 1e-7);
     assert_grad!(
@@ -217,4 +217,71 @@ fn f64_paths_stay_ops() {
     let (v, [dx, dy]) = f(0.5, 1.0);
     assert!(close(v, 0.5f64.exp() + 1.0));
     assert!(close(dx, 0.5f64.exp()) && dy == 1.0);
+}
+
+#[test]
+fn calls_in_branches_and_conditions() {
+    // if square(x) > 1 { square(y) x } else { y }: the branch taken decides.
+    // At (2, 3): 4 > 1, f = 9 * 2 = 18, df/dx = y^2 = 9, df/dy = 2 y x = 12.
+    // At (0.5, 3): f = y = 3, df = (0, 1).
+    let f = grad!(|x, y| if square(x) > 1.0 { square(y) * x } else { y });
+    assert_eq!(f(2.0, 3.0), (18.0, [9.0, 12.0]));
+    assert_eq!(f(0.5, 3.0), (3.0, [0.0, 1.0]));
+    assert_grad!(
+        |x, y| if square(x) > 1.0 { square(y) * x } else { y },
+        [2.0, 3.0]
+    );
+    assert_grad!(
+        |x, y| if square(x) > 1.0 { square(y) * x } else { y },
+        [0.5, 3.0]
+    );
+}
+
+#[test]
+fn a_call_of_constants_is_a_constant() {
+    // square(3) does not depend on x: f = 9 x, df/dx = 9.
+    let f = grad!(|x| square(3.0) * x);
+    assert_eq!(f(2.0), (18.0, [9.0]));
+}
+
+#[test]
+fn functions_declared_in_a_block() {
+    // Items inside a function body are found as at module level.
+    #[differentiable]
+    fn cube(x: f64) -> f64 {
+        x * x * x
+    }
+    let f = grad!(|x| cube(x) + square(x));
+    // d/dx = 3 x^2 + 2 x = 12 + 4 at x = 2
+    assert_eq!(f(2.0), (12.0, [16.0]));
+}
+
+/// Mutual recursion: even(x, n) = x * odd(x, n - 1), odd(x, n) = x + even(x, n - 1).
+#[differentiable]
+fn even(x: f64, n: f64) -> f64 {
+    if n > 0.5 { x * odd(x, n - 1.0) } else { 1.0 }
+}
+
+#[differentiable]
+fn odd(x: f64, n: f64) -> f64 {
+    if n > 0.5 { x + even(x, n - 1.0) } else { 0.0 }
+}
+
+#[test]
+fn mutual_recursion_runs_like_the_functions() {
+    // even(x, 3) = x (x + x (0 + ... )): n = 3: x * odd(x, 2) = x * (x + even(x, 1))
+    // = x * (x + x * odd(x, 0)) = x * (x + 0) = x^2; d/dx = 2x.
+    let f = grad!(|x| even(x, 3.0));
+    let (v, [dx]) = f(1.5);
+    assert!(close(v, 2.25) && close(dx, 3.0));
+    assert_grad!(|x| even(x, 4.0), [1.5]);
+}
+
+#[test]
+fn grad_code_and_grad_dot_show_calls() {
+    let code = micrograd::grad_code!(|x| square(x) * 2.0);
+    assert!(code.contains("__mg_f0 = square"), "{code}");
+    assert!(code.contains("__mg_f0::__mg_grad((__mg_p0,))"), "{code}");
+    let dot = micrograd::grad_dot!(|x| square(x) * 2.0);
+    assert!(dot.contains("square()"), "{dot}");
 }

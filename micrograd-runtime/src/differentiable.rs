@@ -26,6 +26,7 @@ pub trait Differentiable {}
 /// rustc's message stays the one above.
 #[doc(hidden)]
 pub struct NoFunction {}
+#[diagnostic::do_not_recommend]
 impl Differentiable for NoFunction {}
 
 /// The gradient of one argument of a call: `f64` for `f64`, the same

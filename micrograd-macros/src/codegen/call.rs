@@ -24,6 +24,13 @@ pub fn callee(k: usize) -> syn::Ident {
 /// Wraps `inner` (an expression) in the blocks that bring the program's
 /// callees into scope. `spans` locates each callee's first call.
 pub fn scope(program: &Program, inner: TokenStream) -> TokenStream {
+    scope_with(program, inner, true)
+}
+
+/// [`scope`], with or without the checks (code that is emitted twice for
+/// one source, like a companion's gradient and `Value` version, checks
+/// once, so a plain callee is one error).
+pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenStream {
     if program.callees.is_empty() {
         return inner;
     }
@@ -54,7 +61,9 @@ pub fn scope(program: &Program, inner: TokenStream) -> TokenStream {
         // the error points at the call.
         let mut at = f.clone();
         at.set_span(proc_macro2::Span::mixed_site().located_at(span));
-        checks.extend(quote_spanned!(span=> #at::__mg_check(#at);));
+        if check {
+            checks.extend(quote_spanned!(span=> #at::__mg_check(#at);));
+        }
     }
     quote!({
         #fallbacks

@@ -205,5 +205,12 @@ pub fn code_string(program: &Program) -> String {
             v.name
         ));
     }
+    for (k, path) in program.callees.iter().enumerate() {
+        legend.push_str(&format!(
+            "// __mg_f{k} = {} (#[differentiable]: __mg_f{k}(..) is the function, \
+             __mg_f{k}::__mg_grad((..)) its value and gradient)\n",
+            quote!(#path).to_string().replace(' ', "")
+        ));
+    }
     legend + &code
 }
