@@ -143,6 +143,7 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
                 params.push(Param {
                     ident,
                     ty: shape.clone(),
+                    by_ref: array_ref,
                 });
                 out.push(Arg {
                     ty: (*typed.ty).clone(),
@@ -226,22 +227,10 @@ fn value_ty(arg: &Arg) -> TokenStream {
 
 fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<TokenStream> {
     let pullback = parse_pullback(attr)?;
-    let mut f: ItemFn = syn::parse2(item)
+    let f: ItemFn = syn::parse2(item)
         .map_err(|e| Error::new(e.span(), "`#[differentiable]` goes on a `fn` item"))?;
     let (params, args) = args(&f)?;
     let name = f.sig.ident.clone();
-    if pullback.is_none() {
-        if let Some(span) = self_call(f.block.to_token_stream(), &name) {
-            return Err(Error::new(
-                span,
-                format!(
-                    "`{name}` calls itself: recursion is not supported in a `#[differentiable]` \
-                     function (its loops and branches are); write the recursion as a `for` loop, \
-                     or give `{name}` a custom derivative with `#[differentiable(pullback = ...)]`"
-                ),
-            ));
-        }
-    }
     let vis = f.vis.clone();
     let f64_ty = codegen::f64_ty();
     let a: Vec<syn::Ident> = (0..args.len())
@@ -250,8 +239,33 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     let tys: Vec<&Type> = args.iter().map(|x| &x.ty).collect();
     let grads: Vec<TokenStream> = args.iter().map(|x| grad_ty(&x.shape)).collect();
     let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
+    if pullback.is_none() {
+        if let Some(span) = self_call(f.block.to_token_stream(), &name) {
+            let error = Error::new(
+                span,
+                format!(
+                    "`{name}` calls itself: recursion is not supported in a `#[differentiable]` \
+                     function (its loops and branches are); write the recursion as a `for` loop, \
+                     or give `{name}` a custom derivative with `#[differentiable(pullback = ...)]`"
+                ),
+            );
+            let unreachable = quote!({ ::core::unreachable!() });
+            return Ok(finish(
+                f,
+                quote!(),
+                unreachable.clone(),
+                unreachable,
+                &Signature {
+                    a: &a,
+                    tys: &tys,
+                    grads: &grads,
+                    vtys: &vtys,
+                },
+                Some(error.into_compile_error()),
+            ));
+        }
+    }
     let d = quote!(::micrograd::differentiable);
-    let v = quote!(::micrograd::Value);
     // grad!'s gradient shape -> one gradient per argument, as a tuple.
     let all_scalars = args.iter().all(|x| matches!(x.shape, ParamTy::Scalar));
     let n = args.len();
@@ -281,7 +295,28 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                     block: (*f.block).clone(),
                 }),
             };
-            let program = crate::lower::lower(&input, false)?;
+            let program = match crate::lower::lower(&input, false) {
+                Ok(program) => program,
+                Err(error) => {
+                    // The body's errors, and a companion of the right types,
+                    // so calls of the function add no errors of their own.
+                    let body_error = Some(error.into_compile_error());
+                    let unreachable = quote!({ ::core::unreachable!() });
+                    return Ok(finish(
+                        f,
+                        quote!(),
+                        unreachable.clone(),
+                        unreachable,
+                        &Signature {
+                            a: &a,
+                            tys: &tys,
+                            grads: &grads,
+                            vtys: &vtys,
+                        },
+                        body_error,
+                    ));
+                }
+            };
             let closure = codegen::closure(&program);
             let closure = codegen::call::scope(&program, closure);
             let pass = args
@@ -351,14 +386,6 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             (grad_body, value_body, check)
         }
     };
-    let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
-    if !has_inline {
-        f.attrs.push(syn::parse_quote!(#[inline]));
-    }
-    // grad!'s grammar has index loops and no iterators, so this lint
-    // would ask for what the body cannot be.
-    f.attrs
-        .push(syn::parse_quote!(#[allow(clippy::needless_range_loop)]));
     let grad_fn = if with_grad_fn {
         let grad_name = format_ident!("{}_grad", name);
         let regrad = if all_scalars {
@@ -377,7 +404,8 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
         );
         let code_doc = match &code {
             Some(code) => format!(
-                " The code it runs (as `grad_code!` prints it for the same body):\n\n                  ```text\n{}\n ```",
+                " The code it runs (as `grad_code!` prints it for the same body):\n\n \
+                 ```text\n{}\n ```",
                 code.lines()
                     .map(|l| format!(" {l}"))
                     .collect::<Vec<_>>()
@@ -398,7 +426,49 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     } else {
         TokenStream::new()
     };
-    Ok(quote! {
+    let sig = Signature {
+        a: &a,
+        tys: &tys,
+        grads: &grads,
+        vtys: &vtys,
+    };
+    let mut out = finish(f, extra, grad_body, value_body, &sig, None);
+    out.extend(grad_fn);
+    Ok(out)
+}
+
+/// The types of the companion's functions.
+struct Signature<'a> {
+    a: &'a [syn::Ident],
+    tys: &'a [&'a Type],
+    grads: &'a [TokenStream],
+    vtys: &'a [TokenStream],
+}
+
+/// The function (with `#[inline]`) and its companion.
+fn finish(
+    mut f: ItemFn,
+    extra: TokenStream,
+    grad_body: TokenStream,
+    value_body: TokenStream,
+    sig: &Signature,
+    errors: Option<TokenStream>,
+) -> TokenStream {
+    let (name, vis) = (f.sig.ident.clone(), f.vis.clone());
+    let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
+    let f64_ty = codegen::f64_ty();
+    let d = quote!(::micrograd::differentiable);
+    let v = quote!(::micrograd::Value);
+    let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
+    if !has_inline {
+        f.attrs.push(syn::parse_quote!(#[inline]));
+    }
+    // grad!'s grammar has index loops and no iterators, so this lint
+    // would ask for what the body cannot be.
+    f.attrs
+        .push(syn::parse_quote!(#[allow(clippy::needless_range_loop)]));
+    quote! {
+        #errors
         #f
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -418,8 +488,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             #[inline]
             pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #v #value_body
         }
-        #grad_fn
-    })
+    }
 }
 
 /// The body of `__mg_value`: the program replayed on `Value`s (as in

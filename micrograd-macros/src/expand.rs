@@ -74,6 +74,7 @@ pub fn fallback_params(tokens: TokenStream) -> Option<(Vec<Param>, Vec<TokenStre
             _ => (ParamTy::Scalar, quote!(::core::primitive::f64)),
         };
         params.push(Param {
+            by_ref: false,
             ident: quote::format_ident!("p{}", i),
             ty,
         });

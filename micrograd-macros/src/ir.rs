@@ -399,6 +399,9 @@ pub enum ParamTy {
 pub struct Param {
     pub ident: syn::Ident,
     pub ty: ParamTy,
+    /// An array taken by reference (`w: &[f64; 3]`, in a `#[differentiable]`
+    /// function): passed on as written, `neuron(w, ..)` is a reference.
+    pub by_ref: bool,
 }
 
 /// Mutable storage: a scalar (`dims` empty) or a local array.

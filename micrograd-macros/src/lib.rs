@@ -481,6 +481,8 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 /// ```
 /// use micrograd::{differentiable, grad};
 ///
+/// const INPUT: [f64; 2] = [1.0, -2.0];
+///
 /// #[differentiable]
 /// fn neuron(w: &[f64; 2], x: &[f64; 2], b: f64) -> f64 {
 ///     (w[0] * x[0] + w[1] * x[1] + b).tanh()
@@ -488,7 +490,7 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 ///
 /// #[differentiable]
 /// fn loss(w: &[f64; 2], b: f64) -> f64 {
-///     (neuron(w, &[1.0, -2.0], b) - 0.5).powi(2)
+///     (neuron(w, &INPUT, b) - 0.5).powi(2)
 /// }
 ///
 /// # fn main() {

@@ -166,6 +166,11 @@ impl Lowerer {
             );
             return None;
         }
+        // A whole array parameter that is itself a reference (`w: &[f64;
+        // 3]` in a `#[differentiable]` function) is passed as one.
+        let by_ref = by_ref
+            || (indices.is_empty()
+                && matches!(target, Target::Param(p) if self.program.params[p].by_ref));
         let index = indices.into_iter().map(|e| self.int_expr(e)).collect();
         Some(CallArg::Array {
             target,
