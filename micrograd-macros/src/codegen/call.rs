@@ -13,7 +13,7 @@
 
 use super::{index, name};
 use crate::ir::{CallArg, Operand, ParamTy, Program, Target};
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
 /// The generated name of callee `k`.
@@ -59,10 +59,9 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         uses.extend(quote!(#[allow(unused_imports)] use #path as #f;));
         // Our name (mixed-site hygiene), located at the user's callee, so
         // the error points at the call.
-        let mut at = f.clone();
-        at.set_span(proc_macro2::Span::mixed_site().located_at(span));
+        let f_at = at(f.clone(), span);
         if check {
-            checks.extend(quote_spanned!(span=> #at::__mg_check(#at);));
+            checks.extend(quote_spanned!(span=> #f_at::__mg_check(#f_at);));
         }
     }
     quote!({
@@ -171,15 +170,28 @@ pub fn value_args(
 }
 
 /// `__mg_f{k}(args)`: the function itself.
-pub fn plain_call(callee_index: usize, args: &[TokenStream]) -> TokenStream {
-    let f = callee(callee_index);
-    quote!(#f(#(#args),*))
+/// At the user's callee (`span`), so a type error points at the call.
+pub fn plain_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f(#(#args),*))
+}
+
+/// Our hygienic name, located at the user's tokens.
+fn at(mut f: syn::Ident, span: Span) -> syn::Ident {
+    f.set_span(Span::mixed_site().located_at(span));
+    f
 }
 
 /// `__mg_f{k}::__mg_grad((args,))`: `(value, (g1, .., gk))`.
-pub fn grad_call(callee_index: usize, args: &[TokenStream]) -> TokenStream {
-    let f = callee(callee_index);
-    quote!(#f::__mg_grad((#(#args,)*)))
+pub fn grad_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_grad((#(#args,)*)))
+}
+
+/// `__mg_f{k}::__mg_value((args,))`: the call on `Value`s.
+pub fn value_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_value((#(#args,)*)))
 }
 
 /// The reverse-sweep contributions of call `i` whose gradient tuple is in

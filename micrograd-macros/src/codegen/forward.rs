@@ -253,7 +253,7 @@ impl Forward<'_> {
             }
             Kind::Call { callee, args } => {
                 let args = super::call::f64_args(program, args, &|o| self.number(o));
-                let call = super::call::plain_call(*callee, &args);
+                let call = super::call::plain_call(*callee, &args, span);
                 quote_spanned!(span=> let #y: #f64_ty = #call;)
             }
         }
@@ -304,8 +304,7 @@ impl Forward<'_> {
             }
             Kind::Call { callee, args } => {
                 let args = super::call::value_args(program, args, &|o| self.value(o));
-                let f = super::call::callee(*callee);
-                quote!(#f::__mg_value((#(#args,)*)))
+                super::call::value_call(*callee, &args, program.insts[i].span)
             }
         }
     }

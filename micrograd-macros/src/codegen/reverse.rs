@@ -517,7 +517,7 @@ impl Reverse<'_> {
             Kind::Call { callee, args } => {
                 let grads = name("G", i).into_token_stream();
                 let call_args = super::call::f64_args(program, args, &|o| operand(program, o));
-                let call = super::call::grad_call(*callee, &call_args);
+                let call = super::call::grad_call(*callee, &call_args, inst.span);
                 let body = super::call::contributions(args, &grads, &g, &|o| self.target(o));
                 if body.is_empty() {
                     return TokenStream::new();

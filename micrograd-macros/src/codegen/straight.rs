@@ -47,11 +47,11 @@ pub fn closure(program: &Program) -> TokenStream {
                 let args = super::call::f64_args(program, args, &|o| operand(program, o));
                 let span = inst.span;
                 return Some(if inst.active {
-                    let call = super::call::grad_call(*callee, &args);
+                    let call = super::call::grad_call(*callee, &args, span);
                     let grads = name("G", i);
                     quote_spanned!(span=> let (#y, #grads) = #call;)
                 } else {
-                    let call = super::call::plain_call(*callee, &args);
+                    let call = super::call::plain_call(*callee, &args, span);
                     quote_spanned!(span=> let #y: #f64_ty = #call;)
                 });
             }
