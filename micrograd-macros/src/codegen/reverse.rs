@@ -138,6 +138,11 @@ impl Reverse<'_> {
                                     quote!(let #v: ::core::primitive::f64 = #t.pop().unwrap_or_default();)
                                 }
                             }
+                            None if matches!(self.program.insts[*i].kind, Kind::Call { .. })
+                                && self.fwd.grad_of_call(*i) =>
+                            {
+                                self.fwd.call_with_grad(*i)
+                            }
                             None => self.fwd.inst(*i),
                         });
                     }
@@ -511,18 +516,16 @@ impl Reverse<'_> {
                 return quote!(#src #idx += #g;);
             }
             Kind::FromInt(_) => return TokenStream::new(),
-            // The gradient at the same arguments (recomputed like any
-            // needed value), scaled by the adjoint; skipped, call and all,
-            // when the adjoint is exactly 0.
-            Kind::Call { callee, args } => {
+            // The gradient, scaled by the adjoint (skipped when the adjoint
+            // is exactly 0: a call's gradient may be infinite), was computed with the value, at the top level
+            // by the forward sweep and in a loop or branch when the region
+            // recomputed it (see `Forward::call_with_grad`).
+            Kind::Call { args, .. } => {
                 let grads = name("G", i).into_token_stream();
-                let call_args = super::call::f64_args(program, args, &|o| operand(program, o));
-                let call = super::call::grad_call(*callee, &call_args, inst.span);
                 let body = super::call::contributions(args, &grads, &g, &|o| self.target(o));
                 if body.is_empty() {
                     return TokenStream::new();
                 }
-                let body = quote!(let (_, #grads) = #call; #body);
                 return if guard {
                     quote!(if #g != 0.0 { #body })
                 } else {

@@ -73,11 +73,13 @@ pub fn closure(program: &Program) -> TokenStream {
         if let Kind::Call { .. } = &inst.kind {
             let grads = name("G", step.inst);
             let k = Literal::usize_unsuffixed(step.arg);
+            // A call's gradient may be infinite: an adjoint of exactly 0
+            // passes nothing on, as for the ops with poles (`OPS.md`).
             let contribution = if Some(step.inst) == output_inst {
                 quote!(#grads.#k)
             } else {
                 let g = adjoint(Operand::Inst(step.inst));
-                quote!(#g * #grads.#k)
+                quote!(if #g == 0.0 { 0.0 } else { #g * #grads.#k })
             };
             let target = adjoint(step.target);
             return Some(match step.write {
