@@ -156,9 +156,6 @@ pub struct Plan {
     pub branch_sites: Vec<Option<usize>>,
     /// Instructions of regions (not of conditions), whose adjoints exist.
     pub in_region: Vec<bool>,
-    /// Instructions of the top-level region, whose forward values stay in
-    /// scope for the reverse sweep.
-    pub top: Vec<bool>,
     /// Storage whose stores save the value they overwrite and put it back
     /// when the reverse sweep passes them, so that its loads can be
     /// recomputed instead of saved (see [`plan`]).
@@ -228,10 +225,9 @@ pub fn plan(program: &Program) -> Plan {
                 }
             }
             Kind::PowiBy { base, .. } => work.push(*base),
-            // The call's gradient, computed with its value (`(v, G) =
-            // f::__mg_grad(..)`) wherever the value is computed for the
-            // reverse sweep: the call itself is needed.
-            Kind::Call { .. } => work.push(Operand::Inst(i)),
+            // The reverse sweep calls the callee's pullback at the same
+            // arguments.
+            Kind::Call { .. } => work.extend(inst.operands()),
             Kind::Load(_) | Kind::FromInt(_) => {}
         }
     }
@@ -263,15 +259,6 @@ pub fn plan(program: &Program) -> Plan {
         sites: Vec::new(),
         branch_sites: vec![None; program.branches],
         in_region,
-        top: {
-            let mut top = vec![false; n];
-            for s in &program.body {
-                if let Stmt::Inst(i) = s {
-                    top[*i] = true;
-                }
-            }
-            top
-        },
         restore: vec![false; program.vars.len()],
     };
     // Such a load is recomputable after all if nothing stores to its

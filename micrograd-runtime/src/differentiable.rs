@@ -75,40 +75,40 @@ call_args!(A, B, C, D, E, F, G, H, I, J);
 call_args!(A, B, C, D, E, F, G, H, I, J, K);
 call_args!(A, B, C, D, E, F, G, H, I, J, K, L);
 
-/// `dst += g * src`, element by element: a call's gradient of an array
-/// argument added into the caller's gradient of that array.
-pub trait AddScaled {
-    /// Adds `g * src` to `self`.
-    fn add_scaled_from(&mut self, src: &Self, g: f64);
+/// `dst += src`, element by element: a call's adjoint of an array
+/// argument added into the caller's adjoint of that array.
+pub trait AddInto {
+    /// Adds `src` to `self`.
+    fn add_from(&mut self, src: &Self);
 }
 
-impl AddScaled for f64 {
+impl AddInto for f64 {
     #[inline]
-    fn add_scaled_from(&mut self, src: &f64, g: f64) {
-        *self += g * *src;
+    fn add_from(&mut self, src: &f64) {
+        *self += *src;
     }
 }
-impl<T: AddScaled, const N: usize> AddScaled for [T; N] {
+impl<T: AddInto, const N: usize> AddInto for [T; N] {
     #[inline]
-    fn add_scaled_from(&mut self, src: &Self, g: f64) {
+    fn add_from(&mut self, src: &Self) {
         for (d, s) in self.iter_mut().zip(src) {
-            d.add_scaled_from(s, g);
+            d.add_from(s);
         }
     }
 }
-impl<T: AddScaled> AddScaled for Vec<T> {
+impl<T: AddInto> AddInto for Vec<T> {
     #[inline]
-    fn add_scaled_from(&mut self, src: &Self, g: f64) {
+    fn add_from(&mut self, src: &Self) {
         for (d, s) in self.iter_mut().zip(src) {
-            d.add_scaled_from(s, g);
+            d.add_from(s);
         }
     }
 }
 
-/// `*dst += g * src` element by element (see [`AddScaled`]).
+/// `*dst += src` element by element (see [`AddInto`]).
 #[inline]
-pub fn add_scaled<T: AddScaled>(dst: &mut T, src: &T, g: f64) {
-    dst.add_scaled_from(src, g);
+pub fn add_into<T: AddInto>(dst: &mut T, src: &T) {
+    dst.add_from(src);
 }
 
 /// `f64` data as `Value` leaves of the same shape (captured data passed to

@@ -4,8 +4,9 @@
 //! `use p as __mg_f{k};` in a block around the generated code. For a
 //! `#[differentiable]` function that `use` brings both namespaces: the
 //! function (value namespace, called by the forward sweep) and its
-//! companion (type namespace, whose `__mg_grad` gives the value and the
-//! gradient, and `__mg_value` the `Value` version). For a plain function
+//! companion (type namespace, whose `__mg_vjp` is the pullback, the
+//! adjoints of the arguments given the adjoint of the result, and
+//! `__mg_value` the `Value` version). For a plain function
 //! it brings only the function, so the type-namespace name falls through to
 //! a fallback struct of the same generated name declared in an outer block,
 //! whose `__mg_check` requires `micrograd::differentiable::Differentiable`
@@ -48,7 +49,7 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             impl #f {
                 #[inline(always)]
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
-                fn __mg_grad<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, A::Grads) {
+                fn __mg_vjp<A: #d::CallArgs>(_: A, _: ::core::primitive::f64) -> A::Grads {
                     ::core::unreachable!()
                 }
                 fn __mg_value<A>(_: A) -> ::micrograd::Value {
@@ -182,10 +183,11 @@ fn at(mut f: syn::Ident, span: Span) -> syn::Ident {
     f
 }
 
-/// `__mg_f{k}::__mg_grad((args,))`: `(value, (g1, .., gk))`.
-pub fn grad_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+/// `__mg_f{k}::__mg_vjp((args,), g)`: the adjoints of the arguments, one
+/// per argument, given the adjoint `g` of the call's result.
+pub fn vjp_call(callee_index: usize, args: &[TokenStream], g: &TokenStream, span: Span) -> TokenStream {
     let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_grad((#(#args,)*)))
+    quote_spanned!(span=> #f::__mg_vjp((#(#args,)*), #g))
 }
 
 /// `__mg_f{k}::__mg_value((args,))`: the call on `Value`s.
@@ -194,13 +196,13 @@ pub fn value_call(callee_index: usize, args: &[TokenStream], span: Span) -> Toke
     quote_spanned!(span=> #f::__mg_value((#(#args,)*)))
 }
 
-/// The reverse-sweep contributions of call `i` whose gradient tuple is in
-/// `grads`, with adjoint `g`: `target += g * grads.k` for each active scalar
-/// argument, and an element-wise `+=` into a parameter array's gradient.
+/// The reverse-sweep contributions of a call whose arguments' adjoints
+/// (its pullback's result) are in `grads`: `target += grads.k` for each
+/// active scalar argument, and an element-wise `+=` into a parameter
+/// array's gradient.
 pub fn contributions(
     args: &[CallArg],
     grads: &TokenStream,
-    g: &TokenStream,
     target: &dyn Fn(Operand) -> Option<TokenStream>,
 ) -> TokenStream {
     let mut out = TokenStream::new();
@@ -209,7 +211,7 @@ pub fn contributions(
         match a {
             CallArg::Scalar(o) => {
                 if let Some(t) = target(*o) {
-                    out.extend(quote!(#t += #g * #grads.#k;));
+                    out.extend(quote!(#t += #grads.#k;));
                 }
             }
             CallArg::Array {
@@ -220,7 +222,7 @@ pub fn contributions(
                 let gp = name("gp", *p);
                 let idx = index(idx);
                 out.extend(quote!(
-                    ::micrograd::differentiable::add_scaled(&mut #gp #idx, &#grads.#k, #g);
+                    ::micrograd::differentiable::add_into(&mut #gp #idx, &#grads.#k);
                 ));
             }
             CallArg::Array { .. } => {}

@@ -253,36 +253,10 @@ impl Forward<'_> {
             }
             Kind::Call { callee, args } => {
                 let args = super::call::f64_args(program, args, &|o| self.number(o));
-                // At the top level the reverse sweep reads the gradient
-                // from here; inside loops and branches it recomputes both.
-                if self.mode == Mode::Grad && self.plan.top[i] && self.grad_of_call(i) {
-                    let call = super::call::grad_call(*callee, &args, span);
-                    let grads = name("G", i);
-                    return quote_spanned!(span=> let (#y, #grads) = #call;);
-                }
                 let call = super::call::plain_call(*callee, &args, span);
                 quote_spanned!(span=> let #y: #f64_ty = #call;)
             }
         }
-    }
-
-    /// Whether call `i` has an adjoint in the reverse sweep, so that its
-    /// value is computed together with its gradient.
-    pub fn grad_of_call(&self, i: usize) -> bool {
-        self.plan.live.insts[i] && self.program.insts[i].active && self.plan.in_region[i]
-    }
-
-    /// A call's value and gradient, `let (v, G) = f::__mg_grad(..);`, as the
-    /// reverse sweep recomputes it.
-    pub fn call_with_grad(&self, i: usize) -> TokenStream {
-        let inst = &self.program.insts[i];
-        let Kind::Call { callee, args } = &inst.kind else {
-            return self.inst(i);
-        };
-        let args = super::call::f64_args(self.program, args, &|o| self.number(o));
-        let call = super::call::grad_call(*callee, &args, inst.span);
-        let (y, grads) = (name("v", i), name("G", i));
-        quote!(let (#y, #grads) = #call;)
     }
 
     /// An active instruction on `Value`s.

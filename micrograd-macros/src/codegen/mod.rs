@@ -183,10 +183,16 @@ pub fn zero_grads(program: &Program) -> TokenStream {
 
 /// The `move` closure `grad!` expands to.
 pub fn closure(program: &Program) -> TokenStream {
+    closure_seeded(program, None)
+}
+
+/// [`closure`], taking the output's adjoint as one more `f64` parameter
+/// when `seed` names it: a `#[differentiable]` function's pullback.
+pub fn closure_seeded(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     if program.is_straight_line() {
-        straight::closure(program)
+        straight::closure(program, seed)
     } else {
-        reverse::closure(program)
+        reverse::closure(program, seed)
     }
 }
 

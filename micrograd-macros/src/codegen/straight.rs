@@ -24,9 +24,17 @@ pub fn args(program: &Program, args: &[Operand; 3]) -> [TokenStream; 3] {
 
 use quote::ToTokens;
 
-/// The `move` closure `Fn(f64, ..) -> (f64, [f64; N])` for `program`.
-pub fn closure(program: &Program) -> TokenStream {
+/// The `move` closure `Fn(f64, ..) -> (f64, [f64; N])` for `program`;
+/// with `seed`, the closure takes one more `f64`, the adjoint of the
+/// output (a pullback), instead of 1.
+pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     let f64_ty = f64_ty();
+    let one = match seed {
+        Some(s) => s.to_token_stream(),
+        None => quote!(1.0),
+    };
+    let seed_decl = seed.map(|s| quote!(, #s: #f64_ty));
+    let mut vjp_done = std::collections::HashSet::new();
     let n = program.params.len();
     let len = Literal::usize_unsuffixed(n);
     let params = (0..n).map(|i| super::param_decl(program, i));
@@ -42,18 +50,10 @@ pub fn closure(program: &Program) -> TokenStream {
         .filter_map(|(i, inst)| {
             let y = name("v", i);
             if let Kind::Call { callee, args } = &inst.kind {
-                // Value and gradient in one call (with scalar arguments
-                // only in straight-line code): no recomputation later.
                 let args = super::call::f64_args(program, args, &|o| operand(program, o));
                 let span = inst.span;
-                return Some(if inst.active {
-                    let call = super::call::grad_call(*callee, &args, span);
-                    let grads = name("G", i);
-                    quote_spanned!(span=> let (#y, #grads) = #call;)
-                } else {
-                    let call = super::call::plain_call(*callee, &args, span);
-                    quote_spanned!(span=> let #y: #f64_ty = #call;)
-                });
+                let call = super::call::plain_call(*callee, &args, span);
+                return Some(quote_spanned!(span=> let #y: #f64_ty = #call;));
             }
             let Kind::Op { op, args: a } = &inst.kind else {
                 return None;
@@ -70,23 +70,31 @@ pub fn closure(program: &Program) -> TokenStream {
     };
     let steps = backward.steps.iter().filter_map(|step| {
         let inst = &program.insts[step.inst];
-        if let Kind::Call { .. } = &inst.kind {
+        if let Kind::Call { callee, args: call_args } = &inst.kind {
+            // The callee's pullback, once per call, at the call's adjoint:
+            // the callee's own reverse code, so what it tests (an adjoint
+            // of exactly 0 at a pole) it tests as if inlined.
             let grads = name("G", step.inst);
+            let mut out = TokenStream::new();
+            if vjp_done.insert(step.inst) {
+                let g = if Some(step.inst) == output_inst {
+                    one.clone()
+                } else {
+                    adjoint(Operand::Inst(step.inst)).into_token_stream()
+                };
+                let a = super::call::f64_args(program, call_args, &|o| operand(program, o));
+                let call = super::call::vjp_call(*callee, &a, &g, inst.span);
+                out.extend(quote!(let #grads = #call;));
+            }
             let k = Literal::usize_unsuffixed(step.arg);
-            // A call's gradient may be infinite: an adjoint of exactly 0
-            // passes nothing on, as for the ops with poles (`OPS.md`).
-            let contribution = if Some(step.inst) == output_inst {
-                quote!(#grads.#k)
-            } else {
-                let g = adjoint(Operand::Inst(step.inst));
-                quote!(if #g == 0.0 { 0.0 } else { #g * #grads.#k })
-            };
+            let contribution = quote!(#grads.#k);
             let target = adjoint(step.target);
-            return Some(match step.write {
+            out.extend(match step.write {
                 Write::Declare { mutable: false } => quote!(let #target = #contribution;),
                 Write::Declare { mutable: true } => quote!(let mut #target = #contribution;),
                 Write::Accumulate => quote!(#target += #contribution;),
             });
+            return Some(out);
         }
         let Kind::Op { op, args: a } = &inst.kind else {
             return None;
@@ -96,7 +104,7 @@ pub fn closure(program: &Program) -> TokenStream {
         // The output's adjoint is the seed 1: `1.0 * local` is folded by the
         // compiler (exactly, since x * 1 == x), so it is written as such.
         let g = if Some(step.inst) == output_inst {
-            quote!(1.0)
+            one.clone()
         } else {
             adjoint(Operand::Inst(step.inst)).into_token_stream()
         };
@@ -107,7 +115,7 @@ pub fn closure(program: &Program) -> TokenStream {
             .unwrap_or(Local::Zero);
         // An adjoint of exactly 0 passes nothing on where the local
         // derivative can be infinite (`OPS.md`): no `0 * inf = NaN`.
-        let test = rules::guards_zero(*op) && Some(step.inst) != output_inst;
+        let test = rules::guards_zero(*op) && (Some(step.inst) != output_inst || seed.is_some());
         let contribution = if test {
             let c = contribution(g.clone(), local);
             quote!(if #g == 0.0 { 0.0 } else { #c })
@@ -125,7 +133,7 @@ pub fn closure(program: &Program) -> TokenStream {
     let value = operand(program, program.output);
     let grads = (0..n).map(|i| {
         if program.output == Operand::Param(i) {
-            quote!(1.0)
+            one.clone()
         } else if backward.param_reached[i] {
             adjoint(Operand::Param(i)).into_token_stream()
         } else {
@@ -134,7 +142,7 @@ pub fn closure(program: &Program) -> TokenStream {
     });
 
     quote! {
-        move |#(#params),*| -> (#f64_ty, [#f64_ty; #len]) {
+        move |#(#params),* #seed_decl| -> (#f64_ty, [#f64_ty; #len]) {
             #constants
             #(#forward)*
             #(#steps)*
@@ -210,7 +218,7 @@ pub fn code_string(program: &Program) -> String {
     for (k, path) in program.callees.iter().enumerate() {
         legend.push_str(&format!(
             "// __mg_f{k} = {} (#[differentiable]: __mg_f{k}(..) is the function, \
-             __mg_f{k}::__mg_grad((..)) its value and gradient)\n",
+             __mg_f{k}::__mg_vjp((..), g) its pullback at adjoint g)\n",
             quote!(#path).to_string().replace(' ', "")
         ));
     }
