@@ -281,8 +281,13 @@ fn mutual_recursion_runs_like_the_functions() {
 fn grad_code_and_grad_dot_show_calls() {
     let code = micrograd::grad_code!(|x| square(x) * 2.0);
     assert!(code.contains("__mg_f0 = square"), "{code}");
-    // The pullback at the call's adjoint: 2, the derivative of `* 2.0`.
-    assert!(code.contains("__mg_f0::__mg_vjp((__mg_p0,), __mg_g0)"), "{code}");
+    // The forward keeps square's residuals; the backward runs its reverse
+    // code at the call's adjoint (2, the derivative of `* 2.0`).
+    assert!(code.contains("__mg_f0::__mg_fwd((__mg_p0,))"), "{code}");
+    assert!(
+        code.contains("__mg_f0::__mg_bwd(__mg_R0, __mg_g0)"),
+        "{code}"
+    );
     let dot = micrograd::grad_dot!(|x| square(x) * 2.0);
     assert!(dot.contains("square()"), "{dot}");
 }

@@ -332,7 +332,12 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                 #back
             });
             code = Some(codegen::code_string(&program));
-            (grad_body, value_fn(&program, &a), TokenStream::new())
+            let halves = if program.is_straight_line() && program.callees.is_empty() {
+                split(&program, &a)
+            } else {
+                recompute_halves(&name, &a, &tys, &grads)
+            };
+            (grad_body, value_fn(&program, &a), halves)
         }
         Some(path) => {
             let span = syn::spanned::Spanned::span(path);
@@ -384,7 +389,9 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                 #(#lin)*
                 #d::linear(__mg_y, &__mg_terms)
             });
-            (grad_body, value_body, check)
+            let mut extra = check;
+            extra.extend(recompute_halves(&name, &a, &tys, &grads));
+            (grad_body, value_body, extra)
         }
     };
     let grad_fn = if with_grad_fn {
@@ -450,7 +457,7 @@ struct Signature<'a> {
 /// The function (with `#[inline]`) and its companion.
 fn finish(
     mut f: ItemFn,
-    extra: TokenStream,
+    mut extra: TokenStream,
     grad_body: TokenStream,
     value_body: TokenStream,
     sig: &Signature,
@@ -459,6 +466,18 @@ fn finish(
     let (name, vis) = (f.sig.ident.clone(), f.vis.clone());
     let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
     let f64_ty = codegen::f64_ty();
+    // Straight-line callers call the forward and the backward halves; a
+    // function with array parameters has no straight-line callers. The
+    // placeholder of a function whose body has errors has them too.
+    if errors.is_some() && tys.iter().all(|t| crate::parse::is_f64(t)) {
+        let m = proc_macro2::Literal::usize_unsuffixed(a.len());
+        extra.extend(quote! {
+            #[doc(hidden)]
+            pub fn __mg_fwd(_: (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) { ::core::unreachable!() }
+            #[doc(hidden)]
+            pub fn __mg_bwd(_: [#f64_ty; #m], _: #f64_ty) -> (#(#grads,)*) { ::core::unreachable!() }
+        });
+    }
     let d = quote!(::micrograd::differentiable);
     let v = quote!(::micrograd::Value);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
@@ -524,4 +543,74 @@ fn value_fn(program: &Program, a: &[syn::Ident]) -> TokenStream {
     });
     // The pullback (`__mg_vjp`) checks the callees; this copy does not.
     codegen::call::scope_with(program, inner, false)
+}
+
+/// `__mg_fwd` and `__mg_bwd` of a straight-line body: the forward keeps
+/// every value the reverse reads (the parameters and the live forward
+/// values, as one `[f64; M]`), and the backward is the reverse code from
+/// them, with the result's adjoint as its seed: what the caller's code
+/// would be with the body inlined, nothing recomputed.
+fn split(program: &Program, a: &[syn::Ident]) -> TokenStream {
+    let f64_ty = codegen::f64_ty();
+    let seed = format_ident!("__mg_gy", span = Span::mixed_site());
+    let res = format_ident!("__mg_res", span = Span::mixed_site());
+    let parts = codegen::straight_parts(program, Some(&seed));
+    let params: Vec<syn::Ident> = (0..a.len()).map(|i| codegen::name("p", i)).collect();
+    let kept: Vec<&syn::Ident> = params.iter().chain(&parts.bound).collect();
+    let m = proc_macro2::Literal::usize_unsuffixed(kept.len());
+    let tys = a.iter().map(|_| f64_ty.clone());
+    let grads_ty = a.iter().map(|_| f64_ty.clone());
+    let (constants, forward, steps, value, grads) = (
+        &parts.constants,
+        &parts.forward,
+        &parts.steps,
+        &parts.value,
+        &parts.grads,
+    );
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_fwd((#(#params,)*): (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) {
+            #constants
+            #forward
+            (#value, [#(#kept),*])
+        }
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_bwd(#res: [#f64_ty; #m], #seed: #f64_ty) -> (#(#grads_ty,)*) {
+            let [#(#kept),*] = #res;
+            #constants
+            #steps
+            (#(#grads,)*)
+        }
+    }
+}
+
+/// `__mg_fwd` and `__mg_bwd` that keep the arguments and call the pullback
+/// in the backward (a body with loops, branches or calls, or a custom
+/// pullback), for functions of numbers only.
+fn recompute_halves(
+    name: &syn::Ident,
+    a: &[syn::Ident],
+    tys: &[&Type],
+    grads: &[TokenStream],
+) -> TokenStream {
+    if !tys.iter().all(|t| crate::parse::is_f64(t)) {
+        return TokenStream::new();
+    }
+    let f64_ty = codegen::f64_ty();
+    let m = proc_macro2::Literal::usize_unsuffixed(a.len());
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_fwd((#(#a,)*): (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) {
+            (#name(#(#a),*), [#(#a),*])
+        }
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_bwd(__mg_res: [#f64_ty; #m], __mg_gy: #f64_ty) -> (#(#grads,)*) {
+            let [#(#a),*] = __mg_res;
+            Self::__mg_vjp((#(#a,)*), __mg_gy)
+        }
+    }
 }

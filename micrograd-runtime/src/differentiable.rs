@@ -111,6 +111,12 @@ pub fn add_into<T: AddInto>(dst: &mut T, src: &T) {
     dst.add_from(src);
 }
 
+/// The residuals of a call of a function that is not `#[differentiable]`
+/// (never made: such a call is a compile error; this keeps its types
+/// whole so that error is the only one).
+#[doc(hidden)]
+pub struct Residuals<A>(std::marker::PhantomData<A>);
+
 /// `f64` data as `Value` leaves of the same shape (captured data passed to
 /// a function in `compare!`'s `Value` replay).
 pub trait ToValues {

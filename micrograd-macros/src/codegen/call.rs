@@ -52,6 +52,12 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
                 fn __mg_vjp<A: #d::CallArgs>(_: A, _: ::core::primitive::f64) -> A::Grads {
                     ::core::unreachable!()
                 }
+                fn __mg_fwd<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, #d::Residuals<A>) {
+                    ::core::unreachable!()
+                }
+                fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: ::core::primitive::f64) -> A::Grads {
+                    ::core::unreachable!()
+                }
                 fn __mg_value<A>(_: A) -> ::micrograd::Value {
                     ::core::unreachable!()
                 }
@@ -185,9 +191,32 @@ fn at(mut f: syn::Ident, span: Span) -> syn::Ident {
 
 /// `__mg_f{k}::__mg_vjp((args,), g)`: the adjoints of the arguments, one
 /// per argument, given the adjoint `g` of the call's result.
-pub fn vjp_call(callee_index: usize, args: &[TokenStream], g: &TokenStream, span: Span) -> TokenStream {
+pub fn vjp_call(
+    callee_index: usize,
+    args: &[TokenStream],
+    g: &TokenStream,
+    span: Span,
+) -> TokenStream {
     let f = at(callee(callee_index), span);
     quote_spanned!(span=> #f::__mg_vjp((#(#args,)*), #g))
+}
+
+/// `__mg_f{k}::__mg_fwd((args,))`: the value and the residuals that
+/// `__mg_bwd` reads (straight-line callers).
+pub fn fwd_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_fwd((#(#args,)*)))
+}
+
+/// `__mg_f{k}::__mg_bwd(residuals, g)`: the pullback from the residuals.
+pub fn bwd_call(
+    callee_index: usize,
+    residuals: &syn::Ident,
+    g: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_bwd(#residuals, #g))
 }
 
 /// `__mg_f{k}::__mg_value((args,))`: the call on `Value`s.

@@ -32,6 +32,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 pub use straight::code_string;
+pub use straight::parts as straight_parts;
 
 /// A generated name, at `Span::mixed_site()`.
 pub fn name(prefix: &str, i: usize) -> syn::Ident {

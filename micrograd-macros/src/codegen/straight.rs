@@ -29,29 +29,72 @@ use quote::ToTokens;
 /// output (a pullback), instead of 1.
 pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     let f64_ty = f64_ty();
+    let n = program.params.len();
+    let len = Literal::usize_unsuffixed(n);
+    let params = (0..n).map(|i| super::param_decl(program, i));
+    let seed_decl = seed.map(|s| quote!(, #s: #f64_ty));
+    let p = parts(program, seed);
+    let (constants, forward, steps, value, grads) =
+        (p.constants, p.forward, p.steps, p.value, p.grads);
+    quote! {
+        move |#(#params),* #seed_decl| -> (#f64_ty, [#f64_ty; #len]) {
+            #constants
+            #forward
+            #steps
+            (#value, [#(#grads),*])
+        }
+    }
+}
+
+/// The pieces of a straight-line program's code.
+pub struct Parts {
+    /// Reads of captured constants.
+    pub constants: TokenStream,
+    /// The forward lines.
+    pub forward: TokenStream,
+    /// The names the forward lines bind (`__mg_v3`; a call's residuals
+    /// `__mg_R3` are not among them).
+    pub bound: Vec<syn::Ident>,
+    /// The reverse lines.
+    pub steps: TokenStream,
+    pub value: TokenStream,
+    /// One gradient per parameter.
+    pub grads: Vec<TokenStream>,
+}
+
+/// The forward and reverse code of a straight-line program, with the
+/// output's adjoint `seed` (1 when `None`).
+pub fn parts(program: &Program, seed: Option<&syn::Ident>) -> Parts {
+    let f64_ty = f64_ty();
     let one = match seed {
         Some(s) => s.to_token_stream(),
         None => quote!(1.0),
     };
-    let seed_decl = seed.map(|s| quote!(, #s: #f64_ty));
     let mut vjp_done = std::collections::HashSet::new();
     let n = program.params.len();
-    let len = Literal::usize_unsuffixed(n);
-    let params = (0..n).map(|i| super::param_decl(program, i));
     let backward = diff::backward(program);
     let live = program.live();
     let constants = captures(program, &used_consts(program, &live));
 
-    let forward = program
+    let mut bound = Vec::new();
+    let forward: TokenStream = program
         .insts
         .iter()
         .enumerate()
         .filter(|(i, _)| backward.live[*i])
         .filter_map(|(i, inst)| {
             let y = name("v", i);
+            bound.push(y.clone());
             if let Kind::Call { callee, args } = &inst.kind {
                 let args = super::call::f64_args(program, args, &|o| operand(program, o));
                 let span = inst.span;
+                // The callee's forward keeps what its reverse reads (its
+                // residuals), so the reverse sweep recomputes nothing.
+                if inst.active {
+                    let call = super::call::fwd_call(*callee, &args, span);
+                    let r = name("R", i);
+                    return Some(quote_spanned!(span=> let (#y, #r) = #call;));
+                }
                 let call = super::call::plain_call(*callee, &args, span);
                 return Some(quote_spanned!(span=> let #y: #f64_ty = #call;));
             }
@@ -62,7 +105,8 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
             let forward = rule.forward;
             let span = inst.span;
             Some(quote_spanned!(span=> let #y = #forward;))
-        });
+        })
+        .collect();
 
     let output_inst = match program.output {
         Operand::Inst(i) => Some(i),
@@ -70,7 +114,11 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     };
     let steps = backward.steps.iter().filter_map(|step| {
         let inst = &program.insts[step.inst];
-        if let Kind::Call { callee, args: call_args } = &inst.kind {
+        if let Kind::Call {
+            callee,
+            args: call_args,
+        } = &inst.kind
+        {
             // The callee's pullback, once per call, at the call's adjoint:
             // the callee's own reverse code, so what it tests (an adjoint
             // of exactly 0 at a pole) it tests as if inlined.
@@ -82,8 +130,8 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
                 } else {
                     adjoint(Operand::Inst(step.inst)).into_token_stream()
                 };
-                let a = super::call::f64_args(program, call_args, &|o| operand(program, o));
-                let call = super::call::vjp_call(*callee, &a, &g, inst.span);
+                let _ = call_args;
+                let call = super::call::bwd_call(*callee, &name("R", step.inst), &g, inst.span);
                 out.extend(quote!(let #grads = #call;));
             }
             let k = Literal::usize_unsuffixed(step.arg);
@@ -141,13 +189,13 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
         }
     });
 
-    quote! {
-        move |#(#params),* #seed_decl| -> (#f64_ty, [#f64_ty; #len]) {
-            #constants
-            #(#forward)*
-            #(#steps)*
-            (#value, [#(#grads),*])
-        }
+    Parts {
+        constants,
+        forward,
+        bound,
+        steps: steps.collect(),
+        value,
+        grads: grads.collect(),
     }
 }
 
@@ -218,7 +266,9 @@ pub fn code_string(program: &Program) -> String {
     for (k, path) in program.callees.iter().enumerate() {
         legend.push_str(&format!(
             "// __mg_f{k} = {} (#[differentiable]: __mg_f{k}(..) is the function, \
-             __mg_f{k}::__mg_vjp((..), g) its pullback at adjoint g)\n",
+             __mg_f{k}::__mg_fwd((..)) its value and residuals R, \
+             __mg_f{k}::__mg_bwd(R, g) its pullback at adjoint g; in loops \
+             __mg_f{k}::__mg_vjp((..), g) recomputes)\n",
             quote!(#path).to_string().replace(' ', "")
         ));
     }
