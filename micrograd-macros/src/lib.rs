@@ -537,10 +537,12 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 /// arguments and the adjoint `gy` of its result and returns the adjoints
 /// of the arguments, shaped as `grad!`'s gradient of the same parameters:
 /// `[f64; N]` when all are `f64`, the one gradient for a lone array or
-/// slice, else a tuple (a slice's as a `Vec<f64>`). It must be linear in
-/// `gy` (it is a vector-Jacobian product): the generated code calls it once
-/// with `gy = 1` at the point and scales. The signature is checked at
-/// compile time. The body must still compile, but is not differentiated.
+/// slice, else a tuple (a slice's as a `Vec<f64>`). `grad!` code calls it
+/// with the call's actual adjoint. `compare!`'s `Value` engine records it
+/// as one linear node with the partial derivatives it gives at `gy = 1`,
+/// so there it must be linear in `gy` (a vector-Jacobian product is). The
+/// signature is checked at compile time. The body must still compile, but
+/// is not differentiated.
 ///
 /// ```
 /// use micrograd::{assert_grad, differentiable, grad};
