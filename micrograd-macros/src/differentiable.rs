@@ -614,3 +614,47 @@ fn recompute_halves(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_is_a_compile_error_never_a_panic() {
+        for (attr, item) in [
+            ("", ""),
+            ("", "struct S;"),
+            ("", "fn f() {}"),
+            ("", "fn f<T>(x: T) -> f64 { 0.0 }"),
+            ("", "fn f(x: f64) -> f64 { f(x) }"),
+            ("", "fn f(x: f64) -> f64 { x % 2.0 }"),
+            ("", "fn f(mut x: f64) -> f64 { x }"),
+            ("", "fn f(x: f32) -> f64 { 0.0 }"),
+            ("", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
+            ("", "async fn f(x: f64) -> f64 { x }"),
+            ("pullback", "fn f(x: f64) -> f64 { x }"),
+            ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
+            ("foo = bar", "fn f(x: f64) -> f64 { x }"),
+        ] {
+            let out = differentiable(attr.parse().expect("tokens"), item.parse().expect("tokens"));
+            assert!(
+                out.to_string().contains("compile_error"),
+                "{attr} {item}: {out}"
+            );
+        }
+        // Accepted forms expand without an error.
+        for (attr, item) in [
+            (
+                "",
+                "fn f(x: f64, w: &[f64; 2], s: &[f64]) -> f64 { x * w[0] + s[0] }",
+            ),
+            ("pullback = p", "fn f(x: f64) -> f64 { x.abs() }"),
+        ] {
+            let out = grad(attr.parse().expect("tokens"), item.parse().expect("tokens"));
+            assert!(
+                !out.to_string().contains("compile_error"),
+                "{attr} {item}: {out}"
+            );
+        }
+    }
+}
