@@ -28,6 +28,9 @@ use handwritten::{HandMlp, NIN, flat_loss_grad};
 #[path = "../examples/shared/moons_static.rs"]
 mod moons_static;
 mod workloads;
+
+#[path = "calls/programs.rs"]
+mod calls;
 use workloads::{ALPHA, Demo, LECTURE, expr30_value, mul_add_chain};
 
 /// Mul/add steps of the chain workloads: 2 nodes each, plus 3 leaves.
@@ -49,6 +52,46 @@ fn main() {
         "chain" => (0..reps).for_each(|_| {
             black_box(mul_add_chain(CHAIN_STEPS, true));
         }),
+        "calls_straight_helpers" | "calls_straight_inline" => {
+            let (w0, w1, b, v, c) = calls::STRAIGHT_AT;
+            if workload.ends_with("helpers") {
+                let f = calls::straight_helpers();
+                (0..reps).for_each(|_| {
+                    black_box(f(
+                        black_box(w0),
+                        black_box(w1),
+                        black_box(b),
+                        black_box(v),
+                        black_box(c),
+                    ));
+                });
+            } else {
+                let f = calls::straight_inline();
+                (0..reps).for_each(|_| {
+                    black_box(f(
+                        black_box(w0),
+                        black_box(w1),
+                        black_box(b),
+                        black_box(v),
+                        black_box(c),
+                    ));
+                });
+            }
+        }
+        "calls_loop_helpers" | "calls_loop_inline" => {
+            let (w, b) = calls::LOOP_AT;
+            if workload.ends_with("helpers") {
+                let f = calls::loop_helpers();
+                (0..reps).for_each(|_| {
+                    black_box(f(black_box(w), black_box(b)));
+                });
+            } else {
+                let f = calls::loop_inline();
+                (0..reps).for_each(|_| {
+                    black_box(f(black_box(w), black_box(b)));
+                });
+            }
+        }
         "chain_build" => (0..reps).for_each(|_| {
             black_box(mul_add_chain(CHAIN_STEPS, false));
         }),

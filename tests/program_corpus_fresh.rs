@@ -24,6 +24,12 @@ fn checked_in_program_corpus_is_fresh() {
             "{path} is stale: regenerate with `cargo test --test program_corpus_fresh -- --ignored`"
         );
     }
+    let on_disk = std::fs::read_to_string(generator::calls_path()).unwrap_or_default();
+    assert!(
+        on_disk == generator::calls_file(),
+        "{} is stale: regenerate with `cargo test --test program_corpus_fresh -- --ignored`",
+        generator::calls_path()
+    );
 }
 
 /// Rewrites the corpus files from the generator.
@@ -33,6 +39,7 @@ fn regenerate() {
     for (i, text) in generator::files().iter().enumerate() {
         std::fs::write(generator::path(i), text).expect("write corpus file");
     }
+    std::fs::write(generator::calls_path(), generator::calls_file()).expect("write calls corpus");
 }
 
 #[test]

@@ -282,7 +282,8 @@ fn engines(program: &Program, source: &str) -> TokenStream {
     });
     // Lints are about code people write; the generated code may contain
     // `(-1.0f64) * x` or `1.0 * g` on purpose (as in `grad!` itself).
-    quote!({
+    let scoped = |inner| codegen::call::scope(program, inner);
+    scoped(quote!({
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         let #engines = {
             #(#borrows)*
@@ -298,7 +299,7 @@ fn engines(program: &Program, source: &str) -> TokenStream {
             }
         };
         #engines
-    })
+    }))
 }
 
 /// The report's names: the parameters for scalars, `w[i][j]` for arrays.

@@ -60,11 +60,27 @@ pub fn backward(program: &Program) -> Backward {
         if !live[i] || !inst.active || !inst_reached[i] {
             continue;
         }
-        let Kind::Op { op, args } = inst.kind else {
-            continue;
+        let edges_of: Vec<(usize, Operand)> = match &inst.kind {
+            Kind::Op { op, args } => args[..op.arity()]
+                .iter()
+                .enumerate()
+                .filter(|(arg, _)| rules::has_local(*op, *arg))
+                .map(|(arg, t)| (arg, *t))
+                .collect(),
+            // A call's argument k gets `g * grads.k` (straight-line
+            // programs pass scalars only).
+            Kind::Call { args, .. } => args
+                .iter()
+                .enumerate()
+                .filter_map(|(k, a)| match a {
+                    crate::ir::CallArg::Scalar(o) => Some((k, *o)),
+                    crate::ir::CallArg::Array { .. } => None,
+                })
+                .collect(),
+            _ => continue,
         };
-        for (arg, &target) in args[..op.arity()].iter().enumerate() {
-            if !program.is_active(target) || !rules::has_local(op, arg) {
+        for (arg, target) in edges_of {
+            if !program.is_active(target) {
                 continue;
             }
             match target {
@@ -225,6 +241,9 @@ pub fn plan(program: &Program) -> Plan {
                 }
             }
             Kind::PowiBy { base, .. } => work.push(*base),
+            // The reverse sweep calls the callee's pullback at the same
+            // arguments.
+            Kind::Call { .. } => work.extend(inst.operands()),
             Kind::Load(_) | Kind::FromInt(_) => {}
         }
     }

@@ -311,6 +311,31 @@ impl Dot<'_> {
                 );
             }
             Kind::FromInt(_) => {}
+            Kind::Call { callee, args } => {
+                let path = &self.program.callees[*callee];
+                let name = quote::quote!(#path).to_string().replace(' ', "");
+                let _ = writeln!(
+                    self.out,
+                    "{pad}v{i}_op [label=\"{}()\", tooltip=\"call\", shape=ellipse];",
+                    escape_label(&name)
+                );
+                for arg in args {
+                    match arg {
+                        crate::ir::CallArg::Scalar(o) => {
+                            let _ = writeln!(self.edges, "  {} -> v{i}_op;", node_id(*o));
+                        }
+                        crate::ir::CallArg::Array { target, index, .. } => {
+                            let _ = writeln!(
+                                self.edges,
+                                "  {} -> v{i}_op [label=\"{}\"];",
+                                target_id(*target),
+                                escape(&index_text(index.len()))
+                            );
+                        }
+                    }
+                }
+                let _ = writeln!(self.edges, "  v{i}_op -> v{i};");
+            }
         }
     }
 }

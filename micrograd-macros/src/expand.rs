@@ -21,11 +21,14 @@ pub fn grad(tokens: TokenStream) -> TokenStream {
             // contain `(-1.0f64) * x` or `1.0 * g`, which is deliberate.
             let closure = codegen::closure(&program);
             let name = quote::format_ident!("__mg_grad", span = proc_macro2::Span::mixed_site());
-            quote!({
-                #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
-                let #name = #closure;
-                #name
-            })
+            codegen::call::scope(
+                &program,
+                quote!({
+                    #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
+                    let #name = #closure;
+                    #name
+                }),
+            )
         }
         Err(error) => {
             let errors = error.into_compile_error();
@@ -71,6 +74,7 @@ pub fn fallback_params(tokens: TokenStream) -> Option<(Vec<Param>, Vec<TokenStre
             _ => (ParamTy::Scalar, quote!(::core::primitive::f64)),
         };
         params.push(Param {
+            by_ref: false,
             ident: quote::format_ident!("p{}", i),
             ty,
         });
@@ -230,7 +234,9 @@ mod tests {
             "|x: f32| x",
             "|x| { x = 1.0; x }",
             "|x| if x { 1 } else { 2 }",
-            "|x| f(x)",
+            "|x| f::<u8>(x)",
+            "|x| (x)(x)",
+            "|x| f(&mut x)",
             "|x| x.foo::<u8>()",
             "|x| 5u8 * x",
             "|x| \"s\"",

@@ -173,6 +173,15 @@ const PROGRAMS: &[(&str, &str)] = &[
         "|w: [f64; 3]| { let mut m = w[0]; for i in 1..3 { m = m.max(w[i]); } m }",
         "[3.0, 1.0, 2.0]",
     ),
+    // Calls of `#[differentiable]` functions (issue 16) and `f64::` paths.
+    (
+        "|x, w: [f64; 3]| { let mut s = f(x); for k in 0..2 { s += nn::g(&w, &xs[k], x); } s * h(w) }",
+        "(1.0, [1.0, 2.0, 3.0])",
+    ),
+    (
+        "|x, y| f64::exp(x) + f64::max(x, y) + sq(x - y)",
+        "[1.0, 2.0]",
+    ),
 ];
 
 /// Tokens the random trees are made of, separated by spaces; each is lexed

@@ -329,6 +329,25 @@ pub enum Kind {
     Load(Place),
     /// `n as f64` of an integer expression: a constant of this iteration.
     FromInt(IntExpr),
+    /// A call of a `#[differentiable]` function, `Program::callees[callee]`,
+    /// returning an `f64`. The forward calls the function itself; the
+    /// reverse sweep calls its companion's gradient at the same arguments.
+    Call { callee: usize, args: Vec<CallArg> },
+}
+
+/// One argument of a [`Kind::Call`].
+#[derive(Clone, Debug)]
+pub enum CallArg {
+    /// An `f64` value.
+    Scalar(Operand),
+    /// A whole array or slice, or a row of one (`&w[k]`): a parameter of the
+    /// program or captured data, which nothing overwrites, so the reverse
+    /// sweep can pass it again. `by_ref` when written `&w`.
+    Array {
+        target: Target,
+        index: Vec<IntExpr>,
+        by_ref: bool,
+    },
 }
 
 /// One SSA instruction: `insts[i] = kind`.
@@ -353,6 +372,13 @@ impl Inst {
             Kind::Op { op, args } => args[..op.arity()].to_vec(),
             Kind::PowiBy { base, .. } => vec![*base],
             Kind::Load(_) | Kind::FromInt(_) => Vec::new(),
+            Kind::Call { args, .. } => args
+                .iter()
+                .filter_map(|a| match a {
+                    CallArg::Scalar(o) => Some(*o),
+                    CallArg::Array { .. } => None,
+                })
+                .collect(),
         }
     }
 }
@@ -373,6 +399,9 @@ pub enum ParamTy {
 pub struct Param {
     pub ident: syn::Ident,
     pub ty: ParamTy,
+    /// An array taken by reference (`w: &[f64; 3]`, in a `#[differentiable]`
+    /// function): passed on as written, `neuron(w, ..)` is a reference.
+    pub by_ref: bool,
 }
 
 /// Mutable storage: a scalar (`dims` empty) or a local array.
@@ -497,6 +526,8 @@ pub struct Program {
     pub captured_ints: Vec<syn::ExprPath>,
     /// Captured data (`xs` in `xs[k][0]`), borrowed once per call.
     pub data: Vec<syn::ExprPath>,
+    /// The functions the body calls (`softplus`, `nn::neuron`), each once.
+    pub callees: Vec<syn::Path>,
     pub ints: Vec<IntDef>,
     pub vars: Vec<Var>,
     pub insts: Vec<Inst>,
@@ -515,6 +546,7 @@ impl Program {
             consts: Vec::new(),
             captured_ints: Vec::new(),
             data: Vec::new(),
+            callees: Vec::new(),
             ints: Vec::new(),
             vars: Vec::new(),
             insts: Vec::new(),
@@ -543,7 +575,11 @@ impl Program {
             && self.body.iter().all(|s| matches!(s, Stmt::Inst(_)))
             && self.captured_ints.is_empty()
             && self.data.is_empty()
-            && self.insts.iter().all(|i| matches!(i.kind, Kind::Op { .. }))
+            && self.insts.iter().all(|i| match &i.kind {
+                Kind::Op { .. } => true,
+                Kind::Call { args, .. } => args.iter().all(|a| matches!(a, CallArg::Scalar(_))),
+                _ => false,
+            })
     }
 
     /// Sets [`Inst::active`] and [`Var::active`]: a value is active when it
@@ -564,6 +600,10 @@ impl Program {
                         Target::Data(_) => false,
                     },
                     Kind::FromInt(_) => false,
+                    Kind::Call { args, .. } => args.iter().any(|a| match a {
+                        CallArg::Scalar(o) => self.is_active(*o),
+                        CallArg::Array { target, .. } => matches!(target, Target::Param(_)),
+                    }),
                 };
                 if active && !self.insts[i].active {
                     self.insts[i].active = true;

@@ -9,6 +9,7 @@
 
 mod codegen;
 mod diff;
+mod differentiable;
 mod dot;
 mod expand;
 #[cfg(test)]
@@ -116,6 +117,8 @@ use proc_macro::TokenStream;
 ///        | name[i]... | expr.method() | expr.powi(INT) | expr.powi(k as i32)
 ///        | expr.powf(expr) | expr.max(expr) | expr.min(expr) | expr.clamp(lo, hi)
 ///        | k as f64 | { stmt* expr } | if cond { stmt* expr } else { stmt* expr }
+///        | path(arg, ...)     a #[differentiable] function; f64::exp(x) is x.exp()
+/// arg   := expr | &name | &name[i].. | name   (an array parameter or captured data)
 /// cond  := expr (< | <= | > | >= | == | !=) expr | cond && cond | cond || cond
 ///        | !cond | ( cond )
 /// method := exp | ln | sqrt | tanh | sin | cos | abs | relu | sigmoid
@@ -153,7 +156,8 @@ use proc_macro::TokenStream;
 ///
 /// Anything else (`while`, `loop`, `break`, `continue`, `return`, `match`,
 /// `%` and bit operators on numbers, other methods, nested closures, macro
-/// calls, field access, function calls, assignment to a parameter, to
+/// calls, field access, calls of functions without `#[differentiable]`
+/// (see [`macro@differentiable`]), assignment to a parameter, to
 /// captured data or to a non-`mut` name, a body without a final
 /// expression) is a compile error at the offending tokens that says what is
 /// supported; several are reported at once. The macro never panics, and a
@@ -231,7 +235,7 @@ use proc_macro::TokenStream;
 ///
 /// Anything else (`%`, `&&`, comparisons, bit operators, other methods,
 /// `if`/`match`/loops/`return`, nested closures, macro calls, indexing,
-/// field access, function calls, assignment to a parameter or a non-`mut`
+/// field access, calls of plain functions, assignment to a parameter or a non-`mut`
 /// name, a body without a final expression) is a compile error at the
 /// offending tokens that says what is supported; several are reported at
 /// once. The macro never panics.
@@ -521,6 +525,10 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 ///   `|w: [[f64; 2]; 2], b|` the order is `w[0][0], w[0][1], w[1][0],
 ///   w[1][1], b`.
 ///
+/// A call of a `#[differentiable]` function is a compile error at the call
+/// (the function's companion holds first-order code only, and a custom
+/// pullback has no second-derivative rule): write its body inline.
+///
 /// A slice parameter (`&[f64]`) is a compile error: its length is known
 /// only at run time, so it cannot size the Hessian's type. Use [`hvp!`]
 /// (Hessian-vector products accept slices), or an array.
@@ -679,4 +687,126 @@ pub fn hvp_code(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn compare_hessian(input: TokenStream) -> TokenStream {
     second::compare_hessian(input.into()).into()
+}
+
+/// Makes a function callable inside [`grad!`] (and inside other
+/// `#[differentiable]` functions), with its derivative compiled from its
+/// body by the same pipeline as `grad!`.
+///
+/// ```
+/// use micrograd::{differentiable, grad};
+///
+/// const INPUT: [f64; 2] = [1.0, -2.0];
+///
+/// #[differentiable]
+/// fn neuron(w: &[f64; 2], x: &[f64; 2], b: f64) -> f64 {
+///     (w[0] * x[0] + w[1] * x[1] + b).tanh()
+/// }
+///
+/// #[differentiable]
+/// fn loss(w: &[f64; 2], b: f64) -> f64 {
+///     (neuron(w, &INPUT, b) - 0.5).powi(2)
+/// }
+///
+/// # fn main() {
+/// let f = grad!(|w: [f64; 2], b: f64| loss(&w, b) + 0.1 * b * b);
+/// let (value, (dw, db)) = f([0.3, 0.1], 0.2);
+/// // n = tanh(0.3 - 0.2 + 0.2) = tanh(0.3); loss = (n - 0.5)^2;
+/// // d/dz = 2 (n - 0.5)(1 - n^2) with z = w.x + b; dw = d/dz * x, db = d/dz + 0.2 b
+/// let n = 0.3f64.tanh();
+/// let dz = 2.0 * (n - 0.5) * (1.0 - n * n);
+/// assert!((value - ((n - 0.5).powi(2) + 0.004)).abs() < 1e-12);
+/// assert!((dw[0] - dz).abs() < 1e-12 && (dw[1] + 2.0 * dz).abs() < 1e-12);
+/// assert!((db - (dz + 0.04)).abs() < 1e-12);
+/// # }
+/// ```
+///
+/// # Rules
+///
+/// - The signature: parameters `f64`, arrays of `f64` (by value or by
+///   reference, `[f64; 3]`, `&[f64; 3]`, `[[f64; 2]; 4]`) or slices
+///   `&[f64]`; the result `f64`. The body follows `grad!`'s grammar and
+///   may call other `#[differentiable]` functions.
+/// - The function itself is unchanged (it gains `#[inline]`). Next to it,
+///   in the type namespace, goes a companion of the same name (a braced
+///   struct with no fields, which does not clash with the function), so
+///   `use nn::neuron;`, `use nn::neuron as n;` and `nn::neuron(..)` bring
+///   the derivative along with the function, across modules and crates.
+/// - Inside `grad!`, pass numbers by value and arrays as parameters of the
+///   closure or captured data, whole or by row: `neuron(&w, &x, b)`,
+///   `neuron(&m[k], &xs[i], b)`. The gradient of a call with respect to an
+///   array has the array's shape and is added into the caller's gradient.
+/// - Direct recursion is a compile error. Mutual recursion (`f` calls `g`
+///   calls `f`) compiles: the generated derivatives call each other the
+///   way the functions do, so they terminate exactly when the functions do
+///   (a branch must end it), at the cost of one derivative call per call.
+/// - A call of a function without the attribute is a compile error at
+///   the call that says to add it (the message of
+///   `micrograd::differentiable::Differentiable`).
+///
+/// # Custom derivatives
+///
+/// `#[differentiable(pullback = p)]` uses your derivative instead of the
+/// body's: for an external library call, a numerically better rule, or a
+/// convention of your own at a kink. The pullback takes the function's
+/// arguments and the adjoint `gy` of its result and returns the adjoints
+/// of the arguments, shaped as `grad!`'s gradient of the same parameters:
+/// `[f64; N]` when all are `f64`, the one gradient for a lone array or
+/// slice, else a tuple (a slice's as a `Vec<f64>`). `grad!` code calls it
+/// with the call's actual adjoint. `compare!`'s `Value` engine records it
+/// as one linear node with the partial derivatives it gives at `gy = 1`,
+/// so there it must be linear in `gy` (a vector-Jacobian product is). The
+/// signature is checked at compile time. The body must still compile, but
+/// is not differentiated.
+///
+/// ```
+/// use micrograd::{assert_grad, differentiable, grad};
+///
+/// /// sqrt with its derivative clipped at 10 (it is infinite at 0).
+/// #[differentiable(pullback = safe_sqrt_pullback)]
+/// fn safe_sqrt(x: f64) -> f64 {
+///     x.sqrt()
+/// }
+/// fn safe_sqrt_pullback(x: f64, gy: f64) -> [f64; 1] {
+///     [gy * (0.5 / x.sqrt()).min(10.0)]
+/// }
+///
+/// # fn main() {
+/// let f = grad!(|x| safe_sqrt(x) * 2.0);
+/// assert_eq!(f(0.0), (0.0, [20.0]));
+/// assert_eq!(f(4.0), (4.0, [0.5]));
+/// // compare!'s dynamic engine honours the same rule.
+/// let report = micrograd::compare!(|x| safe_sqrt(x) * 2.0, [0.0]);
+/// assert_eq!(report.dynamic_grad, vec![20.0]);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    differentiable::differentiable(attr.into(), item.into()).into()
+}
+
+/// The attribute form of [`grad!`]: `#[grad_fn] fn f(x: f64, y: f64) -> f64`
+/// keeps `f`, makes it [`macro@differentiable`], and adds `f_grad` with
+/// the same parameters returning `(f64, G)`, `G` shaped as `grad!`'s
+/// gradient (`[f64; 2]` here). (It cannot be called `#[grad]`: attribute
+/// and function-like macros share one namespace, and `grad!` has the name.)
+///
+/// ```
+/// use micrograd::{grad, grad_fn};
+///
+/// #[grad_fn]
+/// fn f(x: f64, y: f64) -> f64 {
+///     x * y + x.tanh()
+/// }
+///
+/// # fn main() {
+/// let (value, [dx, dy]) = f_grad(2.0, 3.0);
+/// assert_eq!(value, f(2.0, 3.0));
+/// assert_eq!((value, [dx, dy]), grad!(|x, y| x * y + x.tanh())(2.0, 3.0));
+/// // `grad_code!` of the same closure shows the code `f_grad` runs.
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn grad_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
+    differentiable::grad(attr.into(), item.into()).into()
 }

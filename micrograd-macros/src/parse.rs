@@ -121,6 +121,7 @@ fn param(pat: &Pat) -> Result<Param> {
     match pat {
         Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
             Ok(Param {
+                by_ref: false,
                 ident: p.ident.clone(),
                 ty: ParamTy::Scalar,
             })

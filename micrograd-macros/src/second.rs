@@ -18,6 +18,7 @@ use syn::{Expr, Ident, Token};
 /// Lowers the closure as `grad!` does; `hessian!` also rejects slices.
 fn program(tokens: TokenStream, seed: Seed) -> syn::Result<Program> {
     let program = syn::parse2::<GradInput>(tokens).and_then(|input| lower::lower(&input, false))?;
+    hessian::check_calls(&program)?;
     if seed == Seed::Full {
         hessian::check_full(&program)?;
     }

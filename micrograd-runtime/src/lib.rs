@@ -81,3 +81,7 @@ pub mod saved;
 // Dual numbers for `hessian!` and `hvp!` (second derivatives by
 // forward-over-reverse), with the rules above over them.
 pub mod dual;
+
+// Calls of `#[differentiable]` functions: the trait behind the error for a
+// plain function, gradient shapes, the node of a custom derivative.
+pub mod differentiable;

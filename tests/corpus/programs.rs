@@ -171,6 +171,28 @@ enum E {
     Clamp(Box<E>, Box<E>, Box<E>),
     /// `if c { a } else { b }` as an expression.
     If(Box<C>, Box<E>, Box<E>),
+    /// A call of a generated `#[differentiable]` helper (issue 16), whose
+    /// body is `inlined` with the arguments' names as its parameters: the
+    /// evaluator runs `inlined`, the printer prints the call.
+    Call {
+        name: String,
+        args: Vec<(String, ArgKind)>,
+        /// Inside another helper's body (arrays are references there).
+        in_helper: bool,
+        inlined: Box<E>,
+    },
+}
+
+/// How a helper's argument is passed and typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArgKind {
+    Scalar,
+    /// An array parameter or `xs`: `&w` / `&[f64; N]`.
+    Array,
+    /// A slice parameter: `s` / `&[f64]`.
+    Slice,
+    /// The captured `Vec` `ys`: `&ys` in the test, `ys` inside a helper.
+    Vec,
 }
 
 /// A condition.
@@ -520,6 +542,7 @@ impl<'a, T: Num> Run<'a, T> {
                     self.expr(b)
                 }
             }
+            E::Call { inlined, .. } => self.expr(inlined),
         };
         self.seen(v)
     }
@@ -1821,6 +1844,30 @@ fn show(e: &E, out: &mut String) {
             show_top(e, out);
             out.push(')');
         }
+        E::Call {
+            name,
+            args,
+            in_helper,
+            ..
+        } => {
+            out.push_str(name);
+            out.push('(');
+            for (k, (a, kind)) in args.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                let by_ref = match kind {
+                    ArgKind::Scalar | ArgKind::Slice => false,
+                    ArgKind::Array => true,
+                    ArgKind::Vec => !in_helper,
+                };
+                if by_ref {
+                    out.push('&');
+                }
+                out.push_str(a);
+            }
+            out.push(')');
+        }
     }
 }
 
@@ -2124,6 +2171,7 @@ fn names(case: &Case) -> Vec<String> {
                 e(a, out);
                 e(b, out);
             }
+            E::Call { inlined, .. } => e(inlined, out),
         }
     }
     fn c(x: &C, out: &mut Vec<String>) {
@@ -2448,6 +2496,7 @@ impl Counts {
                 self.e(a);
                 self.e(b);
             }
+            E::Call { inlined, .. } => self.e(inlined),
         }
     }
 
@@ -2619,4 +2668,393 @@ pub fn coverage() -> (Vec<(&'static str, usize)>, usize) {
         .map(|&name| (name, c.0.get(name).copied().unwrap_or(0)))
         .collect();
     (counts, all.len())
+}
+
+// ------------------------------------- calls of generated helpers (issue 16)
+
+/// The seed of `tests/program_corpus_calls.rs`.
+pub const CALLS_SEED: u64 = 0x6d67_5f63_616c_6c73;
+/// Cases in `tests/program_corpus_calls.rs`.
+pub const CALLS: usize = 60;
+
+/// The path of the calls corpus relative to the package root.
+pub fn calls_path() -> String {
+    "tests/program_corpus_calls.rs".into()
+}
+
+/// A generated helper: `#[differentiable] fn name(params) -> f64 { body }`.
+struct Helper {
+    name: String,
+    params: Vec<(String, String)>,
+    body: E,
+}
+
+/// What a subexpression reads, if it can become a helper's body: no loop
+/// variable or integer `let` (a helper's parameters are numbers and
+/// arrays), no local array, no earlier call, and only real `f64` methods
+/// (`relu` and `sigmoid` are `grad!` ops, not methods of `f64`, and a
+/// helper's body is ordinary Rust too).
+fn outlineable(
+    e: &E,
+    arrays: &dyn Fn(&str) -> Option<ArgKind>,
+    out: &mut Vec<(String, ArgKind)>,
+) -> bool {
+    fn note(out: &mut Vec<(String, ArgKind)>, name: &str, kind: ArgKind) {
+        if !out.iter().any(|(n, _)| n == name) {
+            out.push((name.to_owned(), kind));
+        }
+    }
+    fn int(
+        i: &I,
+        arrays: &dyn Fn(&str) -> Option<ArgKind>,
+        out: &mut Vec<(String, ArgKind)>,
+    ) -> bool {
+        match i {
+            I::Lit(_) => true,
+            I::Var(_) => false,
+            I::Len(n) => match arrays(n) {
+                Some(kind) => {
+                    note(out, n, kind);
+                    true
+                }
+                None => false,
+            },
+            I::Op(_, a, b) => int(a, arrays, out) && int(b, arrays, out),
+        }
+    }
+    fn cond(
+        c: &C,
+        arrays: &dyn Fn(&str) -> Option<ArgKind>,
+        out: &mut Vec<(String, ArgKind)>,
+    ) -> bool {
+        match c {
+            C::F(_, a, b) => outlineable(a, arrays, out) && outlineable(b, arrays, out),
+            C::I(_, a, b) => int(a, arrays, out) && int(b, arrays, out),
+            C::And(a, b) | C::Or(a, b) => cond(a, arrays, out) && cond(b, arrays, out),
+            C::Not(a) => cond(a, arrays, out),
+        }
+    }
+    // A method of a literal-only receiver (`(0.25).sin()`) does not compile
+    // in a plain function body (`{float}` has no methods); `grad!` folds it.
+    fn named(e: &E) -> bool {
+        let mut found = Vec::new();
+        names_of(e, &mut found);
+        !found.is_empty()
+    }
+    let receiver_ok = match e {
+        E::Un(Un::Neg, _) => true,
+        E::Un(_, a)
+        | E::Powi(a, _)
+        | E::Powf(a, _)
+        | E::Max(a, _)
+        | E::Min(a, _)
+        | E::Clamp(a, _, _) => named(a),
+        _ => true,
+    };
+    if !receiver_ok {
+        return false;
+    }
+    match e {
+        E::Lit(_) => true,
+        E::Var(n) => {
+            note(out, n, ArgKind::Scalar);
+            true
+        }
+        E::Index(n, idx) => match arrays(n) {
+            Some(kind) => {
+                note(out, n, kind);
+                idx.iter().all(|i| int(i, arrays, out))
+            }
+            None => false,
+        },
+        E::AsF64(i) => int(i, arrays, out),
+        E::Un(Un::Relu | Un::Sigmoid, _) => false,
+        E::Un(_, a) => outlineable(a, arrays, out),
+        E::Powi(a, Pow::Lit(_)) => outlineable(a, arrays, out),
+        E::Powi(a, Pow::Int(k)) => outlineable(a, arrays, out) && int(k, arrays, out),
+        E::Bin(_, a, b) | E::Powf(a, b) | E::Max(a, b) | E::Min(a, b) => {
+            outlineable(a, arrays, out) && outlineable(b, arrays, out)
+        }
+        E::Clamp(a, b, d) => {
+            outlineable(a, arrays, out)
+                && outlineable(b, arrays, out)
+                && outlineable(d, arrays, out)
+        }
+        E::If(c, a, b) => {
+            cond(c, arrays, out) && outlineable(a, arrays, out) && outlineable(b, arrays, out)
+        }
+        E::Call { .. } => false,
+    }
+}
+
+/// Whether `e` is an operation (a helper of a lone name would be trivial).
+fn is_op(e: &E) -> bool {
+    !matches!(e, E::Lit(_) | E::Var(_) | E::Index(..) | E::AsF64(_))
+}
+
+/// Visits the subexpressions of `e` in preorder; `f` may replace one (and
+/// returns true when it did, which ends the walk).
+fn visit_mut(e: &mut E, f: &mut dyn FnMut(&mut E) -> bool) -> bool {
+    if f(e) {
+        return true;
+    }
+    match e {
+        E::Lit(_) | E::Var(_) | E::Index(..) | E::AsF64(_) | E::Call { .. } => false,
+        E::Un(_, a) | E::Powi(a, _) => visit_mut(a, f),
+        E::Bin(_, a, b) | E::Powf(a, b) | E::Max(a, b) | E::Min(a, b) => {
+            visit_mut(a, f) || visit_mut(b, f)
+        }
+        E::Clamp(a, b, d) => visit_mut(a, f) || visit_mut(b, f) || visit_mut(d, f),
+        E::If(_, a, b) => visit_mut(a, f) || visit_mut(b, f),
+    }
+}
+
+/// The expressions of a case's statements and its result.
+fn case_exprs(case: &mut Case) -> Vec<&mut E> {
+    fn stmts<'a>(body: &'a mut [S], out: &mut Vec<&'a mut E>) {
+        for s in body {
+            match s {
+                S::Let { e, .. } | S::Assign { e, .. } => out.push(e),
+                S::LetArr { elems, .. } => out.extend(elems.iter_mut()),
+                S::For { body, .. } => stmts(body, out),
+                S::If { arms, els } => {
+                    for (_, b) in arms.iter_mut() {
+                        stmts(b, out);
+                    }
+                    if let Some(b) = els {
+                        stmts(b, out);
+                    }
+                }
+                S::LetInt { .. } | S::LetFill { .. } => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    stmts(&mut case.body, &mut out);
+    out.push(&mut case.out);
+    out
+}
+
+/// Replaces the `pick`-th outlineable operation (preorder, counting from
+/// 0) of `e` by a call of a new helper `name`; returns the helper.
+fn outline_one(
+    e: &mut E,
+    pick: usize,
+    name: &str,
+    in_helper: bool,
+    arrays: &dyn Fn(&str) -> Option<ArgKind>,
+    types: &dyn Fn(&str, ArgKind) -> String,
+) -> Option<Helper> {
+    let mut seen = 0;
+    let mut made = None;
+    visit_mut(e, &mut |sub| {
+        let mut args = Vec::new();
+        if !is_op(sub) || !outlineable(sub, arrays, &mut args) || args.is_empty() {
+            return false;
+        }
+        if seen < pick {
+            seen += 1;
+            return false;
+        }
+        let body = std::mem::replace(sub, E::Lit(0.0));
+        *sub = E::Call {
+            name: name.to_owned(),
+            args: args.clone(),
+            in_helper,
+            inlined: Box::new(body.clone()),
+        };
+        made = Some(Helper {
+            name: name.to_owned(),
+            params: args
+                .iter()
+                .map(|(n, k)| (n.clone(), types(n, *k)))
+                .collect(),
+            body,
+        });
+        true
+    });
+    made
+}
+
+/// The cases of the calls corpus: programs of the main generator (same
+/// acceptance checks, another seed) with one or two subexpressions moved
+/// into generated `#[differentiable]` helpers, and sometimes a part of a
+/// helper's body moved into a second helper that the first one calls.
+fn calls_cases() -> Vec<(Case, Vec<Helper>)> {
+    let mut g = Gen {
+        rng: Rng(CALLS_SEED),
+        floats: Vec::new(),
+        arrays: Vec::new(),
+        ints: Vec::new(),
+        n: 2,
+        next_t: 0,
+        next_h: 0,
+        next_q: 0,
+        depth: 0,
+        in_cond: false,
+    };
+    let mut out = Vec::new();
+    while out.len() < CALLS {
+        let mut case = g.case();
+        if !acceptable(&case) {
+            continue;
+        }
+        let k = out.len();
+        let params: Vec<(String, Ty)> = case
+            .params
+            .iter()
+            .map(|p| (p.name.to_owned(), p.ty))
+            .collect();
+        let xs_rows = case.cap.xs.len();
+        let arrays = |n: &str| -> Option<ArgKind> {
+            match n {
+                "xs" => Some(ArgKind::Array),
+                "ys" => Some(ArgKind::Vec),
+                _ => params
+                    .iter()
+                    .find(|(p, _)| p == n)
+                    .and_then(|(_, ty)| match ty {
+                        Ty::Scalar { .. } => None,
+                        Ty::Array(_) | Ty::Nested(..) => Some(ArgKind::Array),
+                        Ty::Slice(_) => Some(ArgKind::Slice),
+                    }),
+            }
+        };
+        let types = |n: &str, kind: ArgKind| -> String {
+            match (n, kind) {
+                (_, ArgKind::Scalar) => "f64".into(),
+                ("xs", _) => format!("&[[f64; 2]; {xs_rows}]"),
+                (_, ArgKind::Slice | ArgKind::Vec) => "&[f64]".into(),
+                _ => match params.iter().find(|(p, _)| p == n).map(|(_, t)| *t) {
+                    Some(Ty::Array(len)) => format!("&[f64; {len}]"),
+                    Some(Ty::Nested(r, c)) => format!("&[[f64; {c}]; {r}]"),
+                    _ => "f64".into(),
+                },
+            }
+        };
+        let mut helpers = Vec::new();
+        let wanted = 1 + g.rng.below(2);
+        for j in 0..wanted {
+            let name = format!("h{k:02}_{j}");
+            let exprs = case_exprs(&mut case);
+            let count = exprs.len();
+            let start = g.rng.below(count);
+            let pick = g.rng.below(3);
+            let mut made = None;
+            let mut exprs = exprs;
+            exprs.rotate_left(start);
+            for e in exprs.into_iter().take(count) {
+                made = outline_one(e, pick, &name, false, &arrays, &types)
+                    .or_else(|| outline_one(e, 0, &name, false, &arrays, &types));
+                if made.is_some() {
+                    break;
+                }
+            }
+            let Some(mut helper) = made else { break };
+            // Sometimes part of the helper's body becomes a helper it calls.
+            if g.rng.chance(0.5) {
+                let inner_name = format!("{name}_inner");
+                let local = |n: &str| -> Option<ArgKind> {
+                    helper
+                        .params
+                        .iter()
+                        .find(|(p, _)| p == n)
+                        .and_then(|(p, _)| arrays(p))
+                };
+                let mut body = helper.body.clone();
+                let mut inner = None;
+                if let E::Un(_, a)
+                | E::Powi(a, _)
+                | E::Bin(_, a, _)
+                | E::Powf(a, _)
+                | E::Max(a, _)
+                | E::Min(a, _)
+                | E::Clamp(a, _, _)
+                | E::If(_, a, _) = &mut body
+                {
+                    inner = outline_one(a, 0, &inner_name, true, &local, &types);
+                }
+                if let Some(inner) = inner {
+                    helper.body = body;
+                    helpers.push(inner);
+                }
+            }
+            helpers.push(helper);
+        }
+        if !helpers.is_empty() {
+            out.push((case, helpers));
+        }
+    }
+    out
+}
+
+/// The text of `tests/program_corpus_calls.rs`.
+pub fn calls_file() -> String {
+    let mut s = format!(
+        "//! GENERATED by `tests/corpus/programs.rs` (seed {CALLS_SEED:#x}): do not edit.\n\
+         //! Regenerate with `cargo test --test program_corpus_fresh -- --ignored`;\n\
+         //! `program_corpus_fresh` fails when this file is stale.\n\
+         //!\n\
+         //! Issue 16: programs of the program corpus's generator in which one or\n\
+         //! two subexpressions became generated `#[differentiable]` helper\n\
+         //! functions (some calling a second helper), with number, array,\n\
+         //! slice and captured-data arguments, inside loops and branches too.\n\
+         //! Each case asserts that `grad!` and the `Value` graph agree within\n\
+         //! `REL` and that both match a central finite difference within `FD`.\n\
+         \n\
+         #[path = \"corpus/program_tolerances.rs\"]\n\
+         mod tolerances;\n\
+         \n\
+         // The helpers' bodies are printed as the corpus prints expressions,\n\
+         // with parentheses everywhere.\n\
+         #[rustfmt::skip]\n\
+         #[allow(unused_parens, clippy::all)]\n\
+         mod cases {{\n    \
+         use super::tolerances::{{FD, REL}};\n    \
+         use micrograd::{{assert_grad, differentiable}};\n"
+    );
+    for (k, (case, helpers)) in calls_cases().iter().enumerate() {
+        for h in helpers {
+            let params: Vec<String> = h.params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+            let mut body = String::new();
+            show_top(&h.body, &mut body);
+            write!(
+                s,
+                "\n    #[differentiable]\n    fn {}({}) -> f64 {{\n        {body}\n    }}\n",
+                h.name,
+                params.join(", ")
+            )
+            .unwrap();
+        }
+        write!(s, "\n    #[test]\n    fn case_{k:03}() {{\n").unwrap();
+        s.push_str(&captures(case));
+        writeln!(
+            s,
+            "        assert_grad!({}, {}, rel = REL, fd = FD);",
+            closure(case),
+            point(case)
+        )
+        .unwrap();
+        s.push_str("    }\n");
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// The names an expression reads (scalars, arrays, integers).
+fn names_of(x: &E, out: &mut Vec<String>) {
+    let case = Case {
+        params: Vec::new(),
+        cap: Captures {
+            k0: 0.0,
+            n: 0,
+            xs: Vec::new(),
+            ys: Vec::new(),
+        },
+        body: Vec::new(),
+        out: x.clone(),
+        results: Vec::new(),
+        point: Vec::new(),
+    };
+    out.extend(names(&case));
 }

@@ -278,6 +278,11 @@ impl Forward<'_> {
                 let n = int(e);
                 quote_spanned!(span=> let #y = (#n) as #f64_ty;)
             }
+            Kind::Call { callee, args } => {
+                let args = super::call::f64_args(program, args, &|o| self.number(o));
+                let call = super::call::plain_call(*callee, &args, span);
+                quote_spanned!(span=> let #y: #f64_ty = #call;)
+            }
         }
     }
 
@@ -323,6 +328,10 @@ impl Forward<'_> {
             Kind::FromInt(e) => {
                 let n = int(e);
                 quote!(#v::new((#n) as ::core::primitive::f64))
+            }
+            Kind::Call { callee, args } => {
+                let args = super::call::value_args(program, args, &|o| self.value(o));
+                super::call::value_call(*callee, &args, program.insts[i].span)
             }
         }
     }

@@ -114,6 +114,24 @@ pub fn check_full(program: &Program) -> syn::Result<()> {
     errors.map_or(Ok(()), Err)
 }
 
+/// Calls of the user's functions: not differentiated twice yet. A
+/// `#[differentiable]` function's companion holds first-order code on
+/// `f64`s only, and a custom pullback has no tangent rule (issue 17 asks
+/// that these be rejected, not approximated).
+pub fn check_calls(program: &Program) -> syn::Result<()> {
+    match program
+        .insts
+        .iter()
+        .find(|i| matches!(i.kind, Kind::Call { .. }))
+    {
+        Some(call) => Err(syn::Error::new(
+            call.span,
+            "hessian! and hvp! do not differentiate through calls of functions yet: a `#[differentiable]` function carries first-order code only, and a custom pullback has no second-derivative rule; write the function's body inline in the closure",
+        )),
+        None => Ok(()),
+    }
+}
+
 struct Gen<'a> {
     program: &'a Program,
     live: Liveness,
@@ -349,6 +367,8 @@ impl Gen<'_> {
                 }
                 _ => place_tokens(place),
             },
+            // Rejected by `check_calls` before code is generated.
+            (Kind::Call { .. }, _) => quote!(::core::compile_error!("call in hessian!")),
             (Kind::FromInt(e), _) => {
                 let (n, f64_ty) = (int(e), f64_ty());
                 quote!((#n) as #f64_ty)
@@ -569,6 +589,8 @@ impl Gen<'_> {
                     return quote!(#src #idx += #g;);
                 }
                 Kind::FromInt(_) => return TokenStream::new(),
+                // Rejected by `check_calls` before code is generated.
+                Kind::Call { .. } => return quote!(::core::compile_error!("call in hessian!");),
             };
         let mut body = TokenStream::new();
         let mut guarded = false;

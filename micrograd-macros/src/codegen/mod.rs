@@ -21,6 +21,7 @@
 //! created at `Span::mixed_site()`, so even a user variable literally named
 //! `__mg_p0` and captured by the body resolves to the user's, not to ours.
 
+pub mod call;
 pub mod forward;
 pub mod hessian;
 mod reverse;
@@ -32,6 +33,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 pub use straight::code_string;
+pub use straight::parts as straight_parts;
 
 /// A generated name, at `Span::mixed_site()`.
 pub fn name(prefix: &str, i: usize) -> syn::Ident {
@@ -183,10 +185,16 @@ pub fn zero_grads(program: &Program) -> TokenStream {
 
 /// The `move` closure `grad!` expands to.
 pub fn closure(program: &Program) -> TokenStream {
+    closure_seeded(program, None)
+}
+
+/// [`closure`], taking the output's adjoint as one more `f64` parameter
+/// when `seed` names it: a `#[differentiable]` function's pullback.
+pub fn closure_seeded(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     if program.is_straight_line() {
-        straight::closure(program)
+        straight::closure(program, seed)
     } else {
-        reverse::closure(program)
+        reverse::closure(program, seed)
     }
 }
 

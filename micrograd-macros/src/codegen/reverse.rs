@@ -26,7 +26,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The `move` closure for a program with control flow or storage.
-pub fn closure(program: &Program) -> TokenStream {
+pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
+    let one = match seed {
+        Some(s) => s.to_token_stream(),
+        None => quote!(1.0),
+    };
     let plan = plan(program);
     let fwd = Forward {
         program,
@@ -35,6 +39,7 @@ pub fn closure(program: &Program) -> TokenStream {
     };
     let params = (0..program.params.len()).map(|i| super::param_decl(program, i));
     let f64_ty = f64_ty();
+    let seed_decl = seed.map(|s| quote!(, #s: #f64_ty));
     let grads_ty = super::grads_ty(program);
     let captured = captures(program, &used_consts(program, &plan.live));
     let declarations = fwd.declarations();
@@ -47,6 +52,7 @@ pub fn closure(program: &Program) -> TokenStream {
         always: RefCell::new(HashSet::new()),
         uses: use_counts(program),
         depth: std::cell::Cell::new(0),
+        one: one.clone(),
     };
     // Adjoints of parameters and storage, for the whole reverse sweep.
     let mut adjoints = TokenStream::new();
@@ -71,7 +77,7 @@ pub fn closure(program: &Program) -> TokenStream {
     }
     if let Operand::Param(i) = program.output {
         let g = name("gp", i);
-        adjoints.extend(quote!(#g += 1.0;));
+        adjoints.extend(quote!(#g += #one;));
     }
     let backward = rev.region(&program.body, true);
     let value = operand(program, program.output);
@@ -81,7 +87,7 @@ pub fn closure(program: &Program) -> TokenStream {
     let grads = grads_value(program, grads);
     let give_back = fwd.give_back();
     quote! {
-        move |#(#params),*| -> (#f64_ty, #grads_ty) {
+        move |#(#params),* #seed_decl| -> (#f64_ty, #grads_ty) {
             #captured
             #declarations
             #forward
@@ -108,6 +114,8 @@ struct Reverse<'a> {
     uses: Vec<usize>,
     /// How many loops enclose the statement being reversed.
     depth: std::cell::Cell<usize>,
+    /// The output's adjoint: 1, or a pullback's seed.
+    one: TokenStream,
 }
 
 /// Loads of one parameter array in a loop body at `i + c` for several
@@ -159,7 +167,7 @@ impl Reverse<'_> {
                     // first `+=` compiles to a move; `0.0 + x` is not (it
                     // turns -0.0 into 0.0) and would cost an add per value.
                     let seed = if top && self.program.output == Operand::Inst(*i) {
-                        quote!(1.0)
+                        self.one.clone()
                     } else {
                         quote!(-0.0)
                     };
@@ -609,6 +617,24 @@ impl Reverse<'_> {
                 return quote!(#src #idx += #g;);
             }
             Kind::FromInt(_) => return TokenStream::new(),
+            // The callee's pullback at this call's adjoint (the callee's
+            // own reverse code, with its own tests of a zero adjoint);
+            // skipped, call and all, when the adjoint is exactly 0.
+            Kind::Call { callee, args } => {
+                let grads = name("G", i).into_token_stream();
+                let body = super::call::contributions(args, &grads, &|o| self.target(o));
+                if body.is_empty() {
+                    return TokenStream::new();
+                }
+                let a = super::call::f64_args(program, args, &|o| operand(program, o));
+                let call = super::call::vjp_call(*callee, &a, &g, inst.span);
+                let body = quote!(let #grads = #call; #body);
+                return if guard {
+                    quote!(if #g != 0.0 { #body })
+                } else {
+                    body
+                };
+            }
         };
         let mut guarded = false;
         let mut body = TokenStream::new();

@@ -163,13 +163,7 @@ impl Lowerer {
                 "field access is not supported inside grad!; \
                  copy the field into a variable outside grad! and use that",
             ),
-            Expr::Call(call) => self.fail(
-                &call.func,
-                format!(
-                    "function calls are not supported inside grad!; \
-                     use method syntax like `x.exp()` (supported methods: {SUPPORTED_METHODS})"
-                ),
-            ),
+            Expr::Call(call) => self.call(expr, call),
             Expr::Array(_) | Expr::Repeat(_) => self.fail(
                 expr,
                 "an array is not a number; bind it with `let` and index it",
@@ -298,7 +292,7 @@ impl Lowerer {
         self.expr(&cast.expr)
     }
 
-    fn method(&mut self, expr: &Expr, call: &syn::ExprMethodCall) -> Operand {
+    pub(super) fn method(&mut self, expr: &Expr, call: &syn::ExprMethodCall) -> Operand {
         let name = call.method.to_string();
         if name == "len" {
             let receiver = call.receiver.to_token_stream().to_string();

@@ -22,6 +22,7 @@
 //! all errors are reported together.
 
 mod array;
+mod call;
 mod control;
 mod expr;
 mod int;

@@ -1,0 +1,261 @@
+//! Calls of `#[differentiable]` functions in generated code.
+//!
+//! Each callee path `p` gets a generated name `__mg_f{k}`, brought in by
+//! `use p as __mg_f{k};` in a block around the generated code. For a
+//! `#[differentiable]` function that `use` brings both namespaces: the
+//! function (value namespace, called by the forward sweep) and its
+//! companion (type namespace, whose `__mg_vjp` is the pullback, the
+//! adjoints of the arguments given the adjoint of the result, and
+//! `__mg_value` the `Value` version). For a plain function
+//! it brings only the function, so the type-namespace name falls through to
+//! a fallback struct of the same generated name declared in an outer block,
+//! whose `__mg_check` requires `micrograd::differentiable::Differentiable`
+//! of the function: one error, at the call, with that trait's message.
+
+use super::{index, name};
+use crate::ir::{CallArg, Operand, ParamTy, Program, Target};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+
+/// The generated name of callee `k`.
+pub fn callee(k: usize) -> syn::Ident {
+    name("f", k)
+}
+
+/// Wraps `inner` (an expression) in the blocks that bring the program's
+/// callees into scope. `spans` locates each callee's first call.
+pub fn scope(program: &Program, inner: TokenStream) -> TokenStream {
+    scope_with(program, inner, true)
+}
+
+/// [`scope`], with or without the checks (code that is emitted twice for
+/// one source, like a companion's gradient and `Value` version, checks
+/// once, so a plain callee is one error).
+pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenStream {
+    if program.callees.is_empty() {
+        return inner;
+    }
+    let d = quote!(::micrograd::differentiable);
+    let mut fallbacks = TokenStream::new();
+    let mut uses = TokenStream::new();
+    let mut checks = TokenStream::new();
+    for (k, path) in program.callees.iter().enumerate() {
+        let f = callee(k);
+        let span = syn::spanned::Spanned::span(path);
+        fallbacks.extend(quote! {
+            #[allow(non_camel_case_types, dead_code)]
+            struct #f {}
+            #[allow(dead_code, clippy::all)]
+            impl #f {
+                #[inline(always)]
+                fn __mg_check<F: #d::Differentiable>(_: F) {}
+                fn __mg_vjp<A: #d::CallArgs>(_: A, _: ::core::primitive::f64) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                fn __mg_fwd<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, #d::Residuals<A>) {
+                    ::core::unreachable!()
+                }
+                fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: ::core::primitive::f64) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                fn __mg_value<A>(_: A) -> ::micrograd::Value {
+                    ::core::unreachable!()
+                }
+            }
+        });
+        uses.extend(quote!(#[allow(unused_imports)] use #path as #f;));
+        // Our name (mixed-site hygiene), located at the user's callee, so
+        // the error points at the call.
+        let f_at = at(f.clone(), span);
+        if check {
+            checks.extend(quote_spanned!(span=> #f_at::__mg_check(#f_at);));
+        }
+    }
+    quote!({
+        #fallbacks
+        {
+            #uses
+            #checks
+            #inner
+        }
+    })
+}
+
+/// Where an array argument lives in the forward code, dereferenced so it
+/// can be indexed or passed again (`__mg_p0`, `(*__mg_d0)`).
+fn array_base(program: &Program, target: Target) -> TokenStream {
+    match target {
+        Target::Param(p) => {
+            let n = name("p", p);
+            match program.params[p].ty {
+                ParamTy::Slice => quote!((*#n)),
+                _ => quote!(#n),
+            }
+        }
+        Target::Data(d) => {
+            let n = name("d", d);
+            quote!((*#n))
+        }
+        Target::Var(v) => name("x", v).into_token_stream(),
+    }
+}
+
+/// The arguments of a call in `f64` code (the forward sweep, the reverse
+/// sweep's gradient call, the plain forward): `number` reads a scalar.
+pub fn f64_args(
+    program: &Program,
+    args: &[CallArg],
+    number: &dyn Fn(Operand) -> TokenStream,
+) -> Vec<TokenStream> {
+    args.iter()
+        .map(|a| match a {
+            CallArg::Scalar(o) => number(*o),
+            CallArg::Array {
+                target,
+                index: idx,
+                by_ref,
+            } => {
+                // A slice parameter passed as written (`sum_sq(x)`) is
+                // already a reference.
+                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
+                    if let ParamTy::Slice = program.params[*p].ty {
+                        return name("p", *p).into_token_stream();
+                    }
+                }
+                let base = array_base(program, *target);
+                let idx = index(idx);
+                if *by_ref {
+                    quote!(&#base #idx)
+                } else {
+                    quote!(#base #idx)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The arguments in `compare!`'s `Value` replay: parameters are `Value`s
+/// there already; captured data becomes leaves of the same shape.
+pub fn value_args(
+    program: &Program,
+    args: &[CallArg],
+    value: &dyn Fn(Operand) -> TokenStream,
+) -> Vec<TokenStream> {
+    args.iter()
+        .map(|a| match a {
+            CallArg::Scalar(o) => value(*o),
+            CallArg::Array {
+                target,
+                index: idx,
+                by_ref,
+            } => {
+                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
+                    if let ParamTy::Slice = program.params[*p].ty {
+                        let n = name("p", *p);
+                        return quote!(&#n);
+                    }
+                }
+                let idx = index(idx);
+                let owned = match target {
+                    Target::Param(p) => {
+                        let n = name("p", *p);
+                        quote!(#n #idx)
+                    }
+                    _ => {
+                        let base = array_base(program, *target);
+                        quote!(::micrograd::differentiable::ToValues::to_values(&#base #idx))
+                    }
+                };
+                if *by_ref {
+                    quote!(&#owned)
+                } else {
+                    quote!(#owned)
+                }
+            }
+        })
+        .collect()
+}
+
+/// `__mg_f{k}(args)`: the function itself.
+/// At the user's callee (`span`), so a type error points at the call.
+pub fn plain_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f(#(#args),*))
+}
+
+/// Our hygienic name, located at the user's tokens.
+fn at(mut f: syn::Ident, span: Span) -> syn::Ident {
+    f.set_span(Span::mixed_site().located_at(span));
+    f
+}
+
+/// `__mg_f{k}::__mg_vjp((args,), g)`: the adjoints of the arguments, one
+/// per argument, given the adjoint `g` of the call's result.
+pub fn vjp_call(
+    callee_index: usize,
+    args: &[TokenStream],
+    g: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_vjp((#(#args,)*), #g))
+}
+
+/// `__mg_f{k}::__mg_fwd((args,))`: the value and the residuals that
+/// `__mg_bwd` reads (straight-line callers).
+pub fn fwd_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_fwd((#(#args,)*)))
+}
+
+/// `__mg_f{k}::__mg_bwd(residuals, g)`: the pullback from the residuals.
+pub fn bwd_call(
+    callee_index: usize,
+    residuals: &syn::Ident,
+    g: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_bwd(#residuals, #g))
+}
+
+/// `__mg_f{k}::__mg_value((args,))`: the call on `Value`s.
+pub fn value_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_value((#(#args,)*)))
+}
+
+/// The reverse-sweep contributions of a call whose arguments' adjoints
+/// (its pullback's result) are in `grads`: `target += grads.k` for each
+/// active scalar argument, and an element-wise `+=` into a parameter
+/// array's gradient.
+pub fn contributions(
+    args: &[CallArg],
+    grads: &TokenStream,
+    target: &dyn Fn(Operand) -> Option<TokenStream>,
+) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (k, a) in args.iter().enumerate() {
+        let k = proc_macro2::Literal::usize_unsuffixed(k);
+        match a {
+            CallArg::Scalar(o) => {
+                if let Some(t) = target(*o) {
+                    out.extend(quote!(#t += #grads.#k;));
+                }
+            }
+            CallArg::Array {
+                target: Target::Param(p),
+                index: idx,
+                ..
+            } => {
+                let gp = name("gp", *p);
+                let idx = index(idx);
+                out.extend(quote!(
+                    ::micrograd::differentiable::add_into(&mut #gp #idx, &#grads.#k);
+                ));
+            }
+            CallArg::Array { .. } => {}
+        }
+    }
+    out
+}

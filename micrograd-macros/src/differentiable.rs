@@ -1,0 +1,660 @@
+//! `#[differentiable]` and `#[grad]` on a `fn` item.
+//!
+//! The function stays as written (marked `#[inline]`), and a companion of
+//! the same name goes next to it in the type namespace: a braced struct
+//! with no fields, `struct softplus {}`, which occupies only the type
+//! namespace and so does not clash with the function, and travels with it
+//! through `use` and `use .. as ..`. Its associated functions are what
+//! `grad!` code calls (see `codegen::call`):
+//! - `__mg_vjp((x, w, ..), gy)`: the pullback, the adjoints of the
+//!   arguments given the adjoint `gy` of the result, `(G1, .., Gk)`, each
+//!   `G` of its argument's shape (the body compiled by the same pipeline
+//!   as `grad!` with the output's adjoint `gy` instead of 1, or the custom
+//!   pullback);
+//! - `__mg_value((x, w, ..))`: the same function on `Value`s, for
+//!   `compare!`'s dynamic engine;
+//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error.
+
+use crate::codegen::{self, forward::Forward, forward::Mode};
+use crate::ir::{Param, ParamTy, Program};
+use crate::parse::GradInput;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::{Error, FnArg, ItemFn, Pat, Result, Type};
+
+/// `#[differentiable]` or `#[differentiable(pullback = path)]`.
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr, item.clone(), false).unwrap_or_else(|e| fail(item, e))
+}
+
+/// `#[grad]`: `#[differentiable]` plus `name_grad(..) -> (f64, G)`.
+pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr, item.clone(), true).unwrap_or_else(|e| fail(item, e))
+}
+
+/// The errors, then the function as written (so its other uses still
+/// compile and the errors are the only diagnostics).
+fn fail(item: TokenStream, error: Error) -> TokenStream {
+    let errors = error.into_compile_error();
+    quote!(#errors #item)
+}
+
+/// One parameter of the function: its generated name, shape, written type
+/// and whether it is an array by reference (`&[f64; N]`).
+struct Arg {
+    ty: Type,
+    shape: ParamTy,
+    array_ref: bool,
+}
+
+fn parse_pullback(attr: TokenStream) -> Result<Option<syn::Path>> {
+    if attr.is_empty() {
+        return Ok(None);
+    }
+    let meta: syn::MetaNameValue = syn::parse2(attr.clone()).map_err(|_| {
+        Error::new_spanned(
+            &attr,
+            "expected `#[differentiable]` or `#[differentiable(pullback = my_pullback)]`",
+        )
+    })?;
+    if !meta.path.is_ident("pullback") {
+        return Err(Error::new_spanned(
+            &meta.path,
+            "unknown option; expected `pullback = my_pullback`",
+        ));
+    }
+    match meta.value {
+        syn::Expr::Path(p) if p.qself.is_none() => Ok(Some(p.path)),
+        other => Err(Error::new_spanned(
+            other,
+            "expected the path of a pullback function: `pullback = my_pullback`",
+        )),
+    }
+}
+
+fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
+    let sig = &f.sig;
+    let mut errors: Vec<Error> = Vec::new();
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(Error::new_spanned(
+            &sig.generics,
+            "a `#[differentiable]` function cannot be generic: its parameters are `f64`, arrays of f64 or slices",
+        ));
+    }
+    if let Some(t) = &sig.asyncness {
+        errors.push(Error::new_spanned(
+            t,
+            "a `#[differentiable]` function cannot be `async`",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(Error::new_spanned(
+            v,
+            "a `#[differentiable]` function cannot be variadic",
+        ));
+    }
+    match &sig.output {
+        syn::ReturnType::Type(_, ty) if crate::parse::is_f64(ty) => {}
+        syn::ReturnType::Type(_, ty) => errors.push(Error::new_spanned(
+            ty,
+            "a `#[differentiable]` function returns `f64` (array results are not supported yet)",
+        )),
+        syn::ReturnType::Default => errors.push(Error::new_spanned(
+            &sig.ident,
+            "a `#[differentiable]` function returns `f64`: add `-> f64`",
+        )),
+    }
+    if sig.inputs.is_empty() {
+        errors.push(Error::new_spanned(
+            &sig.ident,
+            "a `#[differentiable]` function needs at least one parameter",
+        ));
+    }
+    let mut params = Vec::new();
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        let FnArg::Typed(typed) = input else {
+            errors.push(Error::new_spanned(
+                input,
+                "methods (`self`) are not supported; write a free function",
+            ));
+            continue;
+        };
+        let ident = match &*typed.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() && p.mutability.is_none() => {
+                p.ident.clone()
+            }
+            other => {
+                errors.push(Error::new_spanned(
+                    other,
+                    "expected a plain parameter name like `x: f64` (no `mut` or patterns)",
+                ));
+                continue;
+            }
+        };
+        // `&[f64; N]`: an array by reference, differentiated as the array.
+        let (shape, array_ref) = match &*typed.ty {
+            Type::Reference(r) if r.mutability.is_none() && matches!(&*r.elem, Type::Array(_)) => {
+                (crate::parse::param_type(&r.elem), true)
+            }
+            ty => (crate::parse::param_type(ty), false),
+        };
+        match shape {
+            Ok(shape) => {
+                params.push(Param {
+                    ident,
+                    ty: shape.clone(),
+                    by_ref: array_ref,
+                });
+                out.push(Arg {
+                    ty: (*typed.ty).clone(),
+                    shape,
+                    array_ref,
+                });
+            }
+            Err(_) => errors.push(Error::new_spanned(
+                &typed.ty,
+                "expected parameter type `f64`, an array of f64 (`[f64; 3]`, `&[f64; 3]`, \
+                 `[[f64; 2]; 4]`) or a slice `&[f64]`",
+            )),
+        }
+    }
+    match errors.into_iter().reduce(|mut a, e| {
+        a.combine(e);
+        a
+    }) {
+        Some(e) => Err(e),
+        None => Ok((params, out)),
+    }
+}
+
+/// The first direct call of `name(...)` in `tokens`, if any.
+fn self_call(tokens: TokenStream, name: &syn::Ident) -> Option<Span> {
+    let mut prev_is_name: Option<Span> = None;
+    let mut prev_is_colons = false;
+    for tt in tokens {
+        match &tt {
+            proc_macro2::TokenTree::Group(g) => {
+                if let (Some(span), proc_macro2::Delimiter::Parenthesis) =
+                    (prev_is_name, g.delimiter())
+                {
+                    return Some(span);
+                }
+                if let Some(span) = self_call(g.stream(), name) {
+                    return Some(span);
+                }
+                prev_is_name = None;
+                prev_is_colons = false;
+            }
+            proc_macro2::TokenTree::Ident(i) => {
+                // `self::name(` and `name(` count; `other::name(` does not.
+                prev_is_name = (i == name && (!prev_is_colons)).then(|| i.span());
+                prev_is_colons = false;
+            }
+            proc_macro2::TokenTree::Punct(p) => {
+                prev_is_colons = p.as_char() == ':' || (p.as_char() == '.');
+                prev_is_name = None;
+            }
+            proc_macro2::TokenTree::Literal(_) => {
+                prev_is_name = None;
+                prev_is_colons = false;
+            }
+        }
+    }
+    None
+}
+
+fn grad_ty(shape: &ParamTy) -> TokenStream {
+    let f64_ty = codegen::f64_ty();
+    match shape {
+        ParamTy::Scalar => f64_ty,
+        ParamTy::Array(dims) => codegen::array_ty(dims, f64_ty),
+        ParamTy::Slice => quote!(::std::vec::Vec<#f64_ty>),
+    }
+}
+
+/// The type of an argument on `Value`s: `f64` becomes `Value` throughout.
+fn value_ty(arg: &Arg) -> TokenStream {
+    let v = quote!(::micrograd::Value);
+    match &arg.shape {
+        ParamTy::Scalar => v,
+        ParamTy::Array(dims) => {
+            let ty = codegen::array_ty(dims, v);
+            if arg.array_ref { quote!(&#ty) } else { ty }
+        }
+        ParamTy::Slice => quote!(&[#v]),
+    }
+}
+
+fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<TokenStream> {
+    let pullback = parse_pullback(attr)?;
+    let f: ItemFn = syn::parse2(item)
+        .map_err(|e| Error::new(e.span(), "`#[differentiable]` goes on a `fn` item"))?;
+    let (params, args) = args(&f)?;
+    let name = f.sig.ident.clone();
+    let vis = f.vis.clone();
+    let f64_ty = codegen::f64_ty();
+    let a: Vec<syn::Ident> = (0..args.len())
+        .map(|i| format_ident!("__mg_a{}", i, span = Span::mixed_site()))
+        .collect();
+    let tys: Vec<&Type> = args.iter().map(|x| &x.ty).collect();
+    let grads: Vec<TokenStream> = args.iter().map(|x| grad_ty(&x.shape)).collect();
+    let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
+    if pullback.is_none() {
+        if let Some(span) = self_call(f.block.to_token_stream(), &name) {
+            let error = Error::new(
+                span,
+                format!(
+                    "`{name}` calls itself: recursion is not supported in a `#[differentiable]` \
+                     function (its loops and branches are); write the recursion as a `for` loop, \
+                     or give `{name}` a custom derivative with `#[differentiable(pullback = ...)]`"
+                ),
+            );
+            let unreachable = quote!({ ::core::unreachable!() });
+            return Ok(finish(
+                f,
+                quote!(),
+                unreachable.clone(),
+                unreachable,
+                &Signature {
+                    a: &a,
+                    tys: &tys,
+                    grads: &grads,
+                    vtys: &vtys,
+                },
+                Some(error.into_compile_error()),
+            ));
+        }
+    }
+    let d = quote!(::micrograd::differentiable);
+    // grad!'s gradient shape -> one gradient per argument, as a tuple.
+    let all_scalars = args.iter().all(|x| matches!(x.shape, ParamTy::Scalar));
+    let n = args.len();
+    let reshape = |g: TokenStream| -> TokenStream {
+        if all_scalars {
+            let ks = (0..n).map(proc_macro2::Literal::usize_unsuffixed);
+            quote!((#(#g[#ks],)*))
+        } else if n == 1 {
+            quote!((#g,))
+        } else {
+            g
+        }
+    };
+    let program_grads = {
+        let program = Program::empty(params.clone());
+        codegen::grads_ty(&program)
+    };
+    let g = format_ident!("__mg_g", span = Span::mixed_site());
+    let mut code = None;
+    let (grad_body, value_body, extra) = match &pullback {
+        None => {
+            let input = GradInput {
+                params: params.clone(),
+                body: syn::Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block: (*f.block).clone(),
+                }),
+            };
+            let program = match crate::lower::lower(&input, false) {
+                Ok(program) => program,
+                Err(error) => {
+                    // The body's errors, and a companion of the right types,
+                    // so calls of the function add no errors of their own.
+                    let body_error = Some(error.into_compile_error());
+                    let unreachable = quote!({ ::core::unreachable!() });
+                    return Ok(finish(
+                        f,
+                        quote!(),
+                        unreachable.clone(),
+                        unreachable,
+                        &Signature {
+                            a: &a,
+                            tys: &tys,
+                            grads: &grads,
+                            vtys: &vtys,
+                        },
+                        body_error,
+                    ));
+                }
+            };
+            let seed = format_ident!("__mg_seed", span = Span::mixed_site());
+            let closure = codegen::closure_seeded(&program, Some(&seed));
+            let closure = codegen::call::scope(&program, closure);
+            let pass = args
+                .iter()
+                .zip(&a)
+                .map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
+            let back = reshape(quote!(#g));
+            let grad_body = quote!({
+                let __mg_closure = #closure;
+                let (_, #g) = __mg_closure(#(#pass,)* __mg_gy);
+                #back
+            });
+            code = Some(codegen::code_string(&program));
+            let halves = if program.is_straight_line() && program.callees.is_empty() {
+                split(&program, &a)
+            } else {
+                recompute_halves(&name, &a, &tys, &grads)
+            };
+            (grad_body, value_fn(&program, &a), halves)
+        }
+        Some(path) => {
+            let span = syn::spanned::Spanned::span(path);
+            let check = quote_spanned!(span=>
+                #[doc(hidden)]
+                const __MG_PULLBACK: fn(#(#tys,)* #f64_ty) -> #program_grads = #path;
+            );
+            let back = reshape(quote!(#g));
+            let grad_body = quote!({
+                let #g = Self::__MG_PULLBACK(#(#a,)* __mg_gy);
+                #back
+            });
+            // The Value node: the function and the pullback on the data,
+            // then one node with those partial derivatives.
+            let data: Vec<syn::Ident> = (0..n)
+                .map(|i| format_ident!("__mg_x{}", i, span = Span::mixed_site()))
+                .collect();
+            let to_data = args
+                .iter()
+                .zip(&a)
+                .zip(&data)
+                .map(|((x, a), dx)| match &x.shape {
+                    ParamTy::Scalar => quote!(let #dx: #f64_ty = #a.data();),
+                    ParamTy::Array(_) => quote!(let #dx = #d::ToData::to_data(&#a);),
+                    ParamTy::Slice => quote!(let #dx = #d::ToData::to_data(#a);),
+                });
+            let pass: Vec<TokenStream> = args
+                .iter()
+                .zip(&data)
+                .map(|(x, dx)| match &x.shape {
+                    ParamTy::Scalar => quote!(#dx),
+                    ParamTy::Array(_) if x.array_ref => quote!(&#dx),
+                    ParamTy::Array(_) => quote!(#dx),
+                    ParamTy::Slice => quote!(&#dx[..]),
+                })
+                .collect();
+            let back = reshape(quote!(#g));
+            let lin = (0..n).map(|k| {
+                let k_lit = proc_macro2::Literal::usize_unsuffixed(k);
+                let ak = &a[k];
+                quote!(#d::Linearize::linearize(&#ak, &#g.#k_lit, &mut __mg_terms);)
+            });
+            let value_body = quote!({
+                #(#to_data)*
+                let __mg_y: #f64_ty = #name(#(#pass),*);
+                let #g = Self::__MG_PULLBACK(#(#pass,)* 1.0);
+                let #g = #back;
+                let mut __mg_terms = ::std::vec::Vec::new();
+                #(#lin)*
+                #d::linear(__mg_y, &__mg_terms)
+            });
+            let mut extra = check;
+            extra.extend(recompute_halves(&name, &a, &tys, &grads));
+            (grad_body, value_body, extra)
+        }
+    };
+    let grad_fn = if with_grad_fn {
+        let grad_name = format_ident!("{}_grad", name);
+        let regrad = if all_scalars {
+            let ks = (0..n).map(proc_macro2::Literal::usize_unsuffixed);
+            quote!([#(#g.#ks),*])
+        } else if n == 1 {
+            quote!(#g.0)
+        } else {
+            quote!(#g)
+        };
+        let inputs = &f.sig.inputs;
+        let arg_names: Vec<&syn::Ident> = params.iter().map(|p| &p.ident).collect();
+        let doc = format!(
+            " The value and the gradient of [`{name}`], `(f64, G)` with `G` shaped as \
+             `grad!`'s gradient of the same parameters (generated by `#[grad_fn]`)."
+        );
+        let code_doc = match &code {
+            Some(code) => format!(
+                " The code it runs (as `grad_code!` prints it for the same body):\n\n \
+                 ```text\n{}\n ```",
+                code.lines()
+                    .map(|l| format!(" {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            None => " It calls the custom pullback with adjoint 1.".to_owned(),
+        };
+        quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = #code_doc]
+            #[inline]
+            #vis fn #grad_name(#inputs) -> (#f64_ty, #program_grads) {
+                let __mg_v: #f64_ty = #name(#(#arg_names),*);
+                let #g = #name::__mg_vjp((#(#arg_names,)*), 1.0);
+                (__mg_v, #regrad)
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    let sig = Signature {
+        a: &a,
+        tys: &tys,
+        grads: &grads,
+        vtys: &vtys,
+    };
+    let mut out = finish(f, extra, grad_body, value_body, &sig, None);
+    out.extend(grad_fn);
+    Ok(out)
+}
+
+/// The types of the companion's functions.
+struct Signature<'a> {
+    a: &'a [syn::Ident],
+    tys: &'a [&'a Type],
+    grads: &'a [TokenStream],
+    vtys: &'a [TokenStream],
+}
+
+/// The function (with `#[inline]`) and its companion.
+fn finish(
+    mut f: ItemFn,
+    mut extra: TokenStream,
+    grad_body: TokenStream,
+    value_body: TokenStream,
+    sig: &Signature,
+    errors: Option<TokenStream>,
+) -> TokenStream {
+    let (name, vis) = (f.sig.ident.clone(), f.vis.clone());
+    let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
+    let f64_ty = codegen::f64_ty();
+    // Straight-line callers call the forward and the backward halves; a
+    // function with array parameters has no straight-line callers. The
+    // placeholder of a function whose body has errors has them too.
+    if errors.is_some() && tys.iter().all(|t| crate::parse::is_f64(t)) {
+        let m = proc_macro2::Literal::usize_unsuffixed(a.len());
+        extra.extend(quote! {
+            #[doc(hidden)]
+            pub fn __mg_fwd(_: (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) { ::core::unreachable!() }
+            #[doc(hidden)]
+            pub fn __mg_bwd(_: [#f64_ty; #m], _: #f64_ty) -> (#(#grads,)*) { ::core::unreachable!() }
+        });
+    }
+    let d = quote!(::micrograd::differentiable);
+    let v = quote!(::micrograd::Value);
+    let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
+    if !has_inline {
+        f.attrs.push(syn::parse_quote!(#[inline]));
+    }
+    // grad!'s grammar has index loops and no iterators, so this lint
+    // would ask for what the body cannot be.
+    f.attrs
+        .push(syn::parse_quote!(#[allow(clippy::needless_range_loop)]));
+    quote! {
+        #errors
+        #f
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::Differentiable for #name {}
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
+        impl #name {
+            #extra
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __mg_check<F>(_: F) {}
+            #[doc(hidden)]
+            #[inline]
+            pub fn __mg_vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #f64_ty) -> (#(#grads,)*) #grad_body
+            #[doc(hidden)]
+            #[inline]
+            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #v #value_body
+        }
+    }
+}
+
+/// The body of `__mg_value`: the program replayed on `Value`s (as in
+/// `compare!`'s dynamic engine), without `backward`.
+fn value_fn(program: &Program, a: &[syn::Ident]) -> TokenStream {
+    let plan = crate::diff::plan(program);
+    let fwd = Forward {
+        program,
+        plan: &plan,
+        mode: Mode::Value,
+    };
+    let binds = a.iter().enumerate().map(|(i, a)| {
+        let p = codegen::name("p", i);
+        quote!(let #p = #a;)
+    });
+    let captured = codegen::captures(program, &vec![true; program.consts.len()]);
+    let declarations = fwd.declarations();
+    let body = fwd.stmts(&program.body);
+    let out = codegen::operand(program, program.output);
+    let out = if program.is_active(program.output) {
+        out
+    } else {
+        quote!(::micrograd::Value::new(#out))
+    };
+    let inner = quote!({
+        #(#binds)*
+        #captured
+        #declarations
+        #body
+        #out
+    });
+    // The pullback (`__mg_vjp`) checks the callees; this copy does not.
+    codegen::call::scope_with(program, inner, false)
+}
+
+/// `__mg_fwd` and `__mg_bwd` of a straight-line body: the forward keeps
+/// every value the reverse reads (the parameters and the live forward
+/// values, as one `[f64; M]`), and the backward is the reverse code from
+/// them, with the result's adjoint as its seed: what the caller's code
+/// would be with the body inlined, nothing recomputed.
+fn split(program: &Program, a: &[syn::Ident]) -> TokenStream {
+    let f64_ty = codegen::f64_ty();
+    let seed = format_ident!("__mg_gy", span = Span::mixed_site());
+    let res = format_ident!("__mg_res", span = Span::mixed_site());
+    let parts = codegen::straight_parts(program, Some(&seed));
+    let params: Vec<syn::Ident> = (0..a.len()).map(|i| codegen::name("p", i)).collect();
+    let kept: Vec<&syn::Ident> = params.iter().chain(&parts.bound).collect();
+    let m = proc_macro2::Literal::usize_unsuffixed(kept.len());
+    let tys = a.iter().map(|_| f64_ty.clone());
+    let grads_ty = a.iter().map(|_| f64_ty.clone());
+    let (constants, forward, steps, value, grads) = (
+        &parts.constants,
+        &parts.forward,
+        &parts.steps,
+        &parts.value,
+        &parts.grads,
+    );
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_fwd((#(#params,)*): (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) {
+            #constants
+            #forward
+            (#value, [#(#kept),*])
+        }
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_bwd(#res: [#f64_ty; #m], #seed: #f64_ty) -> (#(#grads_ty,)*) {
+            let [#(#kept),*] = #res;
+            #constants
+            #steps
+            (#(#grads,)*)
+        }
+    }
+}
+
+/// `__mg_fwd` and `__mg_bwd` that keep the arguments and call the pullback
+/// in the backward (a body with loops, branches or calls, or a custom
+/// pullback), for functions of numbers only.
+fn recompute_halves(
+    name: &syn::Ident,
+    a: &[syn::Ident],
+    tys: &[&Type],
+    grads: &[TokenStream],
+) -> TokenStream {
+    if !tys.iter().all(|t| crate::parse::is_f64(t)) {
+        return TokenStream::new();
+    }
+    let f64_ty = codegen::f64_ty();
+    let m = proc_macro2::Literal::usize_unsuffixed(a.len());
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_fwd((#(#a,)*): (#(#tys,)*)) -> (#f64_ty, [#f64_ty; #m]) {
+            (#name(#(#a),*), [#(#a),*])
+        }
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_bwd(__mg_res: [#f64_ty; #m], __mg_gy: #f64_ty) -> (#(#grads,)*) {
+            let [#(#a),*] = __mg_res;
+            Self::__mg_vjp((#(#a,)*), __mg_gy)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_is_a_compile_error_never_a_panic() {
+        for (attr, item) in [
+            ("", ""),
+            ("", "struct S;"),
+            ("", "fn f() {}"),
+            ("", "fn f<T>(x: T) -> f64 { 0.0 }"),
+            ("", "fn f(x: f64) -> f64 { f(x) }"),
+            ("", "fn f(x: f64) -> f64 { x % 2.0 }"),
+            ("", "fn f(mut x: f64) -> f64 { x }"),
+            ("", "fn f(x: f32) -> f64 { 0.0 }"),
+            ("", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
+            ("", "async fn f(x: f64) -> f64 { x }"),
+            ("pullback", "fn f(x: f64) -> f64 { x }"),
+            ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
+            ("foo = bar", "fn f(x: f64) -> f64 { x }"),
+        ] {
+            let out = differentiable(attr.parse().expect("tokens"), item.parse().expect("tokens"));
+            assert!(
+                out.to_string().contains("compile_error"),
+                "{attr} {item}: {out}"
+            );
+        }
+        // Accepted forms expand without an error.
+        for (attr, item) in [
+            (
+                "",
+                "fn f(x: f64, w: &[f64; 2], s: &[f64]) -> f64 { x * w[0] + s[0] }",
+            ),
+            ("pullback = p", "fn f(x: f64) -> f64 { x.abs() }"),
+        ] {
+            let out = grad(attr.parse().expect("tokens"), item.parse().expect("tokens"));
+            assert!(
+                !out.to_string().contains("compile_error"),
+                "{attr} {item}: {out}"
+            );
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Calls: `softplus(x)`, `nn::neuron(&w, &x, b)` of `#[differentiable]`
+//! functions become [`Kind::Call`] instructions; `f64::exp(x)`-style paths
+//! are the methods they name.
+
+use super::array::index_chain;
+use super::expr::strip_parens;
+use super::{Bound, Lowerer, Role};
+use crate::ir::{CallArg, Kind, Operand, Target};
+use quote::ToTokens;
+use syn::Expr;
+
+impl Lowerer {
+    /// `path(args)`.
+    pub(super) fn call(&mut self, expr: &Expr, call: &syn::ExprCall) -> Operand {
+        let func = strip_parens(&call.func);
+        let Expr::Path(path) = func else {
+            return self.fail(
+                &call.func,
+                "expected the name of a `#[differentiable]` function before `(...)`",
+            );
+        };
+        if path.qself.is_some() {
+            return self.fail(
+                path,
+                "`<T as Trait>::f` calls are not supported inside grad!",
+            );
+        }
+        let segments: Vec<String> = path
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        // `f64::exp(x)`, `core::primitive::f64::max(a, b)`: the method.
+        let is_f64_path = match segments.as_slice() {
+            [ty, _] => ty == "f64",
+            [root, prim, ty, _] => {
+                (root == "core" || root == "std") && prim == "primitive" && ty == "f64"
+            }
+            _ => false,
+        };
+        if is_f64_path && !call.args.is_empty() {
+            let mut args = call.args.iter().cloned();
+            let receiver = args.next().unwrap_or_else(|| call.args[0].clone());
+            let last = path.path.segments.last().map(|s| s.ident.clone());
+            if let Some(method) = last {
+                let method_call = syn::ExprMethodCall {
+                    attrs: Vec::new(),
+                    receiver: Box::new(receiver),
+                    dot_token: Default::default(),
+                    method,
+                    turbofish: None,
+                    paren_token: call.paren_token,
+                    args: args.collect(),
+                };
+                return self.method(expr, &method_call);
+            }
+        }
+        if let Some(seg) = path.path.segments.iter().find(|s| !s.arguments.is_empty()) {
+            return self.fail(
+                &seg.arguments,
+                "generic arguments are not supported on calls inside grad!",
+            );
+        }
+        if let Some(ident) = path.path.get_ident() {
+            if self.lookup(&ident.to_string()).is_some() {
+                return self.fail(
+                    path,
+                    format!(
+                        "`{ident}` is a value here, not a function; grad! calls \
+                         `#[differentiable]` functions"
+                    ),
+                );
+            }
+        }
+        let key = path.path.to_token_stream().to_string();
+        let callee = match self
+            .program
+            .callees
+            .iter()
+            .position(|p| p.to_token_stream().to_string() == key)
+        {
+            Some(k) => k,
+            None => {
+                self.program.callees.push(path.path.clone());
+                self.program.callees.len() - 1
+            }
+        };
+        let mut args = Vec::new();
+        for arg in &call.args {
+            match self.call_arg(arg) {
+                Some(a) => args.push(a),
+                None => return self.literal(0.0, String::new()),
+            }
+        }
+        let text = self.text(expr);
+        let span = syn::spanned::Spanned::span(&call.func);
+        self.inst(Kind::Call { callee, args }, span, text)
+    }
+
+    /// One argument: an array (`&w`, `w`, `&w[k]`, `&xs`) or a number.
+    fn call_arg(&mut self, arg: &Expr) -> Option<CallArg> {
+        let arg = strip_parens(arg);
+        let (inner, by_ref) = match arg {
+            Expr::Reference(r) if r.mutability.is_none() => (strip_parens(&r.expr), true),
+            Expr::Reference(r) => {
+                self.fail(
+                    r,
+                    "functions called inside grad! cannot take `&mut`; pass `&w` or a number",
+                );
+                return None;
+            }
+            other => (other, false),
+        };
+        let (base, indices) = index_chain(inner);
+        let base_path = match base {
+            Expr::Path(p) if p.qself.is_none() => Some(p),
+            _ => None,
+        };
+        let bound = base_path
+            .and_then(|p| p.path.get_ident())
+            .and_then(|i| self.lookup(&i.to_string()))
+            .map(|b| b.bound.clone());
+        let array = match (&bound, by_ref) {
+            (Some(Bound::Array(target, rank)), _) => {
+                let full = rank.is_some_and(|r| indices.len() >= r);
+                if full && !by_ref {
+                    None
+                } else if full {
+                    self.fail(
+                        arg,
+                        "pass a number by value: remove the `&` (functions take `f64`)",
+                    );
+                    return None;
+                } else {
+                    Some(*target)
+                }
+            }
+            (None, true) => match base_path {
+                Some(p) => Some(Target::Data(self.capture(p, Role::Data)?)),
+                None => {
+                    self.fail(
+                        arg,
+                        "expected `&name` or `&name[i]`: an array parameter or captured data",
+                    );
+                    return None;
+                }
+            },
+            (Some(_), true) => {
+                self.fail(
+                    arg,
+                    "pass a number by value: remove the `&` (functions take `f64`)",
+                );
+                return None;
+            }
+            (_, false) => None,
+        };
+        let Some(target) = array else {
+            return Some(CallArg::Scalar(self.expr(arg)));
+        };
+        if let Target::Var(_) = target {
+            self.fail(
+                arg,
+                "local arrays cannot be passed to a function inside grad!; \
+                 pass an array parameter or captured data",
+            );
+            return None;
+        }
+        // A whole array parameter that is itself a reference (`w: &[f64;
+        // 3]` in a `#[differentiable]` function) is passed as one.
+        let by_ref = by_ref
+            || (indices.is_empty()
+                && matches!(target, Target::Param(p) if self.program.params[p].by_ref));
+        let index = indices.into_iter().map(|e| self.int_expr(e)).collect();
+        Some(CallArg::Array {
+            target,
+            index,
+            by_ref,
+        })
+    }
+}

@@ -1,0 +1,272 @@
+//! What `#[differentiable]` functions and the `grad!` code that calls them
+//! share: the trait that shapes the error for a call of a plain function,
+//! the shapes of a call's gradient, and the `Value` node of a custom
+//! derivative.
+//!
+//! Everything here is used by generated code; users meet only the error
+//! message of [`Differentiable`] and the signature rule of a custom
+//! pullback (see `#[differentiable]` in `micrograd`).
+
+use crate::tape::Value;
+
+/// Implemented by the companion that `#[differentiable]` puts next to a
+/// function (a braced struct of the same name, in the type namespace, so it
+/// travels with the function through `use` and renames).
+///
+/// A call inside `grad!` of a function without one fails to compile with
+/// this trait's message, at the call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `#[differentiable]`, so `grad!` cannot differentiate through this call",
+    label = "called inside `grad!` (or a `#[differentiable]` function) here",
+    note = "add `#[micrograd::differentiable]` to the function, or give it a custom derivative with `#[micrograd::differentiable(pullback = my_pullback)]`"
+)]
+pub trait Differentiable {}
+
+/// A companion of no function, so the trait has an implementation and
+/// rustc's message stays the one above.
+#[doc(hidden)]
+pub struct NoFunction {}
+#[diagnostic::do_not_recommend]
+impl Differentiable for NoFunction {}
+
+/// The gradient of one argument of a call: `f64` for `f64`, the same
+/// array for an array (by value or by reference), a `Vec<f64>` for a slice.
+pub trait ArgGrad {
+    /// The gradient's type.
+    type Grad;
+}
+
+impl ArgGrad for f64 {
+    type Grad = f64;
+}
+impl<T: ArgGrad, const N: usize> ArgGrad for [T; N] {
+    type Grad = [T::Grad; N];
+}
+impl<T: ArgGrad, const N: usize> ArgGrad for &[T; N] {
+    type Grad = [T::Grad; N];
+}
+impl ArgGrad for &[f64] {
+    type Grad = Vec<f64>;
+}
+
+/// The gradients of a call's arguments, one per argument, as a tuple.
+pub trait CallArgs {
+    /// `(G1, ..., Gk)`.
+    type Grads;
+}
+
+macro_rules! call_args {
+    ($($t:ident),*) => {
+        impl<$($t: ArgGrad),*> CallArgs for ($($t,)*) {
+            type Grads = ($($t::Grad,)*);
+        }
+    };
+}
+call_args!(A);
+call_args!(A, B);
+call_args!(A, B, C);
+call_args!(A, B, C, D);
+call_args!(A, B, C, D, E);
+call_args!(A, B, C, D, E, F);
+call_args!(A, B, C, D, E, F, G);
+call_args!(A, B, C, D, E, F, G, H);
+call_args!(A, B, C, D, E, F, G, H, I);
+call_args!(A, B, C, D, E, F, G, H, I, J);
+call_args!(A, B, C, D, E, F, G, H, I, J, K);
+call_args!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+/// `dst += src`, element by element: a call's adjoint of an array
+/// argument added into the caller's adjoint of that array.
+pub trait AddInto {
+    /// Adds `src` to `self`.
+    fn add_from(&mut self, src: &Self);
+}
+
+impl AddInto for f64 {
+    #[inline]
+    fn add_from(&mut self, src: &f64) {
+        *self += *src;
+    }
+}
+impl<T: AddInto, const N: usize> AddInto for [T; N] {
+    #[inline]
+    fn add_from(&mut self, src: &Self) {
+        for (d, s) in self.iter_mut().zip(src) {
+            d.add_from(s);
+        }
+    }
+}
+impl<T: AddInto> AddInto for Vec<T> {
+    #[inline]
+    fn add_from(&mut self, src: &Self) {
+        for (d, s) in self.iter_mut().zip(src) {
+            d.add_from(s);
+        }
+    }
+}
+
+/// `*dst += src` element by element (see [`AddInto`]).
+#[inline]
+pub fn add_into<T: AddInto>(dst: &mut T, src: &T) {
+    dst.add_from(src);
+}
+
+/// The residuals of a call of a function that is not `#[differentiable]`
+/// (never made: such a call is a compile error; this keeps its types
+/// whole so that error is the only one).
+#[doc(hidden)]
+pub struct Residuals<A>(std::marker::PhantomData<A>);
+
+/// `f64` data as `Value` leaves of the same shape (captured data passed to
+/// a function in `compare!`'s `Value` replay).
+pub trait ToValues {
+    /// The same shape of `Value`s.
+    type Values;
+    /// Each number as a new leaf.
+    fn to_values(&self) -> Self::Values;
+}
+
+impl ToValues for f64 {
+    type Values = Value;
+    fn to_values(&self) -> Value {
+        Value::new(*self)
+    }
+}
+impl<T: ToValues, const N: usize> ToValues for [T; N] {
+    type Values = [T::Values; N];
+    fn to_values(&self) -> Self::Values {
+        std::array::from_fn(|i| self[i].to_values())
+    }
+}
+impl<T: ToValues> ToValues for [T] {
+    type Values = Vec<T::Values>;
+    fn to_values(&self) -> Self::Values {
+        self.iter().map(ToValues::to_values).collect()
+    }
+}
+impl<T: ToValues + ?Sized> ToValues for &T {
+    type Values = T::Values;
+    fn to_values(&self) -> Self::Values {
+        (**self).to_values()
+    }
+}
+impl<T: ToValues> ToValues for Vec<T> {
+    type Values = Vec<T::Values>;
+    fn to_values(&self) -> Self::Values {
+        self.iter().map(ToValues::to_values).collect()
+    }
+}
+
+/// The data of `Value` arguments, in the same shape of `f64`s (a
+/// slice's as a `Vec`), to call a custom pullback in the `Value` replay.
+pub trait ToData {
+    /// The same shape of `f64`s.
+    type Data;
+    /// Each value's data.
+    fn to_data(&self) -> Self::Data;
+}
+
+impl ToData for Value {
+    type Data = f64;
+    fn to_data(&self) -> f64 {
+        self.data()
+    }
+}
+impl<T: ToData, const N: usize> ToData for [T; N] {
+    type Data = [T::Data; N];
+    fn to_data(&self) -> Self::Data {
+        std::array::from_fn(|i| self[i].to_data())
+    }
+}
+impl<T: ToData, const N: usize> ToData for &[T; N] {
+    type Data = [T::Data; N];
+    fn to_data(&self) -> Self::Data {
+        (*self).to_data()
+    }
+}
+impl<T: ToData> ToData for [T] {
+    type Data = Vec<T::Data>;
+    fn to_data(&self) -> Self::Data {
+        self.iter().map(ToData::to_data).collect()
+    }
+}
+
+/// Flattens `Value` arguments and their custom partial derivatives into
+/// the lists [`linear`] takes.
+pub trait Linearize {
+    /// The partial derivatives of the same shape (`f64`, arrays, `Vec`).
+    type Partials;
+    /// Appends each `Value` with its partial derivative.
+    fn linearize(&self, partials: &Self::Partials, out: &mut Vec<(Value, f64)>);
+}
+
+impl Linearize for Value {
+    type Partials = f64;
+    fn linearize(&self, partials: &f64, out: &mut Vec<(Value, f64)>) {
+        out.push((*self, *partials));
+    }
+}
+impl<T: Linearize, const N: usize> Linearize for [T; N] {
+    type Partials = [T::Partials; N];
+    fn linearize(&self, partials: &Self::Partials, out: &mut Vec<(Value, f64)>) {
+        for (x, p) in self.iter().zip(partials) {
+            x.linearize(p, out);
+        }
+    }
+}
+impl<T: Linearize, const N: usize> Linearize for &[T; N] {
+    type Partials = [T::Partials; N];
+    fn linearize(&self, partials: &Self::Partials, out: &mut Vec<(Value, f64)>) {
+        (*self).linearize(partials, out);
+    }
+}
+impl<T: Linearize<Partials = f64>> Linearize for &[T] {
+    type Partials = Vec<f64>;
+    fn linearize(&self, partials: &Vec<f64>, out: &mut Vec<(Value, f64)>) {
+        for (x, p) in self.iter().zip(partials) {
+            x.linearize(p, out);
+        }
+    }
+}
+
+/// The `Value` node of a function with a custom derivative: data `value`
+/// exactly, and `d out / d x_i = p_i` for each `(x_i, p_i)`, the partial
+/// derivatives that the user's pullback gave at the point.
+///
+/// Built from ops the tape already has, so the engine's op table is
+/// unchanged: `(x_i - x_i.data) * p_i` is exactly 0 with derivative `p_i`
+/// (a constant), their sum plus `value` is exactly `value` (`0 + v = v`,
+/// except that `-0.0` becomes `0.0`), and the chain rule through `+` and
+/// `- const` multiplies by 1, so each partial reaches its input exactly.
+pub fn linear(value: f64, inputs: &[(Value, f64)]) -> Value {
+    let mut sum: Option<Value> = None;
+    for &(x, p) in inputs {
+        if p == 0.0 {
+            continue;
+        }
+        let term = (x - x.data()) * p;
+        sum = Some(match sum {
+            Some(s) => s + term,
+            None => term,
+        });
+    }
+    match sum {
+        Some(s) => s + value,
+        None => Value::new(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_has_the_value_and_the_partials() {
+        // out = 2.5 with d/dx = 3, d/dy = -0.5 at any x, y.
+        let (x, y) = (Value::new(1.25), Value::new(-4.0));
+        let out = linear(2.5, &[(x, 3.0), (y, -0.5)]);
+        assert_eq!(out.data(), 2.5);
+        out.backward();
+        assert_eq!((x.grad(), y.grad()), (3.0, -0.5));
+    }
+}

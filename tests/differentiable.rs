@@ -1,0 +1,293 @@
+//! Issue 16: grad! bodies call `#[differentiable]` functions.
+//!
+//! Every expected gradient is derived by hand in a comment, or checked
+//! against a central finite difference and against `compare!`'s `Value`
+//! engine (which replays the same calls on the graph).
+
+use micrograd::{assert_grad, compare, differentiable, grad, grad_fn};
+
+/// A relative and absolute tolerance for hand-derived values.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * (1.0 + b.abs())
+}
+
+/// A central finite difference of `f` at `x` in coordinate `i`.
+fn fd(f: impl Fn(&[f64]) -> f64, x: &[f64], i: usize) -> f64 {
+    let h = 1e-6 * (1.0 + x[i].abs());
+    let (mut a, mut b) = (x.to_vec(), x.to_vec());
+    a[i] += h;
+    b[i] -= h;
+    (f(&a) - f(&b)) / (2.0 * h)
+}
+
+#[differentiable]
+fn square(x: f64) -> f64 {
+    x * x
+}
+
+#[differentiable]
+fn softplus2(x: f64) -> f64 {
+    // ln(1 + e^(x^2)): calls square
+    square(x).exp().ln_1p()
+}
+
+#[differentiable]
+fn outer(x: f64, y: f64) -> f64 {
+    // three deep: outer -> softplus2 -> square
+    softplus2(x) * y
+}
+
+pub mod nn {
+    use micrograd::differentiable;
+
+    /// tanh(w . x + b) over fixed-size arrays.
+    #[differentiable]
+    pub fn neuron(w: &[f64; 3], x: &[f64; 3], b: f64) -> f64 {
+        let mut s = b;
+        for i in 0..3 {
+            s += w[i] * x[i];
+        }
+        s.tanh()
+    }
+
+    /// The sum of squares of a slice.
+    #[differentiable]
+    pub fn sum_sq(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += x[i] * x[i];
+        }
+        s
+    }
+
+    pub mod deep {
+        use micrograd::differentiable;
+        #[differentiable]
+        pub fn scaled(x: f64, k: f64) -> f64 {
+            super::super::square(x) * k
+        }
+    }
+}
+
+use nn::deep::scaled as renamed_scaled;
+use nn::neuron;
+
+#[test]
+fn nested_three_deep() {
+    // f = ln(1 + e^(x^2)) y; df/dx = sigmoid(x^2) 2x y; df/dy = ln(1 + e^(x^2))
+    let f = grad!(|x, y| outer(x, y));
+    let (x, y) = (0.7, -1.3);
+    let (v, [dx, dy]) = f(x, y);
+    let s = (x * x).exp() / (1.0 + (x * x).exp());
+    assert!(close(v, (1.0 + (x * x).exp()).ln() * y));
+    assert!(close(dx, s * 2.0 * x * y), "{dx}");
+    assert!(close(dy, (1.0 + (x * x).exp()).ln()));
+    assert_grad!(|x, y| outer(x, y), [0.7, -1.3]);
+}
+
+#[test]
+fn fan_out_through_a_call() {
+    // g = square(x * y) + square(x): dg/dx = 2 x y^2 + 2 x, dg/dy = 2 x^2 y
+    let f = grad!(|x, y| {
+        let a = x * y;
+        square(a) + square(x) * square(a)
+    });
+    let (x, y) = (1.5, -0.5);
+    let (v, [dx, dy]) = f(x, y);
+    // v = a^2 + x^2 a^2 with a = x y: dv/dx = 2 a y + 2 x a^2 + x^2 2 a y
+    let a = x * y;
+    assert!(close(v, a * a + x * x * a * a));
+    assert!(close(
+        dx,
+        2.0 * a * y + 2.0 * x * a * a + x * x * 2.0 * a * y
+    ));
+    assert!(close(dy, 2.0 * a * x + x * x * 2.0 * a * x));
+    assert_grad!(
+        |x, y| {
+            let a = x * y;
+            square(a) + square(x) * square(a)
+        },
+        [1.5, -0.5]
+    );
+}
+
+#[test]
+fn array_argument_in_a_loop() {
+    // L = sum_k (neuron(w, xs[k], b) - ys[k])^2 over captured data.
+    let xs = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-1.0, 1.0, 0.0]];
+    let ys = [0.3, -0.2, 0.9];
+    let f = grad!(|w: [f64; 3], b: f64| {
+        let mut loss = 0.0;
+        for k in 0..3 {
+            loss += (neuron(&w, &xs[k], b) - ys[k]).powi(2);
+        }
+        loss
+    });
+    let w = [0.2, -0.4, 0.3];
+    let b = 0.1;
+    let (v, (dw, db)) = f(w, b);
+    let plain = |p: &[f64]| {
+        let mut loss = 0.0;
+        for k in 0..3 {
+            let s = p[3] + (0..3).map(|i| p[i] * xs[k][i]).sum::<f64>();
+            loss += (s.tanh() - ys[k]).powi(2);
+        }
+        loss
+    };
+    let p = [w[0], w[1], w[2], b];
+    assert!(close(v, plain(&p)));
+    for (i, dwi) in dw.iter().enumerate() {
+        assert!((dwi - fd(plain, &p, i)).abs() < 1e-7, "{i}");
+    }
+    assert!((db - fd(plain, &p, 3)).abs() < 1e-7);
+    assert_grad!(
+        |w: [f64; 3], b: f64| {
+            let mut loss = 0.0;
+            for k in 0..3 {
+                loss += (neuron(&w, &xs[k], b) - ys[k]).powi(2);
+            }
+            loss
+        },
+        ([0.2, -0.4, 0.3], 0.1)
+    );
+}
+
+#[test]
+fn slices_and_cross_module_paths() {
+    // h = sum_sq(x) * 0.5 + nn::deep::scaled(x[0], 3): dh/dx_i = x_i + 6 x_0 [i = 0]
+    let f = grad!(|x: &[f64]| nn::sum_sq(x) * 0.5 + renamed_scaled(x[0], 3.0));
+    let (v, g) = f(&[1.0, -2.0, 0.5]);
+    assert!(close(v, 0.5 * (1.0 + 4.0 + 0.25) + 3.0));
+    assert!(close(g[0], 1.0 + 6.0) && close(g[1], -2.0) && close(g[2], 0.5));
+    assert_grad!(
+        |x: &[f64]| nn::sum_sq(x) * 0.5 + renamed_scaled(x[0], 3.0),
+        vec![1.0, -2.0, 0.5]
+    );
+}
+
+/// A gradient clip: the derivative of `x^3 / 3` is `x^2`, clipped at 1.
+#[differentiable(pullback = clipped_cube_pullback)]
+fn clipped_cube(x: f64) -> f64 {
+    x * x * x / 3.0
+}
+
+fn clipped_cube_pullback(x: f64, gy: f64) -> [f64; 1] {
+    [gy * (x * x).min(1.0)]
+}
+
+#[test]
+fn custom_derivative_is_honoured_by_both_engines() {
+    // At x = 2 the automatic derivative would be 4 (times y = 3 gives 12);
+    // the clip gives 1 * y = 3. d/dy = x^3 / 3 = 8/3.
+    let f = grad!(|x, y| clipped_cube(x) * y);
+    let (v, [dx, dy]) = f(2.0, 3.0);
+    assert!(close(v, 8.0));
+    assert_eq!(dx, 3.0);
+    assert!(close(dy, 8.0 / 3.0));
+    let report = compare!(|x, y| clipped_cube(x) * y, [2.0, 3.0]);
+    assert_eq!(report.dynamic_grad, vec![3.0, 8.0 / 3.0]);
+    assert_eq!(report.dynamic_value, 8.0);
+    // The finite difference sees the real slope, 12: the rule is custom.
+    assert!((report.finite_diff[0] - 12.0).abs() < 1e-6);
+    // Below the clip the rule is the real derivative: both agree with fd.
+    assert_grad!(|x, y| clipped_cube(x) * y, [0.5, 3.0]);
+}
+
+#[grad_fn]
+fn attr_form(x: f64, w: &[f64; 2]) -> f64 {
+    (x * w[0] + w[1]).sin()
+}
+
+#[test]
+fn grad_fn_matches_grad() {
+    // d/dx = cos(z) w0, d/dw = cos(z) (x, 1), z = x w0 + w1
+    let (v, (dx, dw)) = attr_form_grad(0.5, &[2.0, -1.0]);
+    let z: f64 = 0.5 * 2.0 - 1.0;
+    assert!(close(v, z.sin()) && v == attr_form(0.5, &[2.0, -1.0]));
+    assert!(close(dx, z.cos() * 2.0));
+    assert!(close(dw[0], z.cos() * 0.5) && close(dw[1], z.cos()));
+    let same = grad!(|x, w: [f64; 2]| (x * w[0] + w[1]).sin());
+    assert_eq!(same(0.5, [2.0, -1.0]), (v, (dx, dw)));
+}
+
+#[test]
+fn f64_paths_stay_ops() {
+    // f64::exp(x) is x.exp(); f64::max(a, b) is a.max(b).
+    let f = grad!(|x, y| f64::exp(x) + f64::max(x, y));
+    let (v, [dx, dy]) = f(0.5, 1.0);
+    assert!(close(v, 0.5f64.exp() + 1.0));
+    assert!(close(dx, 0.5f64.exp()) && dy == 1.0);
+}
+
+#[test]
+fn calls_in_branches_and_conditions() {
+    // if square(x) > 1 { square(y) x } else { y }: the branch taken decides.
+    // At (2, 3): 4 > 1, f = 9 * 2 = 18, df/dx = y^2 = 9, df/dy = 2 y x = 12.
+    // At (0.5, 3): f = y = 3, df = (0, 1).
+    let f = grad!(|x, y| if square(x) > 1.0 { square(y) * x } else { y });
+    assert_eq!(f(2.0, 3.0), (18.0, [9.0, 12.0]));
+    assert_eq!(f(0.5, 3.0), (3.0, [0.0, 1.0]));
+    assert_grad!(
+        |x, y| if square(x) > 1.0 { square(y) * x } else { y },
+        [2.0, 3.0]
+    );
+    assert_grad!(
+        |x, y| if square(x) > 1.0 { square(y) * x } else { y },
+        [0.5, 3.0]
+    );
+}
+
+#[test]
+fn a_call_of_constants_is_a_constant() {
+    // square(3) does not depend on x: f = 9 x, df/dx = 9.
+    let f = grad!(|x| square(3.0) * x);
+    assert_eq!(f(2.0), (18.0, [9.0]));
+}
+
+#[test]
+fn functions_declared_in_a_block() {
+    // Items inside a function body are found as at module level.
+    #[differentiable]
+    fn cube(x: f64) -> f64 {
+        x * x * x
+    }
+    let f = grad!(|x| cube(x) + square(x));
+    // d/dx = 3 x^2 + 2 x = 12 + 4 at x = 2
+    assert_eq!(f(2.0), (12.0, [16.0]));
+}
+
+/// Mutual recursion: even(x, n) = x * odd(x, n - 1), odd(x, n) = x + even(x, n - 1).
+#[differentiable]
+fn even(x: f64, n: f64) -> f64 {
+    if n > 0.5 { x * odd(x, n - 1.0) } else { 1.0 }
+}
+
+#[differentiable]
+fn odd(x: f64, n: f64) -> f64 {
+    if n > 0.5 { x + even(x, n - 1.0) } else { 0.0 }
+}
+
+#[test]
+fn mutual_recursion_runs_like_the_functions() {
+    // even(x, 3) = x (x + x (0 + ... )): n = 3: x * odd(x, 2) = x * (x + even(x, 1))
+    // = x * (x + x * odd(x, 0)) = x * (x + 0) = x^2; d/dx = 2x.
+    let f = grad!(|x| even(x, 3.0));
+    let (v, [dx]) = f(1.5);
+    assert!(close(v, 2.25) && close(dx, 3.0));
+    assert_grad!(|x| even(x, 4.0), [1.5]);
+}
+
+#[test]
+fn grad_code_and_grad_dot_show_calls() {
+    let code = micrograd::grad_code!(|x| square(x) * 2.0);
+    assert!(code.contains("__mg_f0 = square"), "{code}");
+    // The forward keeps square's residuals; the backward runs its reverse
+    // code at the call's adjoint (2, the derivative of `* 2.0`).
+    assert!(code.contains("__mg_f0::__mg_fwd((__mg_p0,))"), "{code}");
+    assert!(
+        code.contains("__mg_f0::__mg_bwd(__mg_R0, __mg_g0)"),
+        "{code}"
+    );
+    let dot = micrograd::grad_dot!(|x| square(x) * 2.0);
+    assert!(dot.contains("square()"), "{dot}");
+}
