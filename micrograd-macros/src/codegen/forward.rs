@@ -12,7 +12,7 @@
 
 use super::{array_fill, index, int, name, operand, storage};
 use crate::diff::Plan;
-use crate::ir::{ArrayInit, CmpOp, Cond, CondVal, Kind, Op, Operand, Place, Program, Stmt, Target};
+use crate::ir::{ArrayInit, Cond, Kind, Op, Operand, Place, Program, Stmt, Target};
 use crate::rules;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -356,55 +356,9 @@ impl Forward<'_> {
         }
     }
 
-    /// A condition as a `bool` expression; each comparison computes its own
-    /// operands when reached, so `&&` and `||` short-circuit.
+    /// A condition as a `bool` expression (see [`super::cond`]).
     pub fn cond(&self, cond: &Cond) -> TokenStream {
-        match cond {
-            Cond::Cmp { pre, op, a, b } => {
-                let pre: TokenStream = pre
-                    .iter()
-                    .map(|s| match s {
-                        Stmt::Inst(i) => self.inst(*i),
-                        Stmt::Int(i, e) => {
-                            let n = name("i", *i);
-                            let e = int(e);
-                            quote!(let #n: ::core::primitive::usize = #e;)
-                        }
-                        _ => TokenStream::new(),
-                    })
-                    .collect();
-                let side = |v: &CondVal| match v {
-                    CondVal::F64(o) => self.number(*o),
-                    CondVal::Int(e) => int(e),
-                };
-                let (a, b) = (side(a), side(b));
-                let op = match op {
-                    CmpOp::Lt => quote!(<),
-                    CmpOp::Le => quote!(<=),
-                    CmpOp::Gt => quote!(>),
-                    CmpOp::Ge => quote!(>=),
-                    CmpOp::Eq => quote!(==),
-                    CmpOp::Ne => quote!(!=),
-                };
-                if pre.is_empty() {
-                    quote!((#a #op #b))
-                } else {
-                    quote!({ #pre #a #op #b })
-                }
-            }
-            Cond::And(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                quote!((#a && #b))
-            }
-            Cond::Or(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                quote!((#a || #b))
-            }
-            Cond::Not(a) => {
-                let a = self.cond(a);
-                quote!((!#a))
-            }
-        }
+        super::cond(cond, &|i| self.inst(i), &|o| self.number(o))
     }
 }
 

@@ -28,9 +28,7 @@
 
 use super::forward::{place_tokens, range};
 use super::{array_fill, array_ty, captures, f64_ty, index, int, name, operand, used_consts};
-use crate::ir::{
-    ArrayInit, CmpOp, Cond, CondVal, Kind, Liveness, Op, Operand, ParamTy, Program, Stmt, Target,
-};
+use crate::ir::{ArrayInit, Cond, Kind, Liveness, Op, Operand, ParamTy, Program, Stmt, Target};
 use crate::rules::{self, Local};
 use proc_macro2::{Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
@@ -377,52 +375,12 @@ impl Gen<'_> {
         quote_spanned!(span=> let #y: #ty = #value;)
     }
 
-    /// A condition on primal parts.
+    /// A condition on primal parts (see [`super::cond`]).
     fn cond(&self, cond: &Cond) -> TokenStream {
-        match cond {
-            Cond::Cmp { pre, op, a, b } => {
-                let pre: TokenStream = pre
-                    .iter()
-                    .map(|s| match s {
-                        Stmt::Inst(i) => self.inst(*i),
-                        Stmt::Int(i, e) => {
-                            let (n, e) = (name("i", *i), int(e));
-                            quote!(let #n: ::core::primitive::usize = #e;)
-                        }
-                        _ => TokenStream::new(),
-                    })
-                    .collect();
-                let side = |v: &CondVal| match v {
-                    CondVal::F64(o) => {
-                        let t = operand(self.program, *o);
-                        quote!(::micrograd::dual::primal(#t))
-                    }
-                    CondVal::Int(e) => int(e),
-                };
-                let (a, b) = (side(a), side(b));
-                let op = match op {
-                    CmpOp::Lt => quote!(<),
-                    CmpOp::Le => quote!(<=),
-                    CmpOp::Gt => quote!(>),
-                    CmpOp::Ge => quote!(>=),
-                    CmpOp::Eq => quote!(==),
-                    CmpOp::Ne => quote!(!=),
-                };
-                quote!({ #pre #a #op #b })
-            }
-            Cond::And(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                quote!((#a && #b))
-            }
-            Cond::Or(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                quote!((#a || #b))
-            }
-            Cond::Not(a) => {
-                let a = self.cond(a);
-                quote!((!#a))
-            }
-        }
+        super::cond(cond, &|i| self.inst(i), &|o| {
+            let t = operand(self.program, o);
+            quote!(::micrograd::dual::primal(#t))
+        })
     }
 
     /// The adjoint of an operand, if it has one.

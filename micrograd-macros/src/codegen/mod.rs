@@ -27,7 +27,9 @@ pub mod hessian;
 mod reverse;
 mod straight;
 
-use crate::ir::{Const, IntExpr, IntOp, Operand, ParamTy, Program, Target};
+use crate::ir::{
+    CmpOp, Cond, CondVal, Const, IntExpr, IntOp, Operand, ParamTy, Program, Stmt, Target,
+};
 use crate::rules::f64_literal;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -278,5 +280,61 @@ fn mark_cond(cond: &crate::ir::Cond, used: &mut [bool]) {
             mark_cond(b, used);
         }
         Cond::Not(a) => mark_cond(a, used),
+    }
+}
+
+/// A condition as a `bool` expression, for every flavour of code: each
+/// comparison computes its own operands when reached (`pre`: instructions
+/// written by `inst`, integer `let`s), so `&&` and `||` short-circuit as
+/// in Rust; `number` writes an `f64` side of a comparison.
+pub fn cond(
+    c: &Cond,
+    inst: &dyn Fn(usize) -> TokenStream,
+    number: &dyn Fn(Operand) -> TokenStream,
+) -> TokenStream {
+    match c {
+        Cond::Cmp { pre, op, a, b } => {
+            let pre: TokenStream = pre
+                .iter()
+                .map(|s| match s {
+                    Stmt::Inst(i) => inst(*i),
+                    Stmt::Int(i, e) => {
+                        let (n, e) = (name("i", *i), int(e));
+                        quote!(let #n: ::core::primitive::usize = #e;)
+                    }
+                    _ => TokenStream::new(),
+                })
+                .collect();
+            let side = |v: &CondVal| match v {
+                CondVal::F64(o) => number(*o),
+                CondVal::Int(e) => int(e),
+            };
+            let (a, b) = (side(a), side(b));
+            let op = match op {
+                CmpOp::Lt => quote!(<),
+                CmpOp::Le => quote!(<=),
+                CmpOp::Gt => quote!(>),
+                CmpOp::Ge => quote!(>=),
+                CmpOp::Eq => quote!(==),
+                CmpOp::Ne => quote!(!=),
+            };
+            if pre.is_empty() {
+                quote!((#a #op #b))
+            } else {
+                quote!({ #pre #a #op #b })
+            }
+        }
+        Cond::And(a, b) => {
+            let (a, b) = (cond(a, inst, number), cond(b, inst, number));
+            quote!((#a && #b))
+        }
+        Cond::Or(a, b) => {
+            let (a, b) = (cond(a, inst, number), cond(b, inst, number));
+            quote!((#a || #b))
+        }
+        Cond::Not(a) => {
+            let a = cond(a, inst, number);
+            quote!((!#a))
+        }
     }
 }
