@@ -121,7 +121,9 @@ struct Args {
     noise: f64,
     /// Output folder for the plots and summary.json, created if missing
     /// [default: out/<dataset> for the dynamic engine, out/<dataset>-static
-    /// or out/<dataset>-both, so runs never overwrite each other].
+    /// or out/<dataset>-both, so the engines' runs do not overwrite each
+    /// other; runs with other flags share their folder: give each its own
+    /// --out to keep them].
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -152,6 +154,11 @@ fn setup(args: &Args) -> Result<Setup, Box<dyn Error>> {
     let steps = args.steps;
     if steps == 0 {
         return Err("--steps must be at least 1".into());
+    }
+    if let Some(lr) = args.lr {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(format!("--lr must be a positive number, not {lr}").into());
+        }
     }
     let hidden = args
         .hidden
@@ -372,7 +379,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         .clone()
         .unwrap_or_else(|| Path::new("out").join(&folder));
     println!(
-        "training {} on {dataset_name} ({} samples) with {}, {} steps, {engine} engine; output folder: {}",
+        "training {} on {dataset_name} ({} samples) with {}, {} steps, engine {engine}; output folder: {}",
         s.mlp,
         s.data.len(),
         s.opt_name,

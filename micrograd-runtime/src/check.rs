@@ -469,7 +469,15 @@ fn cell(x: f64) -> String {
     let x = if x == 0.0 { 0.0 } else { x };
     let a = x.abs();
     if a == 0.0 || (1e-3..1e6).contains(&a) || !x.is_finite() {
-        format!("{x:.15}")
+        // At most 16 significant digits, about what an f64 holds: fewer
+        // decimals for more digits before the point (259401.8895103835,
+        // not 259401.889510383451125).
+        let before = if a >= 1.0 {
+            a.log10().floor() as usize + 1
+        } else {
+            1
+        };
+        format!("{x:.*}", 16 - before)
     } else {
         format!("{x:.15e}")
     }
@@ -816,6 +824,16 @@ mod tests {
         assert!(table[1].starts_with("x "));
         assert!(table[2].starts_with("long_name"));
         assert!(text.contains("3.3e-11"), "{text}");
+    }
+
+    #[test]
+    fn cells_hold_at_most_sixteen_significant_digits() {
+        assert_eq!(cell(259_401.889_510_383_45), "259401.8895103835");
+        assert_eq!(cell(0.459_447_751_396_446_2), "0.459447751396446");
+        assert_eq!(cell(-2.5), "-2.500000000000000");
+        assert_eq!(cell(-0.0), "0.000000000000000");
+        assert_eq!(cell(1e6), "1.000000000000000e6");
+        assert_eq!(cell(f64::NAN), "NaN");
     }
 
     #[test]

@@ -32,6 +32,11 @@ impl Value {
 
     /// Names this value in [`to_dot`](Value::to_dot) pictures and error messages.
     ///
+    /// The label belongs to the node: a selection (`max`, `min`, `clamp`)
+    /// records no node and returns the chosen operand itself, so labelling
+    /// its result renames that operand (`a.max(b).with_label("m")` labels
+    /// `a` or `b`).
+    ///
     /// ```
     /// use micrograd_runtime::Value;
     /// let a = Value::new(2.0).with_label("a");
