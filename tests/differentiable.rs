@@ -291,3 +291,60 @@ fn grad_code_and_grad_dot_show_calls() {
     let dot = micrograd::grad_dot!(|x| square(x) * 2.0);
     assert!(dot.contains("square()"), "{dot}");
 }
+
+/// relu, sigmoid and softplus, which `f64` lacks: the attribute imports
+/// `micrograd::ops::F64Ops`, so the body compiles as plain Rust.
+#[differentiable]
+fn gate(x: f64, y: f64) -> f64 {
+    (x * y).relu() + x.sigmoid() * y.softplus()
+}
+
+/// The other methods `f64` lacks, in a loop.
+#[differentiable]
+fn smooth_acts(w: &[f64; 3], x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += (w[i] * x).leaky_relu(0.1) + (w[i] - x).gelu() * (w[i] + x).silu();
+    }
+    s + x.log_sigmoid()
+}
+
+#[test]
+fn methods_f64_lacks_work_in_a_differentiable_body() {
+    fn sigmoid(t: f64) -> f64 {
+        1.0 / (1.0 + (-t).exp())
+    }
+    fn softplus(t: f64) -> f64 {
+        (1.0 + t.exp()).ln()
+    }
+    let plain = |p: &[f64]| {
+        let (x, y) = (p[0], p[1]);
+        (x * y).max(0.0) + sigmoid(x) * softplus(y)
+    };
+    for (x, y) in [(0.7, 1.3), (-0.4, 2.0), (1.5, -0.5)] {
+        // d/dx = y [x y > 0] + s(x) (1 - s(x)) softplus(y)
+        // d/dy = x [x y > 0] + s(x) sigmoid(y)
+        let on = if x * y > 0.0 { 1.0 } else { 0.0 };
+        let s = sigmoid(x);
+        let f = grad!(|x, y| gate(x, y) * 2.0);
+        let (v, [dx, dy]) = f(x, y);
+        assert!(close(v, 2.0 * plain(&[x, y])), "{v}");
+        assert!(close(gate(x, y), plain(&[x, y])));
+        assert!(
+            close(dx, 2.0 * (y * on + s * (1.0 - s) * softplus(y))),
+            "{dx}"
+        );
+        assert!(close(dy, 2.0 * (x * on + s * sigmoid(y))), "{dy}");
+        assert!((dx - 2.0 * fd(plain, &[x, y], 0)).abs() < 1e-6);
+        assert!((dy - 2.0 * fd(plain, &[x, y], 1)).abs() < 1e-6);
+        // The Value engine replays the body with the same ops.
+        let report = compare!(|x, y| gate(x, y) * 2.0, [x, y]);
+        report.assert_agree(1e-12, 1e-6);
+        assert_eq!(report.dynamic_value, v);
+        assert!(close(report.dynamic_grad[0], dx) && close(report.dynamic_grad[1], dy));
+    }
+    assert_grad!(
+        |w: [f64; 3], x: f64| smooth_acts(&w, x) * x,
+        ([0.4, -1.2, 2.0], 0.6)
+    );
+}

@@ -36,7 +36,26 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// compile and the errors are the only diagnostics).
 fn fail(item: TokenStream, error: Error) -> TokenStream {
     let errors = error.into_compile_error();
-    quote!(#errors #item)
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            import_ops(&mut f);
+            quote!(#errors #f)
+        }
+        Err(_) => quote!(#errors #item),
+    }
+}
+
+/// `use ::micrograd::ops::F64Ops as _;` at the top of the body, so the
+/// ops `f64` lacks (`x.relu()`, `x.sigmoid()`, `x.softplus()`, ...) resolve
+/// in the function as written, with nothing for the user to import.
+fn import_ops(f: &mut ItemFn) {
+    f.block.stmts.insert(
+        0,
+        syn::parse_quote!(
+            #[allow(unused_imports)]
+            use ::micrograd::ops::F64Ops as _;
+        ),
+    );
 }
 
 /// One parameter of the function: its generated name, shape, written type
@@ -480,6 +499,7 @@ fn finish(
     }
     let d = quote!(::micrograd::differentiable);
     let v = quote!(::micrograd::Value);
+    import_ops(&mut f);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
     if !has_inline {
         f.attrs.push(syn::parse_quote!(#[inline]));
