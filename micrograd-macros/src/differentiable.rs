@@ -114,9 +114,11 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
     }
     match &sig.output {
         syn::ReturnType::Type(_, ty) if crate::parse::is_f64(ty) => {}
+        syn::ReturnType::Type(_, ty) if out_dims(f).is_some() => {}
         syn::ReturnType::Type(_, ty) => errors.push(Error::new_spanned(
             ty,
-            "a `#[differentiable]` function returns `f64` (array results are not supported yet)",
+            "a `#[differentiable]` function returns `f64` or an array of f64 (`[f64; 4]`, \
+             `[[f64; 2]; 3]`)",
         )),
         syn::ReturnType::Default => errors.push(Error::new_spanned(
             &sig.ident,
@@ -185,6 +187,62 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
         Some(e) => Err(e),
         None => Ok((params, out)),
     }
+}
+
+/// The lengths of the array the function returns, outermost first, if it
+/// returns an array of f64.
+fn out_dims(f: &ItemFn) -> Option<Vec<TokenStream>> {
+    match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => match crate::parse::param_type(ty) {
+            Ok(ParamTy::Array(dims)) => Some(dims),
+            _ => None,
+        },
+        syn::ReturnType::Default => None,
+    }
+}
+
+/// The body of a function that returns an array, as a `grad!` body of a
+/// number: `{ stmts; let __mg_out: [f64; N] = tail; rest }`, where `rest`
+/// is `sum_k __mg_gy[k] * __mg_out[k]` (its gradient is the pullback at
+/// the output adjoint `__mg_gy`, captured data of the output's shape) or
+/// `0.0` (for the `Value` version, which hands `__mg_out` back).
+fn array_body(f: &ItemFn, dims: &[TokenStream], dot: bool) -> Result<syn::Expr> {
+    let mut stmts = f.block.stmts.clone();
+    let tail = match stmts.pop() {
+        Some(syn::Stmt::Expr(e, None)) => e,
+        other => {
+            let tokens = match &other {
+                Some(s) => s.to_token_stream(),
+                None => f.block.to_token_stream(),
+            };
+            return Err(Error::new_spanned(
+                tokens,
+                "expected the array the function returns as its final expression \
+                 (a local array, `[a, b]` or a call)",
+            ));
+        }
+    };
+    let ret = match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+        syn::ReturnType::Default => quote!(f64),
+    };
+    let rest = if dot {
+        let ks: Vec<syn::Ident> = (0..dims.len())
+            .map(|d| format_ident!("__mg_k{}", d))
+            .collect();
+        let mut body = quote!(__mg_dot += __mg_gy #([#ks])* * __mg_out #([#ks])*;);
+        for (k, len) in ks.iter().zip(dims).rev() {
+            body = quote!(for #k in 0..#len { #body });
+        }
+        quote!(let mut __mg_dot = 0.0; #body __mg_dot)
+    } else {
+        quote!(0.0)
+    };
+    Ok(syn::parse_quote!({
+        #(#stmts)*
+        let __mg_out: #ret = #tail;
+        #rest
+    }))
 }
 
 /// The first direct call of `name(...)` in `tokens`, if any.
@@ -259,6 +317,22 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     let tys: Vec<&Type> = args.iter().map(|x| &x.ty).collect();
     let grads: Vec<TokenStream> = args.iter().map(|x| grad_ty(&x.shape)).collect();
     let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
+    // `-> [f64; N]`: the lengths of the result.
+    let out = out_dims(&f);
+    if let (Some(_), Some(path)) = (&out, &pullback) {
+        return Err(Error::new_spanned(
+            path,
+            "custom pullbacks are for functions that return `f64`; a function that returns \
+             an array is differentiated through its body",
+        ));
+    }
+    if let (Some(_), true) = (&out, with_grad_fn) {
+        return Err(Error::new_spanned(
+            &f.sig.output,
+            "`#[grad_fn]` needs a function that returns `f64` (a gradient is of a number); \
+             use `#[differentiable]` for a function that returns an array",
+        ));
+    }
     if pullback.is_none() {
         if let Some(span) = self_call(f.block.to_token_stream(), &name) {
             let error = Error::new(
@@ -280,6 +354,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                     tys: &tys,
                     grads: &grads,
                     vtys: &vtys,
+                    out: out.as_deref(),
                 },
                 Some(error.into_compile_error()),
             ));
@@ -315,8 +390,24 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                     block: (*f.block).clone(),
                 }),
             };
-            let program = match crate::lower::lower(&input, false) {
-                Ok(program) => program,
+            // A function that returns an array: the pullback is the
+            // gradient of `<gy, f(x)>`, and the `Value` version is a
+            // second program that hands the array back.
+            let lowered = match &out {
+                None => crate::lower::lower(&input, false).map(|p| (p, None)),
+                Some(dims) => array_body(&f, dims, true).and_then(|dot| {
+                    let value = array_body(&f, dims, false)?;
+                    let with = |body| GradInput {
+                        params: params.clone(),
+                        body,
+                    };
+                    let program = crate::lower::lower_returning(&with(dot), "__mg_out")?;
+                    let value = crate::lower::lower_returning(&with(value), "__mg_out")?;
+                    Ok((program, Some(value)))
+                }),
+            };
+            let (program, value_program) = match lowered {
+                Ok(programs) => programs,
                 Err(error) => {
                     // The body's errors, and a companion of the right types,
                     // so calls of the function add no errors of their own.
@@ -332,31 +423,39 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                             tys: &tys,
                             grads: &grads,
                             vtys: &vtys,
+                            out: out.as_deref(),
                         },
                         body_error,
                     ));
                 }
             };
             let seed = format_ident!("__mg_seed", span = Span::mixed_site());
-            let closure = codegen::closure_seeded(&program, Some(&seed));
+            // An array result's adjoint is captured data of the body
+            // (`__mg_gy`), and the seed is 1.
+            let seeded = out.is_none().then_some(&seed);
+            let closure = codegen::closure_seeded(&program, seeded);
             let closure = codegen::call::scope(&program, closure);
             let pass = args
                 .iter()
                 .zip(&a)
                 .map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
+            let gy = out.is_none().then(|| quote!(__mg_gy));
             let back = reshape(quote!(#g));
             let grad_body = quote!({
                 let __mg_closure = #closure;
-                let (_, #g) = __mg_closure(#(#pass,)* __mg_gy);
+                let (_, #g) = __mg_closure(#(#pass,)* #gy);
                 #back
             });
             code = Some(codegen::code_string(&program));
-            let halves = if program.is_straight_line() && program.callees.is_empty() {
+            let halves = if out.is_some() {
+                TokenStream::new()
+            } else if program.is_straight_line() && program.callees.is_empty() {
                 split(&program, &a)
             } else {
                 recompute_halves(&name, &a, &tys, &grads)
             };
-            (grad_body, value_fn(&program, &a), halves)
+            let value_body = value_fn(value_program.as_ref().unwrap_or(&program), &a);
+            (grad_body, value_body, halves)
         }
         Some(path) => {
             let span = syn::spanned::Spanned::span(path);
@@ -459,10 +558,11 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
         tys: &tys,
         grads: &grads,
         vtys: &vtys,
+        out: out.as_deref(),
     };
-    let mut out = finish(f, extra, grad_body, value_body, &sig, None);
-    out.extend(grad_fn);
-    Ok(out)
+    let mut tokens = finish(f, extra, grad_body, value_body, &sig, None);
+    tokens.extend(grad_fn);
+    Ok(tokens)
 }
 
 /// The types of the companion's functions.
@@ -471,6 +571,8 @@ struct Signature<'a> {
     tys: &'a [&'a Type],
     grads: &'a [TokenStream],
     vtys: &'a [TokenStream],
+    /// The lengths of the array the function returns (`None`: `f64`).
+    out: Option<&'a [TokenStream]>,
 }
 
 /// The function (with `#[inline]`) and its companion.
@@ -485,10 +587,35 @@ fn finish(
     let (name, vis) = (f.sig.ident.clone(), f.vis.clone());
     let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
     let f64_ty = codegen::f64_ty();
+    let v = quote!(::micrograd::Value);
+    // The result's type, its adjoint's and its `Value` version's.
+    let (out_ty, value_out) = match sig.out {
+        None => (f64_ty.clone(), v.clone()),
+        Some(dims) => {
+            let m = proc_macro2::Literal::usize_unsuffixed(dims.len());
+            extra.extend(quote! {
+                /// The lengths of the array the function returns, for
+                /// `let y = f(..);` in `grad!` code.
+                #[doc(hidden)]
+                pub const __MG_DIMS: [usize; #m] = [#(#dims),*];
+            });
+            (
+                codegen::array_ty(dims, f64_ty.clone()),
+                codegen::array_ty(dims, v.clone()),
+            )
+        }
+    };
+    extra.extend(quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        pub fn __mg_call((#(#a,)*): (#(#tys,)*)) -> #out_ty {
+            #name(#(#a),*)
+        }
+    });
     // Straight-line callers call the forward and the backward halves; a
     // function with array parameters has no straight-line callers. The
     // placeholder of a function whose body has errors has them too.
-    if errors.is_some() && tys.iter().all(|t| crate::parse::is_f64(t)) {
+    if errors.is_some() && sig.out.is_none() && tys.iter().all(|t| crate::parse::is_f64(t)) {
         let m = proc_macro2::Literal::usize_unsuffixed(a.len());
         extra.extend(quote! {
             #[doc(hidden)]
@@ -498,7 +625,6 @@ fn finish(
         });
     }
     let d = quote!(::micrograd::differentiable);
-    let v = quote!(::micrograd::Value);
     import_ops(&mut f);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
     if !has_inline {
@@ -524,10 +650,10 @@ fn finish(
             pub fn __mg_check<F>(_: F) {}
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #f64_ty) -> (#(#grads,)*) #grad_body
+            pub fn __mg_vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #out_ty) -> (#(#grads,)*) #grad_body
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #v #value_body
+            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #value_out #value_body
         }
     }
 }
@@ -548,11 +674,37 @@ fn value_fn(program: &Program, a: &[syn::Ident]) -> TokenStream {
     let captured = codegen::captures(program, &vec![true; program.consts.len()]);
     let declarations = fwd.declarations();
     let body = fwd.stmts(&program.body);
-    let out = codegen::operand(program, program.output);
-    let out = if program.is_active(program.output) {
-        out
-    } else {
-        quote!(::micrograd::Value::new(#out))
+    let to_values = quote!(::micrograd::differentiable::ToValues::to_values);
+    let out = match program.out_array {
+        // The array the function returns: `Value`s where active.
+        Some(crate::ir::Target::Var(v)) => {
+            let x = codegen::name("x", v);
+            if program.vars[v].active {
+                quote!(#x)
+            } else {
+                quote!(#to_values(&#x))
+            }
+        }
+        Some(crate::ir::Target::Param(p)) => {
+            let x = codegen::name("p", p);
+            if program.params[p].by_ref {
+                quote!(*#x)
+            } else {
+                quote!(#x)
+            }
+        }
+        Some(crate::ir::Target::Data(d)) => {
+            let x = codegen::name("d", d);
+            quote!(#to_values(#x))
+        }
+        None => {
+            let out = codegen::operand(program, program.output);
+            if program.is_active(program.output) {
+                out
+            } else {
+                quote!(::micrograd::Value::new(#out))
+            }
+        }
     };
     let inner = quote!({
         #(#binds)*

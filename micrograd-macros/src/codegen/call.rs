@@ -49,7 +49,11 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             impl #f {
                 #[inline(always)]
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
-                fn __mg_vjp<A: #d::CallArgs>(_: A, _: ::core::primitive::f64) -> A::Grads {
+                const __MG_DIMS: [usize; 8] = [1; 8];
+                fn __mg_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                fn __mg_call<A, R>(_: A) -> R {
                     ::core::unreachable!()
                 }
                 fn __mg_fwd<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, #d::Residuals<A>) {
@@ -58,7 +62,7 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
                 fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: ::core::primitive::f64) -> A::Grads {
                     ::core::unreachable!()
                 }
-                fn __mg_value<A>(_: A) -> ::micrograd::Value {
+                fn __mg_value<A, R>(_: A) -> R {
                     ::core::unreachable!()
                 }
             }
@@ -181,6 +185,22 @@ pub fn value_args(
 pub fn plain_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
     let f = at(callee(callee_index), span);
     quote_spanned!(span=> #f(#(#args),*))
+}
+
+/// `__mg_f{k}::__mg_call((args,))`: a function that returns an array,
+/// through its companion (whose fallback, for a function without the
+/// attribute, has any type, so the missing attribute is the only error).
+pub fn array_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_call((#(#args,)*)))
+}
+
+/// The length of dimension `d` of what callee `k` returns, from its
+/// companion (`let y = layer(..);` without a type: `[f64; __MG_DIMS[0]]`).
+pub fn out_dim(callee_index: usize, d: usize, span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    let d = proc_macro2::Literal::usize_unsuffixed(d);
+    quote_spanned!(span=> { #f::__MG_DIMS[#d] })
 }
 
 /// Our hygienic name, located at the user's tokens.
