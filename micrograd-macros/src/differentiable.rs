@@ -588,30 +588,76 @@ fn finish(
     let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
     let f64_ty = codegen::f64_ty();
     let v = quote!(::micrograd::Value);
-    // The result's type, its adjoint's and its `Value` version's.
-    let (out_ty, value_out) = match sig.out {
-        None => (f64_ty.clone(), v.clone()),
+    let d = quote!(::micrograd::differentiable);
+    // The result's type, its adjoint's and its `Value` version's. A
+    // companion has the functions of its kind (number: `__mg_call`,
+    // `__mg_vjp`, `__mg_value`, ...; array: `__mg_call_array`, ...) and
+    // stubs of any type for the other kind's, so a call of the wrong kind
+    // is one error, from the check of `ReturnsNumber` or `ReturnsArray`.
+    let stub = quote!(#[doc(hidden)] #[allow(clippy::all)]);
+    let arity = proc_macro2::Literal::usize_unsuffixed(a.len());
+    extra.extend(quote! {
+        /// How many parameters the function takes (checked at each call).
+        #[doc(hidden)]
+        pub const __MG_ARITY: usize = #arity;
+    });
+    let (out_ty, value_out, vjp, value, kind) = match sig.out {
+        None => {
+            extra.extend(quote! {
+                #stub pub const __MG_DIMS: [usize; 8] = [1; 8];
+                #stub pub fn __mg_call_array<A, R>(_: A) -> R { ::core::unreachable!() }
+                #stub pub fn __mg_vjp_array<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_value_array<A, R>(_: A) -> R { ::core::unreachable!() }
+                #[doc(hidden)]
+                #[inline(always)]
+                pub fn __mg_call((#(#a,)*): (#(#tys,)*)) -> #f64_ty {
+                    #name(#(#a),*)
+                }
+            });
+            (
+                f64_ty.clone(),
+                v.clone(),
+                format_ident!("__mg_vjp"),
+                format_ident!("__mg_value"),
+                quote!(ReturnsNumber),
+            )
+        }
         Some(dims) => {
             let m = proc_macro2::Literal::usize_unsuffixed(dims.len());
+            let out_ty = codegen::array_ty(dims, f64_ty.clone());
             extra.extend(quote! {
                 /// The lengths of the array the function returns, for
                 /// `let y = f(..);` in `grad!` code.
                 #[doc(hidden)]
                 pub const __MG_DIMS: [usize; #m] = [#(#dims),*];
+                #[doc(hidden)]
+                #[inline(always)]
+                pub fn __mg_call_array((#(#a,)*): (#(#tys,)*)) -> #out_ty {
+                    #name(#(#a),*)
+                }
+                #stub pub fn __mg_call<A>(_: A) -> #f64_ty { ::core::unreachable!() }
+                #stub pub fn __mg_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_value<A, R>(_: A) -> R { ::core::unreachable!() }
+                #stub pub fn __mg_fwd<A: #d::CallArgs>(_: A) -> (#f64_ty, #d::Residuals<A>) {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: #f64_ty) -> A::Grads {
+                    ::core::unreachable!()
+                }
             });
             (
-                codegen::array_ty(dims, f64_ty.clone()),
+                out_ty,
                 codegen::array_ty(dims, v.clone()),
+                format_ident!("__mg_vjp_array"),
+                format_ident!("__mg_value_array"),
+                quote!(ReturnsArray),
             )
         }
     };
-    extra.extend(quote! {
-        #[doc(hidden)]
-        #[inline(always)]
-        pub fn __mg_call((#(#a,)*): (#(#tys,)*)) -> #out_ty {
-            #name(#(#a),*)
-        }
-    });
     // Straight-line callers call the forward and the backward halves; a
     // function with array parameters has no straight-line callers. The
     // placeholder of a function whose body has errors has them too.
@@ -624,7 +670,6 @@ fn finish(
             pub fn __mg_bwd(_: [#f64_ty; #m], _: #f64_ty) -> (#(#grads,)*) { ::core::unreachable!() }
         });
     }
-    let d = quote!(::micrograd::differentiable);
     import_ops(&mut f);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
     if !has_inline {
@@ -642,6 +687,9 @@ fn finish(
         #vis struct #name {}
         #[diagnostic::do_not_recommend]
         impl #d::Differentiable for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::#kind for #name {}
+        impl #d::TakesArguments<#arity> for #name {}
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         impl #name {
             #extra
@@ -650,10 +698,10 @@ fn finish(
             pub fn __mg_check<F>(_: F) {}
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #out_ty) -> (#(#grads,)*) #grad_body
+            pub fn #vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #out_ty) -> (#(#grads,)*) #grad_body
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #value_out #value_body
+            pub fn #value((#(#a,)*): (#(#vtys,)*)) -> #value_out #value_body
         }
     }
 }
@@ -802,7 +850,13 @@ mod tests {
             ("", "fn f(x: f64) -> f64 { x % 2.0 }"),
             ("", "fn f(mut x: f64) -> f64 { x }"),
             ("", "fn f(x: f32) -> f64 { 0.0 }"),
-            ("", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
+            ("", "fn f(x: f64) -> [f64; 2] { let a = [x, x]; }"),
+            (
+                "",
+                "fn f(x: f64) -> [f64; 2] { if x > 0.0 { [x, x] } else { [x, 0.0] } }",
+            ),
+            ("", "fn f(x: f64) -> [f32; 2] { [x, x] }"),
+            ("pullback = p", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
             ("", "async fn f(x: f64) -> f64 { x }"),
             ("pullback", "fn f(x: f64) -> f64 { x }"),
             ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
@@ -827,6 +881,19 @@ mod tests {
                 !out.to_string().contains("compile_error"),
                 "{attr} {item}: {out}"
             );
+        }
+        // Array results: `#[differentiable]` yes, `#[grad_fn]` (a gradient
+        // of a number) no.
+        for item in [
+            "fn f(x: f64) -> [f64; 2] { [x, x * x] }",
+            "fn f(w: &[f64; 2]) -> [[f64; 2]; 1] { let mut h = [[0.0; 2]; 1]; h[0][1] = w[0]; h }",
+            "fn f(x: f64) -> [f64; 2] { let y = g(x); [y[0], y[1]] }",
+        ] {
+            let tokens: TokenStream = item.parse().expect("tokens");
+            let out = differentiable(TokenStream::new(), tokens.clone());
+            assert!(!out.to_string().contains("compile_error"), "{item}: {out}");
+            let out = grad(TokenStream::new(), tokens);
+            assert!(out.to_string().contains("compile_error"), "{item}: {out}");
         }
     }
 }

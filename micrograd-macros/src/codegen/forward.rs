@@ -358,7 +358,7 @@ impl Forward<'_> {
             ArrayInit::Call { callee, args, span } => {
                 if self.mode == Mode::Value && active {
                     let args = super::call::value_args(self.program, args, &|o| self.value(o));
-                    super::call::value_call(*callee, &args, *span)
+                    super::call::value_array_call(*callee, &args, *span)
                 } else {
                     let args = super::call::f64_args(self.program, args, &|o| self.number(o));
                     super::call::array_call(*callee, &args, *span)

@@ -698,7 +698,7 @@ impl Reverse<'_> {
                     return;
                 }
                 let a = super::call::f64_args(program, args, &|o| operand(program, o));
-                let call = super::call::vjp_call(*callee, &a, path, *span);
+                let call = super::call::vjp_array_call(*callee, &a, path, *span);
                 out.extend(quote!({ let #grads = #call; #body }));
             }
         }
