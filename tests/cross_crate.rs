@@ -50,7 +50,8 @@ fn renamed_array_result_from_another_crate() {
     // W_0 . x = 0.5 - 0.5 + 0.5 = 0.5 (on); W_1 . x = -0.5 - 1 = -1.5 (off)
     assert!(close(y, 2.0 * 0.5));
     assert_eq!(dv, [0.5, 0.0]);
-    assert_eq!(dw, [[2.0 * 0.5, 2.0 * -1.0, 2.0 * 2.0], [0.0; 3]]);
+    // dW_0 = v_0 x = 2 (0.5, -1, 2)
+    assert_eq!(dw, [[1.0, -2.0, 4.0], [0.0; 3]]);
     assert_grad!(
         |w: [[f64; 3]; 2], v: [f64; 2]| {
             let h = dense(&w, &x);
