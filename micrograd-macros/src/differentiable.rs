@@ -13,7 +13,22 @@
 //!   pullback);
 //! - `__mg_value((x, w, ..))`: the same function on `Value`s, for
 //!   `compare!`'s dynamic engine;
-//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error.
+//! - `__mg_call((x, w, ..))`: the function itself;
+//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error;
+//! - `__MG_ARITY` and `TakesArguments<N>`: the number of parameters, which
+//!   each call checks (`codegen::call`).
+//!
+//! A function that returns an array (`-> [f64; N]`) has
+//! `__mg_call_array`, `__mg_vjp_array((x, ..), gy)` (`gy` of the result's
+//! shape; the gradient of `sum_k gy[k] f(x)[k]`, see [`array_body`]) and
+//! `__mg_value_array` instead, and `__MG_DIMS`, the result's lengths. Each
+//! companion implements `ReturnsNumber` or `ReturnsArray` and has stubs of
+//! any type for the other kind's functions, so a call of the wrong kind
+//! is one error, from its check.
+//!
+//! The body gets `use ::micrograd::ops::F64Ops as _;` at its top, so the
+//! ops `f64` lacks (`x.relu()`, `x.sigmoid()`, ...) compile in the
+//! function as written.
 
 use crate::codegen::{self, forward::Forward, forward::Mode};
 use crate::ir::{Param, ParamTy, Program};

@@ -1,7 +1,10 @@
 //! Calls of `#[differentiable]` functions in generated code.
 //!
-//! Each callee path `p` gets a generated name `__mg_f{k}`, brought in by
-//! `use p as __mg_f{k};` in a block around the generated code. For a
+//! Each callee path `p` gets a generated name `__mg_u{k}`, brought in by
+//! `use p as __mg_u{k};` in a block around the generated code, and the
+//! code calls `__mg_f{k}`, an alias of that companion when the call passes
+//! as many arguments as the function takes (`__MG_ARITY`), else of stubs
+//! of any type (`__mg_s{k}`), so a wrong count is only its check's error. For a
 //! `#[differentiable]` function that `use` brings both namespaces: the
 //! function (value namespace, called by the forward sweep) and its
 //! companion (type namespace, whose `__mg_vjp` is the pullback, the
