@@ -501,3 +501,44 @@ fn nested_array_results() {
         ([0.5, -2.0], [1.5, 0.25])
     );
 }
+
+/// Returns its parameter array: the result is the parameter itself.
+#[differentiable]
+fn identity2(x: [f64; 2]) -> [f64; 2] {
+    x
+}
+
+/// Returns constants and a copy of `x`: part of the result has no gradient.
+#[differentiable]
+fn with_constants(x: f64) -> [f64; 3] {
+    let c = [1.0, 2.0, 0.0];
+    [c[0], x, c[1] * c[1]]
+}
+
+#[test]
+fn array_results_of_parameters_and_constants() {
+    // f = id(x)_0 * id(x)_1 + wc(y)_0 + wc(y)_1 wc(y)_2 = x0 x1 + 1 + 4 y
+    // df/dx = (x1, x0), df/dy = 4
+    let f = grad!(|x: [f64; 2], y: f64| {
+        let a = identity2(x);
+        let b = with_constants(y);
+        a[0] * a[1] + b[0] + b[1] * b[2]
+    });
+    let (v, (dx, dy)) = f([3.0, -2.0], 0.5);
+    assert_eq!((v, dx, dy), (-6.0 + 1.0 + 2.0, [-2.0, 3.0], 4.0));
+    assert_grad!(
+        |x: [f64; 2], y: f64| {
+            let a = identity2(x);
+            let b = with_constants(y);
+            a[0] * a[1] + b[0] + b[1] * b[2]
+        },
+        ([3.0, -2.0], 0.5)
+    );
+    // grad_code! shows the whole-array call and its pullback.
+    let code = micrograd::grad_code!(|y: f64| {
+        let b = with_constants(y);
+        b[1] * b[2]
+    });
+    assert!(code.contains("__mg_call_array"), "{code}");
+    assert!(code.contains("__mg_vjp_array"), "{code}");
+}
