@@ -291,3 +291,254 @@ fn grad_code_and_grad_dot_show_calls() {
     let dot = micrograd::grad_dot!(|x| square(x) * 2.0);
     assert!(dot.contains("square()"), "{dot}");
 }
+
+/// relu, sigmoid and softplus, which `f64` lacks: the attribute imports
+/// `micrograd::ops::F64Ops`, so the body compiles as plain Rust.
+#[differentiable]
+fn gate(x: f64, y: f64) -> f64 {
+    (x * y).relu() + x.sigmoid() * y.softplus()
+}
+
+/// The other methods `f64` lacks, in a loop.
+#[differentiable]
+fn smooth_acts(w: &[f64; 3], x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += (w[i] * x).leaky_relu(0.1) + (w[i] - x).gelu() * (w[i] + x).silu();
+    }
+    s + x.log_sigmoid()
+}
+
+#[test]
+fn methods_f64_lacks_work_in_a_differentiable_body() {
+    fn sigmoid(t: f64) -> f64 {
+        1.0 / (1.0 + (-t).exp())
+    }
+    fn softplus(t: f64) -> f64 {
+        (1.0 + t.exp()).ln()
+    }
+    let plain = |p: &[f64]| {
+        let (x, y) = (p[0], p[1]);
+        (x * y).max(0.0) + sigmoid(x) * softplus(y)
+    };
+    for (x, y) in [(0.7, 1.3), (-0.4, 2.0), (1.5, -0.5)] {
+        // d/dx = y [x y > 0] + s(x) (1 - s(x)) softplus(y)
+        // d/dy = x [x y > 0] + s(x) sigmoid(y)
+        let on = if x * y > 0.0 { 1.0 } else { 0.0 };
+        let s = sigmoid(x);
+        let f = grad!(|x, y| gate(x, y) * 2.0);
+        let (v, [dx, dy]) = f(x, y);
+        assert!(close(v, 2.0 * plain(&[x, y])), "{v}");
+        assert!(close(gate(x, y), plain(&[x, y])));
+        assert!(
+            close(dx, 2.0 * (y * on + s * (1.0 - s) * softplus(y))),
+            "{dx}"
+        );
+        assert!(close(dy, 2.0 * (x * on + s * sigmoid(y))), "{dy}");
+        assert!((dx - 2.0 * fd(plain, &[x, y], 0)).abs() < 1e-6);
+        assert!((dy - 2.0 * fd(plain, &[x, y], 1)).abs() < 1e-6);
+        // The Value engine replays the body with the same ops.
+        let report = compare!(|x, y| gate(x, y) * 2.0, [x, y]);
+        report.assert_agree(1e-12, 1e-6);
+        assert_eq!(report.dynamic_value, v);
+        assert!(close(report.dynamic_grad[0], dx) && close(report.dynamic_grad[1], dy));
+    }
+    assert_grad!(
+        |w: [f64; 3], x: f64| smooth_acts(&w, x) * x,
+        ([0.4, -1.2, 2.0], 0.6)
+    );
+}
+
+/// A dense tanh layer: `h_j = tanh(b_j + sum_i w_ji x_i)`, returned whole.
+#[differentiable]
+fn layer(w: &[[f64; 3]; 4], b: &[f64; 4], x: &[f64; 3]) -> [f64; 4] {
+    let mut h = [0.0; 4];
+    for j in 0..4 {
+        let mut s = b[j];
+        for i in 0..3 {
+            s += w[j][i] * x[i];
+        }
+        h[j] = s.tanh();
+    }
+    h
+}
+
+/// Straight-line, an array literal: `(x y, x + y, x^2)`.
+#[differentiable]
+fn pair_stats(x: f64, y: f64) -> [f64; 3] {
+    [x * y, x + y, x * x]
+}
+
+/// Calls a function that returns an array and returns one too.
+#[differentiable]
+fn scaled_stats(x: f64, y: f64) -> [f64; 3] {
+    let s = pair_stats(x, y);
+    [2.0 * s[0], s[1], s[2] * y]
+}
+
+/// A nested array result: the outer product `a b^T`.
+#[differentiable]
+fn outer2(a: &[f64; 2], b: &[f64; 2]) -> [[f64; 2]; 2] {
+    [[a[0] * b[0], a[0] * b[1]], [a[1] * b[0], a[1] * b[1]]]
+}
+
+#[test]
+fn array_results_straight_line() {
+    // f = s0 + 2 s1 s2 with s = (x y, x + y, x^2): f = x y + 2 (x + y) x^2
+    // df/dx = y + 2 x^2 + 4 x (x + y), df/dy = x + 2 x^2
+    let f = grad!(|x, y| {
+        let s = pair_stats(x, y);
+        s[0] + 2.0 * s[1] * s[2]
+    });
+    let (x, y) = (1.5, -0.5);
+    let (v, [dx, dy]) = f(x, y);
+    assert!(close(v, x * y + 2.0 * (x + y) * x * x));
+    assert!(close(dx, y + 2.0 * x * x + 4.0 * x * (x + y)), "{dx}");
+    assert!(close(dy, x + 2.0 * x * x), "{dy}");
+    assert_eq!(pair_stats(x, y), [x * y, x + y, x * x]);
+    // With a type on the `let`, and an array function calling another:
+    // scaled = (2 x y, x + y, x^2 y); g = sum = 2 x y + x + y + x^2 y
+    // dg/dx = 2 y + 1 + 2 x y, dg/dy = 2 x + 1 + x^2
+    let g = grad!(|x, y| {
+        let t: [f64; 3] = scaled_stats(x, y);
+        t[0] + t[1] + t[2]
+    });
+    let (v, [dx, dy]) = g(x, y);
+    assert!(close(v, 2.0 * x * y + x + y + x * x * y));
+    assert!(close(dx, 2.0 * y + 1.0 + 2.0 * x * y), "{dx}");
+    assert!(close(dy, 2.0 * x + 1.0 + x * x), "{dy}");
+    assert_grad!(
+        |x, y| {
+            let t = scaled_stats(x, y);
+            t[0] * t[1] - t[2]
+        },
+        [1.5, -0.5]
+    );
+}
+
+#[test]
+fn array_results_in_a_loop() {
+    // L = sum_k (v . layer(w, b, xs[k]) - ys[k])^2 over captured samples.
+    let xs = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-1.0, 1.0, 0.0]];
+    let ys = [0.3, -0.2, 0.9];
+    let f = grad!(|w: [[f64; 3]; 4], b: [f64; 4], v: [f64; 4]| {
+        let mut loss = 0.0;
+        for k in 0..3 {
+            let h = layer(&w, &b, &xs[k]);
+            let mut y = 0.0;
+            for j in 0..4 {
+                y += v[j] * h[j];
+            }
+            loss += (y - ys[k]).powi(2);
+        }
+        loss
+    });
+    let w = [
+        [0.2, -0.4, 0.3],
+        [0.1, 0.5, -0.2],
+        [-0.3, 0.2, 0.4],
+        [0.6, -0.1, 0.05],
+    ];
+    let b = [0.1, -0.2, 0.05, 0.0];
+    let v = [0.7, -0.3, 0.5, 0.2];
+    let (value, (dw, db, dv)) = f(w, b, v);
+    // The same loss on a flat vector, for finite differences.
+    let plain = |p: &[f64]| {
+        let mut loss = 0.0;
+        for k in 0..3 {
+            let mut y = 0.0;
+            for j in 0..4 {
+                let s = p[12 + j] + (0..3).map(|i| p[3 * j + i] * xs[k][i]).sum::<f64>();
+                y += p[16 + j] * s.tanh();
+            }
+            loss += (y - ys[k]).powi(2);
+        }
+        loss
+    };
+    let mut p: Vec<f64> = w.iter().flatten().copied().collect();
+    p.extend(b);
+    p.extend(v);
+    assert!(close(value, plain(&p)));
+    let flat: Vec<f64> = dw.iter().flatten().chain(&db).chain(&dv).copied().collect();
+    for (i, g) in flat.iter().enumerate() {
+        assert!((g - fd(plain, &p, i)).abs() < 1e-7, "{i}: {g}");
+    }
+    // The Value engine replays `layer` on the graph (its `Value` version).
+    assert_grad!(
+        |w: [[f64; 3]; 4], b: [f64; 4], v: [f64; 4]| {
+            let mut loss = 0.0;
+            for k in 0..3 {
+                let h = layer(&w, &b, &xs[k]);
+                let mut y = 0.0;
+                for j in 0..4 {
+                    y += v[j] * h[j];
+                }
+                loss += (y - ys[k]).powi(2);
+            }
+            loss
+        },
+        (w, b, v)
+    );
+}
+
+#[test]
+fn nested_array_results() {
+    // f = sum_ij c_ij (a b^T)_ij with c = [[1, 2], [3, 4]]:
+    // df/da_i = sum_j c_ij b_j, df/db_j = sum_i c_ij a_i
+    let f = grad!(|a: [f64; 2], b: [f64; 2]| {
+        let m = outer2(&a, &b);
+        m[0][0] + 2.0 * m[0][1] + 3.0 * m[1][0] + 4.0 * m[1][1]
+    });
+    let (a, b) = ([0.5, -2.0], [1.5, 0.25]);
+    let (_, (da, db)) = f(a, b);
+    assert!(close(da[0], b[0] + 2.0 * b[1]) && close(da[1], 3.0 * b[0] + 4.0 * b[1]));
+    assert!(close(db[0], a[0] + 3.0 * a[1]) && close(db[1], 2.0 * a[0] + 4.0 * a[1]));
+    assert_grad!(
+        |a: [f64; 2], b: [f64; 2]| {
+            let m = outer2(&a, &b);
+            (m[0][1] * m[1][0]).sin() + m[1][1]
+        },
+        ([0.5, -2.0], [1.5, 0.25])
+    );
+}
+
+/// Returns its parameter array: the result is the parameter itself.
+#[differentiable]
+fn identity2(x: [f64; 2]) -> [f64; 2] {
+    x
+}
+
+/// Returns constants and a copy of `x`: part of the result has no gradient.
+#[differentiable]
+fn with_constants(x: f64) -> [f64; 3] {
+    let c = [1.0, 2.0, 0.0];
+    [c[0], x, c[1] * c[1]]
+}
+
+#[test]
+fn array_results_of_parameters_and_constants() {
+    // f = id(x)_0 * id(x)_1 + wc(y)_0 + wc(y)_1 wc(y)_2 = x0 x1 + 1 + 4 y
+    // df/dx = (x1, x0), df/dy = 4
+    let f = grad!(|x: [f64; 2], y: f64| {
+        let a = identity2(x);
+        let b = with_constants(y);
+        a[0] * a[1] + b[0] + b[1] * b[2]
+    });
+    let (v, (dx, dy)) = f([3.0, -2.0], 0.5);
+    assert_eq!((v, dx, dy), (-6.0 + 1.0 + 2.0, [-2.0, 3.0], 4.0));
+    assert_grad!(
+        |x: [f64; 2], y: f64| {
+            let a = identity2(x);
+            let b = with_constants(y);
+            a[0] * a[1] + b[0] + b[1] * b[2]
+        },
+        ([3.0, -2.0], 0.5)
+    );
+    // grad_code! shows the whole-array call and its pullback.
+    let code = micrograd::grad_code!(|y: f64| {
+        let b = with_constants(y);
+        b[1] * b[2]
+    });
+    assert!(code.contains("__mg_call_array"), "{code}");
+    assert!(code.contains("__mg_vjp_array"), "{code}");
+}

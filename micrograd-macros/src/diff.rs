@@ -247,6 +247,19 @@ pub fn plan(program: &Program) -> Plan {
             Kind::Load(_) | Kind::FromInt(_) => {}
         }
     }
+    // A call that returns an array is reversed at its `let`: the pullback
+    // reads the same arguments.
+    crate::ir::walk(&program.body, &mut |s| {
+        if let Stmt::Init {
+            var,
+            init: init @ crate::ir::ArrayInit::Call { .. },
+        } = s
+        {
+            if live.vars[*var] && program.vars[*var].active {
+                init.elems(&mut work);
+            }
+        }
+    });
     while let Some(o) = work.pop() {
         if let Operand::Inst(j) = o {
             if !needed[j] {

@@ -13,7 +13,22 @@
 //!   pullback);
 //! - `__mg_value((x, w, ..))`: the same function on `Value`s, for
 //!   `compare!`'s dynamic engine;
-//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error.
+//! - `__mg_call((x, w, ..))`: the function itself;
+//! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error;
+//! - `__MG_ARITY` and `TakesArguments<N>`: the number of parameters, which
+//!   each call checks (`codegen::call`).
+//!
+//! A function that returns an array (`-> [f64; N]`) has
+//! `__mg_call_array`, `__mg_vjp_array((x, ..), gy)` (`gy` of the result's
+//! shape; the gradient of `sum_k gy[k] f(x)[k]`, see [`array_body`]) and
+//! `__mg_value_array` instead, and `__MG_DIMS`, the result's lengths. Each
+//! companion implements `ReturnsNumber` or `ReturnsArray` and has stubs of
+//! any type for the other kind's functions, so a call of the wrong kind
+//! is one error, from its check.
+//!
+//! The body gets `use ::micrograd::ops::F64Ops as _;` at its top, so the
+//! ops `f64` lacks (`x.relu()`, `x.sigmoid()`, ...) compile in the
+//! function as written.
 
 use crate::codegen::{self, forward::Forward, forward::Mode};
 use crate::ir::{Param, ParamTy, Program};
@@ -36,7 +51,26 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// compile and the errors are the only diagnostics).
 fn fail(item: TokenStream, error: Error) -> TokenStream {
     let errors = error.into_compile_error();
-    quote!(#errors #item)
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            import_ops(&mut f);
+            quote!(#errors #f)
+        }
+        Err(_) => quote!(#errors #item),
+    }
+}
+
+/// `use ::micrograd::ops::F64Ops as _;` at the top of the body, so the
+/// ops `f64` lacks (`x.relu()`, `x.sigmoid()`, `x.softplus()`, ...) resolve
+/// in the function as written, with nothing for the user to import.
+fn import_ops(f: &mut ItemFn) {
+    f.block.stmts.insert(
+        0,
+        syn::parse_quote!(
+            #[allow(unused_imports)]
+            use ::micrograd::ops::F64Ops as _;
+        ),
+    );
 }
 
 /// One parameter of the function: its generated name, shape, written type
@@ -95,9 +129,11 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
     }
     match &sig.output {
         syn::ReturnType::Type(_, ty) if crate::parse::is_f64(ty) => {}
+        syn::ReturnType::Type(_, ty) if out_dims(f).is_some() => {}
         syn::ReturnType::Type(_, ty) => errors.push(Error::new_spanned(
             ty,
-            "a `#[differentiable]` function returns `f64` (array results are not supported yet)",
+            "a `#[differentiable]` function returns `f64` or an array of f64 (`[f64; 4]`, \
+             `[[f64; 2]; 3]`)",
         )),
         syn::ReturnType::Default => errors.push(Error::new_spanned(
             &sig.ident,
@@ -166,6 +202,62 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
         Some(e) => Err(e),
         None => Ok((params, out)),
     }
+}
+
+/// The lengths of the array the function returns, outermost first, if it
+/// returns an array of f64.
+fn out_dims(f: &ItemFn) -> Option<Vec<TokenStream>> {
+    match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => match crate::parse::param_type(ty) {
+            Ok(ParamTy::Array(dims)) => Some(dims),
+            _ => None,
+        },
+        syn::ReturnType::Default => None,
+    }
+}
+
+/// The body of a function that returns an array, as a `grad!` body of a
+/// number: `{ stmts; let __mg_out: [f64; N] = tail; rest }`, where `rest`
+/// is `sum_k __mg_gy[k] * __mg_out[k]` (its gradient is the pullback at
+/// the output adjoint `__mg_gy`, captured data of the output's shape) or
+/// `0.0` (for the `Value` version, which hands `__mg_out` back).
+fn array_body(f: &ItemFn, dims: &[TokenStream], dot: bool) -> Result<syn::Expr> {
+    let mut stmts = f.block.stmts.clone();
+    let tail = match stmts.pop() {
+        Some(syn::Stmt::Expr(e, None)) => e,
+        other => {
+            let tokens = match &other {
+                Some(s) => s.to_token_stream(),
+                None => f.block.to_token_stream(),
+            };
+            return Err(Error::new_spanned(
+                tokens,
+                "expected the array the function returns as its final expression \
+                 (a local array, `[a, b]` or a call)",
+            ));
+        }
+    };
+    let ret = match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+        syn::ReturnType::Default => quote!(f64),
+    };
+    let rest = if dot {
+        let ks: Vec<syn::Ident> = (0..dims.len())
+            .map(|d| format_ident!("__mg_k{}", d))
+            .collect();
+        let mut body = quote!(__mg_dot += __mg_gy #([#ks])* * __mg_out #([#ks])*;);
+        for (k, len) in ks.iter().zip(dims).rev() {
+            body = quote!(for #k in 0..#len { #body });
+        }
+        quote!(let mut __mg_dot = 0.0; #body __mg_dot)
+    } else {
+        quote!(0.0)
+    };
+    Ok(syn::parse_quote!({
+        #(#stmts)*
+        let __mg_out: #ret = #tail;
+        #rest
+    }))
 }
 
 /// The first direct call of `name(...)` in `tokens`, if any.
@@ -240,6 +332,22 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     let tys: Vec<&Type> = args.iter().map(|x| &x.ty).collect();
     let grads: Vec<TokenStream> = args.iter().map(|x| grad_ty(&x.shape)).collect();
     let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
+    // `-> [f64; N]`: the lengths of the result.
+    let out = out_dims(&f);
+    if let (Some(_), Some(path)) = (&out, &pullback) {
+        return Err(Error::new_spanned(
+            path,
+            "custom pullbacks are for functions that return `f64`; a function that returns \
+             an array is differentiated through its body",
+        ));
+    }
+    if let (Some(_), true) = (&out, with_grad_fn) {
+        return Err(Error::new_spanned(
+            &f.sig.output,
+            "`#[grad_fn]` needs a function that returns `f64` (a gradient is of a number); \
+             use `#[differentiable]` for a function that returns an array",
+        ));
+    }
     if pullback.is_none() {
         if let Some(span) = self_call(f.block.to_token_stream(), &name) {
             let error = Error::new(
@@ -261,6 +369,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                     tys: &tys,
                     grads: &grads,
                     vtys: &vtys,
+                    out: out.as_deref(),
                 },
                 Some(error.into_compile_error()),
             ));
@@ -296,8 +405,24 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                     block: (*f.block).clone(),
                 }),
             };
-            let program = match crate::lower::lower(&input, false) {
-                Ok(program) => program,
+            // A function that returns an array: the pullback is the
+            // gradient of `<gy, f(x)>`, and the `Value` version is a
+            // second program that hands the array back.
+            let lowered = match &out {
+                None => crate::lower::lower(&input, false).map(|p| (p, None)),
+                Some(dims) => array_body(&f, dims, true).and_then(|dot| {
+                    let value = array_body(&f, dims, false)?;
+                    let with = |body| GradInput {
+                        params: params.clone(),
+                        body,
+                    };
+                    let program = crate::lower::lower_returning(&with(dot), "__mg_out")?;
+                    let value = crate::lower::lower_returning(&with(value), "__mg_out")?;
+                    Ok((program, Some(value)))
+                }),
+            };
+            let (program, value_program) = match lowered {
+                Ok(programs) => programs,
                 Err(error) => {
                     // The body's errors, and a companion of the right types,
                     // so calls of the function add no errors of their own.
@@ -313,31 +438,39 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                             tys: &tys,
                             grads: &grads,
                             vtys: &vtys,
+                            out: out.as_deref(),
                         },
                         body_error,
                     ));
                 }
             };
             let seed = format_ident!("__mg_seed", span = Span::mixed_site());
-            let closure = codegen::closure_seeded(&program, Some(&seed));
+            // An array result's adjoint is captured data of the body
+            // (`__mg_gy`), and the seed is 1.
+            let seeded = out.is_none().then_some(&seed);
+            let closure = codegen::closure_seeded(&program, seeded);
             let closure = codegen::call::scope(&program, closure);
             let pass = args
                 .iter()
                 .zip(&a)
                 .map(|(x, a)| if x.array_ref { quote!(*#a) } else { quote!(#a) });
+            let gy = out.is_none().then(|| quote!(__mg_gy));
             let back = reshape(quote!(#g));
             let grad_body = quote!({
                 let __mg_closure = #closure;
-                let (_, #g) = __mg_closure(#(#pass,)* __mg_gy);
+                let (_, #g) = __mg_closure(#(#pass,)* #gy);
                 #back
             });
             code = Some(codegen::code_string(&program));
-            let halves = if program.is_straight_line() && program.callees.is_empty() {
+            let halves = if out.is_some() {
+                TokenStream::new()
+            } else if program.is_straight_line() && program.callees.is_empty() {
                 split(&program, &a)
             } else {
                 recompute_halves(&name, &a, &tys, &grads)
             };
-            (grad_body, value_fn(&program, &a), halves)
+            let value_body = value_fn(value_program.as_ref().unwrap_or(&program), &a);
+            (grad_body, value_body, halves)
         }
         Some(path) => {
             let span = syn::spanned::Spanned::span(path);
@@ -440,10 +573,11 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
         tys: &tys,
         grads: &grads,
         vtys: &vtys,
+        out: out.as_deref(),
     };
-    let mut out = finish(f, extra, grad_body, value_body, &sig, None);
-    out.extend(grad_fn);
-    Ok(out)
+    let mut tokens = finish(f, extra, grad_body, value_body, &sig, None);
+    tokens.extend(grad_fn);
+    Ok(tokens)
 }
 
 /// The types of the companion's functions.
@@ -452,6 +586,8 @@ struct Signature<'a> {
     tys: &'a [&'a Type],
     grads: &'a [TokenStream],
     vtys: &'a [TokenStream],
+    /// The lengths of the array the function returns (`None`: `f64`).
+    out: Option<&'a [TokenStream]>,
 }
 
 /// The function (with `#[inline]`) and its companion.
@@ -466,10 +602,81 @@ fn finish(
     let (name, vis) = (f.sig.ident.clone(), f.vis.clone());
     let (a, tys, grads, vtys) = (sig.a, sig.tys, sig.grads, sig.vtys);
     let f64_ty = codegen::f64_ty();
+    let v = quote!(::micrograd::Value);
+    let d = quote!(::micrograd::differentiable);
+    // The result's type, its adjoint's and its `Value` version's. A
+    // companion has the functions of its kind (number: `__mg_call`,
+    // `__mg_vjp`, `__mg_value`, ...; array: `__mg_call_array`, ...) and
+    // stubs of any type for the other kind's, so a call of the wrong kind
+    // is one error, from the check of `ReturnsNumber` or `ReturnsArray`.
+    let stub = quote!(#[doc(hidden)] #[allow(clippy::all)]);
+    let arity = proc_macro2::Literal::usize_unsuffixed(a.len());
+    extra.extend(quote! {
+        /// How many parameters the function takes (checked at each call).
+        #[doc(hidden)]
+        pub const __MG_ARITY: usize = #arity;
+    });
+    let (out_ty, value_out, vjp, value, kind) = match sig.out {
+        None => {
+            extra.extend(quote! {
+                #stub pub const __MG_DIMS: [usize; 8] = [1; 8];
+                #stub pub fn __mg_call_array<A, R>(_: A) -> R { ::core::unreachable!() }
+                #stub pub fn __mg_vjp_array<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_value_array<A, R>(_: A) -> R { ::core::unreachable!() }
+                #[doc(hidden)]
+                #[inline(always)]
+                pub fn __mg_call((#(#a,)*): (#(#tys,)*)) -> #f64_ty {
+                    #name(#(#a),*)
+                }
+            });
+            (
+                f64_ty.clone(),
+                v.clone(),
+                format_ident!("__mg_vjp"),
+                format_ident!("__mg_value"),
+                quote!(ReturnsNumber),
+            )
+        }
+        Some(dims) => {
+            let m = proc_macro2::Literal::usize_unsuffixed(dims.len());
+            let out_ty = codegen::array_ty(dims, f64_ty.clone());
+            extra.extend(quote! {
+                /// The lengths of the array the function returns, for
+                /// `let y = f(..);` in `grad!` code.
+                #[doc(hidden)]
+                pub const __MG_DIMS: [usize; #m] = [#(#dims),*];
+                #[doc(hidden)]
+                #[inline(always)]
+                pub fn __mg_call_array((#(#a,)*): (#(#tys,)*)) -> #out_ty {
+                    #name(#(#a),*)
+                }
+                #stub pub fn __mg_call<A>(_: A) -> #f64_ty { ::core::unreachable!() }
+                #stub pub fn __mg_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_value<A, R>(_: A) -> R { ::core::unreachable!() }
+                #stub pub fn __mg_fwd<A: #d::CallArgs>(_: A) -> (#f64_ty, #d::Residuals<A>) {
+                    ::core::unreachable!()
+                }
+                #stub pub fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: #f64_ty) -> A::Grads {
+                    ::core::unreachable!()
+                }
+            });
+            (
+                out_ty,
+                codegen::array_ty(dims, v.clone()),
+                format_ident!("__mg_vjp_array"),
+                format_ident!("__mg_value_array"),
+                quote!(ReturnsArray),
+            )
+        }
+    };
     // Straight-line callers call the forward and the backward halves; a
     // function with array parameters has no straight-line callers. The
     // placeholder of a function whose body has errors has them too.
-    if errors.is_some() && tys.iter().all(|t| crate::parse::is_f64(t)) {
+    if errors.is_some() && sig.out.is_none() && tys.iter().all(|t| crate::parse::is_f64(t)) {
         let m = proc_macro2::Literal::usize_unsuffixed(a.len());
         extra.extend(quote! {
             #[doc(hidden)]
@@ -478,8 +685,7 @@ fn finish(
             pub fn __mg_bwd(_: [#f64_ty; #m], _: #f64_ty) -> (#(#grads,)*) { ::core::unreachable!() }
         });
     }
-    let d = quote!(::micrograd::differentiable);
-    let v = quote!(::micrograd::Value);
+    import_ops(&mut f);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
     if !has_inline {
         f.attrs.push(syn::parse_quote!(#[inline]));
@@ -496,6 +702,9 @@ fn finish(
         #vis struct #name {}
         #[diagnostic::do_not_recommend]
         impl #d::Differentiable for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::#kind for #name {}
+        impl #d::TakesArguments<#arity> for #name {}
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         impl #name {
             #extra
@@ -504,10 +713,10 @@ fn finish(
             pub fn __mg_check<F>(_: F) {}
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #f64_ty) -> (#(#grads,)*) #grad_body
+            pub fn #vjp((#(#a,)*): (#(#tys,)*), __mg_gy: #out_ty) -> (#(#grads,)*) #grad_body
             #[doc(hidden)]
             #[inline]
-            pub fn __mg_value((#(#a,)*): (#(#vtys,)*)) -> #v #value_body
+            pub fn #value((#(#a,)*): (#(#vtys,)*)) -> #value_out #value_body
         }
     }
 }
@@ -528,11 +737,37 @@ fn value_fn(program: &Program, a: &[syn::Ident]) -> TokenStream {
     let captured = codegen::captures(program, &vec![true; program.consts.len()]);
     let declarations = fwd.declarations();
     let body = fwd.stmts(&program.body);
-    let out = codegen::operand(program, program.output);
-    let out = if program.is_active(program.output) {
-        out
-    } else {
-        quote!(::micrograd::Value::new(#out))
+    let to_values = quote!(::micrograd::differentiable::ToValues::to_values);
+    let out = match program.out_array {
+        // The array the function returns: `Value`s where active.
+        Some(crate::ir::Target::Var(v)) => {
+            let x = codegen::name("x", v);
+            if program.vars[v].active {
+                quote!(#x)
+            } else {
+                quote!(#to_values(&#x))
+            }
+        }
+        Some(crate::ir::Target::Param(p)) => {
+            let x = codegen::name("p", p);
+            if program.params[p].by_ref {
+                quote!(*#x)
+            } else {
+                quote!(#x)
+            }
+        }
+        Some(crate::ir::Target::Data(d)) => {
+            let x = codegen::name("d", d);
+            quote!(#to_values(#x))
+        }
+        None => {
+            let out = codegen::operand(program, program.output);
+            if program.is_active(program.output) {
+                out
+            } else {
+                quote!(::micrograd::Value::new(#out))
+            }
+        }
     };
     let inner = quote!({
         #(#binds)*
@@ -630,7 +865,13 @@ mod tests {
             ("", "fn f(x: f64) -> f64 { x % 2.0 }"),
             ("", "fn f(mut x: f64) -> f64 { x }"),
             ("", "fn f(x: f32) -> f64 { 0.0 }"),
-            ("", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
+            ("", "fn f(x: f64) -> [f64; 2] { let a = [x, x]; }"),
+            (
+                "",
+                "fn f(x: f64) -> [f64; 2] { if x > 0.0 { [x, x] } else { [x, 0.0] } }",
+            ),
+            ("", "fn f(x: f64) -> [f32; 2] { [x, x] }"),
+            ("pullback = p", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
             ("", "async fn f(x: f64) -> f64 { x }"),
             ("pullback", "fn f(x: f64) -> f64 { x }"),
             ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
@@ -655,6 +896,19 @@ mod tests {
                 !out.to_string().contains("compile_error"),
                 "{attr} {item}: {out}"
             );
+        }
+        // Array results: `#[differentiable]` yes, `#[grad_fn]` (a gradient
+        // of a number) no.
+        for item in [
+            "fn f(x: f64) -> [f64; 2] { [x, x * x] }",
+            "fn f(w: &[f64; 2]) -> [[f64; 2]; 1] { let mut h = [[0.0; 2]; 1]; h[0][1] = w[0]; h }",
+            "fn f(x: f64) -> [f64; 2] { let y = g(x); [y[0], y[1]] }",
+        ] {
+            let tokens: TokenStream = item.parse().expect("tokens");
+            let out = differentiable(TokenStream::new(), tokens.clone());
+            assert!(!out.to_string().contains("compile_error"), "{item}: {out}");
+            let out = grad(TokenStream::new(), tokens);
+            assert!(out.to_string().contains("compile_error"), "{item}: {out}");
         }
     }
 }

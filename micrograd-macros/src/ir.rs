@@ -420,15 +420,45 @@ pub enum ArrayInit {
     Elem(Operand),
     List(Vec<ArrayInit>),
     Repeat(Box<ArrayInit>, TokenStream),
+    /// `let y = f(..);` of a `#[differentiable]` function that returns an
+    /// array (`Program::callees[callee]`): the whole array at once. The
+    /// reverse sweep calls the companion's pullback with the array's
+    /// adjoint, of the same shape.
+    Call {
+        callee: usize,
+        args: Vec<CallArg>,
+        span: Span,
+    },
 }
 
 impl ArrayInit {
-    /// The element operands, each once.
+    /// The element operands, each once (a call's number arguments).
     pub fn elems(&self, out: &mut Vec<Operand>) {
         match self {
             ArrayInit::Elem(o) => out.push(*o),
             ArrayInit::List(items) => items.iter().for_each(|i| i.elems(out)),
             ArrayInit::Repeat(inner, _) => inner.elems(out),
+            ArrayInit::Call { args, .. } => out.extend(args.iter().filter_map(|a| match a {
+                CallArg::Scalar(o) => Some(*o),
+                CallArg::Array { .. } => None,
+            })),
+        }
+    }
+
+    /// Whether the initializer reads a parameter array (a call's array
+    /// argument), which makes the stored array active.
+    pub fn reads_param_array(&self) -> bool {
+        match self {
+            ArrayInit::Call { args, .. } => args.iter().any(|a| {
+                matches!(
+                    a,
+                    CallArg::Array {
+                        target: Target::Param(_),
+                        ..
+                    }
+                )
+            }),
+            _ => false,
         }
     }
 }
@@ -536,6 +566,9 @@ pub struct Program {
     /// How many `For` and `If` statements there are (their ids).
     pub loops: usize,
     pub branches: usize,
+    /// The array a `#[differentiable]` function returns (its `Value`
+    /// version hands it back): live whatever the scalar output.
+    pub out_array: Option<Target>,
 }
 
 impl Program {
@@ -554,6 +587,7 @@ impl Program {
             output: Operand::Const(0),
             loops: 0,
             branches: 0,
+            out_array: None,
         }
     }
 
@@ -611,6 +645,7 @@ impl Program {
                 }
             }
             let mut stored = Vec::new();
+            let mut stored_active = Vec::new();
             walk(&self.body, &mut |s| match s {
                 Stmt::Store { place, value } => {
                     if let Target::Var(v) = place.target {
@@ -620,10 +655,19 @@ impl Program {
                 Stmt::Init { var, init } => {
                     let mut elems = Vec::new();
                     init.elems(&mut elems);
+                    if init.reads_param_array() {
+                        stored_active.push(*var);
+                    }
                     stored.push((*var, elems));
                 }
                 _ => {}
             });
+            for v in stored_active {
+                if !self.vars[v].active {
+                    self.vars[v].active = true;
+                    changed = true;
+                }
+            }
             for (v, values) in stored {
                 if !self.vars[v].active && values.iter().any(|o| self.is_active(*o)) {
                     self.vars[v].active = true;
@@ -661,6 +705,9 @@ impl Program {
             vars: vec![false; self.vars.len()],
         };
         let mut work: Vec<Operand> = vec![self.output];
+        if let Some(Target::Var(v)) = self.out_array {
+            live.vars[v] = true;
+        }
         while !work.is_empty() {
             while let Some(o) = work.pop() {
                 let Operand::Inst(i) = o else { continue };

@@ -725,8 +725,27 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///
 /// - The signature: parameters `f64`, arrays of `f64` (by value or by
 ///   reference, `[f64; 3]`, `&[f64; 3]`, `[[f64; 2]; 4]`) or slices
-///   `&[f64]`; the result `f64`. The body follows `grad!`'s grammar and
-///   may call other `#[differentiable]` functions.
+///   `&[f64]`; the result `f64` or an array of `f64` (`[f64; 4]`,
+///   `[[f64; 2]; 3]`). The body follows `grad!`'s grammar (numbers,
+///   `let`, `let mut`, local arrays, `for` over ranges, `if`/`else`, the
+///   ops of `OPS.md`) and may call other `#[differentiable]` functions.
+/// - The body is also plain Rust, so the ops `f64` has no method for
+///   (`relu`, `sigmoid`, `softplus`, `leaky_relu`, `gelu`, `silu`,
+///   `log_sigmoid`) come from `micrograd::ops::F64Ops`, which the
+///   attribute imports at the top of the body: `x.relu()` just works, and
+///   computes what both engines compute.
+/// - A function that returns an array ends with the array: a local array
+///   (`h`), an array expression (`[a, b]`) or a call of another such
+///   function. Its pullback takes the adjoint of the result, of the same
+///   shape, and returns the adjoints of the arguments. Inside `grad!` (or
+///   another `#[differentiable]` function) bind its result with `let`,
+///   then index it: `let h = layer(&w, &x); h[0] + h[1]` (the `let` may
+///   carry the type, `let h: [f64; 4] = ..`; without one, the shape is
+///   the function's, with as many dimensions as `h` takes indices), also
+///   in loops and branches. Used as a number (`layer(&w, &x) * 2.0`) it is
+///   one compile error at the call, and so is indexing the result of a
+///   function that returns `f64`. Custom pullbacks and `#[grad_fn]` are
+///   for functions that return `f64`.
 /// - The function itself is unchanged (it gains `#[inline]`). Next to it,
 ///   in the type namespace, goes a companion of the same name (a braced
 ///   struct with no fields, which does not clash with the function), so
@@ -742,7 +761,42 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///   (a branch must end it), at the cost of one derivative call per call.
 /// - A call of a function without the attribute is a compile error at
 ///   the call that says to add it (the message of
-///   `micrograd::differentiable::Differentiable`).
+///   `micrograd::differentiable::Differentiable`). A call with the wrong
+///   number of arguments is one error at the call, which names the
+///   function and the count passed (`TakesArguments`).
+///
+/// ```
+/// use micrograd::{assert_grad, differentiable, grad};
+///
+/// /// Two relu units: `h_j = relu(w_j . x + b_j)`, returned whole.
+/// #[differentiable]
+/// fn layer(w: &[[f64; 2]; 2], b: &[f64; 2], x: &[f64; 2]) -> [f64; 2] {
+///     let mut h = [0.0; 2];
+///     for j in 0..2 {
+///         h[j] = (w[j][0] * x[0] + w[j][1] * x[1] + b[j]).relu();
+///     }
+///     h
+/// }
+///
+/// # fn main() {
+/// let x = [1.0, 2.0];
+/// let f = grad!(|w: [[f64; 2]; 2], b: [f64; 2]| {
+///     let h = layer(&w, &b, &x);
+///     h[0] + 3.0 * h[1]
+/// });
+/// // h = relu(0.5 + 1 + 0, -1 + 0.5 + 0.25) = (1.5, 0): dh0/dw0 = x, db0 = 1,
+/// // the second unit is off (zero gradient).
+/// let (v, (dw, db)) = f([[0.5, 0.5], [-1.0, 0.25]], [0.0, 0.25]);
+/// assert_eq!((v, dw, db), (1.5, [[1.0, 2.0], [0.0, 0.0]], [1.0, 0.0]));
+/// assert_grad!(
+///     |w: [[f64; 2]; 2], b: [f64; 2]| {
+///         let h = layer(&w, &b, &x);
+///         (h[0] + 3.0 * h[1]).tanh()
+///     },
+///     ([[0.5, 0.5], [-1.0, 0.25]], [0.0, 0.25])
+/// );
+/// # }
+/// ```
 ///
 /// # Custom derivatives
 ///

@@ -22,12 +22,83 @@ use crate::tape::Value;
 )]
 pub trait Differentiable {}
 
+/// Implemented by the companion of a `#[differentiable]` function that
+/// returns `f64`: a call inside `grad!` used as a number checks it, so a
+/// function that returns an array, used as a number, is one error at the
+/// call with this message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` returns an array, not a number",
+    label = "returns an array",
+    note = "bind its result with `let` and index it: `let y = f(..); y[0]`"
+)]
+pub trait ReturnsNumber {}
+
+/// Implemented by the companion of a `#[differentiable]` function that
+/// returns an array: `let y = f(..);` indexed later checks it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` returns a number, not an array",
+    label = "returns `f64`, but its result is indexed",
+    note = "use the result as a number, or make the function return an array (`-> [f64; N]`)"
+)]
+pub trait ReturnsArray {}
+
+/// The check of a call used as a number (see [`ReturnsNumber`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn returns_number<C: ReturnsNumber>() {}
+
+/// The check of a call whose result is indexed (see [`ReturnsArray`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn returns_array<C: ReturnsArray>() {}
+
+/// Implemented by the companion of a `#[differentiable]` function of `N`
+/// parameters: each call inside `grad!` checks the number of arguments it
+/// passes, so a wrong count is one error at the call with this message.
+#[diagnostic::on_unimplemented(
+    message = "wrong number of arguments in this call of `{Self}` ({N} passed)",
+    label = "{N} passed here",
+    note = "pass one argument per parameter of the function (the help below gives the count)"
+)]
+pub trait TakesArguments<const N: usize> {}
+
+/// The check of a call's number of arguments (see [`TakesArguments`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn takes_arguments<C: TakesArguments<N>, const N: usize>() {}
+
+/// `Select<true>` picks `A`, `Select<false>` picks `B` (see [`Pick`]).
+#[doc(hidden)]
+pub struct Select<const PICK_FIRST: bool>;
+
+/// The companion a call uses: the function's when the call passes as many
+/// arguments as the function takes, else stubs of any type, so a wrong
+/// count is only the error of [`TakesArguments`], not also the types of
+/// the code around the call.
+#[doc(hidden)]
+pub trait Pick<A, B> {
+    /// `A` or `B`.
+    type T;
+}
+impl<A, B> Pick<A, B> for Select<true> {
+    type T = A;
+}
+impl<A, B> Pick<A, B> for Select<false> {
+    type T = B;
+}
+
 /// A companion of no function, so the trait has an implementation and
 /// rustc's message stays the one above.
 #[doc(hidden)]
 pub struct NoFunction {}
 #[diagnostic::do_not_recommend]
 impl Differentiable for NoFunction {}
+#[diagnostic::do_not_recommend]
+impl ReturnsNumber for NoFunction {}
+#[diagnostic::do_not_recommend]
+impl ReturnsArray for NoFunction {}
+#[diagnostic::do_not_recommend]
+impl TakesArguments<0> for NoFunction {}
 
 /// The gradient of one argument of a call: `f64` for `f64`, the same
 /// array for an array (by value or by reference), a `Vec<f64>` for a slice.

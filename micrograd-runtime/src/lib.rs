@@ -75,6 +75,9 @@ pub use check::{Comparison, Flat, GradCheck};
 // The derivative rules whose edges need care, shared with `grad!`, which
 // emits calls to them: both engines run the same functions.
 pub mod rules;
+// `x.relu()`, `x.sigmoid()`, ... on `f64`: the ops `f64` lacks, for the
+// bodies of `#[differentiable]` functions (which import it themselves).
+pub mod ops;
 // The reusable tapes of `grad!`'s reverse sweep.
 pub mod saved;
 

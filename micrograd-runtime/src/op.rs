@@ -722,13 +722,7 @@ pub(crate) fn forward_unary(code: Code, x: f64, n: i32) -> f64 {
         Code::Sin => x.sin(),
         Code::Cos => x.cos(),
         Code::Abs => x.abs(),
-        Code::Relu => {
-            if x > 0.0 {
-                x
-            } else {
-                0.0
-            }
-        }
+        Code::Relu => rules::relu(x),
         Code::Sigmoid => rules::sigmoid(x),
         Code::Powi => x.powi(n),
         _ => forward_unary_more(code, x),

@@ -190,6 +190,13 @@ pub fn recip_d(y: f64) -> f64 {
     -(y * y)
 }
 
+/// `relu(x) = x` for `x > 0`, 0 otherwise (NaN too): the forward of both
+/// engines (`OPS.md` row 13).
+#[inline]
+pub fn relu(x: f64) -> f64 {
+    if x > 0.0 { x } else { 0.0 }
+}
+
 /// `1 / (1 + e^-x)` for `x >= 0` and `e^x / (1 + e^x)` below: `exp` only
 /// sees non-positive arguments, so neither tail overflows.
 #[inline]

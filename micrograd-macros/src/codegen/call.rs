@@ -1,7 +1,10 @@
 //! Calls of `#[differentiable]` functions in generated code.
 //!
-//! Each callee path `p` gets a generated name `__mg_f{k}`, brought in by
-//! `use p as __mg_f{k};` in a block around the generated code. For a
+//! Each callee path `p` gets a generated name `__mg_u{k}`, brought in by
+//! `use p as __mg_u{k};` in a block around the generated code, and the
+//! code calls `__mg_f{k}`, an alias of that companion when the call passes
+//! as many arguments as the function takes (`__MG_ARITY`), else of stubs
+//! of any type (`__mg_s{k}`), so a wrong count is only its check's error. For a
 //! `#[differentiable]` function that `use` brings both namespaces: the
 //! function (value namespace, called by the forward sweep) and its
 //! companion (type namespace, whose `__mg_vjp` is the pullback, the
@@ -36,39 +39,132 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         return inner;
     }
     let d = quote!(::micrograd::differentiable);
+    // Which callees are called for a number, which for an array (`let y =
+    // f(..);` then `y[j]`): each use checks that the function returns that.
+    // And the numbers of arguments each callee is called with.
+    let mut number_calls = vec![false; program.callees.len()];
+    let mut array_calls = vec![false; program.callees.len()];
+    let mut arities: Vec<Vec<usize>> = vec![Vec::new(); program.callees.len()];
+    let mut arity = |callee: usize, n: usize| {
+        if !arities[callee].contains(&n) {
+            arities[callee].push(n);
+        }
+    };
+    crate::ir::walk(&program.body, &mut |s| match s {
+        crate::ir::Stmt::Inst(i) => {
+            if let crate::ir::Kind::Call { callee, args } = &program.insts[*i].kind {
+                number_calls[*callee] = true;
+                arity(*callee, args.len());
+            }
+        }
+        crate::ir::Stmt::Init {
+            init: crate::ir::ArrayInit::Call { callee, args, .. },
+            ..
+        } => {
+            array_calls[*callee] = true;
+            arity(*callee, args.len());
+        }
+        _ => {}
+    });
+    // Calls in conditions are not in `walk`.
+    for inst in &program.insts {
+        if let crate::ir::Kind::Call { callee, args } = &inst.kind {
+            number_calls[*callee] = true;
+            arity(*callee, args.len());
+        }
+    }
+    // Functions of any type, for a callee that is not `#[differentiable]`
+    // or is called with the wrong number of arguments: its one error is
+    // its check, not the types of the code that calls it.
+    let stubs = quote! {
+        #[allow(dead_code, clippy::all)]
+        const __MG_DIMS: [usize; 8] = [1; 8];
+        #[allow(dead_code, clippy::all)]
+        fn __mg_call_array<A, R>(_: A) -> R {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_vjp_array<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_value_array<A, R>(_: A) -> R {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_call<A, R>(_: A) -> R {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_fwd<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, #d::Residuals<A>) {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: ::core::primitive::f64) -> A::Grads {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_value<A, R>(_: A) -> R {
+            ::core::unreachable!()
+        }
+    };
     let mut fallbacks = TokenStream::new();
     let mut uses = TokenStream::new();
     let mut checks = TokenStream::new();
     for (k, path) in program.callees.iter().enumerate() {
-        let f = callee(k);
+        let (f, u, st) = (callee(k), name("u", k), name("s", k));
         let span = syn::spanned::Spanned::span(path);
         fallbacks.extend(quote! {
             #[allow(non_camel_case_types, dead_code)]
-            struct #f {}
+            struct #u {}
+            #[diagnostic::do_not_recommend]
+            impl #d::ReturnsNumber for #u {}
+            #[diagnostic::do_not_recommend]
+            impl #d::ReturnsArray for #u {}
+            #[diagnostic::do_not_recommend]
+            impl<const N: usize> #d::TakesArguments<N> for #u {}
             #[allow(dead_code, clippy::all)]
-            impl #f {
+            impl #u {
                 #[inline(always)]
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
-                fn __mg_vjp<A: #d::CallArgs>(_: A, _: ::core::primitive::f64) -> A::Grads {
-                    ::core::unreachable!()
-                }
-                fn __mg_fwd<A: #d::CallArgs>(_: A) -> (::core::primitive::f64, #d::Residuals<A>) {
-                    ::core::unreachable!()
-                }
-                fn __mg_bwd<A: #d::CallArgs>(_: #d::Residuals<A>, _: ::core::primitive::f64) -> A::Grads {
-                    ::core::unreachable!()
-                }
-                fn __mg_value<A>(_: A) -> ::micrograd::Value {
-                    ::core::unreachable!()
-                }
+                const __MG_ARITY: usize = usize::MAX;
+                #stubs
+            }
+            #[allow(non_camel_case_types, dead_code)]
+            struct #st {}
+            #[allow(dead_code, clippy::all)]
+            impl #st {
+                #stubs
             }
         });
-        uses.extend(quote!(#[allow(unused_imports)] use #path as #f;));
+        // `__mg_f{k}`: the companion when the call passes as many
+        // arguments as the function takes, else the stubs.
+        let n = proc_macro2::Literal::usize_unsuffixed(arities[k].first().copied().unwrap_or(0));
+        uses.extend(quote! {
+            #[allow(unused_imports)]
+            use #path as #u;
+            #[allow(non_camel_case_types)]
+            type #f = <#d::Select<{ #u::__MG_ARITY == #n }> as #d::Pick<#u, #st>>::T;
+        });
         // Our name (mixed-site hygiene), located at the user's callee, so
         // the error points at the call.
-        let f_at = at(f.clone(), span);
+        let u_at = at(u.clone(), span);
         if check {
-            checks.extend(quote_spanned!(span=> #f_at::__mg_check(#f_at);));
+            checks.extend(quote_spanned!(span=> #u_at::__mg_check(#u_at);));
+            for n in &arities[k] {
+                let n = proc_macro2::Literal::usize_unsuffixed(*n);
+                checks.extend(quote_spanned!(span=> #d::takes_arguments::<#u_at, #n>();));
+            }
+            if number_calls[k] {
+                checks.extend(quote_spanned!(span=> #d::returns_number::<#u_at>();));
+            }
+            if array_calls[k] {
+                checks.extend(quote_spanned!(span=> #d::returns_array::<#u_at>();));
+            }
         }
     }
     quote!({
@@ -176,11 +272,48 @@ pub fn value_args(
         .collect()
 }
 
-/// `__mg_f{k}(args)`: the function itself.
+/// `__mg_f{k}::__mg_call((args,))`: the function itself, through its
+/// companion (for a function that returns an array, or no function, a
+/// stub of any type, so the check of the call is the one error).
 /// At the user's callee (`span`), so a type error points at the call.
 pub fn plain_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
     let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f(#(#args),*))
+    quote_spanned!(span=> #f::__mg_call((#(#args,)*)))
+}
+
+/// `__mg_f{k}::__mg_call((args,))`: a function that returns an array,
+/// through its companion (whose fallback, for a function without the
+/// attribute, has any type, so the missing attribute is the only error).
+pub fn array_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_call_array((#(#args,)*)))
+}
+
+/// `__mg_f{k}::__mg_vjp_array((args,), gy)`: the pullback of a function
+/// that returns an array, at the result's adjoint `gy` (an array of the
+/// same shape).
+pub fn vjp_array_call(
+    callee_index: usize,
+    args: &[TokenStream],
+    gy: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_vjp_array((#(#args,)*), #gy))
+}
+
+/// `__mg_f{k}::__mg_value_array((args,))`: on `Value`s, the array of them.
+pub fn value_array_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    quote_spanned!(span=> #f::__mg_value_array((#(#args,)*)))
+}
+
+/// The length of dimension `d` of what callee `k` returns, from its
+/// companion (`let y = layer(..);` without a type: `[f64; __MG_DIMS[0]]`).
+pub fn out_dim(callee_index: usize, d: usize, span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    let d = proc_macro2::Literal::usize_unsuffixed(d);
+    quote_spanned!(span=> { #f::__MG_DIMS[#d] })
 }
 
 /// Our hygienic name, located at the user's tokens.

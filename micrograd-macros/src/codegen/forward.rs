@@ -353,6 +353,17 @@ impl Forward<'_> {
                 let inner = self.array_init(inner, active);
                 quote!([#inner; #len])
             }
+            // The whole array from the function (on `Value`s, its `Value`
+            // version, when the array is active there).
+            ArrayInit::Call { callee, args, span } => {
+                if self.mode == Mode::Value && active {
+                    let args = super::call::value_args(self.program, args, &|o| self.value(o));
+                    super::call::value_array_call(*callee, &args, *span)
+                } else {
+                    let args = super::call::f64_args(self.program, args, &|o| self.number(o));
+                    super::call::array_call(*callee, &args, *span)
+                }
+            }
         }
     }
 

@@ -117,13 +117,25 @@ pub fn check_full(program: &Program) -> syn::Result<()> {
 /// `f64`s only, and a custom pullback has no tangent rule (issue 17 asks
 /// that these be rejected, not approximated).
 pub fn check_calls(program: &Program) -> syn::Result<()> {
-    match program
+    let mut array_call = None;
+    crate::ir::walk(&program.body, &mut |s| {
+        if let crate::ir::Stmt::Init {
+            init: ArrayInit::Call { span, .. },
+            ..
+        } = s
+        {
+            array_call.get_or_insert(*span);
+        }
+    });
+    let first = program
         .insts
         .iter()
         .find(|i| matches!(i.kind, Kind::Call { .. }))
-    {
-        Some(call) => Err(syn::Error::new(
-            call.span,
+        .map(|i| i.span)
+        .or(array_call);
+    match first {
+        Some(span) => Err(syn::Error::new(
+            span,
             "hessian! and hvp! do not differentiate through calls of functions yet: a `#[differentiable]` function carries first-order code only, and a custom pullback has no second-derivative rule; write the function's body inline in the closure",
         )),
         None => Ok(()),
@@ -315,6 +327,8 @@ impl Gen<'_> {
                 let inner = self.array_init(inner, dual);
                 quote!([#inner; #len])
             }
+            // Rejected by `check_calls`.
+            ArrayInit::Call { .. } => quote!(::core::compile_error!("call in hessian!")),
         }
     }
 
@@ -507,6 +521,10 @@ impl Gen<'_> {
                 if !body.is_empty() {
                     out.extend(quote!(for #r in 0..#len { #body }));
                 }
+            }
+            // Rejected by `check_calls`.
+            ArrayInit::Call { .. } => {
+                out.extend(quote!(::core::compile_error!("call in hessian!");))
             }
         }
     }

@@ -686,6 +686,21 @@ impl Reverse<'_> {
                     out.extend(quote!(for #r in 0..#len { #body }));
                 }
             }
+            // The callee's pullback at the array's adjoint (`path`, the
+            // whole adjoint array, of the result's shape), at the same
+            // arguments (recomputed like any value the reverse reads).
+            ArrayInit::Call { callee, args, span } => {
+                let program = self.program;
+                let grads = format_ident!("__mg_GA", span = Span::mixed_site());
+                let grads_t = grads.to_token_stream();
+                let body = super::call::contributions(args, &grads_t, &|o| self.target(o));
+                if body.is_empty() {
+                    return;
+                }
+                let a = super::call::f64_args(program, args, &|o| operand(program, o));
+                let call = super::call::vjp_array_call(*callee, &a, path, *span);
+                out.extend(quote!({ let #grads = #call; #body }));
+            }
         }
     }
 }

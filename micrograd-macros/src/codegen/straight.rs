@@ -265,7 +265,7 @@ pub fn code_string(program: &Program) -> String {
     }
     for (k, path) in program.callees.iter().enumerate() {
         legend.push_str(&format!(
-            "// __mg_f{k} = {} (#[differentiable]: __mg_f{k}(..) is the function, \
+            "// __mg_f{k} = {} (#[differentiable]: __mg_f{k}::__mg_call((..)) is the function, \
              __mg_f{k}::__mg_fwd((..)) its value and residuals R, \
              __mg_f{k}::__mg_bwd(R, g) its pullback at adjoint g; in loops \
              __mg_f{k}::__mg_vjp((..), g) recomputes)\n",

@@ -37,10 +37,18 @@ impl Lowerer {
     fn place(&mut self, expr: &Expr) -> Option<(Place, Option<BindKind>, String)> {
         let (base, indices) = index_chain(expr);
         let Expr::Path(p) = base else {
-            self.fail(
-                base,
-                "expected a name before `[...]`: a parameter, a local array or captured data",
-            );
+            let message = match base {
+                Expr::Call(call) if super::call::is_user_call(call) => {
+                    let f = call.func.to_token_stream().to_string();
+                    format!(
+                        "bind the array that `{f}` returns with `let`, then index it: \
+                         `let y = {f}(..); y[0]`"
+                    )
+                }
+                _ => "expected a name before `[...]`: a parameter, a local array or captured data"
+                    .to_owned(),
+            };
+            self.fail(base, message);
             return None;
         };
         let name = p.to_token_stream().to_string();

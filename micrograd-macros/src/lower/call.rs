@@ -9,6 +9,17 @@ use crate::ir::{CallArg, Kind, Operand, Target};
 use quote::ToTokens;
 use syn::Expr;
 
+/// Whether `call` calls a function of the user's (not `f64::exp(x)`).
+pub(super) fn is_user_call(call: &syn::ExprCall) -> bool {
+    match strip_parens(&call.func) {
+        Expr::Path(p) if p.qself.is_none() => {
+            let first = p.path.segments.first().map(|s| s.ident.to_string());
+            !matches!(first.as_deref(), Some("f64" | "core" | "std"))
+        }
+        _ => false,
+    }
+}
+
 impl Lowerer {
     /// `path(args)`.
     pub(super) fn call(&mut self, expr: &Expr, call: &syn::ExprCall) -> Operand {
@@ -56,21 +67,38 @@ impl Lowerer {
                 return self.method(expr, &method_call);
             }
         }
+        let Some((callee, args)) = self.callee_and_args(path, call) else {
+            return self.literal(0.0, String::new());
+        };
+        let text = self.text(expr);
+        let span = syn::spanned::Spanned::span(&call.func);
+        self.inst(Kind::Call { callee, args }, span, text)
+    }
+
+    /// The callee's index in `Program::callees` and the lowered arguments,
+    /// or `None` after an error.
+    fn callee_and_args(
+        &mut self,
+        path: &syn::ExprPath,
+        call: &syn::ExprCall,
+    ) -> Option<(usize, Vec<CallArg>)> {
         if let Some(seg) = path.path.segments.iter().find(|s| !s.arguments.is_empty()) {
-            return self.fail(
+            self.fail(
                 &seg.arguments,
                 "generic arguments are not supported on calls inside grad!",
             );
+            return None;
         }
         if let Some(ident) = path.path.get_ident() {
             if self.lookup(&ident.to_string()).is_some() {
-                return self.fail(
+                self.fail(
                     path,
                     format!(
                         "`{ident}` is a value here, not a function; grad! calls \
                          `#[differentiable]` functions"
                     ),
                 );
+                return None;
             }
         }
         let key = path.path.to_token_stream().to_string();
@@ -88,14 +116,52 @@ impl Lowerer {
         };
         let mut args = Vec::new();
         for arg in &call.args {
-            match self.call_arg(arg) {
-                Some(a) => args.push(a),
-                None => return self.literal(0.0, String::new()),
-            }
+            args.push(self.call_arg(arg)?);
         }
-        let text = self.text(expr);
+        Some((callee, args))
+    }
+
+    /// `let y = layer(&w, &x);` (or `let y: [f64; 4] = ...`) of a function
+    /// that returns an array: a local array `y` initialised by the call as
+    /// a whole (`ArrayInit::Call`). Its shape is the annotation's, else
+    /// the callee's (its companion's `__MG_DIMS`), with as many dimensions
+    /// as `y` takes indices.
+    pub(super) fn call_array(
+        &mut self,
+        ident: &syn::Ident,
+        kind: super::BindKind,
+        call: &syn::ExprCall,
+        typed: Option<&syn::Type>,
+    ) {
+        if self.in_cond {
+            self.fail(call, "local arrays are not allowed inside a condition");
+            return;
+        }
+        let Expr::Path(path) = strip_parens(&call.func) else {
+            return;
+        };
+        let Some((callee, args)) = self.callee_and_args(path, call) else {
+            return;
+        };
         let span = syn::spanned::Spanned::span(&call.func);
-        self.inst(Kind::Call { callee, args }, span, text)
+        let dims = match typed.map(crate::parse::param_type) {
+            Some(Ok(crate::ir::ParamTy::Array(dims))) => dims,
+            _ => (0..self.indexed_later.unwrap_or(1))
+                .map(|d| crate::codegen::call::out_dim(callee, d, span))
+                .collect(),
+        };
+        let rank = dims.len();
+        self.program.vars.push(crate::ir::Var {
+            name: ident.to_string(),
+            dims,
+            active: false,
+        });
+        let var = self.program.vars.len() - 1;
+        self.store(crate::ir::Stmt::Init {
+            var,
+            init: crate::ir::ArrayInit::Call { callee, args, span },
+        });
+        self.bind(ident, Bound::Array(Target::Var(var), Some(rank)), kind);
     }
 
     /// One argument: an array (`&w`, `w`, `&w[k]`, `&xs`) or a number.

@@ -41,6 +41,17 @@ use syn::{Block, Error, Expr, Result};
 /// for graph labels; it costs a walk of every subexpression, so only
 /// `grad_dot!` asks for it.
 pub fn lower(input: &GradInput, with_text: bool) -> Result<Program> {
+    lower_with(input, with_text, None)
+}
+
+/// [`lower`] for the body of a `#[differentiable]` function that returns
+/// an array: the body's block binds it to `out` (see `differentiable`),
+/// recorded as [`Program::out_array`].
+pub fn lower_returning(input: &GradInput, out: &str) -> Result<Program> {
+    lower_with(input, false, Some(out))
+}
+
+fn lower_with(input: &GradInput, with_text: bool, out: Option<&str>) -> Result<Program> {
     let params: Vec<Param> = input.params.clone();
     let bindings = params
         .iter()
@@ -65,11 +76,22 @@ pub fn lower(input: &GradInput, with_text: bool) -> Result<Program> {
         stmts: Vec::new(),
         in_cond: false,
         loads: HashMap::new(),
+        indexed_later: None,
     };
     let output = match &input.body {
-        Expr::Block(block) if block.label.is_none() && block.attrs.is_empty() => {
-            lowerer.block(&block.block)
-        }
+        Expr::Block(block) if block.label.is_none() && block.attrs.is_empty() => match out {
+            Some(out) => {
+                lowerer.scopes.push(Vec::new());
+                let value = lowerer.stmts_of(&block.block, true);
+                lowerer.program.out_array = match lowerer.lookup(out).map(|b| &b.bound) {
+                    Some(Bound::Array(target, _)) => Some(*target),
+                    _ => None,
+                };
+                lowerer.scopes.pop();
+                value.unwrap_or_else(|| lowerer.literal(0.0, String::new()))
+            }
+            None => lowerer.block(&block.block),
+        },
         body => lowerer.expr(body),
     };
     lowerer.program.output = output;
@@ -152,6 +174,9 @@ struct Lowerer {
     /// with no store to it in between is one value (`x[i] * x[i]` reads
     /// `x[i]` once): one load forward, one adjoint summed in a register.
     loads: HashMap<String, (Target, Operand)>,
+    /// While lowering a `let name = ...;`: the most indices `name` takes
+    /// in the statements after it (`y[j]`: 1), if it is indexed there.
+    indexed_later: Option<usize>,
 }
 
 const CONTROL_FLOW: &str = "grad! programs use `for` loops over ranges and `if`/`else`: \
@@ -371,7 +396,13 @@ impl Lowerer {
                     }
                 }
                 syn::Stmt::Local(local) => {
+                    // `let y = f(..);` then `y[j]`: `f` returns an array.
+                    self.indexed_later = match &local.pat {
+                        syn::Pat::Ident(p) => index_depth(&block.stmts[i + 1..], &p.ident),
+                        _ => None,
+                    };
                     self.local(local);
+                    self.indexed_later = None;
                     if last && want_value {
                         self.errors.push(Error::new_spanned(
                             local,
@@ -452,6 +483,44 @@ fn is_compound_assign(op: &syn::BinOp) -> bool {
             | BinOp::ShlAssign(_)
             | BinOp::ShrAssign(_)
     )
+}
+
+/// The most consecutive indices (`y[i][j]`: 2) that `name` takes in
+/// `stmts`, if it is indexed there at all (a token scan: the name followed
+/// by `[..]`, not after a `.` or `::`).
+fn index_depth(stmts: &[syn::Stmt], name: &syn::Ident) -> Option<usize> {
+    fn scan(tokens: proc_macro2::TokenStream, name: &syn::Ident, best: &mut Option<usize>) {
+        let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        for (k, tt) in tokens.iter().enumerate() {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) if i == name => {
+                    let after_path = k > 0
+                        && matches!(&tokens[k - 1], proc_macro2::TokenTree::Punct(p)
+                            if p.as_char() == '.' || p.as_char() == ':');
+                    if after_path {
+                        continue;
+                    }
+                    let depth = tokens[k + 1..]
+                        .iter()
+                        .take_while(|t| {
+                            matches!(t, proc_macro2::TokenTree::Group(g)
+                            if g.delimiter() == proc_macro2::Delimiter::Bracket)
+                        })
+                        .count();
+                    if depth > 0 {
+                        *best = Some(best.map_or(depth, |b| b.max(depth)));
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => scan(g.stream(), name, best),
+                _ => {}
+            }
+        }
+    }
+    let mut best = None;
+    for stmt in stmts {
+        scan(stmt.to_token_stream(), name, &mut best);
+    }
+    best
 }
 
 fn tokens_span(tokens: &impl ToTokens) -> Span {

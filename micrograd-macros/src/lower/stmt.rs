@@ -47,6 +47,35 @@ impl Lowerer {
             }
         };
         let annotated = typed.map(|ty| self.let_type(ty));
+        // `let __mg_out: [f64; N] = h;`, which `#[differentiable]` writes
+        // for a function that returns its local array `h`: another name for
+        // the same array (nothing is stored to `h` after it).
+        if ident == "__mg_out" {
+            if let Expr::Path(p) = super::expr::strip_parens(&init.expr) {
+                let bound = p
+                    .path
+                    .get_ident()
+                    .and_then(|i| self.lookup(&i.to_string()))
+                    .map(|b| b.bound.clone());
+                if let Some(bound @ Bound::Array(..)) = bound {
+                    self.bind(ident, bound, kind);
+                    return;
+                }
+            }
+        }
+        // `let y = layer(..);` indexed later, or `let y: [f64; 4] = layer(..);`:
+        // a function that returns an array.
+        if let Expr::Call(call) = super::expr::strip_parens(&init.expr) {
+            let array = match annotated {
+                Some(Some(LetTy::Array)) => true,
+                None => self.indexed_later.is_some(),
+                _ => false,
+            };
+            if array && super::call::is_user_call(call) {
+                self.call_array(ident, kind, call, typed);
+                return;
+            }
+        }
         if matches!(&*init.expr, Expr::Array(_) | Expr::Repeat(_))
             || matches!(annotated, Some(Some(LetTy::Array)))
         {

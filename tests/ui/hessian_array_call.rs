@@ -1,0 +1,15 @@
+// hessian! does not differentiate through calls yet, also of functions
+// that return arrays: one error at the call.
+use micrograd::{differentiable, hessian};
+
+#[differentiable]
+fn pair(x: f64) -> [f64; 2] {
+    [x, x * x]
+}
+
+fn main() {
+    let _ = hessian!(|x| {
+        let y = pair(x);
+        y[0] * y[1]
+    });
+}
