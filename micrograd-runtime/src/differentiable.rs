@@ -147,10 +147,13 @@ call_args!(A, B, C, D, E, F, G, H, I, J, K);
 call_args!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// `dst += src`, element by element: a call's adjoint of an array
-/// argument added into the caller's adjoint of that array.
-pub trait AddInto {
+/// argument added into the caller's adjoint of that array. `S` is the
+/// adjoint's type: the array's own, or a `Vec<f64>` when the array was
+/// passed to a slice parameter (`fn total(x: &[f64])` called as
+/// `total(&x)`), whose pullback returns the adjoint as a `Vec`.
+pub trait AddInto<S: ?Sized = Self> {
     /// Adds `src` to `self`.
-    fn add_from(&mut self, src: &Self);
+    fn add_from(&mut self, src: &S);
 }
 
 impl AddInto for f64 {
@@ -175,10 +178,20 @@ impl<T: AddInto> AddInto for Vec<T> {
         }
     }
 }
+/// An array passed to a slice parameter: the slice's adjoint (a `Vec` of
+/// the array's length) added element by element.
+impl<const N: usize> AddInto<Vec<f64>> for [f64; N] {
+    #[inline]
+    fn add_from(&mut self, src: &Vec<f64>) {
+        for (d, s) in self.iter_mut().zip(src) {
+            *d += *s;
+        }
+    }
+}
 
 /// `*dst += src` element by element (see [`AddInto`]).
 #[inline]
-pub fn add_into<T: AddInto>(dst: &mut T, src: &T) {
+pub fn add_into<T: AddInto<S>, S>(dst: &mut T, src: &S) {
     dst.add_from(src);
 }
 
