@@ -615,7 +615,22 @@ fn finish(
         /// How many parameters the function takes (checked at each call).
         #[doc(hidden)]
         pub const __MG_ARITY: usize = #arity;
+        /// The shapes of the parameters (each call's known argument types
+        /// must fit them, else it uses stubs and its check is the error).
+        #[doc(hidden)]
+        pub const __MG_PARAMS: &'static [#d::ArgShape] = &[#(<#tys as #d::Shape>::SHAPE),*];
     });
+    // The argument types each parameter takes (checked at each call, at
+    // the argument): its own, and `&[f64; N]` for a slice.
+    let mut accepts = TokenStream::new();
+    for (i, ty) in tys.iter().enumerate() {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        accepts.extend(quote!(impl #d::Accepts<#i, #ty> for #name {}));
+        if matches!(ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_))) {
+            accepts
+                .extend(quote!(impl<const N: usize> #d::Accepts<#i, &[#f64_ty; N]> for #name {}));
+        }
+    }
     let (out_ty, value_out, vjp, value, kind) = match sig.out {
         None => {
             extra.extend(quote! {
@@ -705,6 +720,7 @@ fn finish(
         #[diagnostic::do_not_recommend]
         impl #d::#kind for #name {}
         impl #d::TakesArguments<#arity> for #name {}
+        #accepts
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         impl #name {
             #extra

@@ -127,11 +127,14 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             impl #d::ReturnsArray for #u {}
             #[diagnostic::do_not_recommend]
             impl<const N: usize> #d::TakesArguments<N> for #u {}
+            #[diagnostic::do_not_recommend]
+            impl<const I: usize, A> #d::Accepts<I, A> for #u {}
             #[allow(dead_code, clippy::all)]
             impl #u {
                 #[inline(always)]
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
                 const __MG_ARITY: usize = usize::MAX;
+                const __MG_PARAMS: &'static [#d::ArgShape] = &[];
                 #stubs
             }
             #[allow(non_camel_case_types, dead_code)]
@@ -143,12 +146,23 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         });
         // `__mg_f{k}`: the companion when the call passes as many
         // arguments as the function takes, else the stubs.
+        // And when every argument whose type the macro knows fits its
+        // parameter (else the stubs, and the check of that argument is the
+        // one error).
         let n = proc_macro2::Literal::usize_unsuffixed(arities[k].first().copied().unwrap_or(0));
+        let fits = program.call_sigs.iter().filter(|c| c.callee == k).map(|c| {
+            let shapes = c.args.iter().map(|a| match a {
+                Some((_, ty)) => quote!(::core::option::Option::Some(<#ty as #d::Shape>::SHAPE)),
+                None => quote!(::core::option::Option::None),
+            });
+            quote!(&& #d::fits(#u::__MG_PARAMS, &[#(#shapes),*]))
+        });
+        let fits: TokenStream = fits.collect();
         uses.extend(quote! {
             #[allow(unused_imports)]
             use #path as #u;
             #[allow(non_camel_case_types)]
-            type #f = <#d::Select<{ #u::__MG_ARITY == #n }> as #d::Pick<#u, #st>>::T;
+            type #f = <#d::Select<{ #u::__MG_ARITY == #n #fits }> as #d::Pick<#u, #st>>::T;
         });
         // Our name (mixed-site hygiene), located at the user's callee, so
         // the error points at the call.
@@ -158,6 +172,23 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             for n in &arities[k] {
                 let n = proc_macro2::Literal::usize_unsuffixed(*n);
                 checks.extend(quote_spanned!(span=> #d::takes_arguments::<#u_at, #n>();));
+            }
+            // Each argument's type, at the argument, when the count is
+            // right (else `AnyArguments`: the count is the one error).
+            for c in program.call_sigs.iter().filter(|c| c.callee == k) {
+                let n = proc_macro2::Literal::usize_unsuffixed(c.args.len());
+                for (i, a) in c.args.iter().enumerate() {
+                    let Some((arg_span, ty)) = a else { continue };
+                    let i = proc_macro2::Literal::usize_unsuffixed(i);
+                    let u_arg = at(u.clone(), *arg_span);
+                    checks.extend(quote_spanned!(*arg_span=>
+                        #d::accepts::<
+                            <#d::Select<{ #u_arg::__MG_ARITY == #n }> as #d::Pick<#u_arg, #d::AnyArguments>>::T,
+                            #i,
+                            #ty,
+                        >();
+                    ));
+                }
             }
             if number_calls[k] {
                 checks.extend(quote_spanned!(span=> #d::returns_number::<#u_at>();));
