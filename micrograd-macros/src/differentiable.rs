@@ -48,15 +48,51 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// The errors, then the function as written (so its other uses still
-/// compile and the errors are the only diagnostics).
+/// compile and the errors are the only diagnostics) and a placeholder
+/// companion, so calls of it are not also "not `#[differentiable]`".
 fn fail(item: TokenStream, error: Error) -> TokenStream {
     let errors = error.into_compile_error();
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(mut f) => {
             import_ops(&mut f);
-            quote!(#errors #f)
+            let companion = placeholder(&f);
+            quote!(#errors #f #companion)
         }
         Err(_) => quote!(#errors #item),
+    }
+}
+
+/// The companion of a function whose signature the attribute rejected:
+/// it takes any call (the checks all pass, and its arity, `usize::MAX`,
+/// makes calls use the stubs of any type), so the attribute's error is
+/// the only one.
+fn placeholder(f: &ItemFn) -> TokenStream {
+    let (name, vis) = (&f.sig.ident, &f.vis);
+    let d = quote!(::micrograd::differentiable);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::Differentiable for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::ReturnsNumber for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::ReturnsArray for #name {}
+        #[diagnostic::do_not_recommend]
+        impl<const N: usize> #d::TakesArguments<N> for #name {}
+        #[diagnostic::do_not_recommend]
+        impl<const I: usize, A> #d::Accepts<I, A> for #name {}
+        #[allow(dead_code, clippy::all)]
+        impl #name {
+            #[doc(hidden)]
+            pub const __MG_ARITY: usize = usize::MAX;
+            #[doc(hidden)]
+            pub const __MG_PARAMS: &'static [#d::ArgShape] = &[];
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __mg_check<F>(_: F) {}
+        }
     }
 }
 
