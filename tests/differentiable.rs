@@ -577,3 +577,19 @@ fn array_passed_to_a_slice_parameter() {
     // And `compare!`'s `Value` replay agrees.
     compare!(|x: [f64; 3]| weighted_total(&x) + x[1], [0.5, -1.5, 2.0]).assert_agree(1e-12, 1e-6);
 }
+
+/// `const fn` is accepted: the function stays `const`, its companion's
+/// functions are not.
+#[differentiable]
+const fn cubed(x: f64) -> f64 {
+    x * x * x
+}
+
+#[test]
+fn const_fn_is_differentiable() {
+    const C: f64 = cubed(2.0);
+    assert_eq!(C, 8.0);
+    let f = grad!(|x| cubed(x) + x);
+    assert_eq!(f(2.0), (10.0, [13.0]));
+    assert_grad!(|x| cubed(x) * x, [0.7]);
+}

@@ -157,6 +157,25 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
             "a `#[differentiable]` function cannot be `async`",
         ));
     }
+    // A call inside `grad!` runs the function and its pullback outside
+    // any `unsafe` block of the caller's, so an `unsafe` or foreign-ABI
+    // function would be called without one.
+    if let Some(t) = &sig.unsafety {
+        errors.push(Error::new_spanned(
+            t,
+            "a `#[differentiable]` function cannot be `unsafe`: `grad!` would call it (and its \
+             pullback) outside the caller's `unsafe` block; make it safe, or wrap the unsafe \
+             code in a safe function with a custom derivative",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(Error::new_spanned(
+            abi,
+            "a `#[differentiable]` function cannot be `extern`: it is a Rust function of \
+             `f64`s and arrays; write a Rust function that calls the foreign one, with a \
+             custom derivative",
+        ));
+    }
     if let Some(v) = &sig.variadic {
         errors.push(Error::new_spanned(
             v,
@@ -925,6 +944,8 @@ mod tests {
             ("", "fn f(x: f64) -> [f32; 2] { [x, x] }"),
             ("pullback = p", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
             ("", "async fn f(x: f64) -> f64 { x }"),
+            ("", "unsafe fn f(x: f64) -> f64 { x }"),
+            ("", "extern \"C\" fn f(x: f64) -> f64 { x }"),
             ("pullback", "fn f(x: f64) -> f64 { x }"),
             ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
             ("foo = bar", "fn f(x: f64) -> f64 { x }"),
@@ -942,6 +963,7 @@ mod tests {
                 "fn f(x: f64, w: &[f64; 2], s: &[f64]) -> f64 { x * w[0] + s[0] }",
             ),
             ("pullback = p", "fn f(x: f64) -> f64 { x.abs() }"),
+            ("", "const fn f(x: f64) -> f64 { x * x }"),
         ] {
             let out = grad(attr.parse().expect("tokens"), item.parse().expect("tokens"));
             assert!(
