@@ -55,7 +55,12 @@ fn fail(item: TokenStream, error: Error) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(mut f) => {
             import_ops(&mut f);
-            let companion = placeholder(&f);
+            // A method (`self`) is in an `impl`, where a companion (a
+            // struct) cannot go: the error alone.
+            let companion = match f.sig.receiver() {
+                Some(_) => TokenStream::new(),
+                None => placeholder(&f),
+            };
             quote!(#errors #f #companion)
         }
         Err(_) => quote!(#errors #item),
@@ -207,7 +212,8 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
         let FnArg::Typed(typed) = input else {
             errors.push(Error::new_spanned(
                 input,
-                "methods (`self`) are not supported; write a free function",
+                "`#[differentiable]` goes on free functions, not methods (`self`): write a free \
+                 function `fn f(s: f64, ..)` outside the `impl` and call it from the method",
             ));
             continue;
         };

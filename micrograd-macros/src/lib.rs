@@ -730,7 +730,11 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///   `let`, `let mut`, local arrays, `for` over ranges, `if`/`else`, the
 ///   ops of `OPS.md`) and may call other `#[differentiable]` functions.
 /// - Free functions only (not methods or associated functions in an
-///   `impl`: the companion is a struct, which cannot go there), not
+///   `impl`: the companion is a struct, which cannot go there; the
+///   attribute cannot see that it is in an `impl`, so on a method it is
+///   one error at `self`, and on an associated function without `self`
+///   rustc's two, "struct is not supported in `trait`s or `impl`s" and
+///   "implementation is not supported ..." at the attribute), not
 ///   generic, `async`, `unsafe` or `extern "C"` (a call inside `grad!`
 ///   runs the function and its pullback outside any `unsafe` block of the
 ///   caller's; wrap such code in a safe function with a custom
