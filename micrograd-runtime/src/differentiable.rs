@@ -205,6 +205,30 @@ impl<A, B> Pick<A, B> for Select<false> {
     type T = B;
 }
 
+/// What a name called inside `grad!` stands for when no item of that name
+/// is in scope: a closure or another local variable (`let h = |x| ..;
+/// grad!(|x| h(x))`), which `grad!` cannot differentiate through.
+#[doc(hidden)]
+pub struct LocalVariable {}
+#[diagnostic::do_not_recommend]
+impl Differentiable for LocalVariable {}
+
+/// Implemented by function items (which are `Copy`), not by
+/// [`LocalVariable`]: a call of a closure or other local variable inside
+/// `grad!` is one error at the call with this message.
+#[diagnostic::on_unimplemented(
+    message = "a closure or local variable is called inside `grad!`, which calls `#[differentiable]` functions",
+    label = "a local variable, not a function item",
+    note = "write it as a function with `#[micrograd::differentiable]` (`#[differentiable] fn h(x: f64) -> f64 {{ .. }}`) and call that"
+)]
+pub trait FunctionItem {}
+impl<T: Copy> FunctionItem for T {}
+
+/// The check that a called name is a function item (see [`FunctionItem`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn function_item<F: FunctionItem>(_: F) {}
+
 /// A companion of no function, so the trait has an implementation and
 /// rustc's message stays the one above.
 #[doc(hidden)]

@@ -118,6 +118,34 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
     for (k, path) in program.callees.iter().enumerate() {
         let (f, u, st) = (callee(k), name("u", k), name("s", k));
         let span = syn::spanned::Spanned::span(path);
+        // A name alone (`h(x)`) may be a closure or other local variable,
+        // which `use` cannot bring in: the `use` gets the name with
+        // mixed-site hygiene (it sees items, as before, and no local
+        // variables) and a macro of that name from an outer block (so it
+        // always finds something), and the value falls through to a
+        // `LocalVariable`, whose check is the one error.
+        let (local, path) = match path.get_ident() {
+            Some(ident) if path.leading_colon.is_none() => {
+                let n = name("n", k);
+                let hidden = syn::Ident::new(
+                    &ident.to_string(),
+                    Span::mixed_site().located_at(ident.span()),
+                );
+                (
+                    quote! {
+                        #[allow(non_upper_case_globals, dead_code)]
+                        const #u: #d::LocalVariable = #d::LocalVariable {};
+                        #[allow(unused_macros)]
+                        macro_rules! #n { () => {} }
+                        #[allow(unused_imports)]
+                        use #n as #ident;
+                    },
+                    syn::Path::from(hidden),
+                )
+            }
+            _ => (TokenStream::new(), path.clone()),
+        };
+        let path = &path;
         fallbacks.extend(quote! {
             #[allow(non_camel_case_types, dead_code)]
             struct #u {}
@@ -139,6 +167,7 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             }
             #[allow(non_camel_case_types, dead_code)]
             struct #st {}
+            #local
             #[allow(dead_code, clippy::all)]
             impl #st {
                 #stubs
@@ -169,6 +198,9 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         let u_at = at(u.clone(), span);
         if check {
             checks.extend(quote_spanned!(span=> #u_at::__mg_check(#u_at);));
+            if path.get_ident().is_some() {
+                checks.extend(quote_spanned!(span=> #d::function_item(#u_at);));
+            }
             for n in &arities[k] {
                 let n = proc_macro2::Literal::usize_unsuffixed(*n);
                 checks.extend(quote_spanned!(span=> #d::takes_arguments::<#u_at, #n>();));
