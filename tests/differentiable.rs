@@ -542,3 +542,54 @@ fn array_results_of_parameters_and_constants() {
     assert!(code.contains("__mg_call_array"), "{code}");
     assert!(code.contains("__mg_vjp_array"), "{code}");
 }
+
+/// A weighted sum of a slice, so each element's adjoint differs.
+#[differentiable]
+fn weighted_total(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += (i as f64 + 1.0) * x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn array_passed_to_a_slice_parameter() {
+    // An array parameter passed as `&x` to `fn(&[f64])`: the slice's
+    // adjoint (a `Vec`) is added into the array's, element by element.
+    let f = grad!(|x: [f64; 3]| weighted_total(&x) + x[1]);
+    let x = [0.5, -1.5, 2.0];
+    let (v, g) = f(x);
+    assert_eq!(v, 0.25 + 2.0 * 2.25 + 3.0 * 4.0 - 1.5);
+    assert_eq!(g, [1.0, 2.0 * 2.0 * -1.5 + 1.0, 3.0 * 2.0 * 2.0]);
+    assert_grad!(|x: [f64; 3]| weighted_total(&x) * x[0], [0.5, -1.5, 2.0]);
+    // A row of a matrix parameter, twice (fan-out through the same call).
+    let f = grad!(|m: [[f64; 2]; 2]| weighted_total(&m[1]) * m[0][0] + weighted_total(&m[1]));
+    let m = [[2.0, 3.0], [0.5, -1.0]];
+    let (v, g) = f(m);
+    let t = 0.25 + 2.0;
+    assert_eq!(v, t * 2.0 + t);
+    assert_eq!(g, [[t, 0.0], [1.0 * 3.0, -4.0 * 3.0]]);
+    assert_grad!(
+        |m: [[f64; 2]; 2]| weighted_total(&m[1]) * m[0][0] + weighted_total(&m[0]),
+        [[2.0, 3.0], [0.5, -1.0]]
+    );
+    // And `compare!`'s `Value` replay agrees.
+    compare!(|x: [f64; 3]| weighted_total(&x) + x[1], [0.5, -1.5, 2.0]).assert_agree(1e-12, 1e-6);
+}
+
+/// `const fn` is accepted: the function stays `const`, its companion's
+/// functions are not.
+#[differentiable]
+const fn cubed(x: f64) -> f64 {
+    x * x * x
+}
+
+#[test]
+fn const_fn_is_differentiable() {
+    const C: f64 = cubed(2.0);
+    assert_eq!(C, 8.0);
+    let f = grad!(|x| cubed(x) + x);
+    assert_eq!(f(2.0), (10.0, [13.0]));
+    assert_grad!(|x| cubed(x) * x, [0.7]);
+}

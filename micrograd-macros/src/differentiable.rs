@@ -48,15 +48,56 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// The errors, then the function as written (so its other uses still
-/// compile and the errors are the only diagnostics).
+/// compile and the errors are the only diagnostics) and a placeholder
+/// companion, so calls of it are not also "not `#[differentiable]`".
 fn fail(item: TokenStream, error: Error) -> TokenStream {
     let errors = error.into_compile_error();
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(mut f) => {
             import_ops(&mut f);
-            quote!(#errors #f)
+            // A method (`self`) is in an `impl`, where a companion (a
+            // struct) cannot go: the error alone.
+            let companion = match f.sig.receiver() {
+                Some(_) => TokenStream::new(),
+                None => placeholder(&f),
+            };
+            quote!(#errors #f #companion)
         }
         Err(_) => quote!(#errors #item),
+    }
+}
+
+/// The companion of a function whose signature the attribute rejected:
+/// it takes any call (the checks all pass, and its arity, `usize::MAX`,
+/// makes calls use the stubs of any type), so the attribute's error is
+/// the only one.
+fn placeholder(f: &ItemFn) -> TokenStream {
+    let (name, vis) = (&f.sig.ident, &f.vis);
+    let d = quote!(::micrograd::differentiable);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::Differentiable for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::ReturnsNumber for #name {}
+        #[diagnostic::do_not_recommend]
+        impl #d::ReturnsArray for #name {}
+        #[diagnostic::do_not_recommend]
+        impl<const N: usize> #d::TakesArguments<N> for #name {}
+        #[diagnostic::do_not_recommend]
+        impl<const I: usize, A> #d::Accepts<I, A> for #name {}
+        #[allow(dead_code, clippy::all)]
+        impl #name {
+            #[doc(hidden)]
+            pub const __MG_ARITY: usize = usize::MAX;
+            #[doc(hidden)]
+            pub const __MG_PARAMS: &'static [#d::ArgShape] = &[];
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __mg_check<F>(_: F) {}
+        }
     }
 }
 
@@ -121,6 +162,25 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
             "a `#[differentiable]` function cannot be `async`",
         ));
     }
+    // A call inside `grad!` runs the function and its pullback outside
+    // any `unsafe` block of the caller's, so an `unsafe` or foreign-ABI
+    // function would be called without one.
+    if let Some(t) = &sig.unsafety {
+        errors.push(Error::new_spanned(
+            t,
+            "a `#[differentiable]` function cannot be `unsafe`: `grad!` would call it (and its \
+             pullback) outside the caller's `unsafe` block; make it safe, or wrap the unsafe \
+             code in a safe function with a custom derivative",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(Error::new_spanned(
+            abi,
+            "a `#[differentiable]` function cannot be `extern`: it is a Rust function of \
+             `f64`s and arrays; write a Rust function that calls the foreign one, with a \
+             custom derivative",
+        ));
+    }
     if let Some(v) = &sig.variadic {
         errors.push(Error::new_spanned(
             v,
@@ -152,7 +212,8 @@ fn args(f: &ItemFn) -> Result<(Vec<Param>, Vec<Arg>)> {
         let FnArg::Typed(typed) = input else {
             errors.push(Error::new_spanned(
                 input,
-                "methods (`self`) are not supported; write a free function",
+                "`#[differentiable]` goes on free functions, not methods (`self`): write a free \
+                 function `fn f(s: f64, ..)` outside the `impl` and call it from the method",
             ));
             continue;
         };
@@ -615,7 +676,22 @@ fn finish(
         /// How many parameters the function takes (checked at each call).
         #[doc(hidden)]
         pub const __MG_ARITY: usize = #arity;
+        /// The shapes of the parameters (each call's known argument types
+        /// must fit them, else it uses stubs and its check is the error).
+        #[doc(hidden)]
+        pub const __MG_PARAMS: &'static [#d::ArgShape] = &[#(<#tys as #d::Shape>::SHAPE),*];
     });
+    // The argument types each parameter takes (checked at each call, at
+    // the argument): its own, and `&[f64; N]` for a slice.
+    let mut accepts = TokenStream::new();
+    for (i, ty) in tys.iter().enumerate() {
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        accepts.extend(quote!(impl #d::Accepts<#i, #ty> for #name {}));
+        if matches!(ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_))) {
+            accepts
+                .extend(quote!(impl<const N: usize> #d::Accepts<#i, &[#f64_ty; N]> for #name {}));
+        }
+    }
     let (out_ty, value_out, vjp, value, kind) = match sig.out {
         None => {
             extra.extend(quote! {
@@ -705,6 +781,7 @@ fn finish(
         #[diagnostic::do_not_recommend]
         impl #d::#kind for #name {}
         impl #d::TakesArguments<#arity> for #name {}
+        #accepts
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
         impl #name {
             #extra
@@ -873,6 +950,8 @@ mod tests {
             ("", "fn f(x: f64) -> [f32; 2] { [x, x] }"),
             ("pullback = p", "fn f(x: f64) -> [f64; 2] { [x, x] }"),
             ("", "async fn f(x: f64) -> f64 { x }"),
+            ("", "unsafe fn f(x: f64) -> f64 { x }"),
+            ("", "extern \"C\" fn f(x: f64) -> f64 { x }"),
             ("pullback", "fn f(x: f64) -> f64 { x }"),
             ("pullback = 1", "fn f(x: f64) -> f64 { x }"),
             ("foo = bar", "fn f(x: f64) -> f64 { x }"),
@@ -890,6 +969,7 @@ mod tests {
                 "fn f(x: f64, w: &[f64; 2], s: &[f64]) -> f64 { x * w[0] + s[0] }",
             ),
             ("pullback = p", "fn f(x: f64) -> f64 { x.abs() }"),
+            ("", "const fn f(x: f64) -> f64 { x * x }"),
         ] {
             let out = grad(attr.parse().expect("tokens"), item.parse().expect("tokens"));
             assert!(

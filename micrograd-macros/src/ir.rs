@@ -547,6 +547,13 @@ pub enum Stmt {
     If(Box<If>),
 }
 
+/// The argument types of one call (see `Program::call_sigs`).
+#[derive(Clone)]
+pub struct CallSig {
+    pub callee: usize,
+    pub args: Vec<Option<(proc_macro2::Span, proc_macro2::TokenStream)>>,
+}
+
 /// A whole lowered closure.
 #[derive(Clone)]
 pub struct Program {
@@ -558,6 +565,10 @@ pub struct Program {
     pub data: Vec<syn::ExprPath>,
     /// The functions the body calls (`softplus`, `nn::neuron`), each once.
     pub callees: Vec<syn::Path>,
+    /// Each call's argument types where the macro knows them (numbers and
+    /// parameter arrays; `None` for captured data), at the arguments: the
+    /// calls check them against the callee's parameters.
+    pub call_sigs: Vec<CallSig>,
     pub ints: Vec<IntDef>,
     pub vars: Vec<Var>,
     pub insts: Vec<Inst>,
@@ -580,6 +591,7 @@ impl Program {
             captured_ints: Vec::new(),
             data: Vec::new(),
             callees: Vec::new(),
+            call_sigs: Vec::new(),
             ints: Vec::new(),
             vars: Vec::new(),
             insts: Vec::new(),

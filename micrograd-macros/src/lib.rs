@@ -729,6 +729,18 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///   `[[f64; 2]; 3]`). The body follows `grad!`'s grammar (numbers,
 ///   `let`, `let mut`, local arrays, `for` over ranges, `if`/`else`, the
 ///   ops of `OPS.md`) and may call other `#[differentiable]` functions.
+/// - Free functions only (not methods or associated functions in an
+///   `impl`: the companion is a struct, which cannot go there; the
+///   attribute cannot see that it is in an `impl`, so on a method it is
+///   one error at `self`, and on an associated function without `self`
+///   rustc's two, "struct is not supported in `trait`s or `impl`s" and
+///   "implementation is not supported ..." at the attribute), not
+///   generic, `async`, `unsafe` or `extern "C"` (a call inside `grad!`
+///   runs the function and its pullback outside any `unsafe` block of the
+///   caller's; wrap such code in a safe function with a custom
+///   derivative). A `const fn` is accepted and stays `const`; its
+///   companion's functions are not. A rejected signature is one error,
+///   from the attribute; its calls add none.
 /// - The body is also plain Rust, so the ops `f64` has no method for
 ///   (`relu`, `sigmoid`, `softplus`, `leaky_relu`, `gelu`, `silu`,
 ///   `log_sigmoid`) come from `micrograd::ops::F64Ops`, which the
@@ -763,7 +775,10 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///   the call that says to add it (the message of
 ///   `micrograd::differentiable::Differentiable`). A call with the wrong
 ///   number of arguments is one error at the call, which names the
-///   function and the count passed (`TakesArguments`).
+///   function and the count passed (`TakesArguments`), and so is an
+///   argument of the wrong type (an array for a number, a wrong length,
+///   `w` for `&w`), at the argument, with the type the function takes
+///   (`Accepts`; for numbers and the caller's own array parameters).
 ///
 /// ```
 /// use micrograd::{assert_grad, differentiable, grad};

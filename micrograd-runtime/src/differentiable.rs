@@ -67,6 +67,124 @@ pub trait TakesArguments<const N: usize> {}
 #[inline(always)]
 pub fn takes_arguments<C: TakesArguments<N>, const N: usize>() {}
 
+/// Implemented by the companion of a `#[differentiable]` function for
+/// each parameter `I` and each argument type `A` it takes there (`f64`,
+/// `[f64; 3]`, `&[f64; 3]`; a slice parameter takes `&[f64]` and
+/// `&[f64; N]`): each argument of a call inside `grad!` whose type the
+/// macro knows checks it, so a number passed for an array, a wrong length
+/// or a missing `&` is one error at the argument.
+#[diagnostic::on_unimplemented(
+    message = "this argument of `{Self}` has type `{A}`, which its parameter does not take",
+    label = "`{A}` passed here",
+    note = "the help gives the type the function expects for argument {I} (counting from 0); pass an array parameter as `w` to `[f64; N]`, and as `&w` to `&[f64; N]` or `&[f64]`"
+)]
+pub trait Accepts<const I: usize, A> {}
+
+/// The check of one argument's type (see [`Accepts`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn accepts<C: Accepts<I, A>, const I: usize, A>() {}
+
+/// Takes any argument: what the check of an argument uses when the call
+/// passes the wrong number of them (that is the call's one error).
+#[doc(hidden)]
+pub struct AnyArguments {}
+#[diagnostic::do_not_recommend]
+impl<const I: usize, A> Accepts<I, A> for AnyArguments {}
+
+/// The shape of a parameter or argument type, as a constant, so a call can
+/// choose at compile time between the companion and stubs of any type
+/// (see [`Pick`]): kind 0 `f64`, 1 an array, 2 `&` an array, 3 a slice.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct ArgShape {
+    kind: u8,
+    rank: usize,
+    dims: [usize; 8],
+}
+
+impl ArgShape {
+    const fn array(n: usize, elem: ArgShape, kind: u8) -> ArgShape {
+        let mut dims = [0; 8];
+        dims[0] = n;
+        let mut k = 0;
+        while k < elem.rank && k + 1 < 8 {
+            dims[k + 1] = elem.dims[k];
+            k += 1;
+        }
+        // An array of something other than `f64` or arrays of it.
+        let kind = if elem.kind <= 1 { kind } else { 255 };
+        ArgShape {
+            kind,
+            rank: elem.rank + 1,
+            dims,
+        }
+    }
+
+    const fn same(a: &ArgShape, b: &ArgShape) -> bool {
+        if a.kind != b.kind || a.rank != b.rank {
+            return false;
+        }
+        let mut k = 0;
+        while k < a.rank && k < 8 {
+            if a.dims[k] != b.dims[k] {
+                return false;
+            }
+            k += 1;
+        }
+        true
+    }
+}
+
+/// The [`ArgShape`] of a type.
+#[doc(hidden)]
+pub trait Shape {
+    /// Its shape.
+    const SHAPE: ArgShape;
+}
+impl Shape for f64 {
+    const SHAPE: ArgShape = ArgShape {
+        kind: 0,
+        rank: 0,
+        dims: [0; 8],
+    };
+}
+impl<T: Shape, const N: usize> Shape for [T; N] {
+    const SHAPE: ArgShape = ArgShape::array(N, T::SHAPE, 1);
+}
+impl<T: Shape, const N: usize> Shape for &[T; N] {
+    const SHAPE: ArgShape = ArgShape::array(N, T::SHAPE, 2);
+}
+impl Shape for &[f64] {
+    const SHAPE: ArgShape = ArgShape {
+        kind: 3,
+        rank: 1,
+        dims: [0; 8],
+    };
+}
+
+/// Whether a call's arguments (`None`: a type the macro does not know,
+/// such as captured data) fit the parameters: the same shapes, or `&` an
+/// array of one dimension for a slice.
+#[doc(hidden)]
+pub const fn fits(params: &[ArgShape], args: &[Option<ArgShape>]) -> bool {
+    if params.len() != args.len() {
+        return false;
+    }
+    let mut k = 0;
+    while k < params.len() {
+        if let Some(a) = &args[k] {
+            let p = &params[k];
+            let slice_of_array = p.kind == 3 && a.kind == 2 && a.rank == 1;
+            if !ArgShape::same(p, a) && !slice_of_array {
+                return false;
+            }
+        }
+        k += 1;
+    }
+    true
+}
+
 /// `Select<true>` picks `A`, `Select<false>` picks `B` (see [`Pick`]).
 #[doc(hidden)]
 pub struct Select<const PICK_FIRST: bool>;
@@ -86,6 +204,30 @@ impl<A, B> Pick<A, B> for Select<true> {
 impl<A, B> Pick<A, B> for Select<false> {
     type T = B;
 }
+
+/// What a name called inside `grad!` stands for when no item of that name
+/// is in scope: a closure or another local variable (`let h = |x| ..;
+/// grad!(|x| h(x))`), which `grad!` cannot differentiate through.
+#[doc(hidden)]
+pub struct LocalVariable {}
+#[diagnostic::do_not_recommend]
+impl Differentiable for LocalVariable {}
+
+/// Implemented by function items (which are `Copy`), not by
+/// [`LocalVariable`]: a call of a closure or other local variable inside
+/// `grad!` is one error at the call with this message.
+#[diagnostic::on_unimplemented(
+    message = "a closure or local variable is called inside `grad!`, which calls `#[differentiable]` functions",
+    label = "a local variable, not a function item",
+    note = "write it as a function with `#[micrograd::differentiable]` (`#[differentiable] fn h(x: f64) -> f64 {{ .. }}`) and call that"
+)]
+pub trait FunctionItem {}
+impl<T: Copy> FunctionItem for T {}
+
+/// The check that a called name is a function item (see [`FunctionItem`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn function_item<F: FunctionItem>(_: F) {}
 
 /// A companion of no function, so the trait has an implementation and
 /// rustc's message stays the one above.
@@ -147,10 +289,13 @@ call_args!(A, B, C, D, E, F, G, H, I, J, K);
 call_args!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// `dst += src`, element by element: a call's adjoint of an array
-/// argument added into the caller's adjoint of that array.
-pub trait AddInto {
+/// argument added into the caller's adjoint of that array. `S` is the
+/// adjoint's type: the array's own, or a `Vec<f64>` when the array was
+/// passed to a slice parameter (`fn total(x: &[f64])` called as
+/// `total(&x)`), whose pullback returns the adjoint as a `Vec`.
+pub trait AddInto<S: ?Sized = Self> {
     /// Adds `src` to `self`.
-    fn add_from(&mut self, src: &Self);
+    fn add_from(&mut self, src: &S);
 }
 
 impl AddInto for f64 {
@@ -175,10 +320,20 @@ impl<T: AddInto> AddInto for Vec<T> {
         }
     }
 }
+/// An array passed to a slice parameter: the slice's adjoint (a `Vec` of
+/// the array's length) added element by element.
+impl<const N: usize> AddInto<Vec<f64>> for [f64; N] {
+    #[inline]
+    fn add_from(&mut self, src: &Vec<f64>) {
+        for (d, s) in self.iter_mut().zip(src) {
+            *d += *s;
+        }
+    }
+}
 
 /// `*dst += src` element by element (see [`AddInto`]).
 #[inline]
-pub fn add_into<T: AddInto>(dst: &mut T, src: &T) {
+pub fn add_into<T: AddInto<S>, S>(dst: &mut T, src: &S) {
     dst.add_from(src);
 }
 

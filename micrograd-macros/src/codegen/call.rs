@@ -118,6 +118,34 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
     for (k, path) in program.callees.iter().enumerate() {
         let (f, u, st) = (callee(k), name("u", k), name("s", k));
         let span = syn::spanned::Spanned::span(path);
+        // A name alone (`h(x)`) may be a closure or other local variable,
+        // which `use` cannot bring in: the `use` gets the name with
+        // mixed-site hygiene (it sees items, as before, and no local
+        // variables) and a macro of that name from an outer block (so it
+        // always finds something), and the value falls through to a
+        // `LocalVariable`, whose check is the one error.
+        let (local, path) = match path.get_ident() {
+            Some(ident) if path.leading_colon.is_none() => {
+                let n = name("n", k);
+                let hidden = syn::Ident::new(
+                    &ident.to_string(),
+                    Span::mixed_site().located_at(ident.span()),
+                );
+                (
+                    quote! {
+                        #[allow(non_upper_case_globals, dead_code)]
+                        const #u: #d::LocalVariable = #d::LocalVariable {};
+                        #[allow(unused_macros)]
+                        macro_rules! #n { () => {} }
+                        #[allow(unused_imports)]
+                        use #n as #ident;
+                    },
+                    syn::Path::from(hidden),
+                )
+            }
+            _ => (TokenStream::new(), path.clone()),
+        };
+        let path = &path;
         fallbacks.extend(quote! {
             #[allow(non_camel_case_types, dead_code)]
             struct #u {}
@@ -127,15 +155,19 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
             impl #d::ReturnsArray for #u {}
             #[diagnostic::do_not_recommend]
             impl<const N: usize> #d::TakesArguments<N> for #u {}
+            #[diagnostic::do_not_recommend]
+            impl<const I: usize, A> #d::Accepts<I, A> for #u {}
             #[allow(dead_code, clippy::all)]
             impl #u {
                 #[inline(always)]
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
                 const __MG_ARITY: usize = usize::MAX;
+                const __MG_PARAMS: &'static [#d::ArgShape] = &[];
                 #stubs
             }
             #[allow(non_camel_case_types, dead_code)]
             struct #st {}
+            #local
             #[allow(dead_code, clippy::all)]
             impl #st {
                 #stubs
@@ -143,21 +175,52 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         });
         // `__mg_f{k}`: the companion when the call passes as many
         // arguments as the function takes, else the stubs.
+        // And when every argument whose type the macro knows fits its
+        // parameter (else the stubs, and the check of that argument is the
+        // one error).
         let n = proc_macro2::Literal::usize_unsuffixed(arities[k].first().copied().unwrap_or(0));
+        let fits = program.call_sigs.iter().filter(|c| c.callee == k).map(|c| {
+            let shapes = c.args.iter().map(|a| match a {
+                Some((_, ty)) => quote!(::core::option::Option::Some(<#ty as #d::Shape>::SHAPE)),
+                None => quote!(::core::option::Option::None),
+            });
+            quote!(&& #d::fits(#u::__MG_PARAMS, &[#(#shapes),*]))
+        });
+        let fits: TokenStream = fits.collect();
         uses.extend(quote! {
             #[allow(unused_imports)]
             use #path as #u;
             #[allow(non_camel_case_types)]
-            type #f = <#d::Select<{ #u::__MG_ARITY == #n }> as #d::Pick<#u, #st>>::T;
+            type #f = <#d::Select<{ #u::__MG_ARITY == #n #fits }> as #d::Pick<#u, #st>>::T;
         });
         // Our name (mixed-site hygiene), located at the user's callee, so
         // the error points at the call.
         let u_at = at(u.clone(), span);
         if check {
             checks.extend(quote_spanned!(span=> #u_at::__mg_check(#u_at);));
+            if path.get_ident().is_some() {
+                checks.extend(quote_spanned!(span=> #d::function_item(#u_at);));
+            }
             for n in &arities[k] {
                 let n = proc_macro2::Literal::usize_unsuffixed(*n);
                 checks.extend(quote_spanned!(span=> #d::takes_arguments::<#u_at, #n>();));
+            }
+            // Each argument's type, at the argument, when the count is
+            // right (else `AnyArguments`: the count is the one error).
+            for c in program.call_sigs.iter().filter(|c| c.callee == k) {
+                let n = proc_macro2::Literal::usize_unsuffixed(c.args.len());
+                for (i, a) in c.args.iter().enumerate() {
+                    let Some((arg_span, ty)) = a else { continue };
+                    let i = proc_macro2::Literal::usize_unsuffixed(i);
+                    let u_arg = at(u.clone(), *arg_span);
+                    checks.extend(quote_spanned!(*arg_span=>
+                        #d::accepts::<
+                            <#d::Select<{ #u_arg::__MG_ARITY == #n }> as #d::Pick<#u_arg, #d::AnyArguments>>::T,
+                            #i,
+                            #ty,
+                        >();
+                    ));
+                }
             }
             if number_calls[k] {
                 checks.extend(quote_spanned!(span=> #d::returns_number::<#u_at>();));

@@ -118,7 +118,46 @@ impl Lowerer {
         for arg in &call.args {
             args.push(self.call_arg(arg)?);
         }
+        let types = call
+            .args
+            .iter()
+            .zip(&args)
+            .map(|(e, a)| {
+                self.arg_type(a)
+                    .map(|t| (syn::spanned::Spanned::span(e), t))
+            })
+            .collect();
+        self.program.call_sigs.push(crate::ir::CallSig {
+            callee,
+            args: types,
+        });
         Some((callee, args))
+    }
+
+    /// The type an argument has in the generated code, when the macro knows
+    /// it: `f64` for a number, the parameter's array type (less the indexed
+    /// dimensions, `&` when passed by reference) or `&[f64]` for a slice.
+    fn arg_type(&self, arg: &CallArg) -> Option<proc_macro2::TokenStream> {
+        match arg {
+            CallArg::Scalar(_) => Some(crate::codegen::f64_ty()),
+            CallArg::Array {
+                target: Target::Param(p),
+                index,
+                by_ref,
+            } => match &self.program.params[*p].ty {
+                crate::ir::ParamTy::Array(dims) if index.len() < dims.len() => {
+                    let ty =
+                        crate::codegen::array_ty(&dims[index.len()..], crate::codegen::f64_ty());
+                    Some(if *by_ref { quote::quote!(&#ty) } else { ty })
+                }
+                crate::ir::ParamTy::Slice if index.is_empty() => {
+                    let f = crate::codegen::f64_ty();
+                    Some(quote::quote!(&[#f]))
+                }
+                _ => None,
+            },
+            CallArg::Array { .. } => None,
+        }
     }
 
     /// `let y = layer(&w, &x);` (or `let y: [f64; 4] = ...`) of a function
