@@ -179,7 +179,7 @@ fn second_order_asserts(program: &Program, inline: bool) -> TokenStream {
         u.set_span(Span::mixed_site().located_at(span));
         let text = path.to_token_stream().to_string().replace(' ', "");
         let message = format!(
-            "hessian! and hvp! cannot differentiate `{text}` twice: it has a custom derivative (`#[differentiable(pullback = ..)]`, which has no second-derivative rule), or a slice parameter, or it calls such a function; write its body inline in the closure"
+            "hessian! and hvp! cannot differentiate `{text}` twice: it has a custom derivative (`#[differentiable(pullback = ..)]`: no second-derivative rule), a slice parameter, or a call of a function that returns an array; write its body inline in the closure"
         );
         out.extend(if inline {
             quote_spanned!(span=> const { ::core::assert!(#u::__MG_SECOND, #message) };)
