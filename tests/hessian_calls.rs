@@ -285,3 +285,89 @@ fn mutual_recursion() {
     let xy = 3.0 * x * x + 4.0 * x;
     assert_close(&h, &[[(6.0 * x + 4.0) * y, xy], [xy, 0.0]], 1e-12);
 }
+
+#[differentiable]
+fn weighted(w: [f64; 2], m: &[[f64; 2]; 2], x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..2 {
+        for j in 0..2 {
+            s += w[i] * m[i][j] * (x * (j as f64 + 1.0)).sin();
+        }
+    }
+    s * s
+}
+
+#[test]
+fn arrays_by_value_and_two_dimensional_arrays() {
+    // w by value (a parameter), m a 2-D parameter by reference, then m
+    // captured data; the same program inlined.
+    let data = [[0.5, -1.0], [2.0, 0.25]];
+    let f = hessian!(|w: [f64; 2], m: [[f64; 2]; 2], x| weighted(w, &m, x) + weighted(w, &data, x));
+    let inline = hessian!(|w: [f64; 2], m: [[f64; 2]; 2], x| {
+        let mut s = 0.0;
+        let mut t = 0.0;
+        for i in 0..2 {
+            for j in 0..2 {
+                s += w[i] * m[i][j] * (x * (j as f64 + 1.0)).sin();
+                t += w[i] * data[i][j] * (x * (j as f64 + 1.0)).sin();
+            }
+        }
+        s * s + t * t
+    });
+    let (w, m, x) = ([0.3, -0.8], [[1.0, 0.4], [-0.6, 0.9]], 0.7);
+    let (v, _, h) = f(w, m, x);
+    let (vi, _, hi) = inline(w, m, x);
+    assert!((v - vi).abs() <= 1e-12 * vi.abs().max(1.0));
+    assert_close(&h, &hi, 1e-12);
+    compare_hessian!(
+        |w: [f64; 2], m: [[f64; 2]; 2], x| weighted(w, &m, x) + weighted(w, &data, x),
+        (w, m, x)
+    )
+    .assert_agree(FD);
+}
+
+#[test]
+fn hvp_on_a_slice_whose_elements_are_passed() {
+    // f(x) = sum_i softplus(x_i x_{i+1}); H v against hessian! on an array.
+    let hv = hvp!(|x: &[f64]| {
+        let mut s = 0.0;
+        for i in 0..x.len() - 1 {
+            s += softplus(x[i] * x[i + 1]);
+        }
+        s
+    });
+    let h = hessian!(|x: [f64; 4]| {
+        let mut s = 0.0;
+        for i in 0..3 {
+            s += softplus(x[i] * x[i + 1]);
+        }
+        s
+    });
+    let x = [0.3, -1.2, 0.8, 0.5];
+    let v = [1.0, 0.5, -2.0, 0.25];
+    let (_, _, hm) = h(x);
+    let (_, _, got) = hv(&x, &v);
+    for i in 0..4 {
+        let want: f64 = (0..4).map(|j| hm[i][j] * v[j]).sum();
+        assert!((got[i] - want).abs() <= 1e-12 * want.abs().max(1.0));
+    }
+}
+
+#[differentiable]
+fn total(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn a_constant_call_of_a_function_without_second_order_code() {
+    // total(&data) = 1 + 4 = 5 does not depend on x: no second-order code
+    // is needed (a slice parameter has none), the call stays an f64 call.
+    let data = vec![1.0, 2.0];
+    let f = hessian!(|x| total(&data) * x * x);
+    let (v, g, h) = f(3.0);
+    assert_eq!((v, g, h), (45.0, [30.0], [[10.0]]));
+}

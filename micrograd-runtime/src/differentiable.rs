@@ -212,6 +212,14 @@ impl<T: ToDuals<N>, const N: usize, const M: usize> ToDuals<N> for [T; M] {
     }
 }
 
+impl<T: ToDuals<N> + ?Sized, const N: usize> ToDuals<N> for &T {
+    type Duals = T::Duals;
+    #[inline]
+    fn to_duals(&self) -> Self::Duals {
+        (**self).to_duals()
+    }
+}
+
 /// `x` as constant dual numbers (see [`ToDuals`]).
 #[inline]
 pub fn to_duals<T: ToDuals<N>, const N: usize>(x: &T) -> T::Duals {

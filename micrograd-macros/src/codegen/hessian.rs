@@ -153,7 +153,7 @@ pub fn check_calls(program: &Program) -> syn::Result<()> {
     Ok(())
 }
 
-/// One check per callee, at its first call: that the function has
+/// One check per callee, at its first active call: that the function has
 /// second-order code (its companion's `__MG_SECOND`, false for a custom
 /// pullback, for a function with a slice parameter or that returns an
 /// array, or calls one). A constant item, so the error is at compile
@@ -170,11 +170,15 @@ pub fn second_order_checks(program: &Program) -> TokenStream {
 fn second_order_asserts(program: &Program, inline: bool) -> TokenStream {
     let mut out = TokenStream::new();
     for (k, path) in program.callees.iter().enumerate() {
-        let span = program
+        // A call where no argument is active calls the function itself.
+        let Some(span) = program
             .insts
             .iter()
-            .find(|i| matches!(i.kind, Kind::Call { callee, .. } if callee == k))
-            .map_or_else(|| syn::spanned::Spanned::span(path), |i| i.span);
+            .find(|i| i.active && matches!(i.kind, Kind::Call { callee, .. } if callee == k))
+            .map(|i| i.span)
+        else {
+            continue;
+        };
         let mut u = name("u", k);
         u.set_span(Span::mixed_site().located_at(span));
         let text = path.to_token_stream().to_string().replace(' ', "");
