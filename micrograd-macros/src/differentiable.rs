@@ -15,6 +15,10 @@
 //!   `compare!`'s dynamic engine;
 //! - `__mg_call((x, w, ..))`: the function itself;
 //! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error;
+//! - `__mg_dual_value((x, w, ..))` and `__mg_dual_vjp((x, w, ..), gy)`,
+//!   generic over `N`: the function and its pullback on dual numbers
+//!   `Dual<N>`, for `hessian!` and `hvp!` (see [`dual_fns`]), and
+//!   `__MG_SECOND`, whether they exist (stubs otherwise);
 //! - `__MG_ARITY` and `TakesArguments<N>`: the number of parameters, which
 //!   each call checks (`codegen::call`).
 //!

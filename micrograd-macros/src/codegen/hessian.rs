@@ -13,6 +13,12 @@
 //! The primal parts of the parameters' adjoints are the gradient and their
 //! tangents the Hessian's columns (`H v` for `hvp!`).
 //!
+//! A call of a `#[differentiable]` function runs the callee's own
+//! second-order code (`__mg_dual_value` forward, `__mg_dual_vjp` at the
+//! call's adjoint in reverse, its adjoints added into the arguments'), which
+//! [`companion`] generates from the callee's body with the dual type
+//! `Dual<N>` generic in `N`.
+//!
 //! Values that do not depend on a parameter stay `f64`, computed exactly as
 //! `grad!` computes them. Branch conditions compare primal parts, so the
 //! branch taken is `grad!`'s.
