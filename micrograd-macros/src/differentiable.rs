@@ -15,6 +15,10 @@
 //!   `compare!`'s dynamic engine;
 //! - `__mg_call((x, w, ..))`: the function itself;
 //! - `__mg_check(f)`: nothing; its fallback in `grad!` code is the error;
+//! - `__mg_dual_value((x, w, ..))` and `__mg_dual_vjp((x, w, ..), gy)`,
+//!   generic over `N`: the function and its pullback on dual numbers
+//!   `Dual<N>`, for `hessian!` and `hvp!` (see [`dual_fns`]), and
+//!   `__MG_SECOND`, whether they exist (stubs otherwise);
 //! - `__MG_ARITY` and `TakesArguments<N>`: the number of parameters, which
 //!   each call checks (`codegen::call`).
 //!
@@ -531,6 +535,8 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                 recompute_halves(&name, &a, &tys, &grads)
             };
             let value_body = value_fn(value_program.as_ref().unwrap_or(&program), &a);
+            let mut halves = halves;
+            halves.extend(dual_fns(out.is_none().then_some(&program), &args, &a));
             (grad_body, value_body, halves)
         }
         Some(path) => {
@@ -585,6 +591,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             });
             let mut extra = check;
             extra.extend(recompute_halves(&name, &a, &tys, &grads));
+            extra.extend(dual_fns(None, &args, &a));
             (grad_body, value_body, extra)
         }
     };
@@ -761,6 +768,9 @@ fn finish(
             pub fn __mg_bwd(_: [#f64_ty; #m], _: #f64_ty) -> (#(#grads,)*) { ::core::unreachable!() }
         });
     }
+    if errors.is_some() {
+        extra.extend(dual_fns(None, &[], a));
+    }
     import_ops(&mut f);
     let has_inline = f.attrs.iter().any(|at| at.path().is_ident("inline"));
     if !has_inline {
@@ -923,6 +933,101 @@ fn recompute_halves(
         pub fn __mg_bwd(__mg_res: [#f64_ty; #m], __mg_gy: #f64_ty) -> (#(#grads,)*) {
             let [#(#a),*] = __mg_res;
             Self::__mg_vjp((#(#a,)*), __mg_gy)
+        }
+    }
+}
+
+/// The second-order code `hessian!` and `hvp!` call (see
+/// `codegen::hessian::companion`), generic over the dual numbers' size
+/// `N`: `__mg_dual_value((x, w, ..))`, the function on `Dual<N>`s (array
+/// arguments as arrays of them), and `__mg_dual_vjp((x, w, ..), gy)`, the
+/// adjoints of the arguments as `Dual<N>`s given the result's adjoint
+/// `gy: Dual<N>`; and `__MG_SECOND`, whether they exist: false (and stubs
+/// of any type) for a custom pullback (`program` is `None`: it has no
+/// second-derivative rule), a function that returns an array, has a slice
+/// parameter or calls a function that returns an array. `hessian!` checks
+/// it at each call (`codegen::hessian::second_order_checks`), and
+/// `__mg_dual_value` checks its callees' when `hessian!` instantiates it
+/// (an inline `const`, so mutual recursion is no cycle).
+fn dual_fns(program: Option<&Program>, args: &[Arg], a: &[syn::Ident]) -> TokenStream {
+    let supported = program.filter(|p| {
+        let mut array_call = false;
+        crate::ir::walk(&p.body, &mut |s| {
+            array_call |= matches!(
+                s,
+                crate::ir::Stmt::Init {
+                    init: crate::ir::ArrayInit::Call { .. },
+                    ..
+                }
+            );
+        });
+        !array_call
+            && p.out_array.is_none()
+            && args.iter().all(|x| !matches!(x.shape, ParamTy::Slice))
+    });
+    let Some(program) = supported else {
+        let d = quote!(::micrograd::differentiable);
+        return quote! {
+            #[doc(hidden)]
+            pub const __MG_SECOND: bool = false;
+            #[doc(hidden)]
+            #[allow(clippy::all)]
+            pub fn __mg_dual_value<A, R>(_: A) -> R { ::core::unreachable!() }
+            #[doc(hidden)]
+            #[allow(clippy::all)]
+            pub fn __mg_dual_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+                ::core::unreachable!()
+            }
+        };
+    };
+    let n = syn::Ident::new("__MG_N", Span::mixed_site());
+    let dual = quote!(::micrograd::dual::Dual::<#n>);
+    let gy = format_ident!("__mg_dgy", span = Span::mixed_site());
+    let (value, vjp) = codegen::hessian::companion(program, &dual, &gy);
+    let tys: Vec<TokenStream> = args
+        .iter()
+        .map(|x| match &x.shape {
+            ParamTy::Array(dims) => {
+                let ty = codegen::array_ty(dims, dual.clone());
+                if x.array_ref { quote!(&#ty) } else { ty }
+            }
+            _ => dual.clone(),
+        })
+        .collect();
+    let grads: Vec<TokenStream> = args
+        .iter()
+        .map(|x| match &x.shape {
+            ParamTy::Array(dims) => codegen::array_ty(dims, dual.clone()),
+            _ => dual.clone(),
+        })
+        .collect();
+    let binds: Vec<TokenStream> = args
+        .iter()
+        .zip(a)
+        .enumerate()
+        .map(|(i, (x, a))| {
+            let p = codegen::name("p", i);
+            if x.array_ref {
+                quote!(let #p = *#a;)
+            } else {
+                quote!(let #p = #a;)
+            }
+        })
+        .collect();
+    quote! {
+        #[doc(hidden)]
+        pub const __MG_SECOND: bool = true;
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_dual_value<const #n: usize>((#(#a,)*): (#(#tys,)*)) -> #dual {
+            #(#binds)*
+            #value
+        }
+        #[doc(hidden)]
+        #[inline]
+        pub fn __mg_dual_vjp<const #n: usize>((#(#a,)*): (#(#tys,)*), #gy: #dual) -> (#(#grads,)*) {
+            #(#binds)*
+            #vjp
         }
     }
 }

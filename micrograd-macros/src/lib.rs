@@ -525,9 +525,32 @@ pub fn assert_grad(input: TokenStream) -> TokenStream {
 ///   `|w: [[f64; 2]; 2], b|` the order is `w[0][0], w[0][1], w[1][0],
 ///   w[1][1], b`.
 ///
-/// A call of a `#[differentiable]` function is a compile error at the call
-/// (the function's companion holds first-order code only, and a custom
-/// pullback has no second-derivative rule): write its body inline.
+/// Calls of `#[differentiable]` functions are differentiated twice through
+/// the second-order code the attribute generates (the function on dual
+/// numbers and its pullback on them, generic over the dual size), nested
+/// calls, array arguments and calls in loops included:
+///
+/// ```
+/// use micrograd::{differentiable, hessian};
+///
+/// #[differentiable]
+/// fn softplus(x: f64) -> f64 {
+///     (1.0 + x.exp()).ln()
+/// }
+///
+/// // f = softplus(x) y: f_xx = s (1 - s) y, f_xy = s (s = sigmoid(x)), f_yy = 0.
+/// let f = hessian!(|x, y| softplus(x) * y);
+/// let (_, _, h) = f(0.0, 2.0);
+/// assert_eq!(h, [[0.5, 0.5], [0.5, 0.0]]);
+/// ```
+///
+/// Still a compile error at the call: a function with a custom pullback
+/// (`#[differentiable(pullback = ..)]`: it has no second-derivative rule),
+/// a function with a slice parameter, a function that returns an array.
+/// (A custom-pullback function called inside another `#[differentiable]`
+/// function is reported at that inner call by `cargo build`, when the
+/// outer function's second-order code is instantiated.) Write such a
+/// body inline in the closure.
 ///
 /// A slice parameter (`&[f64]`) is a compile error: its length is known
 /// only at run time, so it cannot size the Hessian's type. Use [`hvp!`]
@@ -779,6 +802,11 @@ pub fn compare_hessian(input: TokenStream) -> TokenStream {
 ///   argument of the wrong type (an array for a number, a wrong length,
 ///   `w` for `&w`), at the argument, with the type the function takes
 ///   (`Accepts`; for numbers and the caller's own array parameters).
+/// - [`hessian!`] and [`hvp!`] differentiate through calls of a function
+///   of numbers and arrays that returns `f64` (the companion also holds
+///   second-order code, generic over the dual numbers' size); not through
+///   a custom pullback, a slice parameter or an array result (one compile
+///   error at the call).
 ///
 /// ```
 /// use micrograd::{assert_grad, differentiable, grad};

@@ -25,6 +25,16 @@ fn program(tokens: TokenStream, seed: Seed) -> syn::Result<Program> {
     Ok(program)
 }
 
+/// `inner` (an expression) with the program's callees in scope (see
+/// `codegen::call::scope`) and the checks that each has second-order code.
+fn scoped(program: &Program, inner: TokenStream) -> TokenStream {
+    if program.callees.is_empty() {
+        return inner;
+    }
+    let checks = hessian::second_order_checks(program);
+    codegen::call::scope(program, quote!({ #checks #inner }))
+}
+
 /// Lints are about code people write (as for `grad!`).
 fn bind(closure: TokenStream, name: &str) -> TokenStream {
     let name = Ident::new(name, Span::mixed_site());
@@ -58,7 +68,10 @@ pub fn hvp_code(tokens: TokenStream) -> TokenStream {
 /// `hessian!` and `hvp!`: the closure itself.
 fn closure(tokens: TokenStream, seed: Seed) -> TokenStream {
     match program(tokens.clone(), seed) {
-        Ok(program) => bind(hessian::closure(&program, seed), "__mg_hessian"),
+        Ok(program) => bind(
+            scoped(&program, hessian::closure(&program, seed)),
+            "__mg_hessian",
+        ),
         Err(error) => {
             let errors = error.into_compile_error();
             let (params, types) = expand::fallback_params(tokens).unwrap_or_default();
@@ -233,26 +246,28 @@ fn compare_body(program: &Program, point: &Expr) -> TokenStream {
                 #hessian.iter().map(|row| row.to_vec()).collect();
         )
     };
+    let report_block = quote!({
+        #(#borrows)*
+        let #g = #grad;
+        let #x: #point_ty = #point;
+        #compiled
+        let #theirs = ::micrograd::check::Flat::flatten(&#g(#(#args),*).1);
+        ::micrograd::dual::check::HessianCheck {
+            names: (#names)(&#x),
+            value: #value,
+            grad_gradient: #theirs,
+            gradient: #ours,
+            hessian: #hessian,
+            fd_hessian: ::micrograd::dual::check::hessian_fd(
+                |#x: #point_ty| #g(#(#args),*),
+                &#x,
+            ),
+        }
+    });
+    let report_block = scoped(program, report_block);
     quote!({
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_variables, unused_assignments)]
-        let #report = {
-            #(#borrows)*
-            let #g = #grad;
-            let #x: #point_ty = #point;
-            #compiled
-            let #theirs = ::micrograd::check::Flat::flatten(&#g(#(#args),*).1);
-            ::micrograd::dual::check::HessianCheck {
-                names: (#names)(&#x),
-                value: #value,
-                grad_gradient: #theirs,
-                gradient: #ours,
-                hessian: #hessian,
-                fd_hessian: ::micrograd::dual::check::hessian_fd(
-                    |#x: #point_ty| #g(#(#args),*),
-                    &#x,
-                ),
-            }
-        };
+        let #report = #report_block;
         #report
     })
 }

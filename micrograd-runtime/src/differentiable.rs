@@ -261,6 +261,11 @@ impl<T: ArgGrad, const N: usize> ArgGrad for &[T; N] {
 impl ArgGrad for &[f64] {
     type Grad = Vec<f64>;
 }
+/// The dual numbers of `hessian!` and `hvp!` (a companion's
+/// `__mg_dual_vjp`): the adjoint of a dual number is one.
+impl<const N: usize> ArgGrad for crate::dual::Dual<N> {
+    type Grad = crate::dual::Dual<N>;
+}
 
 /// The gradients of a call's arguments, one per argument, as a tuple.
 pub trait CallArgs {
@@ -304,6 +309,12 @@ impl AddInto for f64 {
         *self += *src;
     }
 }
+impl<const N: usize> AddInto for crate::dual::Dual<N> {
+    #[inline]
+    fn add_from(&mut self, src: &Self) {
+        *self += *src;
+    }
+}
 impl<T: AddInto, const N: usize> AddInto for [T; N] {
     #[inline]
     fn add_from(&mut self, src: &Self) {
@@ -329,6 +340,45 @@ impl<const N: usize> AddInto<Vec<f64>> for [f64; N] {
             *d += *s;
         }
     }
+}
+
+/// Data (`f64`, arrays of them) as constant dual numbers `Dual<N>`: an
+/// array of captured data passed to a function called in `hessian!` or
+/// `hvp!` (whose second-order code takes dual numbers).
+pub trait ToDuals<const N: usize> {
+    /// The same shape of `Dual<N>`.
+    type Duals;
+    /// Each element as `Dual::cst`.
+    fn to_duals(&self) -> Self::Duals;
+}
+
+impl<const N: usize> ToDuals<N> for f64 {
+    type Duals = crate::dual::Dual<N>;
+    #[inline]
+    fn to_duals(&self) -> Self::Duals {
+        crate::dual::Dual::cst(*self)
+    }
+}
+impl<T: ToDuals<N>, const N: usize, const M: usize> ToDuals<N> for [T; M] {
+    type Duals = [T::Duals; M];
+    #[inline]
+    fn to_duals(&self) -> Self::Duals {
+        ::core::array::from_fn(|k| self[k].to_duals())
+    }
+}
+
+impl<T: ToDuals<N> + ?Sized, const N: usize> ToDuals<N> for &T {
+    type Duals = T::Duals;
+    #[inline]
+    fn to_duals(&self) -> Self::Duals {
+        (**self).to_duals()
+    }
+}
+
+/// `x` as constant dual numbers (see [`ToDuals`]).
+#[inline]
+pub fn to_duals<T: ToDuals<N>, const N: usize>(x: &T) -> T::Duals {
+    x.to_duals()
 }
 
 /// `*dst += src` element by element (see [`AddInto`]).

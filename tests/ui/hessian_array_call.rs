@@ -1,5 +1,5 @@
-// hessian! does not differentiate through calls yet, also of functions
-// that return arrays: one error at the call.
+// hessian! does not differentiate through calls of functions that return
+// arrays yet (calls of functions of `f64` work): one error at the call.
 use micrograd::{differentiable, hessian};
 
 #[differentiable]

@@ -1,16 +1,20 @@
-// Checks: `hessian!` through a call of a `#[differentiable]` function is one
-// error at the call (no second-order code for functions yet), and the
-// placeholder closure still has the right type.
+// Checks: `hessian!` through a call of a function with a custom pullback is
+// one error at the call (a custom derivative has no second-derivative rule),
+// and the closure still has the right type.
 #![deny(warnings)]
 use micrograd::{differentiable, hessian};
 
-#[differentiable]
-fn softplus(x: f64) -> f64 {
-    (1.0 + x.exp()).ln()
+#[differentiable(pullback = clipped_pullback)]
+fn clipped(x: f64) -> f64 {
+    x * x * x / 3.0
+}
+
+fn clipped_pullback(x: f64, gy: f64) -> [f64; 1] {
+    [gy * (x * x).min(1.0)]
 }
 
 fn main() {
-    let f = hessian!(|x, y| softplus(x) * y);
+    let f = hessian!(|x, y| clipped(x) * y);
     let (v, g, h) = f(1.0, 2.0);
     println!("{v} {g:?} {h:?}");
 }

@@ -111,6 +111,14 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
         fn __mg_value<A, R>(_: A) -> R {
             ::core::unreachable!()
         }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_dual_value<A, R>(_: A) -> R {
+            ::core::unreachable!()
+        }
+        #[allow(dead_code, clippy::all)]
+        fn __mg_dual_vjp<A: #d::CallArgs, G>(_: A, _: G) -> A::Grads {
+            ::core::unreachable!()
+        }
     };
     let mut fallbacks = TokenStream::new();
     let mut uses = TokenStream::new();
@@ -163,6 +171,7 @@ pub fn scope_with(program: &Program, inner: TokenStream, check: bool) -> TokenSt
                 fn __mg_check<F: #d::Differentiable>(_: F) {}
                 const __MG_ARITY: usize = usize::MAX;
                 const __MG_PARAMS: &'static [#d::ArgShape] = &[];
+                const __MG_SECOND: bool = true;
                 #stubs
             }
             #[allow(non_camel_case_types, dead_code)]
@@ -377,6 +386,12 @@ pub fn out_dim(callee_index: usize, d: usize, span: Span) -> TokenStream {
     let f = at(callee(callee_index), span);
     let d = proc_macro2::Literal::usize_unsuffixed(d);
     quote_spanned!(span=> { #f::__MG_DIMS[#d] })
+}
+
+/// `__mg_f{k}`, the name generated code calls callee `k` by, located
+/// at the user's call (for `codegen::hessian`).
+pub fn callee_at(callee_index: usize, span: Span) -> syn::Ident {
+    at(callee(callee_index), span)
 }
 
 /// Our hygienic name, located at the user's tokens.

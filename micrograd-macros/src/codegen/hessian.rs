@@ -13,6 +13,12 @@
 //! The primal parts of the parameters' adjoints are the gradient and their
 //! tangents the Hessian's columns (`H v` for `hvp!`).
 //!
+//! A call of a `#[differentiable]` function runs the callee's own
+//! second-order code (`__mg_dual_value` forward, `__mg_dual_vjp` at the
+//! call's adjoint in reverse, its adjoints added into the arguments'), which
+//! [`companion`] generates from the callee's body with the dual type
+//! `Dual<N>` generic in `N`.
+//!
 //! Values that do not depend on a parameter stay `f64`, computed exactly as
 //! `grad!` computes them. Branch conditions compare primal parts, so the
 //! branch taken is `grad!`'s.
@@ -28,7 +34,9 @@
 
 use super::forward::{place_tokens, range};
 use super::{array_fill, array_ty, captures, f64_ty, index, int, name, operand, used_consts};
-use crate::ir::{ArrayInit, Cond, Kind, Liveness, Op, Operand, ParamTy, Program, Stmt, Target};
+use crate::ir::{
+    ArrayInit, CallArg, Cond, Kind, Liveness, Op, Operand, ParamTy, Program, Stmt, Target,
+};
 use crate::rules::{self, Local};
 use proc_macro2::{Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
@@ -112,10 +120,12 @@ pub fn check_full(program: &Program) -> syn::Result<()> {
     errors.map_or(Ok(()), Err)
 }
 
-/// Calls of the user's functions: not differentiated twice yet. A
-/// `#[differentiable]` function's companion holds first-order code on
-/// `f64`s only, and a custom pullback has no tangent rule (issue 17 asks
-/// that these be rejected, not approximated).
+/// Calls `hessian!` and `hvp!` cannot differentiate twice, rejected
+/// before code is generated: a call of a function that returns an array
+/// (`let y = layer(..);`), and a slice parameter passed to a function
+/// (`hvp!`'s slices are read side by side with their direction, never
+/// made dual numbers). Calls of functions with a custom pullback are
+/// rejected by [`second_order_checks`] (the macro cannot see the callee).
 pub fn check_calls(program: &Program) -> syn::Result<()> {
     let mut array_call = None;
     crate::ir::walk(&program.body, &mut |s| {
@@ -127,19 +137,67 @@ pub fn check_calls(program: &Program) -> syn::Result<()> {
             array_call.get_or_insert(*span);
         }
     });
-    let first = program
-        .insts
-        .iter()
-        .find(|i| matches!(i.kind, Kind::Call { .. }))
-        .map(|i| i.span)
-        .or(array_call);
-    match first {
-        Some(span) => Err(syn::Error::new(
+    if let Some(span) = array_call {
+        return Err(syn::Error::new(
             span,
-            "hessian! and hvp! do not differentiate through calls of functions yet: a `#[differentiable]` function carries first-order code only, and a custom pullback has no second-derivative rule; write the function's body inline in the closure",
-        )),
-        None => Ok(()),
+            "hessian! and hvp! do not differentiate through calls of functions that return an array yet; write the function's body inline in the closure, or make it return `f64`",
+        ));
     }
+    let slice_arg = program.insts.iter().find(|i| match &i.kind {
+        Kind::Call { args, .. } => args.iter().any(|a| {
+            matches!(a, CallArg::Array { target: Target::Param(p), .. }
+                if matches!(program.params[*p].ty, ParamTy::Slice))
+        }),
+        _ => false,
+    });
+    if let Some(inst) = slice_arg {
+        return Err(syn::Error::new(
+            inst.span,
+            "hvp! does not pass a slice parameter to a function yet; pass an array parameter (`[f64; N]`) or write the function's body inline in the closure",
+        ));
+    }
+    Ok(())
+}
+
+/// One check per callee, at its first active call: that the function has
+/// second-order code (its companion's `__MG_SECOND`, false for a custom
+/// pullback, for a function with a slice parameter or that returns an
+/// array, or calls one). A constant item, so the error is at compile
+/// time, at the call, and the only one. Goes inside
+/// [`super::call::scope`], which names the callees.
+pub fn second_order_checks(program: &Program) -> TokenStream {
+    second_order_asserts(program, false)
+}
+
+/// The checks of [`second_order_checks`] as constant items (`hessian!`'s
+/// closure), or as inline `const { .. }` blocks (`inline`: a companion's
+/// generic `__mg_dual_value`, where they are evaluated when `hessian!`
+/// instantiates it, so mutually recursive functions are no cycle).
+fn second_order_asserts(program: &Program, inline: bool) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (k, path) in program.callees.iter().enumerate() {
+        // A call where no argument is active calls the function itself.
+        let Some(span) = program
+            .insts
+            .iter()
+            .find(|i| i.active && matches!(i.kind, Kind::Call { callee, .. } if callee == k))
+            .map(|i| i.span)
+        else {
+            continue;
+        };
+        let mut u = name("u", k);
+        u.set_span(Span::mixed_site().located_at(span));
+        let text = path.to_token_stream().to_string().replace(' ', "");
+        let message = format!(
+            "hessian! and hvp! cannot differentiate `{text}` twice: it has a custom derivative (`#[differentiable(pullback = ..)]`: no second-derivative rule), a slice parameter, or a call of a function that returns an array; write its body inline in the closure"
+        );
+        out.extend(if inline {
+            quote_spanned!(span=> const { ::core::assert!(#u::__MG_SECOND, #message) };)
+        } else {
+            quote_spanned!(span=> const _: () = ::core::assert!(#u::__MG_SECOND, #message);)
+        });
+    }
+    out
 }
 
 struct Gen<'a> {
@@ -147,6 +205,8 @@ struct Gen<'a> {
     live: Liveness,
     /// The dual type, `::micrograd::dual::Dual<N>`.
     d: TokenStream,
+    /// The output's adjoint: `Dual::cst(1.0)`, or a companion's `gy`.
+    seed: TokenStream,
     /// Instructions that are statements of a region (not of a condition).
     in_region: Vec<bool>,
     /// Instructions whose value the reverse sweep reads, directly (in a
@@ -379,14 +439,59 @@ impl Gen<'_> {
                 }
                 _ => place_tokens(place),
             },
-            // Rejected by `check_calls` before code is generated.
-            (Kind::Call { .. }, _) => quote!(::core::compile_error!("call in hessian!")),
+            // The callee's second-order code on dual numbers (see
+            // `differentiable.rs`); where no argument is active, the
+            // function itself, as `grad!` calls it.
+            (Kind::Call { callee, args }, true) => {
+                let args = self.dual_args(args);
+                let f = super::call::callee_at(*callee, span);
+                quote_spanned!(span=> #f::__mg_dual_value((#(#args,)*)))
+            }
+            (Kind::Call { callee, args }, false) => {
+                let args = super::call::f64_args(program, args, &|o| operand(program, o));
+                super::call::plain_call(*callee, &args, span)
+            }
             (Kind::FromInt(e), _) => {
                 let (n, f64_ty) = (int(e), f64_ty());
                 quote!((#n) as #f64_ty)
             }
         };
         quote_spanned!(span=> let #y: #ty = #value;)
+    }
+
+    /// The arguments of a call as dual numbers: numbers as [`Self::dual`],
+    /// a parameter array as it is (dual numbers already), captured data
+    /// as constant dual numbers.
+    fn dual_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Scalar(o) => self.dual(*o),
+                CallArg::Array {
+                    target,
+                    index: idx,
+                    by_ref,
+                } => {
+                    let idx = index(idx);
+                    let value = match target {
+                        Target::Param(p) => {
+                            let n = name("p", *p);
+                            quote!(#n #idx)
+                        }
+                        Target::Data(k) => {
+                            let n = name("d", *k);
+                            quote!(::micrograd::differentiable::to_duals(&(*#n) #idx))
+                        }
+                        // Rejected by the lowering (local arrays are not
+                        // passed to functions).
+                        Target::Var(v) => {
+                            let n = name("x", *v);
+                            quote!(#n #idx)
+                        }
+                    };
+                    if *by_ref { quote!(&#value) } else { value }
+                }
+            })
+            .collect()
     }
 
     /// A condition on primal parts (see [`super::cond`]).
@@ -433,7 +538,7 @@ impl Gen<'_> {
                 if self.has_adjoint(*i) {
                     let (g, d) = (name("g", *i), &self.d);
                     let seed = if top && self.program.output == Operand::Inst(*i) {
-                        quote!(#d::cst(1.0))
+                        self.seed.clone()
                     } else {
                         self.zero()
                     };
@@ -565,8 +670,22 @@ impl Gen<'_> {
                     return quote!(#src #idx += #g;);
                 }
                 Kind::FromInt(_) => return TokenStream::new(),
-                // Rejected by `check_calls` before code is generated.
-                Kind::Call { .. } => return quote!(::core::compile_error!("call in hessian!");),
+                // The callee's second-order pullback at this call's
+                // adjoint, its adjoints added into the arguments' (as
+                // `reverse.rs` does with the first-order one); skipped
+                // when the adjoint is exactly 0 in every component.
+                Kind::Call { callee, args } => {
+                    let grads = name("G", i).into_token_stream();
+                    let body = super::call::contributions(args, &grads, &|o| self.target(o));
+                    if body.is_empty() {
+                        return TokenStream::new();
+                    }
+                    let span = program.insts[i].span;
+                    let a = self.dual_args(args);
+                    let f = super::call::callee_at(*callee, span);
+                    let call = quote_spanned!(span=> #f::__mg_dual_vjp((#(#a,)*), #g));
+                    return quote!(if !#g.is_zero() { let #grads = #call; #body });
+                }
             };
         let mut body = TokenStream::new();
         let mut guarded = false;
@@ -656,6 +775,14 @@ fn needed(program: &Program, live: &Liveness, nested: &[bool]) -> Vec<bool> {
                 base: Operand::Inst(r),
                 ..
             } => needed[*r] = true,
+            // The pullback of a call reads all its arguments.
+            Kind::Call { .. } => {
+                for o in inst.operands() {
+                    if let Operand::Inst(r) = o {
+                        needed[r] = true;
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -748,6 +875,92 @@ fn nested_map(
     quote!(#value.map(|#r| #inner))
 }
 
+/// The code generator for `program` on dual numbers of type `d`, the
+/// output's adjoint starting at `seed`.
+fn generator<'a>(
+    program: &'a Program,
+    live: Liveness,
+    d: &TokenStream,
+    seed: TokenStream,
+) -> Gen<'a> {
+    let mut in_region = vec![false; program.insts.len()];
+    let mut nested = vec![false; program.insts.len()];
+    regions(&program.body, false, &mut in_region, &mut nested);
+    let mut branch_in_loop = vec![false; program.branches];
+    branches_in_loops(&program.body, false, &mut branch_in_loop);
+    Gen {
+        program,
+        needed: needed(program, &live, &nested),
+        branch_in_loop,
+        live,
+        d: d.clone(),
+        seed,
+        in_region,
+        nested,
+    }
+}
+
+/// The second-order code of a `#[differentiable]` function (see
+/// `differentiable.rs`), generic over the dual numbers' size: given the
+/// parameters `__mg_p{i}` bound to dual numbers (or arrays of them) of
+/// type `d` (`Dual<N>` with `N` the function's const generic parameter),
+/// returns `(value, vjp)`: the bodies of `__mg_dual_value`, the result as
+/// a dual number, and of `__mg_dual_vjp`, the parameters' adjoints
+/// `(G1, .., Gk)` given the result's adjoint `gy` (the same program as
+/// `hessian!`'s, seeded with `gy` instead of 1). Calls in the body call
+/// the callees' own second-order code. Functions of numbers and arrays
+/// only (no slices, no calls of functions that return arrays).
+pub fn companion(program: &Program, d: &TokenStream, gy: &Ident) -> (TokenStream, TokenStream) {
+    let value = {
+        let live = program.live();
+        let cg = generator(program, live, d, quote!(#gy));
+        let captured = captures(program, &used_consts(program, &cg.live));
+        let declarations = cg.declarations();
+        let forward = cg.forward(&program.body);
+        let out = cg.dual(program.output);
+        let checks = second_order_asserts(program, true);
+        quote!({ #checks #captured #declarations #forward #out })
+    };
+    let vjp = {
+        let live = program.live();
+        let cg = generator(program, live, d, quote!(#gy));
+        let captured = captures(program, &used_consts(program, &cg.live));
+        let declarations = cg.declarations();
+        let forward = cg.forward(&program.body);
+        let zero = cg.zero();
+        let mut adjoints = TokenStream::new();
+        let mut grads = Vec::new();
+        for (i, p) in program.params.iter().enumerate() {
+            let g = name("gp", i);
+            adjoints.extend(match &p.ty {
+                ParamTy::Array(dims) => {
+                    let zeros = array_fill(dims, zero.clone());
+                    quote!(let mut #g = #zeros;)
+                }
+                _ => quote!(let mut #g: #d = #zero;),
+            });
+            grads.push(g);
+        }
+        for (k, var) in program.vars.iter().enumerate() {
+            if cg.live.vars[k] && var.active {
+                let g = name("gx", k);
+                let zeros = array_fill(&var.dims, zero.clone());
+                adjoints.extend(quote!(let mut #g = #zeros;));
+            }
+        }
+        if let Operand::Param(i) = program.output {
+            let g = name("gp", i);
+            adjoints.extend(quote!(#g += #gy;));
+        }
+        let backward = cg.region(&program.body, true);
+        quote!({ #captured #declarations #forward #adjoints #backward (#(#grads,)*) })
+    };
+    (
+        super::call::scope_with(program, value, false),
+        super::call::scope_with(program, vjp, false),
+    )
+}
+
 /// The closure `hessian!` (`Seed::Full`) or `hvp!` (`Seed::Direction`)
 /// expands to.
 pub fn closure(program: &Program, seed: Seed) -> TokenStream {
@@ -766,20 +979,7 @@ pub fn closure(program: &Program, seed: Seed) -> TokenStream {
     } else {
         quote!(::micrograd::dual::Dual::<{ #n }>)
     };
-    let mut in_region = vec![false; program.insts.len()];
-    let mut nested = vec![false; program.insts.len()];
-    regions(&program.body, false, &mut in_region, &mut nested);
-    let mut branch_in_loop = vec![false; program.branches];
-    branches_in_loops(&program.body, false, &mut branch_in_loop);
-    let cg = Gen {
-        program,
-        needed: needed(program, &live, &nested),
-        branch_in_loop,
-        live,
-        d: d.clone(),
-        in_region,
-        nested,
-    };
+    let cg = generator(program, live, &d, quote!(#d::cst(1.0)));
     let f64_ty = f64_ty();
     let np = program.params.len();
 
