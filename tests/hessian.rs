@@ -400,53 +400,49 @@ fn assert_matches_num_dual<const N: usize>(
     }
 }
 
-fn smooth3(v: &SVector<Dual2SVec64<3>, 3>) -> Dual2SVec64<3> {
-    let (x, y, z) = (v[0], v[1], v[2]);
-    x.sin() * y.exp() + (x * y * z).tanh() + z.powi(3) / y + (x * x + 1.0).ln() + z.sqrt()
-        - x.cos() * z
-        + (y * z).sinh() / (x * x).cosh()
-        + y.powf(2.5) * x
-        + (x * 0.3).atan()
-        + (z * 0.5).asin()
-        + (y * 0.2).acos() * x
-        + (z * x).asinh()
-        + (y + 1.5).acosh()
-        + (x * 0.4).atanh()
-        + (y * x).ln_1p()
-        + (z * 0.3).exp_m1()
-        + (x * y).exp2()
-        + (z + 1.0).log2()
-        + (y + 1.0).log10()
-        + (x * z).cbrt()
-        + (x + y).recip()
-        + (z * y).tan()
+/// 22 smooth ops of three numbers, written once: `$mac` gets the closure
+/// with its parameters typed `$t` (`f64` for `hessian!`, num-dual's
+/// `Dual2SVec64<3>` for a plain closure), so both sides differentiate the
+/// same text.
+macro_rules! with_smooth3 {
+    ($mac:ident, $t:ty) => {
+        $mac!(|x: $t, y: $t, z: $t| {
+            x.sin() * y.exp() + (x * y * z).tanh() + z.powi(3) / y + (x * x + 1.0).ln() + z.sqrt()
+                - x.cos() * z
+                + (y * z).sinh() / (x * x).cosh()
+                + y.powf(2.5) * x
+                + (x * 0.3).atan()
+                + (z * 0.5).asin()
+                + (y * 0.2).acos() * x
+                + (z * x).asinh()
+                + (y + 1.5).acosh()
+                + (x * 0.4).atanh()
+                + (y * x).ln_1p()
+                + (z * 0.3).exp_m1()
+                + (x * y).exp2()
+                + (z + 1.0).log2()
+                + (y + 1.0).log10()
+                + (x * z).cbrt()
+                + (x + y).recip()
+                + (z * y).tan()
+        })
+    };
+}
+
+/// The closure itself, for num-dual.
+macro_rules! plain {
+    ($closure:expr) => {
+        $closure
+    };
 }
 
 #[test]
 fn matches_num_dual_on_smooth_ops() {
-    let ours = hessian!(|x, y, z| {
-        x.sin() * y.exp() + (x * y * z).tanh() + z.powi(3) / y + (x * x + 1.0).ln() + z.sqrt()
-            - x.cos() * z
-            + (y * z).sinh() / (x * x).cosh()
-            + y.powf(2.5) * x
-            + (x * 0.3).atan()
-            + (z * 0.5).asin()
-            + (y * 0.2).acos() * x
-            + (z * x).asinh()
-            + (y + 1.5).acosh()
-            + (x * 0.4).atanh()
-            + (y * x).ln_1p()
-            + (z * 0.3).exp_m1()
-            + (x * y).exp2()
-            + (z + 1.0).log2()
-            + (y + 1.0).log10()
-            + (x * z).cbrt()
-            + (x + y).recip()
-            + (z * y).tan()
-    });
+    let ours = with_smooth3!(hessian, f64);
+    let smooth3 = with_smooth3!(plain, Dual2SVec64<3>);
     for p in [[0.3, 0.7, 1.1], [-0.5, 1.3, 0.4], [1.2, 0.9, 1.6]] {
         let theirs = num_dual::hessian(
-            |v: SVector<Dual2SVec64<3>, 3>| smooth3(&v),
+            |v: SVector<Dual2SVec64<3>, 3>| smooth3(v[0], v[1], v[2]),
             &SVector::from(p),
         );
         assert_matches_num_dual(ours(p[0], p[1], p[2]), theirs);

@@ -406,6 +406,6 @@ fn saved_buffer(buffer: &syn::Ident, elem: &TokenStream) -> TokenStream {
             static #slot: ::core::cell::Cell<::std::vec::Vec<#elem>> =
                 const { ::core::cell::Cell::new(::std::vec::Vec::new()) };
         }
-        let mut #buffer: ::std::vec::Vec<#elem> = ::micrograd::saved::take(&#slot);
+        let mut #buffer: ::std::vec::Vec<#elem> = #slot.take();
     }
 }

@@ -577,7 +577,7 @@ impl Gen<'_> {
                 }
                 let gx = name("gx", *var);
                 let mut out = TokenStream::new();
-                self.init(init, &gx.to_token_stream(), &mut out, 0);
+                self.init(init, &gx.to_token_stream(), &mut out);
                 let zeros = array_fill(&program.vars[*var].dims, self.zero());
                 quote!(#out #gx = #zeros;)
             }
@@ -606,32 +606,11 @@ impl Gen<'_> {
     }
 
     /// `g += gx[path]` for each active element of an array initializer.
-    fn init(&self, init: &ArrayInit, path: &TokenStream, out: &mut TokenStream, depth: usize) {
-        match init {
-            ArrayInit::Elem(o) => {
-                if let Some(t) = self.target(*o) {
-                    out.extend(quote!(#t += #path;));
-                }
-            }
-            ArrayInit::List(items) => {
-                for (k, item) in items.iter().enumerate() {
-                    let k = Literal::usize_unsuffixed(k);
-                    self.init(item, &quote!(#path[#k]), out, depth);
-                }
-            }
-            ArrayInit::Repeat(inner, len) => {
-                let r = name("r", depth);
-                let mut body = TokenStream::new();
-                self.init(inner, &quote!(#path[#r]), &mut body, depth + 1);
-                if !body.is_empty() {
-                    out.extend(quote!(for #r in 0..#len { #body }));
-                }
-            }
+    fn init(&self, init: &ArrayInit, path: &TokenStream, out: &mut TokenStream) {
+        super::init_adjoints(init, path, out, 0, &|o| self.target(o), &|_, _, out| {
             // Rejected by `check_calls`.
-            ArrayInit::Call { .. } => {
-                out.extend(quote!(::core::compile_error!("call in hessian!");))
-            }
-        }
+            out.extend(quote!(::core::compile_error!("call in hessian!");));
+        });
     }
 
     /// The contributions of instruction `i` to its operands' adjoints: the

@@ -28,7 +28,7 @@ mod reverse;
 mod straight;
 
 use crate::ir::{
-    CmpOp, Cond, CondVal, Const, IntExpr, IntOp, Operand, ParamTy, Program, Stmt, Target,
+    ArrayInit, CmpOp, Cond, CondVal, Const, IntExpr, IntOp, Operand, ParamTy, Program, Stmt, Target,
 };
 use crate::rules::f64_literal;
 use proc_macro2::{Literal, Span, TokenStream};
@@ -336,5 +336,47 @@ pub fn cond(
             let a = cond(a, inst, number);
             quote!((!#a))
         }
+    }
+}
+
+/// `t += adjoint[path]` for each active element of an array initializer,
+/// `t` the element's adjoint (`target`, none for a constant); `call`
+/// reverses an array that a call returned, at its adjoint `path`.
+pub fn init_adjoints(
+    init: &ArrayInit,
+    path: &TokenStream,
+    out: &mut TokenStream,
+    depth: usize,
+    target: &dyn Fn(Operand) -> Option<TokenStream>,
+    call: &dyn Fn(&ArrayInit, &TokenStream, &mut TokenStream),
+) {
+    match init {
+        ArrayInit::Elem(o) => {
+            if let Some(t) = target(*o) {
+                out.extend(quote!(#t += #path;));
+            }
+        }
+        ArrayInit::List(items) => {
+            for (k, item) in items.iter().enumerate() {
+                let k = Literal::usize_unsuffixed(k);
+                init_adjoints(item, &quote!(#path[#k]), out, depth, target, call);
+            }
+        }
+        ArrayInit::Repeat(inner, len) => {
+            let r = name("r", depth);
+            let mut body = TokenStream::new();
+            init_adjoints(
+                inner,
+                &quote!(#path[#r]),
+                &mut body,
+                depth + 1,
+                target,
+                call,
+            );
+            if !body.is_empty() {
+                out.extend(quote!(for #r in 0..#len { #body }));
+            }
+        }
+        ArrayInit::Call { .. } => call(init, path, out),
     }
 }

@@ -337,7 +337,7 @@ impl Reverse<'_> {
                 }
                 let gx = name("gx", *var);
                 let mut out = TokenStream::new();
-                self.init(init, &gx.to_token_stream(), &mut out, 0);
+                self.init(init, &gx.to_token_stream(), &mut out);
                 let zeros = array_fill(dims, quote!(0.0f64));
                 quote!(#out #gx = #zeros; #restore)
             }
@@ -665,31 +665,20 @@ impl Reverse<'_> {
     }
 
     /// `g += gx[path]` for each active element of an array initializer.
-    fn init(&self, init: &ArrayInit, path: &TokenStream, out: &mut TokenStream, depth: usize) {
-        match init {
-            ArrayInit::Elem(o) => {
-                if let Some(t) = self.target(*o) {
-                    out.extend(quote!(#t += #path;));
-                }
-            }
-            ArrayInit::List(items) => {
-                for (k, item) in items.iter().enumerate() {
-                    let k = proc_macro2::Literal::usize_unsuffixed(k);
-                    self.init(item, &quote!(#path[#k]), out, depth);
-                }
-            }
-            ArrayInit::Repeat(inner, len) => {
-                let r = name("r", depth);
-                let mut body = TokenStream::new();
-                self.init(inner, &quote!(#path[#r]), &mut body, depth + 1);
-                if !body.is_empty() {
-                    out.extend(quote!(for #r in 0..#len { #body }));
-                }
-            }
-            // The callee's pullback at the array's adjoint (`path`, the
-            // whole adjoint array, of the result's shape), at the same
-            // arguments (recomputed like any value the reverse reads).
-            ArrayInit::Call { callee, args, span } => {
+    fn init(&self, init: &ArrayInit, path: &TokenStream, out: &mut TokenStream) {
+        super::init_adjoints(
+            init,
+            path,
+            out,
+            0,
+            &|o| self.target(o),
+            &|init, path, out| {
+                // The callee's pullback at the array's adjoint (`path`, the
+                // whole adjoint array, of the result's shape), at the same
+                // arguments (recomputed like any value the reverse reads).
+                let ArrayInit::Call { callee, args, span } = init else {
+                    return;
+                };
                 let program = self.program;
                 let grads = format_ident!("__mg_GA", span = Span::mixed_site());
                 let grads_t = grads.to_token_stream();
@@ -700,8 +689,8 @@ impl Reverse<'_> {
                 let a = super::call::f64_args(program, args, &|o| operand(program, o));
                 let call = super::call::vjp_array_call(*callee, &a, path, *span);
                 out.extend(quote!({ let #grads = #call; #body }));
-            }
-        }
+            },
+        );
     }
 }
 
