@@ -535,7 +535,7 @@ fn expansion_shows_loops_and_branches() {
     // saved branch outcome.
     assert!(code.contains("for __mg_i0 in 0..3"), "{code}");
     assert!(code.contains("for __mg_i0 in (0..3).rev()"), "{code}");
-    assert!(code.contains(".push(__mg_cond0)"), "{code}");
+    assert!(code.contains("__mg_b0[__mg_i0] = __mg_cond0"), "{code}");
     let dot = grad_dot!(|w: [f64; 3]| {
         let mut s = 0.0;
         for i in 0..3 {

@@ -628,6 +628,31 @@ impl Program {
             })
     }
 
+    /// How many times each instruction's value is read anywhere in the
+    /// program: as an operand, a stored value, an array element, a
+    /// compared value or the output.
+    pub fn use_counts(&self) -> Vec<usize> {
+        let program = self;
+        let mut uses = vec![0; program.insts.len()];
+        let mut read = |o: Operand| {
+            if let Operand::Inst(i) = o {
+                uses[i] += 1;
+            }
+        };
+        for inst in &program.insts {
+            inst.operands().into_iter().for_each(&mut read);
+        }
+        let mut rest = vec![program.output];
+        crate::ir::walk(&program.body, &mut |s| match s {
+            Stmt::Store { value, .. } => rest.push(*value),
+            Stmt::Init { init, .. } => init.elems(&mut rest),
+            Stmt::If(b) => crate::ir::collect_cond_operands(&b.cond, &mut rest),
+            _ => {}
+        });
+        rest.into_iter().for_each(read);
+        uses
+    }
+
     /// Sets [`Inst::active`] and [`Var::active`]: a value is active when it
     /// depends on a parameter. Storage makes this a fixpoint: a variable
     /// that starts from a literal and accumulates a parameter in a loop is
@@ -815,6 +840,23 @@ pub fn walk<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
             Stmt::If(b) => {
                 walk(&b.then, f);
                 walk(&b.els, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Visits every statement in preorder, entering loop bodies, branches and
+/// the statements of conditions' comparisons.
+pub fn walk_all<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for s in stmts {
+        f(s);
+        match s {
+            Stmt::For(l) => walk_all(&l.body, f),
+            Stmt::If(b) => {
+                cond_stmts(&b.cond, &mut |c| walk_all(std::slice::from_ref(c), f));
+                walk_all(&b.then, f);
+                walk_all(&b.els, f);
             }
             _ => {}
         }

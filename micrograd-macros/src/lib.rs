@@ -254,9 +254,12 @@ use proc_macro::TokenStream;
 ///   constants, integers, and storage that nothing overwrites later;
 /// - the one kind of value that cannot be recomputed is a read of a
 ///   variable that the program overwrites afterwards (`p` in `p = p * x +
-///   c[i]`): the forward sweep pushes it on a tape (a `Vec<f64>` on the heap,
-///   so a million iterations need no stack) right after reading it, and the
-///   reverse sweep pops it. Reads whose value no derivative needs (`s` in
+///   c[i]`): the forward sweep saves it on a tape right after reading it,
+///   and the reverse sweep reads it back. Inside loops whose bounds are
+///   literals (`0..16`) the tape is a fixed array with one slot per
+///   iteration (at most 1024 slots per tape, 8192 in all, on the stack);
+///   otherwise it is a stack (a `Vec<f64>` on the heap, so a million
+///   iterations need no stack space). Reads whose value no derivative needs (`s` in
 ///   `s += w[i] * x[i]`) are not saved at all. Where the stores to a
 ///   storage run in fewer loops than its reads (a layer's outputs, stored
 ///   once per neuron, read once per neuron of the next layer), the stores
@@ -267,7 +270,17 @@ use proc_macro::TokenStream;
 ///   tapes' buffers are kept per thread from call to call
 ///   (`micrograd::saved`), so a call in a training loop does not allocate;
 /// - the outcome of each branch with something to reverse is saved the
-///   same way (a `Vec<bool>` inside loops, a `bool` outside);
+///   same way (a fixed array or a `Vec<bool>` inside loops, a `bool`
+///   outside);
+/// - a top-level loop whose iterations meet only in one sum (`loss +=
+///   term` over data points, each iteration with arrays of its own) and
+///   that would push on a stack is fused: each iteration is reversed
+///   right after it runs, with the sum's adjoint seeded with 1, into local
+///   adjoints that the reverse sweep scales by the sum's true adjoint when
+///   it reaches the loop. Nothing is kept from one iteration to the next,
+///   so a layer's saved values fit a fixed array. The rounding differs from
+///   the unfused order by a few ulps (`a * (x * y)` for `(a * x) * y`);
+///   see `micrograd-macros/src/diff/fuse.rs` for the rule and its source;
 /// - adjoints accumulate with `+=`; a stored value and what only it reads
 ///   are reversed under one test of the store's adjoint, so a value that
 ///   was overwritten before it was read (adjoint exactly 0) passes nothing
@@ -282,7 +295,7 @@ use proc_macro::TokenStream;
 ///
 /// Horner's rule, `grad_code!(|x, c: [f64; 4]| { let mut p = 0.0; for i in
 /// (0..4).rev() { p = p * x + c[i]; } p })`, expands to (`__mg_x0` is `p`'s
-/// storage, `__mg_t0` its tape, `__mg_gx0` its adjoint):
+/// storage, `__mg_t0` its tape, a `[f64; 4]`, `__mg_gx0` its adjoint):
 ///
 /// ```
 /// # use micrograd_macros as micrograd;
@@ -296,14 +309,14 @@ use proc_macro::TokenStream;
 /// # let expected = r#"
 /// for __mg_i0 in (0..4).rev() {                 // forward sweep
 ///     let __mg_v0: f64 = __mg_x0;                 // p
-///     __mg_t0.push(__mg_v0);                      // saved: p * x needs it
+///     __mg_t0[__mg_i0] = __mg_v0;                 // saved: p * x needs it
 ///     let __mg_v1 = __mg_v0 * __mg_p0;
 ///     let __mg_v2: f64 = __mg_p1[__mg_i0];        // c[i]
 ///     let __mg_v3 = __mg_v1 + __mg_v2;
 ///     __mg_x0 = __mg_v3;                          // p = p * x + c[i]
 /// }
 /// for __mg_i0 in 0..4 {                           // reverse sweep
-///     let __mg_v0: f64 = __mg_t0.pop().unwrap_or_default();
+///     let __mg_v0: f64 = __mg_t0[__mg_i0];
 ///     __mg_g3 += __mg_gx0;                        // the store, reversed
 ///     __mg_gx0 = -0.0;
 ///     if __mg_g3 != 0.0 {                         // what only the store reads

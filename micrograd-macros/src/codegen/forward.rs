@@ -11,10 +11,10 @@
 //!   `::micrograd::Value`, constants stay `f64` operands.
 
 use super::{array_fill, index, int, name, operand, storage};
-use crate::diff::Plan;
+use crate::diff::{Dim, Plan};
 use crate::ir::{ArrayInit, Cond, Kind, Op, Operand, Place, Program, Stmt, Target};
 use crate::rules;
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -92,18 +92,20 @@ impl Forward<'_> {
             }
             for (s, depth) in self.plan.sites.iter().enumerate() {
                 let t = name("t", s);
-                out.extend(if *depth == 0 {
-                    quote!(let mut #t: ::core::primitive::f64 = 0.0;)
-                } else {
-                    saved_buffer(&t, &quote!(::core::primitive::f64))
+                let f64_ty = super::f64_ty();
+                out.extend(match (&self.plan.site_dims[s], depth) {
+                    (Some(dims), _) => fixed_tape(&t, dims, quote!(0.0f64)),
+                    (None, 0) => quote!(let mut #t: #f64_ty = 0.0;),
+                    (None, _) => saved_buffer(&t, &f64_ty),
                 });
             }
             for (b, depth) in self.plan.branch_sites.iter().enumerate() {
                 let t = name("b", b);
-                match depth {
-                    Some(0) => out.extend(quote!(let mut #t: bool = false;)),
-                    Some(_) => out.extend(saved_buffer(&t, &quote!(bool))),
-                    None => {}
+                match (&self.plan.branch_dims[b], depth) {
+                    (Some(dims), _) => out.extend(fixed_tape(&t, dims, quote!(false))),
+                    (None, Some(0)) => out.extend(quote!(let mut #t: bool = false;)),
+                    (None, Some(_)) => out.extend(saved_buffer(&t, &quote!(bool))),
+                    (None, None) => {}
                 }
             }
         }
@@ -127,12 +129,12 @@ impl Forward<'_> {
             }
         }
         for (s, depth) in self.plan.sites.iter().enumerate() {
-            if *depth > 0 {
+            if *depth > 0 && self.plan.site_dims[s].is_none() {
                 back(name("t", s));
             }
         }
         for (b, depth) in self.plan.branch_sites.iter().enumerate() {
-            if matches!(depth, Some(d) if *d > 0) {
+            if matches!(depth, Some(d) if *d > 0) && self.plan.branch_dims[b].is_none() {
                 back(name("b", b));
             }
         }
@@ -159,10 +161,13 @@ impl Forward<'_> {
                 match (self.mode, self.plan.taped[*i]) {
                     (Mode::Grad, Some(s)) => {
                         let (t, v) = (name("t", s), name("v", *i));
-                        if self.plan.sites[s] == 0 {
-                            quote!(#line #t = #v;)
-                        } else {
-                            quote!(#line #t.push(#v);)
+                        match (&self.plan.site_dims[s], self.plan.sites[s]) {
+                            (Some(dims), _) => {
+                                let slot = tape_slot(dims);
+                                quote!(#line #t[#slot] = #v;)
+                            }
+                            (None, 0) => quote!(#line #t = #v;),
+                            (None, _) => quote!(#line #t.push(#v);),
                         }
                     }
                     _ => line,
@@ -234,10 +239,13 @@ impl Forward<'_> {
                 match (self.mode, self.plan.branch_sites[b.id]) {
                     (Mode::Grad, Some(depth)) => {
                         let (t, c) = (name("b", b.id), name("cond", b.id));
-                        let save = if depth == 0 {
-                            quote!(#t = #c;)
-                        } else {
-                            quote!(#t.push(#c);)
+                        let save = match (&self.plan.branch_dims[b.id], depth) {
+                            (Some(dims), _) => {
+                                let slot = tape_slot(dims);
+                                quote!(#t[#slot] = #c;)
+                            }
+                            (None, 0) => quote!(#t = #c;),
+                            (None, _) => quote!(#t.push(#c);),
                         };
                         quote!({ let #c: bool = #cond; #save if #c { #then } #els })
                     }
@@ -389,6 +397,35 @@ pub fn range(l: &crate::ir::For, rev: bool) -> TokenStream {
         quote!(#a..#b)
     };
     if rev { quote!((#r).rev()) } else { r }
+}
+
+/// `let mut tape = [fill; slots];`: a tape kept as a fixed array (see
+/// [`Dim`]).
+fn fixed_tape(tape: &syn::Ident, dims: &[Dim], fill: TokenStream) -> TokenStream {
+    let slots = Literal::u64_unsuffixed(dims.iter().map(|d| d.len).product());
+    quote!(let mut #tape = [#fill; #slots];)
+}
+
+/// The slot of the current iteration in a tape kept as a fixed array: the
+/// iteration numbers of its loops in mixed radix, outermost first.
+pub fn tape_slot(dims: &[Dim]) -> TokenStream {
+    let mut slot = TokenStream::new();
+    for (k, d) in dims.iter().enumerate() {
+        let i = name("i", d.var);
+        let number = if d.start == 0 {
+            quote!(#i)
+        } else {
+            let start = Literal::u64_unsuffixed(d.start);
+            quote!((#i - #start))
+        };
+        slot = if k == 0 {
+            number
+        } else {
+            let len = Literal::u64_unsuffixed(d.len);
+            quote!((#slot * #len + #number))
+        };
+    }
+    slot
 }
 
 /// The thread-local slot of a saved buffer (see `micrograd::saved`).

@@ -12,7 +12,7 @@
 //! local derivative into `0 * inf = NaN`. See [`crate::diff::Plan`] for
 //! what is saved and why.
 
-use super::forward::{Forward, Mode, range};
+use super::forward::{Forward, Mode, range, tape_slot};
 use super::straight::contribution;
 use super::{array_fill, captures, f64_ty, grads_value, index, int, name, operand, used_consts};
 use crate::diff::{Plan, plan};
@@ -43,33 +43,38 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
     let grads_ty = super::grads_ty(program);
     let captured = captures(program, &used_consts(program, &plan.live));
     let declarations = fwd.declarations();
-    let forward = fwd.stmts(&program.body);
     let rev = Reverse {
         program,
         plan: &plan,
         fwd: &fwd,
         carry_slot: RefCell::new(HashMap::new()),
         always: RefCell::new(HashSet::new()),
-        uses: use_counts(program),
+        uses: program.use_counts(),
         depth: std::cell::Cell::new(0),
         one: one.clone(),
     };
+    // The forward sweep; a fused loop reverses each iteration as it goes.
+    let mut forward = TokenStream::new();
+    let mut fused_locals = HashSet::new();
+    for stmt in &program.body {
+        match stmt {
+            Stmt::For(l) if plan.fused[l.id].is_some() => {
+                let reads = rev.fused_reads(l);
+                forward.extend(rev.fused_loop(l, &reads));
+                fused_locals.extend(reads.locals);
+            }
+            _ => forward.extend(fwd.stmts(std::slice::from_ref(stmt))),
+        }
+    }
     // Adjoints of parameters and storage, for the whole reverse sweep.
     let mut adjoints = TokenStream::new();
-    for (i, p) in program.params.iter().enumerate() {
+    for i in 0..program.params.len() {
         let g = name("gp", i);
-        let p_name = name("p", i);
-        adjoints.extend(match &p.ty {
-            ParamTy::Scalar => quote!(let mut #g: #f64_ty = 0.0;),
-            ParamTy::Array(dims) => {
-                let zeros = array_fill(dims, quote!(0.0f64));
-                quote!(let mut #g = #zeros;)
-            }
-            ParamTy::Slice => quote!(let mut #g = ::std::vec![0.0f64; #p_name.len()];),
-        });
+        let zeros = param_zeros(program, i);
+        adjoints.extend(quote!(let mut #g = #zeros;));
     }
     for (k, var) in program.vars.iter().enumerate() {
-        if plan.live.vars[k] && var.active {
+        if plan.live.vars[k] && var.active && !fused_locals.contains(&k) {
             let g = name("gx", k);
             let zeros = array_fill(&var.dims, quote!(0.0f64));
             adjoints.extend(quote!(let mut #g = #zeros;));
@@ -97,6 +102,31 @@ pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
             (#value, #grads)
         }
     }
+}
+
+/// A zero adjoint of parameter `i`'s shape.
+fn param_zeros(program: &Program, i: usize) -> TokenStream {
+    let f64_ty = f64_ty();
+    match &program.params[i].ty {
+        ParamTy::Scalar => quote!(0.0 as #f64_ty),
+        ParamTy::Array(dims) => array_fill(dims, quote!(0.0f64)),
+        ParamTy::Slice => {
+            let p = name("p", i);
+            quote!(::std::vec![0.0f64; #p.len()])
+        }
+    }
+}
+
+/// What a fused loop's body reverses into (see [`crate::diff::fuse`]).
+struct FusedReads {
+    /// Parameters the body reads.
+    params: Vec<usize>,
+    /// Storage from before the loop that the body reads (never writes).
+    outer_vars: Vec<usize>,
+    /// Values from before the loop, with adjoints, that the body reads.
+    outer_insts: Vec<usize>,
+    /// The body's own storage (everything it writes but the sum).
+    locals: Vec<usize>,
 }
 
 struct Reverse<'a> {
@@ -146,10 +176,16 @@ impl Reverse<'_> {
                         out.extend(match self.plan.taped[*i] {
                             Some(s) => {
                                 let (t, v) = (name("t", s), name("v", *i));
-                                if self.plan.sites[s] == 0 {
-                                    quote!(let #v: ::core::primitive::f64 = #t;)
-                                } else {
-                                    quote!(let #v: ::core::primitive::f64 = #t.pop().unwrap_or_default();)
+                                let f64_ty = f64_ty();
+                                match (&self.plan.site_dims[s], self.plan.sites[s]) {
+                                    (Some(dims), _) => {
+                                        let slot = tape_slot(dims);
+                                        quote!(let #v: #f64_ty = #t[#slot];)
+                                    }
+                                    (None, 0) => quote!(let #v: #f64_ty = #t;),
+                                    (None, _) => {
+                                        quote!(let #v: #f64_ty = #t.pop().unwrap_or_default();)
+                                    }
                                 }
                             }
                             None => self.fwd.inst(*i),
@@ -341,6 +377,7 @@ impl Reverse<'_> {
                 let zeros = array_fill(dims, quote!(0.0f64));
                 quote!(#out #gx = #zeros; #restore)
             }
+            Stmt::For(l) if self.plan.fused[l.id].is_some() => self.fused_scale(l),
             Stmt::For(l) => {
                 let i = name("i", l.var);
                 let range = range(l, !l.rev);
@@ -421,13 +458,208 @@ impl Reverse<'_> {
             }
             Stmt::If(b) => {
                 let t = name("b", b.id);
-                let outcome = match self.plan.branch_sites[b.id] {
-                    Some(0) => quote!(#t),
-                    _ => quote!(#t.pop().unwrap_or_default()),
+                let outcome = match (&self.plan.branch_dims[b.id], self.plan.branch_sites[b.id]) {
+                    (Some(dims), _) => {
+                        let slot = tape_slot(dims);
+                        quote!(#t[#slot])
+                    }
+                    (None, Some(0)) => quote!(#t),
+                    (None, _) => quote!(#t.pop().unwrap_or_default()),
                 };
                 let then = self.region(&b.then, false);
                 let els = self.region(&b.els, false);
                 quote!(if #outcome { #then } else { #els })
+            }
+        }
+    }
+
+    /// What loop `l`'s body reads from outside it and what storage is its
+    /// own: the adjoints its fused reverse sweep writes.
+    fn fused_reads(&self, l: &crate::ir::For) -> FusedReads {
+        let program = self.program;
+        let mut defined = HashSet::new();
+        let mut written = HashSet::new();
+        crate::ir::walk_all(&l.body, &mut |s| match s {
+            Stmt::Inst(i) => {
+                defined.insert(*i);
+            }
+            Stmt::Store { place, .. } => {
+                if let Target::Var(v) = place.target {
+                    written.insert(v);
+                }
+            }
+            Stmt::Init { var, .. } => {
+                written.insert(*var);
+            }
+            _ => {}
+        });
+        let mut params = Vec::new();
+        let mut outer_vars = Vec::new();
+        let mut outer_insts = Vec::new();
+        let mut read = |o: Operand| match o {
+            Operand::Param(p) if !params.contains(&p) => params.push(p),
+            Operand::Inst(j)
+                if !defined.contains(&j) && self.has_adjoint(j) && !outer_insts.contains(&j) =>
+            {
+                outer_insts.push(j)
+            }
+            _ => {}
+        };
+        let mut targets = Vec::new();
+        crate::ir::walk_all(&l.body, &mut |s| match s {
+            Stmt::Inst(i) => {
+                program.insts[*i].operands().into_iter().for_each(&mut read);
+                match &program.insts[*i].kind {
+                    Kind::Load(place) => targets.push(place.target),
+                    Kind::Call { args, .. } => targets.extend(array_targets(args)),
+                    _ => {}
+                }
+            }
+            Stmt::Store { value, .. } => read(*value),
+            Stmt::Init { init, .. } => {
+                let mut elems = Vec::new();
+                init.elems(&mut elems);
+                elems.into_iter().for_each(&mut read);
+                if let ArrayInit::Call { args, .. } = init {
+                    targets.extend(array_targets(args));
+                }
+            }
+            _ => {}
+        });
+        for t in targets {
+            match t {
+                Target::Param(p) if !params.contains(&p) => params.push(p),
+                Target::Var(v)
+                    if !written.contains(&v)
+                        && !outer_vars.contains(&v)
+                        && self.plan.live.vars[v]
+                        && program.vars[v].active =>
+                {
+                    outer_vars.push(v)
+                }
+                _ => {}
+            }
+        }
+        let acc = self.plan.fused[l.id];
+        let mut locals: Vec<usize> = written.into_iter().filter(|v| Some(*v) != acc).collect();
+        locals.sort_unstable();
+        params.sort_unstable();
+        FusedReads {
+            params,
+            outer_vars,
+            outer_insts,
+            locals,
+        }
+    }
+
+    /// Loop `l` with its forward and reverse sweeps fused: each iteration
+    /// runs forward, then backward from its sum's adjoint seeded with 1,
+    /// into local adjoints that [`Self::fused_scale`] scales by the sum's
+    /// adjoint when the reverse sweep reaches the loop. The local adjoints
+    /// are declared under the names the body's reverse code writes, in a
+    /// block that hands them out under names of their own.
+    fn fused_loop(&self, l: &crate::ir::For, reads: &FusedReads) -> TokenStream {
+        let program = self.program;
+        let Some(acc) = self.plan.fused[l.id] else {
+            return TokenStream::new();
+        };
+        let mut decls = TokenStream::new();
+        let mut out = Vec::new();
+        for &p in &reads.params {
+            let (g, zeros) = (name("gp", p), param_zeros(program, p));
+            decls.extend(quote!(let mut #g = #zeros;));
+            out.push(g);
+        }
+        for &v in &reads.outer_vars {
+            let (g, zeros) = (
+                name("gx", v),
+                array_fill(&program.vars[v].dims, quote!(0.0f64)),
+            );
+            decls.extend(quote!(let mut #g = #zeros;));
+            out.push(g);
+        }
+        for &j in &reads.outer_insts {
+            let g = name("g", j);
+            decls.extend(quote!(let mut #g: ::core::primitive::f64 = -0.0;));
+            out.push(g);
+        }
+        for &v in &reads.locals {
+            if self.plan.live.vars[v] && program.vars[v].active {
+                let (g, zeros) = (
+                    name("gx", v),
+                    array_fill(&program.vars[v].dims, quote!(0.0f64)),
+                );
+                decls.extend(quote!(let mut #g = #zeros;));
+            }
+        }
+        let g_acc = name("gx", acc);
+        let i = name("i", l.var);
+        let range = range(l, l.rev);
+        let forward = self.fwd.stmts(&l.body);
+        self.depth.set(self.depth.get() + 1);
+        let backward = self.region(&l.body, true);
+        self.depth.set(self.depth.get() - 1);
+        let locals: Vec<syn::Ident> = out.iter().map(|g| fused_local(g, l.id)).collect();
+        quote! {
+            let (#(#locals,)*) = {
+                #decls
+                let mut #g_acc: ::core::primitive::f64 = 1.0;
+                for #i in #range {
+                    #forward
+                    #g_acc = 1.0;
+                    #backward
+                }
+                (#(#out,)*)
+            };
+        }
+    }
+
+    /// At a fused loop's place in the reverse sweep: its local adjoints,
+    /// scaled by the adjoint of its sum (which passes the loop unchanged),
+    /// join the others. A local adjoint of exactly 0 (nothing reached it)
+    /// adds nothing, so an infinite sum adjoint cannot make `0 * inf = NaN`.
+    fn fused_scale(&self, l: &crate::ir::For) -> TokenStream {
+        let program = self.program;
+        let Some(acc) = self.plan.fused[l.id] else {
+            return TokenStream::new();
+        };
+        let reads = self.fused_reads(l);
+        let a = name("a", l.id);
+        let add = |g: &syn::Ident, dims: usize, scalar: bool| {
+            let local = fused_local(g, l.id);
+            if scalar {
+                return quote!(if #local != 0.0 { #g += #a * #local; });
+            }
+            let flat = (1..dims).map(|_| quote!(.as_flattened_mut()));
+            let flat_local = (1..dims).map(|_| quote!(.as_flattened()));
+            let (gk, lk) = (name("gk", l.id), name("lk", l.id));
+            quote! {
+                for (#gk, #lk) in #g #(#flat)* .iter_mut().zip(#local #(#flat_local)* .iter()) {
+                    if *#lk != 0.0 { *#gk += #a * *#lk; }
+                }
+            }
+        };
+        let mut body = TokenStream::new();
+        for &p in &reads.params {
+            let g = name("gp", p);
+            body.extend(match &program.params[p].ty {
+                ParamTy::Scalar => add(&g, 0, true),
+                ParamTy::Array(dims) => add(&g, dims.len(), false),
+                ParamTy::Slice => add(&g, 1, false),
+            });
+        }
+        for &v in &reads.outer_vars {
+            let dims = program.vars[v].dims.len();
+            body.extend(add(&name("gx", v), dims, dims == 0));
+        }
+        for &j in &reads.outer_insts {
+            body.extend(add(&name("g", j), 0, true));
+        }
+        let g_acc = name("gx", acc);
+        quote! {
+            if #g_acc != 0.0 {
+                let #a: ::core::primitive::f64 = #g_acc;
+                #body
             }
         }
     }
@@ -720,28 +952,6 @@ fn uses_any(e: &IntExpr, ids: &[usize]) -> bool {
     }
 }
 
-/// How many times each instruction's value is read anywhere in the program.
-fn use_counts(program: &Program) -> Vec<usize> {
-    let mut uses = vec![0; program.insts.len()];
-    let mut read = |o: Operand| {
-        if let Operand::Inst(i) = o {
-            uses[i] += 1;
-        }
-    };
-    for inst in &program.insts {
-        inst.operands().into_iter().for_each(&mut read);
-    }
-    let mut rest = vec![program.output];
-    crate::ir::walk(&program.body, &mut |s| match s {
-        Stmt::Store { value, .. } => rest.push(*value),
-        Stmt::Init { init, .. } => init.elems(&mut rest),
-        Stmt::If(b) => crate::ir::collect_cond_operands(&b.cond, &mut rest),
-        _ => {}
-    });
-    rest.into_iter().for_each(read);
-    uses
-}
-
 /// Whether `stmt` (or anything inside it) writes storage `v`.
 fn stores_to(stmt: &Stmt, v: usize) -> bool {
     let mut found = false;
@@ -751,4 +961,17 @@ fn stores_to(stmt: &Stmt, v: usize) -> bool {
         _ => {}
     });
     found
+}
+
+/// The array arguments of a call.
+fn array_targets(args: &[crate::ir::CallArg]) -> impl Iterator<Item = Target> + '_ {
+    args.iter().filter_map(|a| match a {
+        crate::ir::CallArg::Array { target, .. } => Some(*target),
+        crate::ir::CallArg::Scalar(_) => None,
+    })
+}
+
+/// The name a fused loop hands one of its local adjoints out under.
+fn fused_local(adjoint: &syn::Ident, loop_id: usize) -> syn::Ident {
+    format_ident!("{}_l{}", adjoint, loop_id, span = Span::mixed_site())
 }

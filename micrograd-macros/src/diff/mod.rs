@@ -14,6 +14,8 @@ use crate::ir::{Kind, Operand, Program, Stmt, Target};
 use crate::rules;
 use std::collections::HashSet;
 
+pub mod fuse;
+
 /// How one contribution is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
@@ -168,7 +170,35 @@ pub struct Plan {
     /// Restored storage with element stores that save (not all covered):
     /// these need the stack of overwritten elements.
     pub saves_elements: Vec<bool>,
+    /// For each loop (`For::id`), the sum it accumulates when its forward
+    /// and reverse sweeps are fused (see [`fuse`]). Inside a fused loop,
+    /// loop depths count from its body, whose values are in scope when
+    /// it is reversed, as the top region's are.
+    pub fused: Vec<Option<usize>>,
+    /// For each value tape, the loops it is indexed by when they all have
+    /// literal bounds (see [`Dim`]): a fixed array instead of a stack.
+    pub site_dims: Vec<Option<Vec<Dim>>>,
+    /// The same for each branch's outcome tape, by `If::id`.
+    pub branch_dims: Vec<Option<Vec<Dim>>>,
 }
+
+/// One loop of a tape kept as a fixed array: `for var in start..start +
+/// len` (written with literals). A value saved inside such loops has one
+/// slot per iteration, at the iteration numbers in mixed radix (outermost
+/// first), so the reverse sweep reads it back in any order and nothing is
+/// pushed or popped: the saved values of a layer's neurons are an array,
+/// as in hand-written code.
+#[derive(Clone, Debug)]
+pub struct Dim {
+    pub var: usize,
+    pub start: u64,
+    pub len: u64,
+}
+
+/// The most slots one tape may keep as a fixed array (on the stack), and
+/// all of them together: 8 KiB and 64 KiB of `f64`s.
+const SLOTS_PER_TAPE: u64 = 1024;
+const SLOTS_IN_ALL: u64 = 8192;
 
 impl Plan {
     /// Whether `stmt`, a store to storage `v`, saves what it overwrites
@@ -179,6 +209,28 @@ impl Plan {
 }
 
 impl Plan {
+    /// Whether the forward sweep pushes anything on a stack for the
+    /// reverse sweep in these loop bodies: a value or a branch outcome
+    /// (unless its tape is a fixed array), or what a store overwrites.
+    fn pushes_in(&self, stmts: &[Stmt]) -> bool {
+        let mut pushes = false;
+        crate::ir::walk(stmts, &mut |s| {
+            pushes |= match s {
+                Stmt::Inst(i) => self.taped[*i].is_some_and(|t| self.site_dims[t].is_none()),
+                Stmt::If(b) => {
+                    self.branch_sites[b.id].is_some() && self.branch_dims[b.id].is_none()
+                }
+                Stmt::Store { place, .. } => match place.target {
+                    Target::Var(v) => self.restores(v, s),
+                    _ => false,
+                },
+                Stmt::Init { var, .. } => self.restore[*var],
+                _ => false,
+            }
+        });
+        pushes
+    }
+
     /// Whether a statement has anything to do in the reverse sweep.
     pub fn has_reverse(&self, program: &Program, stmt: &Stmt) -> bool {
         match stmt {
@@ -207,6 +259,43 @@ impl Plan {
 
 /// Plans the reverse sweep of a program with control flow or storage.
 pub fn plan(program: &Program) -> Plan {
+    // Fusing pays where the general scheme pushes on a stack inside the
+    // loop (values, branch outcomes, overwritten storage); a loop it
+    // reverses by recomputation, or with fixed arrays, stays as it is.
+    let general = plan_with(program, vec![None; program.loops]);
+    let mut fused = fuse::fusions(program);
+    for stmt in &program.body {
+        if let Stmt::For(l) = stmt {
+            if !general.pushes_in(&l.body) {
+                fused[l.id] = None;
+            }
+        }
+    }
+    if fused.iter().all(Option::is_none) {
+        return general;
+    }
+    loop {
+        let plan = plan_with(program, fused.clone());
+        // A sum whose stores save what they overwrite (for some read of it
+        // elsewhere) would be put back by the fused reverse sweep while the
+        // forward sweep still adds to it: that loop keeps the general
+        // scheme.
+        let mut changed = false;
+        for f in &mut fused {
+            if f.is_some_and(|acc| plan.restore[acc]) {
+                *f = None;
+                changed = true;
+            }
+        }
+        if !changed {
+            return plan;
+        }
+    }
+}
+
+/// [`plan`] with these loops fused (accumulators by loop id).
+fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
+    let plan_fused = fused.clone();
     let live = program.live();
     let n = program.insts.len();
     let mut in_region = vec![false; n];
@@ -273,11 +362,14 @@ pub fn plan(program: &Program) -> Plan {
     // load (it runs again on the next iteration).
     let mut scan = Scan {
         program,
+        fused: &plan_fused,
         position: 0,
         loops: Vec::new(),
+        context: None,
         stores: Vec::new(),
         loads: Vec::new(),
         region_ends: vec![0],
+        top_regions: vec![0],
     };
     scan.stmts(&program.body, 0);
     scan.region_ends[0] = scan.position;
@@ -291,6 +383,9 @@ pub fn plan(program: &Program) -> Plan {
         restore: vec![false; program.vars.len()],
         covered: HashSet::new(),
         saves_elements: vec![false; program.vars.len()],
+        fused,
+        site_dims: Vec::new(),
+        branch_dims: vec![None; program.branches],
     };
     let mut covered = HashSet::new();
     covered_stores(program, &program.body, &mut covered);
@@ -315,8 +410,11 @@ pub fn plan(program: &Program) -> Plan {
         if load.top || !plan.needed[load.inst] {
             continue;
         }
+        // A fused loop's body is reversed before anything after the loop
+        // runs, and nothing before it writes the body's own storage.
         let clobbered = scan.stores.iter().any(|st| {
             st.var == load.var
+                && st.context == load.context
                 && (st.position > load.position || st.loops.iter().any(|l| load.loops.contains(l)))
         });
         if !clobbered {
@@ -330,15 +428,18 @@ pub fn plan(program: &Program) -> Plan {
         if restorable && store_depth[load.var] < load.loops.len() {
             plan.restore[load.var] = true;
         }
-        candidates.push((load.inst, load.var, load.loops.len(), restorable));
+        candidates.push((load.inst, load.var, &load.loops, restorable));
     }
     let mut clobbered_loads = Vec::new();
-    for (inst, var, depth, restorable) in candidates {
+    for (inst, var, loops, restorable) in candidates {
         if !(restorable && plan.restore[var]) {
-            clobbered_loads.push((inst, depth));
+            clobbered_loads.push((inst, loops));
         }
     }
-    for (inst, depth) in clobbered_loads {
+    let mut budget = SLOTS_IN_ALL;
+    for (inst, loops) in clobbered_loads {
+        let depth = loops.len();
+        plan.site_dims.push(fixed_dims(program, loops, &mut budget));
         plan.taped[inst] = Some(plan.sites.len());
         plan.sites.push(depth);
     }
@@ -350,8 +451,52 @@ pub fn plan(program: &Program) -> Plan {
     plan.covered = covered;
     // Branch outcomes, now that it is known which stores restore.
     let mut depth = Vec::new();
-    branch_depths(program, &program.body, &mut depth, &mut plan);
+    branch_depths(program, &program.body, &mut depth, &mut plan, &mut budget);
     plan
+}
+
+/// The loops of a tape (ids, outermost first) when they all have literal
+/// bounds and their iterations fit the budget: the tape is then a fixed
+/// array (see [`Dim`]). `None` for a tape outside loops (a plain variable)
+/// and for one that stays a stack.
+fn fixed_dims(program: &Program, loops: &[usize], budget: &mut u64) -> Option<Vec<Dim>> {
+    if loops.is_empty() {
+        return None;
+    }
+    let mut dims = Vec::new();
+    let mut slots: u64 = 1;
+    for id in loops {
+        let mut found = None;
+        crate::ir::walk(&program.body, &mut |s| {
+            if let Stmt::For(l) = s {
+                if l.id == *id {
+                    found = Some(l);
+                }
+            }
+        });
+        let l = found?;
+        let (crate::ir::IntExpr::Lit(start), crate::ir::IntExpr::Lit(end)) = (&l.start, &l.end)
+        else {
+            return None;
+        };
+        let end = if l.inclusive {
+            end.checked_add(1)?
+        } else {
+            *end
+        };
+        let len = end.saturating_sub(*start);
+        slots = slots.checked_mul(len)?;
+        dims.push(Dim {
+            var: l.var,
+            start: *start,
+            len,
+        });
+    }
+    if slots > SLOTS_PER_TAPE || slots > *budget {
+        return None;
+    }
+    *budget -= slots;
+    Some(dims)
 }
 
 /// Stores that need not save what they overwrite when their storage is
@@ -396,38 +541,40 @@ fn covered_stores(program: &Program, stmts: &[Stmt], covered: &mut HashSet<*cons
 /// storage `v`.
 fn loads(program: &Program, v: usize, stmt: &Stmt) -> bool {
     let mut found = false;
-    let mut visit = |s: &Stmt| {
-        found |= matches!(s, Stmt::Inst(i)
-            if matches!(&program.insts[*i].kind, Kind::Load(p) if p.target == Target::Var(v)));
-    };
-    crate::ir::walk(std::slice::from_ref(stmt), &mut visit);
-    let mut conds = Vec::new();
-    crate::ir::walk(std::slice::from_ref(stmt), &mut |s| {
-        if let Stmt::If(b) = s {
-            conds.push(&b.cond);
-        }
+    crate::ir::walk_all(std::slice::from_ref(stmt), &mut |s| {
+        found |= fuse::is_load_of(program, v, s);
     });
-    for cond in conds {
-        crate::ir::cond_stmts(cond, &mut visit);
-    }
     found
 }
 
-/// Sets the outcome tape of each branch with reverse work, by loop depth.
-fn branch_depths(program: &Program, stmts: &[Stmt], loops: &mut Vec<usize>, plan: &mut Plan) {
+/// Sets the outcome tape of each branch with reverse work, by loop depth
+/// (counted from the body of a fused loop).
+fn branch_depths(
+    program: &Program,
+    stmts: &[Stmt],
+    loops: &mut Vec<usize>,
+    plan: &mut Plan,
+    budget: &mut u64,
+) {
     for stmt in stmts {
         match stmt {
             Stmt::For(l) => {
-                loops.push(l.id);
-                branch_depths(program, &l.body, loops, plan);
-                loops.pop();
+                let fused = plan.fused[l.id].is_some();
+                if !fused {
+                    loops.push(l.id);
+                }
+                branch_depths(program, &l.body, loops, plan, budget);
+                if !fused {
+                    loops.pop();
+                }
             }
             Stmt::If(b) => {
                 if plan.has_reverse(program, stmt) {
                     plan.branch_sites[b.id] = Some(loops.len());
+                    plan.branch_dims[b.id] = fixed_dims(program, loops, budget);
                 }
-                branch_depths(program, &b.then, loops, plan);
-                branch_depths(program, &b.els, loops, plan);
+                branch_depths(program, &b.then, loops, plan, budget);
+                branch_depths(program, &b.els, loops, plan, budget);
             }
             _ => {}
         }
@@ -441,6 +588,8 @@ struct StoreAt {
     stmt: *const Stmt,
     /// An initialisation of the whole array, not an element store.
     init: bool,
+    /// The fused loop the store is in, if any.
+    context: Option<usize>,
 }
 
 struct LoadAt {
@@ -448,21 +597,29 @@ struct LoadAt {
     var: usize,
     position: usize,
     loops: Vec<usize>,
+    /// In the top region or a fused loop's body: its value stays in scope.
     top: bool,
     /// The region (an index into `Scan::region_ends`) the load is in.
     region: usize,
+    context: Option<usize>,
 }
 
 /// One walk in source order: positions of stores and loads of storage,
-/// with their enclosing loops and regions.
+/// with their enclosing loops (from the body of a fused loop) and regions.
 struct Scan<'a> {
     program: &'a Program,
+    fused: &'a [Option<usize>],
     position: usize,
     loops: Vec<usize>,
+    /// The fused loop being walked, if any.
+    context: Option<usize>,
     stores: Vec<StoreAt>,
     loads: Vec<LoadAt>,
     /// The last position inside each region (0 is the body).
     region_ends: Vec<usize>,
+    /// The regions whose values stay in scope for their reverse sweep:
+    /// the body and the bodies of fused loops.
+    top_regions: Vec<usize>,
 }
 
 impl Scan<'_> {
@@ -478,8 +635,9 @@ impl Scan<'_> {
                                 var: v,
                                 position: self.position,
                                 loops: self.loops.clone(),
-                                top: region == 0,
+                                top: self.top_regions.contains(&region),
                                 region,
+                                context: self.context,
                             });
                         }
                     }
@@ -492,9 +650,16 @@ impl Scan<'_> {
                 Stmt::Init { var, .. } => self.store(*var, stmt),
                 Stmt::Int(..) => {}
                 Stmt::For(l) => {
-                    self.loops.push(l.id);
-                    self.region(&l.body);
-                    self.loops.pop();
+                    if self.fused[l.id].is_some() {
+                        self.context = Some(l.id);
+                        self.top_regions.push(self.region_ends.len());
+                        self.region(&l.body);
+                        self.context = None;
+                    } else {
+                        self.loops.push(l.id);
+                        self.region(&l.body);
+                        self.loops.pop();
+                    }
                 }
                 Stmt::If(b) => {
                     self.region(&b.then);
@@ -511,6 +676,7 @@ impl Scan<'_> {
             loops: self.loops.clone(),
             stmt: std::ptr::from_ref(stmt),
             init: matches!(stmt, Stmt::Init { .. }),
+            context: self.context,
         });
     }
 
