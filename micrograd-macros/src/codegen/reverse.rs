@@ -624,7 +624,7 @@ impl Reverse<'_> {
             return TokenStream::new();
         };
         let reads = self.fused_reads(l);
-        let a = name("a", l.id);
+        let a = name("sum", l.id);
         let add = |g: &syn::Ident, dims: usize, scalar: bool| {
             let local = fused_local(g, l.id);
             if scalar {
