@@ -25,7 +25,9 @@ macro_rules! check {
 fn a_loss_over_points_is_fused() {
     let xs = [[0.5, -1.0], [1.5, 0.25], [-0.75, 0.5], [0.1, 0.9]];
     let ys = [1.0, -1.0, 1.0, -1.0];
-    let p = [0.3, -0.2, 0.1, 0.5, 0.4, -0.3, -0.6, 0.2, 0.05, 0.7, -0.4, 0.9, 0.2];
+    let p = [
+        0.3, -0.2, 0.1, 0.5, 0.4, -0.3, -0.6, 0.2, 0.05, 0.7, -0.4, 0.9, 0.2,
+    ];
     let code = check!(p, fused = true, |p: [f64; 13]| {
         let mut loss = 0.0;
         for k in 0..xs.len() {
@@ -45,7 +47,10 @@ fn a_loss_over_points_is_fused() {
         }
         loss / xs.len() as f64
     });
-    assert!(code.contains("[0.0f64; 3]") && !code.contains(".push("), "{code}");
+    assert!(
+        code.contains("[0.0f64; 3]") && !code.contains(".push("),
+        "{code}"
+    );
 }
 
 /// The sum's adjoint is known only after the loop, and here depends on the
@@ -251,15 +256,19 @@ fn an_infinite_sum_adjoint_makes_no_nan() {
 /// levels; a loop too long for the budget keeps a stack.
 #[test]
 fn tapes_in_loops_with_literal_bounds_are_fixed_arrays() {
-    let code = check!(([0.5, -0.25, 0.75, 1.5], 0.9), fused = false, |c: [f64; 4], x| {
-        let mut p = 0.0;
-        for i in (1..=3).rev() {
-            for j in 2..4 {
-                p = (p * x + c[i] * c[j - 2]).sin();
+    let code = check!(
+        ([0.5, -0.25, 0.75, 1.5], 0.9),
+        fused = false,
+        |c: [f64; 4], x| {
+            let mut p = 0.0;
+            for i in (1..=3).rev() {
+                for j in 2..4 {
+                    p = (p * x + c[i] * c[j - 2]).sin();
+                }
             }
+            p
         }
-        p
-    });
+    );
     // Three iterations of i, two of j: six slots, indexed by both.
     assert!(code.contains("[0.0f64; 6]"), "{code}");
     assert!(code.contains("(__mg_i0 - 1) * 2 + (__mg_i1 - 2)"), "{code}");
@@ -270,5 +279,8 @@ fn tapes_in_loops_with_literal_bounds_are_fixed_arrays() {
         }
         p
     });
-    assert!(code.contains(".push(") && !code.contains("[0.0f64; 2000]"), "{code}");
+    assert!(
+        code.contains(".push(") && !code.contains("[0.0f64; 2000]"),
+        "{code}"
+    );
 }

@@ -6,11 +6,12 @@
 //! runs its iterations backwards; a branch pops its saved outcome. Every
 //! adjoint accumulates with `+=`. A stored value and the instructions only
 //! it reads are reversed right after the store, under one test of the
-//! store's adjoint, and the other instructions whose local derivative reads
-//! a value test their own: an adjoint of exactly 0 (a value overwritten
-//! before it was read) passes nothing on, so it cannot turn an infinite
-//! local derivative into `0 * inf = NaN`. See [`crate::diff::Plan`] for
-//! what is saved and why.
+//! store's adjoint (unless they are one or two instructions whose local
+//! derivatives are finite: a relu, a bias), and the other instructions
+//! whose local derivative reads a value test their own: an adjoint of
+//! exactly 0 (a value overwritten before it was read) passes nothing on,
+//! so it cannot turn an infinite local derivative into `0 * inf = NaN`.
+//! See [`crate::diff::Plan`] for what is saved and why.
 
 use super::forward::{Forward, Mode, range, tape_slot};
 use super::straight::contribution;
@@ -24,6 +25,10 @@ use quote::format_ident;
 use quote::{ToTokens, quote};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The most instructions a store tree may have to be reversed without a
+/// test of its adjoint against 0, when none of them needs one.
+const SHORT_TREE: usize = 2;
 
 /// The `move` closure for a program with control flow or storage.
 pub fn closure(program: &Program, seed: Option<&syn::Ident>) -> TokenStream {
@@ -239,7 +244,12 @@ impl Reverse<'_> {
                     in_tree.insert(*i);
                 }
                 let g = name("g", *v);
-                out.extend(if self.always.borrow().contains(v) {
+                // The test keeps `0 * inf` out where a local derivative can
+                // be infinite, and skips a long tree's work; a short tree of
+                // finite derivatives (a relu, a bias) costs less than the
+                // test and its branch.
+                let test = tree.len() > SHORT_TREE || tree.iter().any(|i| self.tests_zero(*i));
+                out.extend(if self.always.borrow().contains(v) || !test {
                     body
                 } else {
                     quote!(if #g != 0.0 { #body })
@@ -804,6 +814,17 @@ impl Reverse<'_> {
                 || !self.has_adjoint(i)
                 || !matches!(&inst.kind, Kind::Load(p) if p.target == Target::Param(group.param))
         })
+    }
+
+    /// Whether instruction `i`'s reverse code must not run on an adjoint of
+    /// exactly 0: a local derivative that can be infinite for finite
+    /// operands (`rules::guards_zero`), or a call of a pullback.
+    fn tests_zero(&self, i: usize) -> bool {
+        match &self.program.insts[i].kind {
+            Kind::Op { op, .. } => rules::guards_zero(*op),
+            Kind::PowiBy { .. } | Kind::Call { .. } => true,
+            Kind::Load(_) | Kind::FromInt(_) => false,
+        }
     }
 
     /// The contributions of one instruction to its operands' adjoints,
