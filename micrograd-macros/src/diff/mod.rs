@@ -137,15 +137,21 @@ pub fn backward(program: &Program) -> Backward {
 /// - a load of storage that something may overwrite after it (a variable
 ///   updated in a loop, `y *= y`) is the one value that cannot be
 ///   recomputed: the forward sweep saves it on a tape (`sites`) right after
-///   reading it, and the reverse sweep pops it back (last in, first out);
-///   or, when the storage's stores run in fewer loops than such a load,
+///   reading it, and the reverse sweep pops it back (last in, first out;
+///   inside loops with literal bounds the tape is a fixed array with a slot
+///   per iteration, `site_dims`); or, when the storage's stores run in
+///   fewer loops than such a load,
 ///   each store saves what it overwrites and the reverse sweep restores it
 ///   as it passes the store (`restore`), which makes the load recomputable;
 /// - the outcome of a branch that has reverse work is saved the same way
 ///   (`branch_sites`), so the reverse sweep takes exactly the branch the
 ///   forward sweep took and never evaluates the other one;
 /// - values of the top-level region stay in scope from the forward sweep,
-///   so nothing there is recomputed or saved.
+///   so nothing there is recomputed or saved;
+/// - a top-level loop whose iterations meet only in one sum, and for which
+///   the above would push on a stack, is fused (`fused`, see [`fuse`]):
+///   each iteration is reversed right after it runs, so its body is a
+///   top-level region of its own and its loops count from there.
 pub struct Plan {
     pub live: crate::ir::Liveness,
     /// Forward values that some local derivative of the reverse sweep reads.
