@@ -284,3 +284,53 @@ fn tapes_in_loops_with_literal_bounds_are_fixed_arrays() {
         "{code}"
     );
 }
+
+/// Two fused loops adding to the same sum, the second over a different
+/// range: each scales by the sum's adjoint, which passes both unchanged.
+#[test]
+fn two_loops_into_one_sum() {
+    let xs = vec![0.5, -1.5, 0.25];
+    let ys = vec![2.0, -0.5];
+    check!([0.4, -0.3], fused = true, |w: [f64; 2]| {
+        let mut s = w[0];
+        for k in 0..xs.len() {
+            let mut t = w[0] * xs[k];
+            for _r in 0..xs.len() {
+                t = t.tanh() + w[1];
+            }
+            s += t;
+        }
+        for k in 0..ys.len() {
+            let mut t = w[1] * ys[k];
+            for _r in 0..ys.len() {
+                t = t.sin() * w[0];
+            }
+            s -= t;
+        }
+        s.exp()
+    });
+}
+
+/// A `#[differentiable]` function whose body has a fused loop: its
+/// pullback, called from `grad!`, reverses it the same way.
+#[differentiable]
+fn hinge_total(w: &[f64; 2], xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..xs.len() {
+        let mut t = w[0] * xs[k];
+        for _r in 0..xs.len() {
+            t = (t + w[1]).tanh();
+        }
+        s += (1.0 - t).relu();
+    }
+    s
+}
+
+#[test]
+fn a_fused_loop_inside_a_differentiable_function() {
+    let xs = vec![0.5, -1.5, 0.25, 1.0];
+    // The closure itself has no loop; the fused one is in the companion.
+    check!([0.4, -0.3], fused = false, |w: [f64; 2]| hinge_total(
+        &w, &xs
+    ) * w[1]);
+}
