@@ -626,8 +626,10 @@ impl Reverse<'_> {
 
     /// At a fused loop's place in the reverse sweep: its local adjoints,
     /// scaled by the adjoint of its sum (which passes the loop unchanged),
-    /// join the others. A local adjoint of exactly 0 (nothing reached it)
-    /// adds nothing, so an infinite sum adjoint cannot make `0 * inf = NaN`.
+    /// join the others. Where the sum's adjoint is infinite, a local
+    /// adjoint of exactly 0 (the sum does not depend on that input) adds
+    /// nothing rather than `0 * inf = NaN`; a NaN adjoint reaches every
+    /// input, as unfused.
     fn fused_scale(&self, l: &crate::ir::For) -> TokenStream {
         let program = self.program;
         let Some(acc) = self.plan.fused[l.id] else {
@@ -635,17 +637,18 @@ impl Reverse<'_> {
         };
         let reads = self.fused_reads(l);
         let a = name("sum", l.id);
+        let finite = name("finite", l.id);
         let add = |g: &syn::Ident, dims: usize, scalar: bool| {
             let local = fused_local(g, l.id);
             if scalar {
-                return quote!(if #local != 0.0 { #g += #a * #local; });
+                return quote!(if #finite || #local != 0.0 { #g += #a * #local; });
             }
             let flat = (1..dims).map(|_| quote!(.as_flattened_mut()));
             let flat_local = (1..dims).map(|_| quote!(.as_flattened()));
             let (gk, lk) = (name("gk", l.id), name("lk", l.id));
             quote! {
                 for (#gk, #lk) in #g #(#flat)* .iter_mut().zip(#local #(#flat_local)* .iter()) {
-                    if *#lk != 0.0 { *#gk += #a * *#lk; }
+                    if #finite || *#lk != 0.0 { *#gk += #a * *#lk; }
                 }
             }
         };
@@ -669,6 +672,7 @@ impl Reverse<'_> {
         quote! {
             if #g_acc != 0.0 {
                 let #a: ::core::primitive::f64 = #g_acc;
+                let #finite = !#a.is_infinite();
                 #body
             }
         }

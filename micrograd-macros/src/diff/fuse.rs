@@ -30,7 +30,15 @@
 //! nothing flows from one iteration to the next. The sum is one scalar,
 //! read in the body only to add to it (`loss += t`, `loss = loss + t`,
 //! `loss -= t`, also inside branches and inner loops). Anything else keeps
-//! the general scheme.
+//! the general scheme, which is also correct, only slower: among the sums
+//! it does not recognise are `s += if c { a } else { b }` (the `if`
+//! value's storage is first written in a branch), `s = s + t + t * t`
+//! (the read of `s` is not an operand of the stored sum) and `let u = s;
+//! s = u + t`.
+//!
+//! A read of the sum elsewhere is unaffected: before the loop it is saved
+//! or recomputed as the fused loop's stores require (the loop overwrites
+//! the sum later); after it, the sum holds its final value, as unfused.
 
 use crate::ir::{Kind, Op, Operand, Program, Stmt, Target};
 

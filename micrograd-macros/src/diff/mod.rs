@@ -416,11 +416,14 @@ fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
         if load.top || !plan.needed[load.inst] {
             continue;
         }
-        // A fused loop's body is reversed before anything after the loop
-        // runs, and nothing before it writes the body's own storage.
+        // A load in a fused loop's body is reversed before anything after
+        // the loop runs, and nothing before the loop writes the body's own
+        // storage: only the body's stores count. A load elsewhere counts
+        // them all (a fused loop's stores to its sum overwrite what a loop
+        // before it read).
         let clobbered = scan.stores.iter().any(|st| {
             st.var == load.var
-                && st.context == load.context
+                && (load.context.is_none() || st.context == load.context)
                 && (st.position > load.position || st.loops.iter().any(|l| load.loops.contains(l)))
         });
         if !clobbered {
