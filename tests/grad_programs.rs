@@ -780,3 +780,52 @@ fn accumulator_loops_tested_once_before_the_loop() {
     ];
     assert_all_close(&d, &want, 1e-12);
 }
+
+/// `h[j] = ..` in a loop over `j` after `let mut h = [0.0; n]`: the
+/// `let`'s reverse zeroes `h`'s whole adjoint, so each store's reverse
+/// leaves its element's adjoint as it is (`diff::settled_stores`). Where
+/// the `let` has active elements, or the loop writes one element twice,
+/// the reset stays, and the gradients say why.
+#[test]
+fn a_layer_s_stores_reset_no_adjoint_the_let_resets() {
+    let code = grad_code!(|w: [f64; 3]| {
+        let mut h = [0.0; 3];
+        for j in 0..3 {
+            h[j] = (w[j] * 2.0).relu();
+        }
+        h[0] * h[1] + h[2]
+    });
+    assert!(!code.contains("__mg_gx0[__mg_i0] = -0.0"), "{code}");
+    // h = [2 w0, 2 w1, 2 w2] for positive w: f = 4 w0 w1 + 2 w2.
+    let report = assert_grad!(
+        |w: [f64; 3]| {
+            let mut h = [0.0; 3];
+            for j in 0..3 {
+                h[j] = (w[j] * 2.0).relu();
+            }
+            h[0] * h[1] + h[2]
+        },
+        [0.5, 1.5, 2.0]
+    );
+    assert_eq!(report.static_grad, [6.0, 2.0, 2.0]);
+    // The `let` reads w: the stores' resets keep its reverse from passing
+    // h's adjoint on to w as well. f = 3 w0 + 3 w1, df/dw = (3, 3).
+    let f = grad!(|w: [f64; 2]| {
+        let mut h = [w[0], w[1]];
+        for j in 0..2 {
+            h[j] = w[j] * 3.0;
+        }
+        h[0] + h[1]
+    });
+    assert_eq!(f([1.0, 2.0]).1, [3.0, 3.0]);
+    // One element written in every iteration: only the last store counts.
+    // f = 3 w1.
+    let f = grad!(|w: [f64; 2]| {
+        let mut h = [0.0; 2];
+        for j in 0..2 {
+            h[0] = w[j] * 3.0;
+        }
+        h[0]
+    });
+    assert_eq!(f([1.0, 2.0]).1, [0.0, 3.0]);
+}

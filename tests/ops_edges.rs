@@ -554,3 +554,24 @@ fn zero_adjoints_pass_nothing_on_both_engines() {
     // Away from that, nothing changes: d/dx sqrt(x) y = y / (2 sqrt x) = 0.25.
     assert_eq!(grad!(|x, y| x.sqrt() * y)(4.0, 1.0), (2.0, [0.25, 2.0]));
 }
+
+#[test]
+fn an_inactive_relu_passes_zero_even_from_an_infinite_adjoint() {
+    // f = ln(relu(x)) at x = -1: relu(x) = 0, so f's adjoint at relu's
+    // output is 1/0 = inf. relu'(-1) = 0 exactly, and both engines select
+    // (g or 0, OPS.md row 13) rather than multiply, so x gets 0, not
+    // inf * 0 = NaN. Straight-line, in a loop, and on `Value`.
+    assert_eq!(grad!(|x| x.relu().ln())(-1.0), (f64::NEG_INFINITY, [0.0]));
+    let xs = [1.0, 2.0];
+    let f = grad!(|w: [f64; 2]| {
+        let mut s = 0.0;
+        for k in 0..2 {
+            s += (w[k] * xs[k]).relu();
+        }
+        s.ln()
+    });
+    assert_eq!(f([-1.0, -1.0]), (f64::NEG_INFINITY, [0.0, 0.0]));
+    let x = Value::new(-1.0);
+    x.relu().ln().backward();
+    assert_eq!(x.grad(), 0.0);
+}

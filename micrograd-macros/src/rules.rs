@@ -5,7 +5,8 @@
 //! `y` with respect to each input (`a`, `b`, or `x` for unary ops), side by
 //! side. `diff` multiplies a local derivative by the adjoint `g` of `y`, so
 //! the contribution of every edge is `g * local`, except that `g * 1` and
-//! `g * -1` are written `g` and `-g` (exact, and one multiplication less).
+//! `g * -1` are written `g` and `-g` (exact, and one multiplication less),
+//! and a derivative that is 1 or 0 by a condition (relu) selects `g` or 0.
 //! The same formulas are mirrored by [`eval`], which folds literal-only
 //! subexpressions at expansion time.
 
@@ -23,6 +24,11 @@ pub enum Local {
     Zero,
     /// Any other derivative, as code over `a`, `b` and `y`.
     Expr(TokenStream),
+    /// `dy/dx = 1` where the condition (code over `a`, `b` and `y`) holds,
+    /// else 0: the contribution is a selection, `g` or `0.0`, never a
+    /// product, so an infinite or NaN `g` where the op is flat passes 0, as
+    /// on the `Value` engine (relu).
+    Gate(TokenStream),
 }
 
 /// What one op computes and how it differentiates.
@@ -35,7 +41,7 @@ pub struct Rule {
 
 /// The rule of `op` over operand tokens `a`, `b`, `c` and output tokens `y`.
 pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
-    use Local::{Expr, MinusOne, One, Zero};
+    use Local::{Expr, Gate, MinusOne, One, Zero};
     let [a, b, c] = args;
     // The runtime's shared rules (`micrograd_runtime::rules`), for the ops
     // whose edges need care: both engines call the same functions.
@@ -78,7 +84,7 @@ pub fn rule(op: Op, args: &[TokenStream; 3], y: &TokenStream) -> Rule {
         // 13. Relu: y = x if x > 0 else 0; dx = 1 if x > 0 else 0
         Op::Relu => (
             quote!(if #a > 0.0 { #a } else { 0.0 }),
-            Expr(quote!(if #a > 0.0 { 1.0 } else { 0.0 })),
+            Gate(quote!(#a > 0.0)),
             Zero,
             Zero,
         ),
@@ -423,7 +429,7 @@ pub fn reads(op: Op, arg: usize) -> [bool; 4] {
         ident(names[3]),
     );
     let rule = rule(op, &[quote!(#a), quote!(#b), quote!(#c)], &quote!(#y));
-    let Local::Expr(tokens) = &rule.local[arg] else {
+    let (Local::Expr(tokens) | Local::Gate(tokens)) = &rule.local[arg] else {
         return [false; 4];
     };
     let text = tokens.to_string();

@@ -676,6 +676,10 @@ impl Gen<'_> {
                 Local::Zero => continue,
                 Local::One => quote!(#target += #g;),
                 Local::MinusOne => quote!(#target -= #g;),
+                Local::Gate(c) => {
+                    let c = dual_rules(c);
+                    quote!(if #c { #target += #g; })
+                }
                 Local::Expr(e) => {
                     let e = dual_rules(e);
                     if guards {

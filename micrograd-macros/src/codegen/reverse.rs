@@ -367,6 +367,9 @@ impl Reverse<'_> {
                 // -0.0, the identity of `+`: the load of the same storage
                 // just before (`s` in `s += ...`) then adds its adjoint back
                 // as a move, not as an add on the chain between iterations.
+                if self.plan.settled.contains(&std::ptr::from_ref(stmt)) {
+                    return quote!(#pass #restore);
+                }
                 quote!(#pass #gx #idx = -0.0; #restore)
             }
             Stmt::Init { var, init } => {

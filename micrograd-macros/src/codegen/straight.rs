@@ -199,7 +199,8 @@ pub fn parts(program: &Program, seed: Option<&syn::Ident>) -> Parts {
     }
 }
 
-/// `g * local`, with `g * 1` and `g * -1` written `g` and `-g` (exact).
+/// `g * local`, with `g * 1` and `g * -1` written `g` and `-g` (exact),
+/// and a gate as the selection of `g` or 0.
 pub fn contribution(g: TokenStream, local: Local) -> TokenStream {
     match local {
         Local::One => g,
@@ -207,6 +208,7 @@ pub fn contribution(g: TokenStream, local: Local) -> TokenStream {
         // A lone name or literal needs no parentheses.
         Local::Expr(e) if e.clone().into_iter().count() == 1 => quote!(#g * #e),
         Local::Expr(e) => quote!(#g * (#e)),
+        Local::Gate(c) => quote!((if #c { #g } else { 0.0 })),
         Local::Zero => quote!(0.0),
     }
 }

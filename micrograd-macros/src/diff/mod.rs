@@ -176,6 +176,9 @@ pub struct Plan {
     /// Restored storage with element stores that save (not all covered):
     /// these need the stack of overwritten elements.
     pub saves_elements: Vec<bool>,
+    /// Element stores whose adjoint need not be reset to 0 when they are
+    /// reversed (see [`settled_stores`]), by address.
+    pub settled: HashSet<*const Stmt>,
     /// For each loop (`For::id`), the sum it accumulates when its forward
     /// and reverse sweeps are fused (see [`fuse`]). Inside a fused loop,
     /// loop depths count from its body, whose values are in scope when
@@ -389,12 +392,14 @@ fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
         restore: vec![false; program.vars.len()],
         covered: HashSet::new(),
         saves_elements: vec![false; program.vars.len()],
+        settled: HashSet::new(),
         fused,
         site_dims: Vec::new(),
         branch_dims: vec![None; program.branches],
     };
     let mut covered = HashSet::new();
     covered_stores(program, &program.body, &mut covered);
+    settled_stores(program, &program.body, &mut plan.settled);
     // Such a load is recomputable after all if nothing stores to its
     // storage between it and the end of its region: with every store to
     // that storage undone as the reverse sweep passes it (`restore`), the
@@ -544,6 +549,75 @@ fn covered_stores(program: &Program, stmts: &[Stmt], covered: &mut HashSet<*cons
             _ => {}
         }
     }
+}
+
+/// Element stores `h[j] = ..` whose reverse need not reset `h[j]`'s
+/// adjoint after passing it on: the store is the only one to `h` in the
+/// body of a loop over `j` (its index is exactly the loop variable, so no
+/// two iterations write the same element), and that loop comes after an
+/// initialisation of the whole array from constants (`let mut h = [0.0;
+/// 16];`) in the same region with no read or other write of `h` in
+/// between. Going backwards from the store, nothing reads that element's
+/// adjoint again before the initialisation's reverse, which reads none of
+/// it (its elements are constants) and zeroes the whole array's adjoint.
+/// Saves a store per element (per neuron of a layer).
+fn settled_stores(program: &Program, stmts: &[Stmt], settled: &mut HashSet<*const Stmt>) {
+    for (k, stmt) in stmts.iter().enumerate() {
+        if let Stmt::Init { var, init } = stmt {
+            let mut elems = Vec::new();
+            init.elems(&mut elems);
+            let constant = !matches!(init, crate::ir::ArrayInit::Call { .. })
+                && elems.iter().all(|o| !program.is_active(*o));
+            let first = stmts[k + 1..]
+                .iter()
+                .find(|s| fuse::touches(program, *var, s));
+            if let (true, Some(Stmt::For(l))) = (constant, first) {
+                if let Some(store) = sole_store_at(program, *var, l) {
+                    settled.insert(store);
+                }
+            }
+        }
+        match stmt {
+            Stmt::For(l) => settled_stores(program, &l.body, settled),
+            Stmt::If(b) => {
+                settled_stores(program, &b.then, settled);
+                settled_stores(program, &b.els, settled);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The store `v[i] = ..` directly in loop `l`'s body, `i` its variable,
+/// when it is the body's only access to `v` other than loads after it.
+fn sole_store_at(program: &Program, v: usize, l: &crate::ir::For) -> Option<*const Stmt> {
+    let mut found = None;
+    for stmt in &l.body {
+        match stmt {
+            Stmt::Store { place, .. } if place.target == Target::Var(v) => {
+                let at_var =
+                    matches!(place.index.as_slice(), [crate::ir::IntExpr::Int(i)] if *i == l.var);
+                if found.is_some() || !at_var {
+                    return None;
+                }
+                found = Some(std::ptr::from_ref(stmt));
+            }
+            _ if fuse::touches(program, v, stmt) && found.is_none() => return None,
+            _ if fuse::touches(program, v, stmt) && !loads_only(v, stmt) => return None,
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether every access of `stmt` to storage `v` is a load.
+fn loads_only(v: usize, stmt: &Stmt) -> bool {
+    let mut writes = false;
+    crate::ir::walk_all(std::slice::from_ref(stmt), &mut |s| {
+        writes |= matches!(s, Stmt::Store { place, .. } if place.target == Target::Var(v))
+            || matches!(s, Stmt::Init { var, .. } if *var == v);
+    });
+    !writes
 }
 
 /// Whether `stmt` or anything inside it (conditions included) loads
