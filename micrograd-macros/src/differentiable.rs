@@ -399,6 +399,13 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     let vtys: Vec<TokenStream> = args.iter().map(value_ty).collect();
     // `-> [f64; N]`: the lengths of the result.
     let out = out_dims(&f);
+    let sig = Signature {
+        a: &a,
+        tys: &tys,
+        grads: &grads,
+        vtys: &vtys,
+        out: out.as_deref(),
+    };
     if let (Some(_), Some(path)) = (&out, &pullback) {
         return Err(Error::new_spanned(
             path,
@@ -423,21 +430,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
                      or give `{name}` a custom derivative with `#[differentiable(pullback = ...)]`"
                 ),
             );
-            let unreachable = quote!({ ::core::unreachable!() });
-            return Ok(finish(
-                f,
-                quote!(),
-                unreachable.clone(),
-                unreachable,
-                &Signature {
-                    a: &a,
-                    tys: &tys,
-                    grads: &grads,
-                    vtys: &vtys,
-                    out: out.as_deref(),
-                },
-                Some(error.into_compile_error()),
-            ));
+            return Ok(typed_placeholder(f, &sig, error));
         }
     }
     let d = quote!(::micrograd::differentiable);
@@ -488,26 +481,7 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
             };
             let (program, value_program) = match lowered {
                 Ok(programs) => programs,
-                Err(error) => {
-                    // The body's errors, and a companion of the right types,
-                    // so calls of the function add no errors of their own.
-                    let body_error = Some(error.into_compile_error());
-                    let unreachable = quote!({ ::core::unreachable!() });
-                    return Ok(finish(
-                        f,
-                        quote!(),
-                        unreachable.clone(),
-                        unreachable,
-                        &Signature {
-                            a: &a,
-                            tys: &tys,
-                            grads: &grads,
-                            vtys: &vtys,
-                            out: out.as_deref(),
-                        },
-                        body_error,
-                    ));
-                }
+                Err(error) => return Ok(typed_placeholder(f, &sig, error)),
             };
             let seed = format_ident!("__mg_seed", span = Span::mixed_site());
             // An array result's adjoint is captured data of the body
@@ -636,13 +610,6 @@ fn expand(attr: TokenStream, item: TokenStream, with_grad_fn: bool) -> Result<To
     } else {
         TokenStream::new()
     };
-    let sig = Signature {
-        a: &a,
-        tys: &tys,
-        grads: &grads,
-        vtys: &vtys,
-        out: out.as_deref(),
-    };
     let mut tokens = finish(f, extra, grad_body, value_body, &sig, None);
     tokens.extend(grad_fn);
     Ok(tokens)
@@ -656,6 +623,15 @@ struct Signature<'a> {
     vtys: &'a [TokenStream],
     /// The lengths of the array the function returns (`None`: `f64`).
     out: Option<&'a [TokenStream]>,
+}
+
+/// The function, `error`, and a companion of the right types whose
+/// bodies are unreachable: calls of the function add no errors of their
+/// own to the body's.
+fn typed_placeholder(f: ItemFn, sig: &Signature, error: Error) -> TokenStream {
+    let unreachable = quote!({ ::core::unreachable!() });
+    let error = Some(error.into_compile_error());
+    finish(f, quote!(), unreachable.clone(), unreachable, sig, error)
 }
 
 /// The function (with `#[inline]`) and its companion.

@@ -118,6 +118,15 @@ fn text(
 ) -> TokenStream {
     let program =
         syn::parse2::<GradInput>(tokens).and_then(|input| lower::lower(&input, with_text));
+    rendered(program, render)
+}
+
+/// A `&str` expression: the lowered program as `render` writes it, or the
+/// errors (for the `*_code!` and `*_dot!` macros).
+pub fn rendered(
+    program: syn::Result<crate::ir::Program>,
+    render: impl Fn(&crate::ir::Program) -> String,
+) -> TokenStream {
     match program {
         Ok(program) => {
             let text = render(&program);

@@ -100,25 +100,7 @@ fn closure(tokens: TokenStream, seed: Seed) -> TokenStream {
 
 /// `hessian_code!` and `hvp_code!`: the generated closure as text.
 fn code(tokens: TokenStream, seed: Seed) -> TokenStream {
-    match program(tokens, seed) {
-        Ok(program) => {
-            let text = hessian::code_string(&program, seed);
-            let captures = codegen::captures(&program, &vec![true; program.consts.len()]);
-            if captures.is_empty() {
-                quote!(#text)
-            } else {
-                quote!({
-                    #[allow(unused_variables)]
-                    let _ = || { #captures };
-                    #text
-                })
-            }
-        }
-        Err(error) => {
-            let errors = error.into_compile_error();
-            quote!({ #errors "" })
-        }
-    }
+    crate::expand::rendered(program(tokens, seed), |p| hessian::code_string(p, seed))
 }
 
 /// `compare_hessian!(closure, point)`.

@@ -206,15 +206,7 @@ impl<const N: usize> Dual<N> {
     /// `|x|`; slope 0 at 0, second derivative 0.
     #[inline]
     pub fn abs(self) -> Self {
-        let x = self.re;
-        let d = if x > 0.0 {
-            1.0
-        } else if x < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
-        self.chain(x.abs(), d)
+        self.chain(self.re.abs(), f::abs_d(self.re))
     }
 
     /// `max(x, 0)`; slope 0 at 0, second derivative 0.

@@ -902,14 +902,7 @@ pub(crate) fn propagate<'s, S: Adjoints<'s>>(sw: &mut S, i: usize) -> usize {
         Code::Abs => {
             let a = sw.operand(a);
             let x = sw.x(a);
-            let d = if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            };
-            sw.add(a, g * d);
+            sw.add(a, g * rules::abs_d(x));
         }
         // y = relu(x): dx = 1 if x > 0 else 0
         Code::Relu => {

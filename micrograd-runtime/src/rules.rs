@@ -190,6 +190,19 @@ pub fn recip_d(y: f64) -> f64 {
     -(y * y)
 }
 
+/// `abs' = 1` for `x > 0`, `-1` for `x < 0`, and 0 at 0 (and for NaN), the
+/// convention of `OPS.md` row 12.
+#[inline]
+pub fn abs_d(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
 /// `relu(x) = x` for `x > 0`, 0 otherwise (NaN too): the forward of both
 /// engines (`OPS.md` row 13).
 #[inline]

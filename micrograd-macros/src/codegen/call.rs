@@ -16,7 +16,7 @@
 //! of the function: one error, at the call, with that trait's message.
 
 use super::{index, name};
-use crate::ir::{CallArg, Operand, ParamTy, Program, Target};
+use crate::ir::{CallArg, IntExpr, Operand, ParamTy, Program, Target};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
@@ -285,10 +285,8 @@ pub fn f64_args(
             } => {
                 // A slice parameter passed as written (`sum_sq(x)`) is
                 // already a reference.
-                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
-                    if let ParamTy::Slice = program.params[*p].ty {
-                        return name("p", *p).into_token_stream();
-                    }
+                if let Some(p) = whole_slice(program, *target, idx, *by_ref) {
+                    return name("p", p).into_token_stream();
                 }
                 let base = array_base(program, *target);
                 let idx = index(idx);
@@ -300,6 +298,17 @@ pub fn f64_args(
             }
         })
         .collect()
+}
+
+/// The slice parameter an argument passes whole, as written (`f(x)`, not
+/// `f(&x)` or a row of it), if it is one.
+fn whole_slice(program: &Program, target: Target, idx: &[IntExpr], by_ref: bool) -> Option<usize> {
+    match target {
+        Target::Param(p) if !by_ref && idx.is_empty() => {
+            matches!(program.params[p].ty, ParamTy::Slice).then_some(p)
+        }
+        _ => None,
+    }
 }
 
 /// The arguments in `compare!`'s `Value` replay: parameters are `Value`s
@@ -317,11 +326,9 @@ pub fn value_args(
                 index: idx,
                 by_ref,
             } => {
-                if let (Target::Param(p), false, true) = (target, *by_ref, idx.is_empty()) {
-                    if let ParamTy::Slice = program.params[*p].ty {
-                        let n = name("p", *p);
-                        return quote!(&#n);
-                    }
+                if let Some(p) = whole_slice(program, *target, idx, *by_ref) {
+                    let n = name("p", p);
+                    return quote!(&#n);
                 }
                 let idx = index(idx);
                 let owned = match target {
@@ -349,16 +356,14 @@ pub fn value_args(
 /// stub of any type, so the check of the call is the one error).
 /// At the user's callee (`span`), so a type error points at the call.
 pub fn plain_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_call((#(#args,)*)))
+    entry(callee_index, "__mg_call", quote!((#(#args,)*)), span)
 }
 
 /// `__mg_f{k}::__mg_call((args,))`: a function that returns an array,
 /// through its companion (whose fallback, for a function without the
 /// attribute, has any type, so the missing attribute is the only error).
 pub fn array_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_call_array((#(#args,)*)))
+    entry(callee_index, "__mg_call_array", quote!((#(#args,)*)), span)
 }
 
 /// `__mg_f{k}::__mg_vjp_array((args,), gy)`: the pullback of a function
@@ -370,14 +375,17 @@ pub fn vjp_array_call(
     gy: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_vjp_array((#(#args,)*), #gy))
+    entry(
+        callee_index,
+        "__mg_vjp_array",
+        quote!((#(#args,)*), #gy),
+        span,
+    )
 }
 
 /// `__mg_f{k}::__mg_value_array((args,))`: on `Value`s, the array of them.
 pub fn value_array_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_value_array((#(#args,)*)))
+    entry(callee_index, "__mg_value_array", quote!((#(#args,)*)), span)
 }
 
 /// The length of dimension `d` of what callee `k` returns, from its
@@ -388,10 +396,34 @@ pub fn out_dim(callee_index: usize, d: usize, span: Span) -> TokenStream {
     quote_spanned!(span=> { #f::__MG_DIMS[#d] })
 }
 
-/// `__mg_f{k}`, the name generated code calls callee `k` by, located
-/// at the user's call (for `codegen::hessian`).
-pub fn callee_at(callee_index: usize, span: Span) -> syn::Ident {
-    at(callee(callee_index), span)
+/// `__mg_f{k}::__mg_dual_value((args,))`: the call on dual numbers
+/// (`codegen::hessian`).
+pub fn dual_value_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
+    entry(callee_index, "__mg_dual_value", quote!((#(#args,)*)), span)
+}
+
+/// `__mg_f{k}::__mg_dual_vjp((args,), g)`: the pullback on dual numbers.
+pub fn dual_vjp_call(
+    callee_index: usize,
+    args: &[TokenStream],
+    g: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    entry(
+        callee_index,
+        "__mg_dual_vjp",
+        quote!((#(#args,)*), #g),
+        span,
+    )
+}
+
+/// `__mg_f{k}::method(operands)`, at the user's callee (`span`), so a type
+/// error points at the call: the one way the entry points below are
+/// written.
+fn entry(callee_index: usize, method: &str, operands: TokenStream, span: Span) -> TokenStream {
+    let f = at(callee(callee_index), span);
+    let method = syn::Ident::new(method, span);
+    quote_spanned!(span=> #f::#method(#operands))
 }
 
 /// Our hygienic name, located at the user's tokens.
@@ -408,15 +440,13 @@ pub fn vjp_call(
     g: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_vjp((#(#args,)*), #g))
+    entry(callee_index, "__mg_vjp", quote!((#(#args,)*), #g), span)
 }
 
 /// `__mg_f{k}::__mg_fwd((args,))`: the value and the residuals that
 /// `__mg_bwd` reads (straight-line callers).
 pub fn fwd_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_fwd((#(#args,)*)))
+    entry(callee_index, "__mg_fwd", quote!((#(#args,)*)), span)
 }
 
 /// `__mg_f{k}::__mg_bwd(residuals, g)`: the pullback from the residuals.
@@ -426,14 +456,12 @@ pub fn bwd_call(
     g: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_bwd(#residuals, #g))
+    entry(callee_index, "__mg_bwd", quote!(#residuals, #g), span)
 }
 
 /// `__mg_f{k}::__mg_value((args,))`: the call on `Value`s.
 pub fn value_call(callee_index: usize, args: &[TokenStream], span: Span) -> TokenStream {
-    let f = at(callee(callee_index), span);
-    quote_spanned!(span=> #f::__mg_value((#(#args,)*)))
+    entry(callee_index, "__mg_value", quote!((#(#args,)*)), span)
 }
 
 /// The reverse-sweep contributions of a call whose arguments' adjoints

@@ -12,7 +12,7 @@
 
 use super::{array_fill, index, int, name, operand, storage};
 use crate::diff::{Dim, Plan};
-use crate::ir::{ArrayInit, Cond, Kind, Op, Operand, Place, Program, Stmt, Target};
+use crate::ir::{ArrayInit, Cond, Kind, Operand, Place, Program, Stmt, Target};
 use crate::rules;
 use proc_macro2::{Literal, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -301,29 +301,10 @@ impl Forward<'_> {
         match &program.insts[i].kind {
             Kind::Op { op, args } => {
                 let [a, b, c] = args.map(|o| operand(program, o));
+                // A constant receiver of an op with operands becomes a
+                // constant value, as `f64` operands of `+ - * /` do.
                 let recv = self.value(args[0]);
-                match op {
-                    Op::Add => quote!(#a + #b),
-                    Op::Sub => quote!(#a - #b),
-                    Op::Mul => quote!(#a * #b),
-                    Op::Div => quote!(#a / #b),
-                    Op::Neg => quote!(-#a),
-                    Op::Powi(k) => quote!(#v::powi(#a, #k)),
-                    // The method of the same name on `Value`; a constant
-                    // receiver of an op with operands becomes a constant
-                    // value, as `f64` operands of `+ - * /` do.
-                    other => {
-                        let name = proc_macro2::Ident::new(
-                            &other.symbol(),
-                            proc_macro2::Span::call_site(),
-                        );
-                        match other.arity() {
-                            1 => quote!(#v::#name(#a)),
-                            2 => quote!(#v::#name(#recv, #b)),
-                            _ => quote!(#v::#name(#recv, #b, #c)),
-                        }
-                    }
-                }
+                super::op_on(*op, &v, [a, b, c], recv)
             }
             Kind::PowiBy { base, exp } => {
                 let x = self.value(*base);

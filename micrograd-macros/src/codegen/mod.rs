@@ -28,7 +28,8 @@ mod reverse;
 mod straight;
 
 use crate::ir::{
-    ArrayInit, CmpOp, Cond, CondVal, Const, IntExpr, IntOp, Operand, ParamTy, Program, Stmt, Target,
+    ArrayInit, CmpOp, Cond, CondVal, Const, IntExpr, IntOp, Op, Operand, ParamTy, Program, Stmt,
+    Target,
 };
 use crate::rules::f64_literal;
 use proc_macro2::{Literal, Span, TokenStream};
@@ -55,6 +56,34 @@ pub fn operand(program: &Program, operand: Operand) -> TokenStream {
             Const::Literal(v) => f64_literal(*v),
             Const::Captured { .. } => name("c", i).into_token_stream(),
         },
+    }
+}
+
+/// Op `op` on operand tokens of a number type `ty` with the ops of the
+/// table as its own methods (`Value`, `Dual<N>`): `+ - * /` and negation as
+/// operators, `ty::powi(a, n)`, else `ty::method(a)` for one operand and
+/// `ty::method(recv, b, c)` for more (`recv`: `a` as a `ty`).
+pub fn op_on(
+    op: Op,
+    ty: &TokenStream,
+    [a, b, c]: [TokenStream; 3],
+    recv: TokenStream,
+) -> TokenStream {
+    match op {
+        Op::Add => quote!(#a + #b),
+        Op::Sub => quote!(#a - #b),
+        Op::Mul => quote!(#a * #b),
+        Op::Div => quote!(#a / #b),
+        Op::Neg => quote!(-#a),
+        Op::Powi(n) => quote!(#ty::powi(#a, #n)),
+        other => {
+            let m = proc_macro2::Ident::new(&other.symbol(), Span::call_site());
+            match other.arity() {
+                1 => quote!(#ty::#m(#a)),
+                2 => quote!(#ty::#m(#recv, #b)),
+                _ => quote!(#ty::#m(#recv, #b, #c)),
+            }
+        }
     }
 }
 
@@ -124,6 +153,36 @@ pub fn param_decl(program: &Program, i: usize) -> TokenStream {
         }
         ParamTy::Slice => quote_spanned!(span=> #p: &[#f64_ty]),
     }
+}
+
+/// The closure's parameter types as a user writes them, for the `*_code!`
+/// texts.
+pub fn written_param_tys(program: &Program) -> Vec<TokenStream> {
+    let f64_ty = quote!(f64);
+    program
+        .params
+        .iter()
+        .map(|p| match &p.ty {
+            ParamTy::Scalar => f64_ty.clone(),
+            ParamTy::Array(dims) => array_ty(dims, f64_ty.clone()),
+            ParamTy::Slice => quote!(&[f64]),
+        })
+        .collect()
+}
+
+/// `item` formatted as Rust (the tokens of `closure` if it does not
+/// parse), with the generated code's long paths shortened, for the
+/// `*_code!` texts.
+pub fn pretty(item: TokenStream, closure: &TokenStream) -> String {
+    let code = match syn::parse2::<syn::File>(item) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => closure.to_string(),
+    };
+    code.replace("::core::primitive::f64", "f64")
+        .replace("::core::primitive::usize", "usize")
+        .replace("::std::vec::Vec", "Vec")
+        .replace("::micrograd::dual::Dual", "Dual")
+        .replace("::micrograd::dual::", "dual::")
 }
 
 /// The type of parameter `i`'s gradient.

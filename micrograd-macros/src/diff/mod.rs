@@ -304,7 +304,6 @@ pub fn plan(program: &Program) -> Plan {
 
 /// [`plan`] with these loops fused (accumulators by loop id).
 fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
-    let plan_fused = fused.clone();
     let live = program.live();
     let n = program.insts.len();
     let mut in_region = vec![false; n];
@@ -371,7 +370,7 @@ fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
     // load (it runs again on the next iteration).
     let mut scan = Scan {
         program,
-        fused: &plan_fused,
+        fused: &fused,
         position: 0,
         loops: Vec::new(),
         context: None,
@@ -393,7 +392,8 @@ fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
         covered: HashSet::new(),
         saves_elements: vec![false; program.vars.len()],
         settled: HashSet::new(),
-        fused,
+        // Set once the scan, which reads it, is done.
+        fused: Vec::new(),
         site_dims: Vec::new(),
         branch_dims: vec![None; program.branches],
     };
@@ -463,6 +463,7 @@ fn plan_with(program: &Program, fused: Vec<Option<usize>>) -> Plan {
         }
     }
     plan.covered = covered;
+    plan.fused = fused;
     // Branch outcomes, now that it is known which stores restore.
     let mut depth = Vec::new();
     branch_depths(program, &program.body, &mut depth, &mut plan, &mut budget);
